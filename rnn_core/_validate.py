@@ -1,0 +1,127 @@
+"""Argument checks shared by every public function.
+
+Each check raises a one-line error that names the argument and says what was expected, e.g.
+``ValueError: rnn_step_forward: Wh must have shape (H, H) = (5, 5), got (5, 4)``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+
+Dim = int | str | None
+"""A dimension in an expected shape: an int (exact), a str (a named axis that must agree with
+other arguments of the same call, e.g. ``"N"``), or None (anything)."""
+
+
+class ShapeError(ValueError):
+    """An argument has the wrong number of dimensions or the wrong size along one of them."""
+
+
+def _fmt_shape(dims: Sequence[Dim], sizes: Mapping[str, int]) -> str:
+    parts = []
+    for d in dims:
+        if isinstance(d, str):
+            parts.append(f"{d}={sizes[d]}" if d in sizes else d)
+        elif d is None:
+            parts.append("*")
+        else:
+            parts.append(str(d))
+    return "(" + ", ".join(parts) + ")"
+
+
+def check_array(
+    fn: str,
+    name: str,
+    value: object,
+    dims: Sequence[Dim],
+    sizes: dict[str, int] | None = None,
+    *,
+    kind: str = "float",
+    finite: bool = True,
+) -> np.ndarray:
+    """Check one array argument and return it as an ndarray.
+
+    Parameters
+    ----------
+    fn : name of the public function (for the message).
+    name : name of the argument (for the message).
+    value : the argument.
+    dims : expected shape; named axes (str) are bound in ``sizes`` on first sight and must agree after.
+    sizes : dict shared by the checks of one call; filled in as named axes are seen.
+    kind : "float" (real floating dtype), "int" (integer dtype) or "any".
+    finite : for float arrays, reject NaN and inf.
+    """
+    if sizes is None:
+        sizes = {}
+    if not isinstance(value, np.ndarray):
+        raise TypeError(
+            f"{fn}: {name} must be a numpy array of shape {_fmt_shape(dims, sizes)}, "
+            f"got {type(value).__name__}"
+        )
+    a = value
+    if kind == "float" and not np.issubdtype(a.dtype, np.floating):
+        raise TypeError(f"{fn}: {name} must be a floating-point array, got dtype {a.dtype}")
+    if kind == "int" and not np.issubdtype(a.dtype, np.integer):
+        raise TypeError(
+            f"{fn}: {name} must be an integer array (token ids), got dtype {a.dtype}"
+        )
+    if a.ndim != len(dims):
+        raise ShapeError(
+            f"{fn}: {name} must have {len(dims)} dimensions {_fmt_shape(dims, sizes)}, "
+            f"got shape {a.shape}"
+        )
+    for axis, (d, n) in enumerate(zip(dims, a.shape, strict=True)):
+        if d is None:
+            continue
+        if isinstance(d, str):
+            if d not in sizes:
+                sizes[d] = n
+                continue
+            if sizes[d] != n:
+                raise ShapeError(
+                    f"{fn}: {name} must have shape {_fmt_shape(dims, sizes)}, got {a.shape} "
+                    f"(axis {axis} is {d}, which other arguments set to {sizes[d]})"
+                )
+        elif n != d:
+            raise ShapeError(
+                f"{fn}: {name} must have shape {_fmt_shape(dims, sizes)}, got {a.shape}"
+            )
+    if finite and kind == "float" and not np.all(np.isfinite(a)):
+        bad = "NaN" if np.isnan(a).any() else "inf"
+        raise ValueError(f"{fn}: {name} contains {bad}; every entry must be finite")
+    return a
+
+
+def check_positive(fn: str, name: str, value: float, *, allow_zero: bool = False) -> float:
+    """Check a positive real scalar (a threshold, a learning rate, a scale)."""
+    try:
+        v = float(value)
+    except (TypeError, ValueError):
+        raise TypeError(f"{fn}: {name} must be a number, got {type(value).__name__}") from None
+    if not np.isfinite(v) or v < 0 or (v == 0 and not allow_zero):
+        want = "a finite number >= 0" if allow_zero else "a finite number > 0"
+        raise ValueError(f"{fn}: {name} must be {want}, got {value!r}")
+    return v
+
+
+def check_int(fn: str, name: str, value: object, *, minimum: int | None = None) -> int:
+    """Check an integer scalar (a length, a count, a chunk size)."""
+    if isinstance(value, bool) or not isinstance(value, int | np.integer):
+        raise TypeError(f"{fn}: {name} must be an integer, got {type(value).__name__}")
+    v = int(value)
+    if minimum is not None and v < minimum:
+        raise ValueError(f"{fn}: {name} must be >= {minimum}, got {v}")
+    return v
+
+
+def as_generator(rng: np.random.Generator | int | None, fn: str = "rng") -> np.random.Generator:
+    """Return a Generator from a Generator or an int seed. None is refused: randomness is explicit."""
+    if isinstance(rng, np.random.Generator):
+        return rng
+    if isinstance(rng, int | np.integer) and not isinstance(rng, bool):
+        return np.random.default_rng(int(rng))
+    raise TypeError(
+        f"{fn}: rng must be a numpy.random.Generator or an int seed, got {type(rng).__name__}"
+    )
