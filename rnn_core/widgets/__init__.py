@@ -1,0 +1,20 @@
+"""Interactive explorers: ipywidgets controls driving a matplotlib figure updated in place.
+
+Each factory returns an :class:`~rnn_core.widgets.base.Explorer`; display it (last expression of a
+cell) to get sliders and the figure. With ``%matplotlib widget`` (ipympl) the canvas is live; with
+any other backend the figure is shown as an image that follows the sliders in a live notebook and
+stays as a static picture of the default values in nbval, nbconvert and exported HTML.
+
+=============================  ==============================================================
+``vanilla_flow_explorer``      gradient norms, Jacobian-product singular values, spectrum of W
+``clipping_explorer``          Pascanu's cliff: gradient descent with and without clipping
+``highway_explorer``           LSTM forget-gate highway vs vanilla RNN gradient norms
+``training_explorer``          a small training run: loss, gradient norm and clip events
+=============================  ==============================================================
+
+matplotlib and ipywidgets are imported when an explorer is created, not by this import.
+"""
+
+from rnn_core.widgets.base import Explorer
+
+__all__ = ["Explorer"]
