@@ -1,0 +1,170 @@
+"""Cell benchmark: forward+backward time of the RNN and LSTM layers, cache memory against T, and
+the LSTM against ``torch.nn.LSTM`` (float64, CPU) when torch is installed.
+
+Run: ``python -m benchmarks bench_cells`` (or ``python -m benchmarks`` for every benchmark).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+import numpy as np
+
+from rnn_core.lstm import lstm_backward, lstm_forward
+from rnn_core.rnn import rnn_backward, rnn_forward
+
+SHAPES = [(100, 32, 64, 128), (500, 16, 32, 32)]  # (T, N, D, H)
+MEMORY_TS = [50, 100, 200, 400, 800]
+MEMORY_SHAPE = (32, 64, 128)  # (N, D, H) for the memory table
+
+
+def _best_time(run: Callable[[], object], repeat: int, min_time: float = 0.2) -> float:
+    """Best wall time of ``run()`` in seconds over ``repeat`` runs (at least min_time in total)."""
+    run()  # warm-up
+    best = float("inf")
+    start = time.perf_counter()
+    k = 0
+    while k < repeat or time.perf_counter() - start < min_time:
+        t0 = time.perf_counter()
+        run()
+        best = min(best, time.perf_counter() - t0)
+        k += 1
+        if k >= 50:
+            break
+    return best
+
+
+def _params(cell: str, N: int, T: int, D: int, H: int, rng: np.random.Generator):
+    G = 4 * H if cell == "lstm" else H
+    x = rng.standard_normal((N, T, D))
+    h0 = rng.standard_normal((N, H)) * 0.1
+    Wx = rng.standard_normal((D, G)) / np.sqrt(D)
+    Wh = rng.standard_normal((H, G)) / np.sqrt(H)
+    b = rng.standard_normal(G) * 0.1
+    dh = rng.standard_normal((N, T, H))
+    return x, h0, Wx, Wh, b, dh
+
+
+def cache_nbytes(cache: tuple) -> int:
+    """Bytes of the arrays a cache holds that the forward pass allocated (inputs and weights,
+    which the caller owns anyway, are not counted)."""
+    skip = {"x", "Wx", "Wh"}
+    return sum(
+        v.nbytes for k, v in cache._asdict().items() if isinstance(v, np.ndarray) and k not in skip
+    )
+
+
+def _numpy_fwd_bwd(cell: str, N: int, T: int, D: int, H: int, repeat: int) -> float:
+    rng = np.random.default_rng(0)
+    x, h0, Wx, Wh, b, dh = _params(cell, N, T, D, H, rng)
+    fwd, bwd = (lstm_forward, lstm_backward) if cell == "lstm" else (rnn_forward, rnn_backward)
+
+    def run():
+        _, cache = fwd(x, h0, Wx, Wh, b)
+        return bwd(dh, cache)
+
+    return _best_time(run, repeat)
+
+
+def _torch_fwd_bwd(N: int, T: int, D: int, H: int, repeat: int) -> float | None:
+    try:
+        import torch
+    except ImportError:
+        return None
+    rng = np.random.default_rng(0)
+    x, h0, _, _, _, dh = _params("lstm", N, T, D, H, rng)
+    lstm = torch.nn.LSTM(D, H, batch_first=True).double()
+    xt = torch.from_numpy(x).requires_grad_(True)
+    h0t = torch.from_numpy(h0)[None].contiguous().requires_grad_(True)
+    c0t = torch.zeros_like(h0t)
+    dht = torch.from_numpy(dh)
+
+    def run():
+        lstm.zero_grad(set_to_none=True)
+        xt.grad = None
+        h0t.grad = None
+        out, _ = lstm(xt, (h0t, c0t))
+        out.backward(dht)
+
+    return _best_time(run, repeat)
+
+
+def _threadpool_info() -> str:
+    try:
+        from threadpoolctl import threadpool_info
+    except ImportError:
+        return "threadpoolctl not installed"
+    rows = [
+        f"{p.get('internal_api')} {p.get('version')} threads={p.get('num_threads')} "
+        f"arch={p.get('architecture')}"
+        for p in threadpool_info()
+    ]
+    return "; ".join(rows) or "no BLAS/OpenMP pools found"
+
+
+def main(repeat: int = 5) -> dict:
+    """Measure and print; return the figures as a dict."""
+    import os
+
+    results: dict = {"timings": [], "memory": [], "env": {}}
+    torch_version = None
+    try:
+        import torch
+
+        torch_version = torch.__version__
+        torch_threads = torch.get_num_threads()
+    except ImportError:
+        torch_threads = None
+    results["env"] = {
+        "numpy": np.__version__,
+        "torch": torch_version,
+        "torch_threads": torch_threads,
+        "OPENBLAS_CORETYPE": os.environ.get("OPENBLAS_CORETYPE"),
+        "threadpool": _threadpool_info(),
+    }
+    print("bench_cells: forward+backward, float64, best of several runs")
+    for k, v in results["env"].items():
+        print(f"  {k}: {v}")
+    print()
+    head = f"{'T':>5} {'N':>4} {'D':>4} {'H':>4} | {'RNN ms':>8} {'LSTM ms':>8} | "
+    print(head + f"{'torch LSTM ms':>13} {'LSTM/torch':>10}")
+    for T, N, D, H in SHAPES:
+        rnn_s = _numpy_fwd_bwd("rnn", N, T, D, H, repeat)
+        lstm_s = _numpy_fwd_bwd("lstm", N, T, D, H, repeat)
+        torch_s = _torch_fwd_bwd(N, T, D, H, repeat)
+        ratio = None if torch_s is None else lstm_s / torch_s
+        row = {
+            "T": T,
+            "N": N,
+            "D": D,
+            "H": H,
+            "rnn_ms": rnn_s * 1e3,
+            "lstm_ms": lstm_s * 1e3,
+            "torch_lstm_ms": None if torch_s is None else torch_s * 1e3,
+            "lstm_over_torch": ratio,
+        }
+        results["timings"].append(row)
+        tcol = "torch not installed" if torch_s is None else f"{torch_s * 1e3:13.2f} {ratio:10.2f}"
+        print(f"{T:>5} {N:>4} {D:>4} {H:>4} | {rnn_s * 1e3:8.2f} {lstm_s * 1e3:8.2f} | {tcol}")
+    print("  (LSTM/torch < 1 means rnn_core is faster than torch.nn.LSTM)")
+    print()
+    N, D, H = MEMORY_SHAPE
+    print(f"cache memory (arrays allocated by the forward pass), N={N} D={D} H={H}, float64")
+    print(f"{'T':>5} | {'RNN MiB':>9} {'LSTM MiB':>9} | {'LSTM bytes/step':>15}")
+    rng = np.random.default_rng(1)
+    for T in MEMORY_TS:
+        x, h0, Wx, Wh, b, _ = _params("rnn", N, T, D, H, rng)
+        _, rc = rnn_forward(x, h0, Wx, Wh, b)
+        x, h0, Wx, Wh, b, _ = _params("lstm", N, T, D, H, rng)
+        _, lc = lstm_forward(x, h0, Wx, Wh, b)
+        rb, lb = cache_nbytes(rc), cache_nbytes(lc)
+        results["memory"].append({"T": T, "rnn_bytes": rb, "lstm_bytes": lb})
+        print(f"{T:>5} | {rb / 2**20:9.2f} {lb / 2**20:9.2f} | {lb / T:15.0f}")
+    print("  linear in T: RNN keeps h (N, T+1, H); LSTM keeps gates (N, T, 4H), h and c")
+    print("  (N, T+1, H) each, tanh(c) (N, T, H): about 7 N H floats per step.")
+    return results
+
+
+if __name__ == "__main__":
+    main()
