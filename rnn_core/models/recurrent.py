@@ -1,0 +1,494 @@
+"""A stacked recurrent block: ``num_layers`` RNN or LSTM layers, each with its own weights.
+
+Layer ``l`` reads the hidden states of layer ``l - 1`` (layer 0 reads the input ``x``) and owns the
+parameters ``{prefix}Wx{l}``, ``{prefix}Wh{l}``, ``{prefix}b{l}``. With a vanilla RNN cell
+
+    a_t = x_t Wx + h_{t-1} Wh + b,    h_t = tanh(a_t)
+
+and with an LSTM cell the same pre-activation has 4H columns (gates i, f, o, g) and a cell state c.
+
+Two optional extras, used by the models:
+
+* ``mask`` (N, T) bool: where ``mask[n, t]`` is False the step is skipped for sample n, i.e. the
+  state is carried through unchanged, ``h_t = h_{t-1}`` (and ``c_t = c_{t-1}``). Padded steps then
+  change neither the state nor, in backward, the gradient (seq2seq uses this for padded sources).
+* ``static`` (N, F) with ``static_dim = F``: a per-sequence input ``v`` that enters layer 0 at every
+  step through its own weights ``{prefix}W_ih`` (F, H) or (F, 4H):
+
+      a_t = x_t Wx0 + h_{t-1} Wh0 + v W_ih + b0            (every step t, layer 0 only)
+
+  Implemented by appending v to x_t and W_ih below Wx0, which is exactly this sum.
+
+The state is a tuple with one ``LayerState(h, c)`` per layer (``c`` is None for the RNN cell).
+States are plain arrays: carrying one into the next call and not back-propagating into it is how
+truncated BPTT stops the gradient at a chunk boundary.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import NamedTuple
+
+import numpy as np
+
+from rnn_core._validate import as_generator, check_array, check_int
+from rnn_core.init import init_matrix
+from rnn_core.lstm import lstm_step_backward, lstm_step_forward
+from rnn_core.rnn import rnn_step_backward, rnn_step_forward
+
+__all__ = ["LayerState", "StackCache", "StackGradients", "RecurrentStack", "CELLS"]
+
+CELLS = ("rnn", "lstm")
+
+
+class LayerState(NamedTuple):
+    """The recurrent state of one layer."""
+
+    h: np.ndarray
+    """hidden state, (N, H)"""
+    c: np.ndarray | None
+    """cell state, (N, H), for the LSTM; None for the RNN"""
+
+
+State = tuple[LayerState, ...]
+
+
+class StackCache(NamedTuple):
+    """What ``RecurrentStack.backward`` needs from the forward pass."""
+
+    step_caches: list[list[object]]
+    """``step_caches[l][t]``: the step cache of layer l at time t"""
+    mask: np.ndarray | None
+    """(N, T) bool, or None when every step counts"""
+    input_shape: tuple[int, int, int]
+    """(N, T, D) of the input x"""
+    static_dim: int
+    """F, the width of the static input (0 when there is none)"""
+    final_state: State
+    """the state after the last step, one LayerState per layer"""
+
+
+class StackGradients(NamedTuple):
+    """Gradients returned by ``RecurrentStack.backward``."""
+
+    dx: np.ndarray
+    """(N, T, D)"""
+    dstate: State
+    """gradient with respect to the initial state, one LayerState per layer"""
+    grads: dict[str, np.ndarray]
+    """gradients of the stack's parameters, keyed like the parameters"""
+    dstatic: np.ndarray | None
+    """(N, F) gradient of the static input, or None when there is none"""
+
+
+def check_cell(fn: str, cell: object) -> str:
+    """Check a cell name ("rnn" or "lstm")."""
+    if cell not in CELLS:
+        raise ValueError(f"{fn}: cell must be one of {CELLS}, got {cell!r}")
+    return str(cell)
+
+
+def check_dtype(fn: str, dtype: object) -> np.dtype:
+    """Check a floating dtype (float64 by default in every model)."""
+    try:
+        dt = np.dtype(dtype)
+    except TypeError:
+        raise TypeError(f"{fn}: dtype must be a numpy floating dtype, got {dtype!r}") from None
+    if not np.issubdtype(dt, np.floating):
+        raise TypeError(f"{fn}: dtype must be a floating dtype (float64, float32), got {dt}")
+    return dt
+
+
+def check_tokens(fn: str, name: str, x: object, vocab_size: int, ndim: int = 2) -> np.ndarray:
+    """Check an integer token-id array with ids in [0, vocab_size)."""
+    x = check_array(fn, name, x, (None,) * ndim, kind="int")
+    if x.size and (x.min() < 0 or x.max() >= vocab_size):
+        raise ValueError(
+            f"{fn}: {name} must hold token ids in [0, {vocab_size}), "
+            f"got values in [{x.min()}, {x.max()}]"
+        )
+    return x
+
+
+def get_param(fn: str, params: Mapping[str, np.ndarray], key: str) -> np.ndarray:
+    """``params[key]`` with a one-line error naming the missing key."""
+    try:
+        return params[key]
+    except KeyError:
+        raise KeyError(f"{fn}: params has no entry {key!r}") from None
+
+
+@dataclass(frozen=True)
+class RecurrentStack:
+    """Shapes and names of a stack of recurrent layers; the weights live in a params dict.
+
+    Parameters
+    ----------
+    cell : "rnn" (tanh) or "lstm".
+    input_dim : D, width of the input x.
+    hidden_dim : H, width of every layer's hidden state.
+    num_layers : number of stacked layers (>= 1).
+    prefix : prepended to every parameter name (e.g. "enc_" -> "enc_Wx0").
+    static_dim : F > 0 adds the static-input weights ``{prefix}W_ih`` to layer 0 (see module doc).
+    """
+
+    cell: str
+    input_dim: int
+    hidden_dim: int
+    num_layers: int = 1
+    prefix: str = ""
+    static_dim: int = 0
+
+    def __post_init__(self) -> None:
+        fn = "RecurrentStack"
+        check_cell(fn, self.cell)
+        check_int(fn, "input_dim", self.input_dim, minimum=1)
+        check_int(fn, "hidden_dim", self.hidden_dim, minimum=1)
+        check_int(fn, "num_layers", self.num_layers, minimum=1)
+        check_int(fn, "static_dim", self.static_dim, minimum=0)
+
+    @property
+    def gate_width(self) -> int:
+        """Columns of the pre-activation: H for the RNN, 4H for the LSTM."""
+        return self.hidden_dim * (4 if self.cell == "lstm" else 1)
+
+    def param_names(self) -> list[str]:
+        """Names of this stack's parameters, in initialisation order."""
+        p = self.prefix
+        names = []
+        for l in range(self.num_layers):
+            names += [f"{p}Wx{l}", f"{p}Wh{l}", f"{p}b{l}"]
+        if self.static_dim:
+            names.append(f"{p}W_ih")
+        return names
+
+    def init_params(
+        self,
+        rng: np.random.Generator | int,
+        init: str = "glorot",
+        input_init: str = "glorot",
+        forget_bias: float = 1.0,
+        dtype: object = np.float64,
+    ) -> dict[str, np.ndarray]:
+        """Fresh parameters for the stack.
+
+        Parameters
+        ----------
+        rng : Generator or int seed.
+        init : initialiser of the recurrent weights Wh (see ``rnn_core.init.init_matrix``):
+            "gaussian0.01", "glorot", "orthogonal" or "identity".
+        input_init : initialiser of the input weights Wx (and W_ih).
+        forget_bias : LSTM only: initial bias of the forget gate (1.0 keeps memory at the start).
+        dtype : floating dtype of the parameters.
+
+        Returns
+        -------
+        dict name -> array. For the LSTM each of the four gate blocks is initialised on its own
+        (so "orthogonal" and "identity" apply to every (H, H) block of Wh). Biases are zero.
+        """
+        fn = "RecurrentStack.init_params"
+        gen = as_generator(rng, fn)
+        dt = check_dtype(fn, dtype)
+        H, p = self.hidden_dim, self.prefix
+        G = 4 if self.cell == "lstm" else 1
+
+        def blocks(name: str, rows: int) -> np.ndarray:
+            return np.concatenate([init_matrix(name, (rows, H), gen) for _ in range(G)], axis=1)
+
+        params: dict[str, np.ndarray] = {}
+        for l in range(self.num_layers):
+            d_in = self.input_dim if l == 0 else H
+            params[f"{p}Wx{l}"] = blocks(input_init, d_in).astype(dt)
+            params[f"{p}Wh{l}"] = blocks(init, H).astype(dt)
+            b = np.zeros(G * H, dtype=dt)
+            if self.cell == "lstm":
+                b[H : 2 * H] = forget_bias
+            params[f"{p}b{l}"] = b
+        if self.static_dim:
+            params[f"{p}W_ih"] = blocks(input_init, self.static_dim).astype(dt)
+        return params
+
+    def zero_state(self, N: int, dtype: object = np.float64) -> State:
+        """The all-zero initial state for a batch of N."""
+        H = self.hidden_dim
+        lstm = self.cell == "lstm"
+        return tuple(
+            LayerState(np.zeros((N, H), dtype), np.zeros((N, H), dtype) if lstm else None)
+            for _ in range(self.num_layers)
+        )
+
+    def check_state(self, fn: str, state: object, N: int, dtype: object) -> State:
+        """Validate a state (or None -> zeros) for a batch of N."""
+        if state is None:
+            return self.zero_state(N, dtype)
+        if not isinstance(state, Sequence) or len(state) != self.num_layers:
+            raise ValueError(
+                f"{fn}: state must be a sequence of {self.num_layers} (h, c) pairs (one per "
+                f"layer), got {type(state).__name__}"
+                + (f" of length {len(state)}" if isinstance(state, Sequence) else "")
+            )
+        out = []
+        for l, st in enumerate(state):
+            if not isinstance(st, Sequence) or len(st) != 2:
+                raise ValueError(f"{fn}: state[{l}] must be a pair (h, c), got {st!r:.60}")
+            h = check_array(fn, f"state[{l}].h", st[0], (N, self.hidden_dim))
+            if self.cell == "lstm":
+                c = check_array(fn, f"state[{l}].c", st[1], (N, self.hidden_dim))
+            else:
+                if st[1] is not None:
+                    raise ValueError(f"{fn}: state[{l}].c must be None for the RNN cell")
+                c = None
+            out.append(LayerState(h, c))
+        return tuple(out)
+
+    def _layer_weights(self, fn: str, params: Mapping[str, np.ndarray], l: int):
+        p = self.prefix
+        D_l = self.input_dim if l == 0 else self.hidden_dim
+        G, H = self.gate_width, self.hidden_dim
+        Wx = check_array(fn, f"params[{p}Wx{l}]", get_param(fn, params, f"{p}Wx{l}"), (D_l, G))
+        Wh = check_array(fn, f"params[{p}Wh{l}]", get_param(fn, params, f"{p}Wh{l}"), (H, G))
+        b = check_array(fn, f"params[{p}b{l}]", get_param(fn, params, f"{p}b{l}"), (G,))
+        if l == 0 and self.static_dim:
+            W_ih = check_array(
+                fn, f"params[{p}W_ih]", get_param(fn, params, f"{p}W_ih"), (self.static_dim, G)
+            )
+            Wx = np.concatenate([Wx, W_ih], axis=0)
+        return Wx, Wh, b
+
+    def _check_inputs(self, fn, params, x, state, mask, static):
+        x = check_array(fn, "x", x, (None, None, self.input_dim))
+        N, T, _ = x.shape
+        dtype = get_param(fn, params, f"{self.prefix}Wx0").dtype
+        state = self.check_state(fn, state, N, dtype)
+        if mask is not None:
+            mask = check_array(fn, "mask", mask, (N, T), kind="any")
+            if mask.dtype != np.bool_:
+                raise TypeError(f"{fn}: mask must be a bool array (N, T), got dtype {mask.dtype}")
+        if self.static_dim:
+            if static is None:
+                raise ValueError(f"{fn}: static must be given, shape (N, F) = ({N}, "
+                                 f"{self.static_dim})")
+            static = check_array(fn, "static", static, (N, self.static_dim))
+        elif static is not None:
+            raise ValueError(f"{fn}: static must be None (this stack has static_dim=0)")
+        return x, state, mask, static
+
+    def forward(
+        self,
+        params: Mapping[str, np.ndarray],
+        x: np.ndarray,
+        state: Sequence | None = None,
+        mask: np.ndarray | None = None,
+        static: np.ndarray | None = None,
+    ) -> tuple[np.ndarray, StackCache]:
+        """Run the stack over a sequence.
+
+        Parameters
+        ----------
+        params : dict holding this stack's parameters (other entries are ignored).
+        x : input sequence, shape (N, T, D).
+        state : initial state, one (h, c) per layer (h, c: (N, H); c None for the RNN);
+            None means zeros.
+        mask : (N, T) bool; False steps carry the state through unchanged. None: all True.
+        static : (N, F) per-sequence input added at every step of layer 0 (if static_dim > 0).
+
+        Returns
+        -------
+        h : hidden states of the top layer, shape (N, T, H).
+        cache : StackCache; ``cache.final_state`` is the state after the last step.
+        """
+        fn = f"{type(self).__name__}.forward"
+        x, state, mask, static = self._check_inputs(fn, params, x, state, mask, static)
+        N, T, D = x.shape
+        lstm = self.cell == "lstm"
+        inp = x
+        all_caches: list[list[object]] = []
+        final: list[LayerState] = []
+        for l in range(self.num_layers):
+            Wx, Wh, b = self._layer_weights(fn, params, l)
+            h, c = state[l]
+            out = np.empty((N, T, self.hidden_dim), dtype=np.result_type(inp, Wx))
+            caches: list[object] = []
+            for t in range(T):
+                x_t = inp[:, t]
+                if l == 0 and static is not None:
+                    x_t = np.concatenate([x_t, static], axis=1)
+                if lstm:
+                    h_new, c_new, cache = lstm_step_forward(x_t, h, c, Wx, Wh, b)
+                else:
+                    h_new, cache = rnn_step_forward(x_t, h, Wx, Wh, b)
+                if mask is not None:
+                    m = mask[:, t, None]
+                    h_new = np.where(m, h_new, h)
+                    if lstm:
+                        c_new = np.where(m, c_new, c)
+                h = h_new
+                if lstm:
+                    c = c_new
+                out[:, t] = h
+                caches.append(cache)
+            all_caches.append(caches)
+            final.append(LayerState(h, c))
+            inp = out
+        cache = StackCache(all_caches, mask, (N, T, D), self.static_dim, tuple(final))
+        return inp, cache
+
+    def forward_stateful(
+        self,
+        params: Mapping[str, np.ndarray],
+        x: np.ndarray,
+        state: Sequence | None,
+        mask: np.ndarray | None = None,
+        static: np.ndarray | None = None,
+    ) -> tuple[np.ndarray, State, StackCache]:
+        """``forward`` that also returns the final state: ``(h, final_state, cache)``."""
+        h, cache = self.forward(params, x, state, mask, static)
+        return h, cache.final_state, cache
+
+    def backward(
+        self,
+        dh: np.ndarray,
+        cache: StackCache,
+        dfinal_state: Sequence | None = None,
+    ) -> StackGradients:
+        """Backpropagation through time through every layer.
+
+        Parameters
+        ----------
+        dh : gradient of the loss with respect to the top layer's hidden states, (N, T, H).
+        cache : StackCache from ``forward``.
+        dfinal_state : gradient with respect to the final state (one (dh, dc) per layer), e.g.
+            when the final state feeds a decoder; None means zero.
+
+        Returns
+        -------
+        StackGradients(dx (N, T, D), dstate (gradient of the initial state),
+        grads (dict keyed like the parameters), dstatic ((N, F) or None)).
+        """
+        fn = f"{type(self).__name__}.backward"
+        if not isinstance(cache, StackCache):
+            raise TypeError(f"{fn}: cache must be the StackCache from forward, "
+                            f"got {type(cache).__name__}")
+        N, T, D = cache.input_shape
+        H, p = self.hidden_dim, self.prefix
+        lstm = self.cell == "lstm"
+        dh = check_array(fn, "dh", dh, (N, T, H))
+        dtype = cache.final_state[0].h.dtype
+        if dfinal_state is None:
+            dfinal = self.zero_state(N, dtype)
+        else:
+            dfinal = self.check_state(fn, dfinal_state, N, dtype)
+        mask = cache.mask
+        grads: dict[str, np.ndarray] = {}
+        dstate: list[LayerState] = [None] * self.num_layers  # type: ignore[list-item]
+        dstatic = None
+        dout = dh
+        for l in reversed(range(self.num_layers)):
+            caches = cache.step_caches[l]
+            d_in = (D + cache.static_dim) if l == 0 else H
+            dx = np.zeros((N, T, d_in), dtype=dtype)
+            dWx = np.zeros((d_in, self.gate_width), dtype=dtype)
+            dWh = np.zeros((H, self.gate_width), dtype=dtype)
+            db = np.zeros(self.gate_width, dtype=dtype)
+            dh_next = dfinal[l].h
+            dc_next = dfinal[l].c
+            for t in reversed(range(T)):
+                dh_t = dout[:, t] + dh_next
+                dc_t = dc_next
+                if mask is not None:
+                    m = mask[:, t, None]
+                    carry_h = np.where(m, 0.0, dh_t)
+                    dh_t = np.where(m, dh_t, 0.0)
+                    if lstm:
+                        carry_c = np.where(m, 0.0, dc_t)
+                        dc_t = np.where(m, dc_t, 0.0)
+                if lstm:
+                    dx_t, dprev_h, dprev_c, dWx_t, dWh_t, db_t = lstm_step_backward(
+                        dh_t, dc_t, caches[t]
+                    )
+                else:
+                    dx_t, dprev_h, dWx_t, dWh_t, db_t = rnn_step_backward(dh_t, caches[t])
+                    dprev_c = None
+                if mask is not None:
+                    dprev_h = dprev_h + carry_h
+                    if lstm:
+                        dprev_c = dprev_c + carry_c
+                dx[:, t] = dx_t
+                dWx += dWx_t
+                dWh += dWh_t
+                db += db_t
+                dh_next, dc_next = dprev_h, dprev_c
+            dstate[l] = LayerState(dh_next, dc_next)
+            if l == 0 and cache.static_dim:
+                grads[f"{p}W_ih"] = dWx[D:]
+                dWx = dWx[:D]
+                dstatic = dx[:, :, D:].sum(axis=1)
+                dx = dx[:, :, :D]
+            grads[f"{p}Wx{l}"] = dWx
+            grads[f"{p}Wh{l}"] = dWh
+            grads[f"{p}b{l}"] = db
+            dout = dx
+        return StackGradients(dout, tuple(dstate), grads, dstatic)
+
+    def step(
+        self,
+        params: Mapping[str, np.ndarray],
+        x_t: np.ndarray,
+        state: Sequence,
+        static: np.ndarray | None = None,
+    ) -> tuple[np.ndarray, State]:
+        """One time step through every layer, forward only (for sampling and decoding).
+
+        Parameters
+        ----------
+        x_t : input for this step, (N, D).
+        state : current state, one (h, c) per layer.
+        static : (N, F) if static_dim > 0.
+
+        Returns
+        -------
+        h_top : (N, H) hidden state of the top layer; new_state : the state after the step.
+        """
+        fn = f"{type(self).__name__}.step"
+        x_t = check_array(fn, "x_t", x_t, (None, self.input_dim))
+        h_seq, cache = self.forward(params, x_t[:, None, :], state, None, static)
+        return h_seq[:, 0], cache.final_state
+
+
+def greedy_decode(
+    stack: RecurrentStack,
+    params: Mapping[str, np.ndarray],
+    W_embed: np.ndarray,
+    W_vocab: np.ndarray,
+    b_vocab: np.ndarray,
+    state: State,
+    N: int,
+    max_length: int,
+    start_id: int,
+    end_id: int,
+    null_id: int,
+    static: np.ndarray | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Greedy decoding from <START>: feed back the argmax word until <END> or max_length.
+
+    Returns
+    -------
+    tokens : (N, max_length) int. Row n holds the generated words, then <END> (if produced),
+        then <NULL> padding: ``tokens[n, :lengths[n]]`` are the words.
+    lengths : (N,) int, number of words before <END> (max_length if <END> never came).
+    """
+    tokens = np.full((N, max_length), null_id, dtype=np.int64)
+    lengths = np.full(N, max_length, dtype=np.int64)
+    done = np.zeros(N, dtype=bool)
+    word = np.full(N, start_id, dtype=np.int64)
+    for t in range(max_length):
+        h, state = stack.step(params, W_embed[word], state, static)
+        word = np.argmax(h @ W_vocab + b_vocab, axis=1)
+        tokens[~done, t] = word[~done]
+        ended = (~done) & (word == end_id)
+        lengths[ended] = t
+        done |= ended
+        if done.all():
+            break
+    return tokens, lengths
