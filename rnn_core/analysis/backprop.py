@@ -1,0 +1,110 @@
+"""How much gradient reaches each step: norms of dL/dh_k from a real backward pass.
+
+The backward pass is the ordinary one, ``dL/dh_{k-1} = J_k^T dL/dh_k`` i.e.
+``dprev_h = (dh * phi'(a)) @ Wh.T`` (docs/architecture.md), carried out in log space: the vector
+is renormalised after every step and its norm accumulated as a logarithm, so T = 10,000 steps with
+a large or tiny Wh neither overflow nor underflow. Results are log10 norms.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from rnn_core._validate import check_array
+from rnn_core.analysis.jacobians import VanillaTrajectory
+
+_TINY = np.finfo(float).tiny
+_LN10 = np.log(10.0)
+
+
+def _unit_rows(G: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Rows of G divided by their norms, and the natural-log norms (floored at log(tiny))."""
+    n = np.maximum(np.linalg.norm(G, axis=-1), _TINY)
+    return G / n[..., None], np.log(n)
+
+
+def _check(fn: str, traj: VanillaTrajectory, Wh: np.ndarray) -> tuple[int, int]:
+    if traj.dphi.ndim != 2:
+        raise ValueError(f"{fn}: traj must be one sequence (dphi of shape (T, H)), "
+                         f"got dphi of shape {traj.dphi.shape}")
+    T, H = traj.dphi.shape
+    check_array(fn, "Wh", Wh, (H, H))
+    return T, H
+
+
+def log10_grad_norms_last(traj: VanillaTrajectory, Wh: np.ndarray, dh_T: np.ndarray) -> np.ndarray:
+    """log10 ||dL/dh_k|| for k = 0..T, for a loss at the last step only.
+
+    Parameters
+    ----------
+    traj : one sequence from ``vanilla_trajectory`` (dphi of shape (T, H)).
+    Wh : recurrent weights, shape (H, H).
+    dh_T : upstream gradient dL/dh_T, shape (H,).
+
+    Returns
+    -------
+    log10_norms : shape (T+1,); entry k is log10 ||dL/dh_k||. An exactly zero gradient is floored
+        at log10(tiny) ~ -307.6.
+    """
+    fn = "log10_grad_norms_last"
+    T, H = _check(fn, traj, Wh)
+    check_array(fn, "dh_T", dh_T, (H,))
+    out = np.empty(T + 1)
+    u, s = _unit_rows(dh_T)
+    out[T] = s
+    for t in range(T, 0, -1):
+        u, ds = _unit_rows((u * traj.dphi[t - 1]) @ Wh.T)
+        s = s + ds
+        out[t - 1] = s
+    return out / _LN10
+
+
+@dataclass(frozen=True)
+class GradientMap:
+    """Where the loss of each step sends its gradient.
+
+    Attributes
+    ----------
+    log10_map : shape (T+1, T+1); ``log10_map[t, k] = log10 ||dL_t/dh_k||`` for k <= t (how much of
+        step t's loss reaches step k); -inf for k > t (no path), and row 0 is -inf (no loss at h_0).
+    log10_total : shape (T+1,); ``log10 ||dL/dh_k||`` for the total loss ``L = sum_t L_t``.
+    """
+
+    log10_map: np.ndarray
+    log10_total: np.ndarray
+
+
+def gradient_map(traj: VanillaTrajectory, Wh: np.ndarray, dh: np.ndarray) -> GradientMap:
+    """Backward pass for a loss at every step, kept per source step t.
+
+    Parameters
+    ----------
+    traj : one sequence (dphi of shape (T, H)).
+    Wh : shape (H, H).
+    dh : upstream gradients dL_t/dh_t for t = 1..T, shape (T, H).
+
+    Returns
+    -------
+    GradientMap (log10 norms; see its attributes).
+    """
+    fn = "gradient_map"
+    T, H = _check(fn, traj, Wh)
+    check_array(fn, "dh", dh, (T, H))
+    G = np.zeros((T + 1, H))  # row t: unit direction of dL_t/dh_k
+    S = np.full(T + 1, -np.inf)  # row t: natural-log norm of dL_t/dh_k
+    out = np.full((T + 1, T + 1), -np.inf)
+    total = np.empty(T + 1)
+    for k in range(T, -1, -1):
+        if k >= 1:
+            G[k], S[k] = _unit_rows(dh[k - 1])
+        live = slice(max(k, 1), T + 1)
+        out[live, k] = S[live]
+        top = S[live].max()
+        w = np.exp(S[live] - top)
+        total[k] = top + np.log(max(np.linalg.norm(w @ G[live]), _TINY))
+        if k >= 1:
+            u, ds = _unit_rows((G[live] * traj.dphi[k - 1]) @ Wh.T)
+            G[live], S[live] = u, S[live] + ds
+    return GradientMap(log10_map=out / _LN10, log10_total=total / _LN10)

@@ -1,0 +1,249 @@
+"""Pure compute functions behind the interactive explorers (inputs -> read-only arrays).
+
+Each function takes plain numbers and returns a frozen dataclass of read-only numpy arrays, fast
+enough for a slider callback: what depends on a subset of the inputs (random matrices per
+(init, H, seed), inputs per (T, input_scale, seed), the cliff loss surface) is cached. Every
+field is finite at any slider setting: norms that would overflow or underflow are computed in log
+space (``log10_*`` fields) and their plain versions are clipped to [1e-300, 1e300] for plotting.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+
+import numpy as np
+
+from rnn_core.analysis.backprop import log10_grad_norms_last
+from rnn_core.analysis.bounds import pascanu_bound_log10, pascanu_eta, pascanu_regime
+from rnn_core.analysis.cliff import cliff_surface, gradient_descent
+from rnn_core.analysis.jacobians import ACTIVATIONS, vanilla_jacobians, vanilla_trajectory
+from rnn_core.analysis.lyapunov import log_singular_values_by_gap
+from rnn_core.init import INIT_NAMES, init_matrix
+
+D_INPUT = 4
+"""Input size D of the explorer's RNN."""
+
+LOG10_FLOOR = -300.0
+LOG10_CEIL = 300.0
+
+
+def _frozen(a: np.ndarray) -> np.ndarray:
+    a = np.array(a, copy=True)
+    a.setflags(write=False)
+    return a
+
+
+def _plain(log10: np.ndarray) -> np.ndarray:
+    """10**log10, clipped into the float range for plotting on a log axis."""
+    return 10.0 ** np.clip(log10, LOG10_FLOOR, LOG10_CEIL)
+
+
+@lru_cache(maxsize=64)
+def _weights(init: str, H: int, seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Unscaled Wh (H, H), Wx (D, H) and the upstream unit vector (H,) for (init, H, seed)."""
+    rng = np.random.default_rng([seed, H])
+    Wh = _frozen(init_matrix(init, (H, H), rng))
+    Wx = _frozen(rng.standard_normal((D_INPUT, H)) / np.sqrt(D_INPUT))
+    u = rng.standard_normal(H)
+    return Wh, Wx, _frozen(u / np.linalg.norm(u))
+
+
+@lru_cache(maxsize=64)
+def _inputs(T: int, input_scale: float, seed: int) -> np.ndarray:
+    """Inputs x of shape (T, D): input_scale times standard normal entries."""
+    rng = np.random.default_rng([seed, T, 7])
+    return _frozen(input_scale * rng.standard_normal((T, D_INPUT)))
+
+
+def _gaps(T: int, n: int = 24) -> np.ndarray:
+    """About n gaps from 1 to T, spaced evenly on a log axis."""
+    return np.unique(np.round(np.geomspace(1, T, n)).astype(int))
+
+
+@dataclass(frozen=True)
+class VanillaFlow:
+    """Gradient flow of a vanilla RNN on one sequence (see ``vanilla_flow``).
+
+    Attributes
+    ----------
+    k : steps 0..T, shape (T+1,).
+    log10_grad_norm, grad_norm : log10 ||dL/dh_k|| and its plotting value, shape (T+1,).
+    log10_bound, bound : Pascanu bound eta^(T-k) ||dL/dh_T||, shape (T+1,).
+    gaps : gaps t - k at which singular values are read, shape (G,).
+    log_sv : natural-log singular values of dh_{gap}/dh_0 (the m largest), shape (G, m).
+    log10_sv : the same in log10, shape (G, m).
+    eig_W : eigenvalues of Wh, complex, shape (H,). sv_W : singular values of Wh, shape (H,).
+    lambda1 : largest singular value of Wh. eta : lambda1 * gamma. regime : Pascanu regime string.
+    """
+
+    k: np.ndarray
+    log10_grad_norm: np.ndarray
+    grad_norm: np.ndarray
+    log10_bound: np.ndarray
+    bound: np.ndarray
+    gaps: np.ndarray
+    log_sv: np.ndarray
+    log10_sv: np.ndarray
+    eig_W: np.ndarray
+    sv_W: np.ndarray
+    lambda1: float
+    eta: float
+    regime: str
+
+
+@lru_cache(maxsize=32)
+def _spectrum(init: str, H: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    Wh = _weights(init, H, seed)[0]
+    return _frozen(np.linalg.eigvals(Wh)), _frozen(np.linalg.svd(Wh, compute_uv=False))
+
+
+def vanilla_flow(
+    scale: float = 1.0,
+    T: int = 100,
+    init: str = "orthogonal",
+    activation: str = "tanh",
+    input_scale: float = 1.0,
+    H: int = 64,
+    seed: int = 0,
+    m: int = 8,
+) -> VanillaFlow:
+    """Gradient flow through a vanilla RNN ``h_t = phi(x_t Wx + h_{t-1} Wh)``, h_0 = 0.
+
+    ``Wh = scale * init_matrix(init, (H, H))`` (so ``scale`` sets the largest singular value);
+    inputs ``x`` of shape (T, D=4) with standard deviation ``input_scale``. The loss sits at the
+    last step with a fixed random unit upstream gradient ``dL/dh_T``. The singular values come from
+    ONE product that starts at step 0: ``log_sv[j]`` belongs to ``dh_{gaps[j]}/dh_0``.
+
+    Parameters
+    ----------
+    scale : > 0, multiplies the initial matrix.
+    T : sequence length >= 1.
+    init : "gaussian0.01", "glorot", "orthogonal" or "identity".
+    activation : "tanh", "linear" or "sigmoid".
+    input_scale : >= 0.
+    H : hidden size. seed : int. m : number of singular values kept (at most H).
+    """
+    return _vanilla_flow(float(scale), int(T), init, activation, float(input_scale), int(H),
+                         int(seed), int(m))
+
+
+@lru_cache(maxsize=16)
+def _vanilla_flow(scale, T, init, activation, input_scale, H, seed, m) -> VanillaFlow:
+    fn = "vanilla_flow"
+    if not (np.isfinite(scale) and scale > 0):
+        raise ValueError(f"{fn}: scale must be a finite number > 0, got {scale!r}")
+    if T < 1:
+        raise ValueError(f"{fn}: T must be >= 1, got {T}")
+    if init not in INIT_NAMES:
+        raise ValueError(f"{fn}: init must be one of {INIT_NAMES}, got {init!r}")
+    if activation not in ACTIVATIONS:
+        raise ValueError(f"{fn}: activation must be one of {ACTIVATIONS}, got {activation!r}")
+    if not (np.isfinite(input_scale) and input_scale >= 0):
+        raise ValueError(f"{fn}: input_scale must be a finite number >= 0, got {input_scale!r}")
+    W0, Wx, u = _weights(init, H, seed)
+    Wh = scale * W0
+    x = _inputs(T, input_scale, seed)
+    traj = vanilla_trajectory(x, np.zeros(H), Wx, Wh, np.zeros(H), activation)
+    lg = log10_grad_norms_last(traj, Wh, u)
+    eta = pascanu_eta(Wh, activation)
+    lb = pascanu_bound_log10(Wh, T, activation, log10_grad_T=float(lg[-1]))
+    gaps = _gaps(T)
+    J = vanilla_jacobians(traj, Wh)
+    log_sv = log_singular_values_by_gap(J, gaps, m=min(m, H))
+    eig, sv0 = _spectrum(init, H, seed)
+    return VanillaFlow(
+        k=_frozen(np.arange(T + 1)),
+        log10_grad_norm=_frozen(lg),
+        grad_norm=_frozen(_plain(lg)),
+        log10_bound=_frozen(lb),
+        bound=_frozen(_plain(lb)),
+        gaps=_frozen(gaps),
+        log_sv=_frozen(log_sv),
+        log10_sv=_frozen(log_sv / np.log(10.0)),
+        eig_W=_frozen(eig * scale),
+        sv_W=_frozen(sv0 * scale),
+        lambda1=float(sv0[0] * scale),
+        eta=eta,
+        regime=pascanu_regime(Wh, activation),
+    )
+
+
+CLIFF_W = np.linspace(-2.0, 14.0, 161)
+CLIFF_B = np.linspace(-8.0, 3.0, 111)
+
+
+@lru_cache(maxsize=1)
+def cliff_grid() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(w_grid (W,), b_grid (B,), loss (B, W)) of the cliff loss surface, cached."""
+    return _frozen(CLIFF_W), _frozen(CLIFF_B), _frozen(cliff_surface(CLIFF_W, CLIFF_B))
+
+
+@dataclass(frozen=True)
+class ClippingFlow:
+    """Gradient descent on the cliff with and without clipping (see ``clipping_flow``).
+
+    Attributes
+    ----------
+    w_grid (W,), b_grid (B,), surface (B, W) : the loss surface.
+    path_raw, path_clipped : (steps+1, 2) (w, b) along each run.
+    loss_raw, loss_clipped : (steps+1,) loss along each run.
+    grad_norm_raw, grad_norm_clipped : (steps,) raw gradient norm at each step of each run.
+    clip_events : (steps,) bool, True where the clipped run clipped.
+    """
+
+    w_grid: np.ndarray
+    b_grid: np.ndarray
+    surface: np.ndarray
+    path_raw: np.ndarray
+    path_clipped: np.ndarray
+    loss_raw: np.ndarray
+    loss_clipped: np.ndarray
+    grad_norm_raw: np.ndarray
+    grad_norm_clipped: np.ndarray
+    clip_events: np.ndarray
+
+
+CLIFF_START = (4.0, -2.3)
+
+
+def clipping_flow(
+    threshold: float = 1.0,
+    lr: float = 2.0,
+    steps: int = 40,
+    start: tuple[float, float] = CLIFF_START,
+    mode: str = "norm",
+) -> ClippingFlow:
+    """Gradient descent from ``start`` on the cliff loss, plain and clipped ("norm" or "value").
+
+    Parameters
+    ----------
+    threshold : clipping threshold (> 0). lr : learning rate (> 0). steps : number of updates.
+    start : (w0, b0). mode : "norm" or "value".
+    """
+    return _clipping_flow(float(threshold), float(lr), int(steps),
+                          (float(start[0]), float(start[1])), mode)
+
+
+@lru_cache(maxsize=32)
+def _raw_path(lr, steps, start):
+    return gradient_descent(start, lr, steps)
+
+
+@lru_cache(maxsize=32)
+def _clipping_flow(threshold, lr, steps, start, mode) -> ClippingFlow:
+    raw = _raw_path(lr, steps, start)
+    clip = gradient_descent(start, lr, steps, threshold=threshold, mode=mode)
+    w, b, S = cliff_grid()
+    return ClippingFlow(
+        w_grid=w,
+        b_grid=b,
+        surface=S,
+        path_raw=_frozen(raw.params),
+        path_clipped=_frozen(clip.params),
+        loss_raw=_frozen(raw.loss),
+        loss_clipped=_frozen(clip.loss),
+        grad_norm_raw=_frozen(raw.grad_norm),
+        grad_norm_clipped=_frozen(clip.grad_norm),
+        clip_events=_frozen(clip.clipped),
+    )

@@ -1,0 +1,266 @@
+"""Trajectories and per-step Jacobians of the vanilla RNN and the LSTM.
+
+The convention (docs/architecture.md) is used everywhere in ``rnn_core.analysis``:
+the vanilla step is ``h_t = phi(a_t)``, ``a_t = x_t Wx + h_{t-1} Wh + b`` with row vectors, and
+
+    J_t = dh_t/dh_{t-1} = diag(phi'(a_t)) Wh^T,     J_t[i, j] = d h_t[i] / d h_{t-1}[j].
+
+Backpropagation multiplies by the transpose: ``dL/dh_{t-1} = J_t^T dL/dh_t``, in code
+``dprev_h = (dh * phi'(a)) @ Wh.T``. The product ``J_t ... J_{k+1}`` is ``dh_t/dh_k``.
+
+Index convention for trajectories: ``h[0]`` is the initial state ``h_0`` and ``h[t]`` the state
+after step ``t = 1..T``; ``a[t-1]``, ``dphi[t-1]`` and ``jac[t-1]`` belong to step ``t``.
+
+The forward passes here are written out (a few lines each) so that the analysis keeps every
+pre-activation; the maths is the same as ``rnn_core.rnn`` / ``rnn_core.lstm``;
+the tests check that.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from rnn_core._validate import check_array
+
+ACTIVATIONS = ("tanh", "linear", "sigmoid")
+
+GAMMA = {"tanh": 1.0, "linear": 1.0, "sigmoid": 0.25}
+"""Upper bound gamma of |phi'| for each activation (Pascanu et al. 2013)."""
+
+
+def sigmoid(a: np.ndarray) -> np.ndarray:
+    """Logistic sigmoid written through tanh: never overflows, no warnings for any finite a."""
+    return 0.5 * (1.0 + np.tanh(0.5 * a))
+
+
+def activate(name: str, a: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Return ``(phi(a), phi'(a))`` for ``name`` in ``ACTIVATIONS``; a has any shape."""
+    if name == "tanh":
+        h = np.tanh(a)
+        return h, 1.0 - h * h
+    if name == "sigmoid":
+        s = sigmoid(a)
+        return s, s * (1.0 - s)
+    if name == "linear":
+        return a.copy(), np.ones_like(a)
+    raise ValueError(f"activate: name must be one of {ACTIVATIONS}, got {name!r}")
+
+
+def _check_activation(fn: str, name: str) -> str:
+    if name not in ACTIVATIONS:
+        raise ValueError(f"{fn}: activation must be one of {ACTIVATIONS}, got {name!r}")
+    return name
+
+
+@dataclass(frozen=True)
+class VanillaTrajectory:
+    """Everything the forward pass of a vanilla RNN saw.
+
+    Shapes are for one sequence; with a batch every array gets a leading N axis.
+
+    Attributes
+    ----------
+    a : pre-activations a_t of steps 1..T, shape (T, H).
+    h : states h_0..h_T, shape (T+1, H).
+    dphi : phi'(a_t), shape (T, H).
+    activation : name of phi.
+    """
+
+    a: np.ndarray
+    h: np.ndarray
+    dphi: np.ndarray
+    activation: str
+
+
+def vanilla_trajectory(
+    x: np.ndarray,
+    h0: np.ndarray,
+    Wx: np.ndarray,
+    Wh: np.ndarray,
+    b: np.ndarray,
+    activation: str = "tanh",
+) -> VanillaTrajectory:
+    """Run ``h_t = phi(x_t Wx + h_{t-1} Wh + b)`` and keep every pre-activation.
+
+    Parameters
+    ----------
+    x : inputs, shape (T, D) for one sequence or (N, T, D) for a batch.
+    h0 : initial state, shape (H,) or (N, H).
+    Wx : input weights, shape (D, H).
+    Wh : recurrent weights, shape (H, H).
+    b : bias, shape (H,).
+    activation : "tanh", "linear" or "sigmoid".
+
+    Returns
+    -------
+    VanillaTrajectory with a (T, H) / (N, T, H), h (T+1, H) / (N, T+1, H), dphi like a.
+    """
+    fn = "vanilla_trajectory"
+    act = _check_activation(fn, activation)
+    single = isinstance(x, np.ndarray) and x.ndim == 2
+    s: dict[str, int] = {}
+    if single:
+        check_array(fn, "x", x, ("T", "D"), s)
+        check_array(fn, "h0", h0, ("H",), s)
+    else:
+        check_array(fn, "x", x, ("N", "T", "D"), s)
+        check_array(fn, "h0", h0, ("N", "H"), s)
+    check_array(fn, "Wx", Wx, ("D", "H"), s)
+    check_array(fn, "Wh", Wh, ("H", "H"), s)
+    check_array(fn, "b", b, ("H",), s)
+    xb = x[None] if single else x
+    hb = h0[None] if single else h0
+    N, T, _ = xb.shape
+    H = Wh.shape[0]
+    xa = xb @ Wx + b  # input part of every pre-activation, (N, T, H)
+    a = np.empty((N, T, H))
+    h = np.empty((N, T + 1, H))
+    h[:, 0] = hb
+    for t in range(T):
+        a[:, t] = xa[:, t] + h[:, t] @ Wh
+        h[:, t + 1] = activate(act, a[:, t])[0]
+    dphi = activate(act, a)[1]
+    if single:
+        a, h, dphi = a[0], h[0], dphi[0]
+    return VanillaTrajectory(a=a, h=h, dphi=dphi, activation=act)
+
+
+def vanilla_jacobians(traj: VanillaTrajectory, Wh: np.ndarray) -> np.ndarray:
+    """Per-step Jacobians ``J_t = dh_t/dh_{t-1} = diag(phi'(a_t)) Wh^T`` along a trajectory.
+
+    Parameters
+    ----------
+    traj : from ``vanilla_trajectory``; dphi has shape (T, H) or (N, T, H).
+    Wh : recurrent weights, shape (H, H).
+
+    Returns
+    -------
+    J : shape (T, H, H) (or (N, T, H, H)); ``J[t-1]`` is the Jacobian of step t.
+    """
+    H = traj.dphi.shape[-1]
+    check_array("vanilla_jacobians", "Wh", Wh, (H, H))
+    return traj.dphi[..., :, None] * Wh.T
+
+
+@dataclass(frozen=True)
+class LSTMTrajectory:
+    """Everything the forward pass of an LSTM saw.
+
+    One sequence: leading axis T; a batch: (N, T, ...).
+
+    Attributes
+    ----------
+    i, f, o, g : gate activations of steps 1..T, shape (T, H) each.
+    c : cell states c_0..c_T, shape (T+1, H).
+    h : hidden states h_0..h_T, shape (T+1, H).
+    """
+
+    i: np.ndarray
+    f: np.ndarray
+    o: np.ndarray
+    g: np.ndarray
+    c: np.ndarray
+    h: np.ndarray
+
+
+def lstm_trajectory(
+    x: np.ndarray,
+    h0: np.ndarray,
+    c0: np.ndarray,
+    Wx: np.ndarray,
+    Wh: np.ndarray,
+    b: np.ndarray,
+) -> LSTMTrajectory:
+    """Run an LSTM (gates i, f, o, g along 4H) and keep every gate.
+
+    ``a = x_t Wx + h_{t-1} Wh + b``; ``i, f, o = sigmoid(a_i, a_f, a_o)``, ``g = tanh(a_g)``;
+    ``c_t = f * c_{t-1} + i * g``; ``h_t = o * tanh(c_t)``.
+
+    Parameters
+    ----------
+    x : inputs, shape (T, D) or (N, T, D).
+    h0, c0 : initial states, shape (H,) or (N, H).
+    Wx : shape (D, 4H). Wh : shape (H, 4H). b : shape (4H,).
+    """
+    fn = "lstm_trajectory"
+    single = isinstance(x, np.ndarray) and x.ndim == 2
+    s: dict[str, int] = {}
+    if single:
+        check_array(fn, "x", x, ("T", "D"), s)
+        check_array(fn, "h0", h0, ("H",), s)
+        check_array(fn, "c0", c0, ("H",), s)
+    else:
+        check_array(fn, "x", x, ("N", "T", "D"), s)
+        check_array(fn, "h0", h0, ("N", "H"), s)
+        check_array(fn, "c0", c0, ("N", "H"), s)
+    H = s["H"]
+    check_array(fn, "Wx", Wx, ("D", 4 * H), s)
+    check_array(fn, "Wh", Wh, (H, 4 * H), s)
+    check_array(fn, "b", b, (4 * H,), s)
+    xb = x[None] if single else x
+    N, T, _ = xb.shape
+    xa = xb @ Wx + b
+    gates = np.empty((4, N, T, H))
+    c = np.empty((N, T + 1, H))
+    h = np.empty((N, T + 1, H))
+    h[:, 0] = h0
+    c[:, 0] = c0
+    for t in range(T):
+        a = xa[:, t] + h[:, t] @ Wh
+        i, f, o = sigmoid(a[:, :H]), sigmoid(a[:, H : 2 * H]), sigmoid(a[:, 2 * H : 3 * H])
+        g = np.tanh(a[:, 3 * H :])
+        gates[:, :, t] = i, f, o, g
+        c[:, t + 1] = f * c[:, t] + i * g
+        h[:, t + 1] = o * np.tanh(c[:, t + 1])
+    if single:
+        gates, c, h = gates[:, 0], c[0], h[0]
+    return LSTMTrajectory(i=gates[0], f=gates[1], o=gates[2], g=gates[3], c=c, h=h)
+
+
+def lstm_cell_direct(traj: LSTMTrajectory) -> np.ndarray:
+    """Diagonal of the direct cell-state path ``dc_t/dc_{t-1} = diag(f_t)``: shape (T, H)."""
+    return traj.f
+
+
+def lstm_jacobians(traj: LSTMTrajectory, Wh: np.ndarray) -> np.ndarray:
+    """Full Jacobians of the state (h_t, c_t) w.r.t. (h_{t-1}, c_{t-1}), as (2H, 2H) block matrices.
+
+    ``J_t = [[dh_t/dh_{t-1}, dh_t/dc_{t-1}], [dc_t/dh_{t-1}, dc_t/dc_{t-1}]]``; the state vector is
+    ``[h, c]`` (h first). With ``W_q = Wh[:, qH:(q+1)H]`` for gate q:
+
+    - ``dc_t/dh_{t-1} = diag(g i(1-i)) W_i^T + diag(c_{t-1} f(1-f)) W_f^T + diag(i (1-g^2)) W_g^T``
+    - ``dc_t/dc_{t-1} = diag(f_t)`` (the direct path)
+    - ``dh_t/dh_{t-1} = diag(tanh(c_t) o(1-o)) W_o^T + diag(o (1-tanh^2 c_t)) dc_t/dh_{t-1}``
+    - ``dh_t/dc_{t-1} = diag(o (1-tanh^2 c_t) f_t)``
+
+    Parameters
+    ----------
+    traj : from ``lstm_trajectory`` (one sequence: gates (T, H); batch: (N, T, H)).
+    Wh : shape (H, 4H).
+
+    Returns
+    -------
+    J : shape (T, 2H, 2H) (or (N, T, 2H, 2H)).
+    """
+    i, f, o, g = traj.i, traj.f, traj.o, traj.g
+    H = i.shape[-1]
+    check_array("lstm_jacobians", "Wh", Wh, (H, 4 * H))
+    c_prev = traj.c[..., :-1, :]
+    tc = np.tanh(traj.c[..., 1:, :])
+    Wi, Wf, Wo, Wg = (Wh[:, q * H : (q + 1) * H].T for q in range(4))
+    dc_dh = (
+        (g * i * (1 - i))[..., :, None] * Wi
+        + (c_prev * f * (1 - f))[..., :, None] * Wf
+        + (i * (1 - g * g))[..., :, None] * Wg
+    )
+    do_c = o * (1 - tc * tc)
+    dh_dh = (tc * o * (1 - o))[..., :, None] * Wo + do_c[..., :, None] * dc_dh
+    J = np.zeros(i.shape[:-1] + (2 * H, 2 * H))
+    J[..., :H, :H] = dh_dh
+    J[..., H:, :H] = dc_dh
+    idx = np.arange(H)
+    J[..., idx, H + idx] = do_c * f
+    J[..., H + idx, H + idx] = f
+    return J
