@@ -1,0 +1,398 @@
+"""The four sequence models and the stacked recurrent block: gradients, overfitting, sampling."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from rnn_core.gradcheck import eval_numerical_gradient, eval_numerical_gradient_array, rel_error
+from rnn_core.models import (
+    Captioner,
+    LanguageModel,
+    LayerState,
+    RecurrentStack,
+    Seq2Seq,
+    SequenceClassifier,
+)
+from rnn_core.optim import Adam
+
+TOL = 1e-7
+CELLS_LAYERS = [("rnn", 1), ("rnn", 2), ("lstm", 1), ("lstm", 2)]
+
+
+def assert_full_gradient(model, *args):
+    """Every parameter's analytic gradient against centred differences of the loss."""
+    _, grads = model.loss(*args)
+    assert set(grads) == set(model.params)
+    for name, p in model.params.items():
+        assert grads[name].shape == p.shape, name
+        num = eval_numerical_gradient(lambda _p: model.loss(*args)[0], p)
+        assert np.any(num != 0), f"{name}: numeric gradient is zero, the check would be vacuous"
+        err = rel_error(grads[name], num)
+        assert err < TOL, f"{name}: rel error {err:.2e}"
+
+
+# ---------------------------------------------------------------- full gradients
+
+
+@pytest.mark.parametrize("cell,layers", CELLS_LAYERS)
+def test_language_model_gradient(cell, layers):
+    m = LanguageModel(5, 2, 3, cell=cell, num_layers=layers, rng=1)
+    x = np.array([[1, 2, 3], [0, 4, 1]])
+    y = np.array([[2, 3, 4], [4, 1, 0]])
+    mask = np.array([[True, True, False], [True, True, True]])
+    assert_full_gradient(m, x, y, mask)
+
+
+@pytest.mark.parametrize("cell,layers", CELLS_LAYERS)
+def test_language_model_gradient_from_given_state(cell, layers):
+    m = LanguageModel(5, 2, 3, cell=cell, num_layers=layers, rng=2)
+    rng = np.random.default_rng(0)
+    x = np.array([[1, 2], [0, 4]])
+    state = tuple(
+        LayerState(rng.standard_normal((2, 3)), rng.standard_normal((2, 3)) if cell == "lstm"
+                   else None)
+        for _ in range(layers)
+    )
+    assert_full_gradient(m, x, x, None, state)
+
+
+@pytest.mark.parametrize("cell,layers", CELLS_LAYERS)
+def test_classifier_gradient(cell, layers):
+    m = SequenceClassifier(2, 3, 3, cell=cell, num_layers=layers, rng=1)
+    x = np.random.default_rng(0).standard_normal((2, 3, 2))
+    assert_full_gradient(m, x, np.array([0, 2]))
+
+
+def test_classifier_gradient_with_mask():
+    m = SequenceClassifier(2, 3, 3, cell="lstm", num_layers=2, rng=1)
+    x = np.random.default_rng(0).standard_normal((2, 4, 2))
+    mask = np.array([[True, True, False, False], [True, True, True, True]])
+    assert_full_gradient(m, x, np.array([1, 2]), mask)
+
+
+@pytest.mark.parametrize("cell,layers", CELLS_LAYERS)
+def test_captioner_gradient(cell, layers):
+    m = Captioner(6, 3, 2, 3, cell=cell, num_layers=layers, rng=1)
+    feats = np.random.default_rng(0).standard_normal((2, 3))
+    caps = np.array([[1, 3, 4, 2], [1, 5, 2, 0]])
+    assert_full_gradient(m, feats, caps)
+
+
+@pytest.mark.parametrize("cell,layers", CELLS_LAYERS)
+def test_seq2seq_gradient_with_padded_source(cell, layers):
+    m = Seq2Seq(6, 6, 2, 3, cell=cell, num_layers=layers, rng=1)
+    src = np.array([[3, 4, 5], [0, 2, 0]])  # padding at the end and in front
+    tgt = np.array([[1, 3, 2], [1, 2, 0]])
+    assert_full_gradient(m, src, tgt)
+    # padding never reaches the encoder state, so the <NULL> embedding gets no gradient
+    _, grads = m.loss(src, tgt)
+    np.testing.assert_array_equal(grads["enc_W_embed"][0], 0.0)
+
+
+# ---------------------------------------------------------------- the stacked block
+
+
+@pytest.mark.parametrize("cell,layers", CELLS_LAYERS)
+def test_stack_backward_inputs_state_and_static(cell, layers):
+    """dx, d(initial state), d(static) and the final-state gradient path, with a mask."""
+    rng = np.random.default_rng(3)
+    N, T, D, H, F = 2, 3, 2, 3, 2
+    st = RecurrentStack(cell, D, H, layers, prefix="p_", static_dim=F)
+    params = st.init_params(rng)
+    lstm = cell == "lstm"
+    x = rng.standard_normal((N, T, D))
+    v = rng.standard_normal((N, F))
+    mask = np.array([[True, False, True], [True, True, False]])
+    hs = [rng.standard_normal((N, H)) for _ in range(layers)]
+    cs = [rng.standard_normal((N, H)) for _ in range(layers)]
+
+    def state():
+        return [(hs[l], cs[l] if lstm else None) for l in range(layers)]
+
+    dh = rng.standard_normal((N, T, H))
+    dfh = [rng.standard_normal((N, H)) for _ in range(layers)]
+    dfc = [rng.standard_normal((N, H)) for _ in range(layers)]
+    dfinal = [(dfh[l], dfc[l] if lstm else None) for l in range(layers)]
+
+    def scalar(_z=None):
+        h, cache = st.forward(params, x, state(), mask, v)
+        out = np.sum(h * dh)
+        for l, fs in enumerate(cache.final_state):
+            out += np.sum(fs.h * dfh[l]) + (np.sum(fs.c * dfc[l]) if lstm else 0.0)
+        return out
+
+    h, cache = st.forward(params, x, state(), mask, v)
+    g = st.backward(dh, cache, dfinal)
+    checks = {"x": (x, g.dx), "static": (v, g.dstatic)}
+    for l in range(layers):
+        checks[f"h0[{l}]"] = (hs[l], g.dstate[l].h)
+        if lstm:
+            checks[f"c0[{l}]"] = (cs[l], g.dstate[l].c)
+    for k in params:
+        checks[k] = (params[k], g.grads[k])
+    assert set(g.grads) == set(params)
+    for name, (arr, ana) in checks.items():
+        num = eval_numerical_gradient(scalar, arr)
+        assert rel_error(ana, num) < TOL, name
+
+
+def test_stack_mask_carries_state_through():
+    rng = np.random.default_rng(0)
+    st = RecurrentStack("lstm", 2, 3, 2)
+    params = st.init_params(rng)
+    x = rng.standard_normal((1, 4, 2))
+    mask = np.array([[True, False, True, False]])
+    h, cache = st.forward(params, x, mask=mask)
+    np.testing.assert_array_equal(h[:, 1], h[:, 0])
+    np.testing.assert_array_equal(h[:, 3], h[:, 2])
+    # same final state as running only the unmasked steps
+    _, ref = st.forward(params, x[:, [0, 2]])
+    for a, b in zip(cache.final_state, ref.final_state, strict=True):
+        np.testing.assert_allclose(a.h, b.h, rtol=0, atol=1e-15)
+        np.testing.assert_allclose(a.c, b.c, rtol=0, atol=1e-15)
+
+
+def test_stack_backward_does_not_modify_inputs():
+    rng = np.random.default_rng(0)
+    st = RecurrentStack("rnn", 2, 3, 2)
+    params = st.init_params(rng)
+    x = rng.standard_normal((2, 3, 2))
+    h, cache = st.forward(params, x, mask=np.array([[1, 1, 0], [1, 0, 1]], dtype=bool))
+    dh = rng.standard_normal(h.shape)
+    dh_copy = dh.copy()
+    st.backward(dh, cache)
+    np.testing.assert_array_equal(dh, dh_copy)
+
+
+def test_seq2seq_padding_does_not_change_the_encoder_state():
+    m = Seq2Seq(6, 6, 3, 4, cell="lstm", num_layers=2, rng=0)
+    short = np.array([[3, 4]])
+    padded = np.array([[3, 4, 0, 0, 0]])
+    s1, _, _ = m.encode(short)
+    s2, _, _ = m.encode(padded)
+    for a, b in zip(s1, s2, strict=True):
+        np.testing.assert_array_equal(a.h, b.h)
+        np.testing.assert_array_equal(a.c, b.c)
+    tgt = np.array([[1, 3, 2]])
+    assert m.loss(short, tgt)[0] == m.loss(padded, tgt)[0]
+
+
+def test_captioner_image_enters_every_step():
+    """The v W_ih term is in every step's pre-activation: changing v changes step 1 even when
+    the first step's contribution is removed."""
+    m = Captioner(5, 2, 2, 3, cell="rnn", rng=0)
+    p = m.params
+    v = np.array([[1.0, -2.0]])
+    caps = np.array([[1, 3, 4]])
+    emb = p["W_embed"][caps[:, :-1]]
+    h, _ = m.stack.forward(p, emb, static=v)
+    h1 = np.tanh(emb[:, 0] @ p["Wx0"] + v @ p["W_ih"] + p["b0"])
+    h2 = np.tanh(emb[:, 1] @ p["Wx0"] + h1 @ p["Wh0"] + v @ p["W_ih"] + p["b0"])
+    np.testing.assert_allclose(h[:, 0], h1, rtol=1e-14)
+    np.testing.assert_allclose(h[:, 1], h2, rtol=1e-14)
+
+
+# ---------------------------------------------------------------- overfitting
+
+OVERFIT = 0.05  # loss threshold (nats, summed over steps, batch mean) after a few hundred steps
+
+
+def _fit(model, args, steps, lr):
+    opt = Adam(lr)
+    for _ in range(steps):
+        loss, grads = model.loss(*args)
+        opt.step(model.params, grads)
+    return model.loss(*args)[0]
+
+
+@pytest.mark.parametrize("cell", ["rnn", "lstm"])
+def test_language_model_overfits(cell):
+    seq = np.array([[1, 2, 3, 4, 0, 3, 2, 1, 4]])
+    m = LanguageModel(5, 8, 16, cell=cell, rng=0)
+    assert m.loss(seq[:, :-1], seq[:, 1:])[0] > 5
+    assert _fit(m, (seq[:, :-1], seq[:, 1:]), 150, 0.05) < OVERFIT
+
+
+def test_classifier_overfits():
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((8, 5, 3))
+    y = np.arange(8) % 3
+    m = SequenceClassifier(3, 16, 3, cell="lstm", num_layers=2, rng=0)
+    assert _fit(m, (x, y), 150, 0.05) < OVERFIT
+    np.testing.assert_array_equal(m.predict(x), y)
+
+
+@pytest.fixture(scope="module")
+def fitted_captioner():
+    feats = np.array([[1.0, 0.0, 0.5], [0.0, 1.0, -0.5], [-1.0, -1.0, 0.0]])
+    caps = np.array([[1, 3, 4, 5, 2], [1, 6, 2, 0, 0], [1, 2, 0, 0, 0]])
+    m = Captioner(7, 3, 8, 16, cell="lstm", rng=0)
+    final = _fit(m, (feats, caps), 150, 0.05)
+    return m, feats, caps, final
+
+
+def test_captioner_overfits(fitted_captioner):
+    assert fitted_captioner[3] < OVERFIT
+
+
+def test_captioner_sampling_stops_at_end_per_sample(fitted_captioner):
+    m, feats, caps, _ = fitted_captioner
+    tokens, lengths = m.sample(feats, max_length=6)
+    assert tokens.shape == (3, 6)
+    np.testing.assert_array_equal(lengths, [3, 1, 0])
+    np.testing.assert_array_equal(tokens[0], [3, 4, 5, 2, 0, 0])
+    np.testing.assert_array_equal(tokens[1], [6, 2, 0, 0, 0, 0])
+    np.testing.assert_array_equal(tokens[2], [2, 0, 0, 0, 0, 0])
+    # max_length cuts the caption; no <END> then, length = max_length
+    tokens, lengths = m.sample(feats, max_length=2)
+    np.testing.assert_array_equal(tokens, [[3, 4], [6, 2], [2, 0]])
+    np.testing.assert_array_equal(lengths, [2, 1, 0])
+
+
+def test_seq2seq_overfits_and_translates():
+    src = np.array([[3, 4, 5], [5, 3, 0], [4, 0, 0]])
+    tgt = np.array([[1, 5, 4, 3, 2], [1, 3, 5, 2, 0], [1, 4, 2, 0, 0]])  # reversal
+    m = Seq2Seq(6, 6, 8, 16, cell="lstm", rng=0)
+    assert _fit(m, (src, tgt), 150, 0.05) < OVERFIT
+    tokens, lengths = m.translate(src, max_length=5)
+    np.testing.assert_array_equal(lengths, [3, 2, 1])
+    for n in range(3):
+        np.testing.assert_array_equal(tokens[n, : lengths[n] + 1], tgt[n, 1 : lengths[n] + 2])
+
+
+def test_greedy_decoding_respects_max_length_without_end():
+    m = Captioner(5, 2, 2, 3, cell="rnn", rng=0)
+    m.params["b_vocab"][:] = [0, 0, -50, 50, 0]  # word 3 always wins, <END> never comes
+    tokens, lengths = m.sample(np.zeros((2, 2)), max_length=4)
+    np.testing.assert_array_equal(tokens, 3)
+    np.testing.assert_array_equal(lengths, 4)
+
+
+# ---------------------------------------------------------------- sampling, determinism
+
+
+def test_language_model_sampling_is_deterministic_and_feeds_back():
+    m = LanguageModel(6, 4, 5, cell="lstm", num_layers=2, rng=3)
+    a = m.sample(1, 12, temperature=1.0, rng=7)
+    b = m.sample(1, 12, temperature=1.0, rng=np.random.default_rng(7))
+    assert a.shape == (12,) and a.dtype.kind == "i"
+    np.testing.assert_array_equal(a, b)
+    assert not np.array_equal(a, m.sample(1, 12, temperature=1.0, rng=8))
+    batch = m.sample(np.array([1, 2, 3]), 5, temperature=0.5, rng=0)
+    assert batch.shape == (3, 5) and batch.min() >= 0 and batch.max() < 6
+    # greedy: each token is the argmax after feeding the previous one back
+    g = m.sample(2, 6, temperature=0)
+    seq = np.concatenate([[2], g])[None, :]
+    emb = m.params["W_embed"][seq[:, :-1]]
+    h, _ = m.stack.forward(m.params, emb)
+    np.testing.assert_array_equal(np.argmax(h @ m.params["W_vocab"] + m.params["b_vocab"], -1)[0],
+                                  g)
+
+
+def test_language_model_low_temperature_is_greedy():
+    m = LanguageModel(6, 4, 5, cell="rnn", rng=3)
+    np.testing.assert_array_equal(m.sample(0, 8, temperature=1e-4, rng=0),
+                                  m.sample(0, 8, temperature=0))
+
+
+@pytest.mark.parametrize("make", [
+    lambda s: LanguageModel(5, 3, 4, cell="lstm", num_layers=2, rng=s),
+    lambda s: SequenceClassifier(3, 4, 2, cell="rnn", num_layers=2, rng=s),
+    lambda s: Captioner(5, 2, 3, 4, cell="lstm", rng=s),
+    lambda s: Seq2Seq(5, 6, 3, 4, cell="rnn", num_layers=2, rng=np.random.default_rng(s)),
+])
+def test_same_seed_same_params(make):
+    a, b, c = make(5), make(5), make(6)
+    assert list(a.params) == list(b.params)
+    for k in a.params:
+        np.testing.assert_array_equal(a.params[k], b.params[k])
+        assert a.params[k].dtype == np.float64
+    assert any(not np.array_equal(a.params[k], c.params[k]) for k in a.params)
+
+
+def test_parameter_names_and_shapes():
+    m = Seq2Seq(7, 9, 3, 4, cell="lstm", num_layers=2, rng=0)
+    assert m.params["enc_Wx0"].shape == (3, 16)
+    assert m.params["enc_Wh1"].shape == (4, 16)
+    assert m.params["dec_Wx1"].shape == (4, 16)
+    assert m.params["enc_W_embed"].shape == (7, 3)
+    assert m.params["dec_W_vocab"].shape == (4, 9)
+    assert m.params["enc_b0"][4:8].tolist() == [1.0] * 4  # forget-gate bias
+    c = Captioner(5, 6, 3, 4, cell="rnn", rng=0)
+    assert c.params["W_ih"].shape == (6, 4)
+    assert "W_ih" not in LanguageModel(5, 3, 4, cell="rnn", rng=0).params
+
+
+def test_identity_and_orthogonal_init():
+    m = LanguageModel(5, 3, 4, cell="lstm", num_layers=2, rng=0, init="identity")
+    np.testing.assert_array_equal(m.params["Wh1"], np.hstack([np.eye(4)] * 4))
+    m = SequenceClassifier(3, 4, 2, cell="rnn", rng=0, init="orthogonal")
+    np.testing.assert_allclose(m.params["Wh0"] @ m.params["Wh0"].T, np.eye(4), atol=1e-12)
+
+
+def test_float32_option():
+    m = LanguageModel(5, 3, 4, cell="lstm", rng=0, dtype=np.float32)
+    assert all(p.dtype == np.float32 for p in m.params.values())
+    x = np.array([[1, 2, 3]])
+    loss, grads = m.loss(x, x)
+    assert np.isfinite(loss)
+    assert all(grads[k].dtype == np.float32 for k in grads)
+
+
+def test_stack_gradient_vs_array_check():
+    """The block's output gradient through eval_numerical_gradient_array (vector-Jacobian)."""
+    rng = np.random.default_rng(1)
+    st = RecurrentStack("lstm", 2, 3, 2)
+    params = st.init_params(rng)
+    x = rng.standard_normal((2, 3, 2))
+    h, cache = st.forward(params, x)
+    dh = rng.standard_normal(h.shape)
+    num = eval_numerical_gradient_array(lambda z: st.forward(params, z)[0], x, dh)
+    assert rel_error(st.backward(dh, cache).dx, num) < TOL
+
+
+# ---------------------------------------------------------------- errors
+
+
+def test_clear_errors():
+    m = LanguageModel(5, 3, 4, cell="lstm", rng=0)
+    x = np.array([[1, 2]])
+    with pytest.raises(TypeError, match="LanguageModel.loss: x must be an integer array"):
+        m.loss(x.astype(float), x)
+    with pytest.raises(ValueError, match=r"x must hold token ids in \[0, 5\)"):
+        m.loss(x + 4, x)
+    with pytest.raises(ValueError, match="y must have shape"):
+        m.loss(x, np.array([[1, 2, 3]]))
+    with pytest.raises(ValueError, match="state must be a sequence of 1"):
+        m.loss_stateful(x, x, state=[])
+    with pytest.raises(ValueError, match="cell must be one of"):
+        LanguageModel(5, 3, 4, cell="gru", rng=0)
+    with pytest.raises(TypeError, match="rng must be"):
+        LanguageModel(5, 3, 4, rng=None)
+    with pytest.raises(ValueError, match="num_layers must be >= 1"):
+        SequenceClassifier(3, 4, 2, num_layers=0, rng=0)
+    with pytest.raises(ValueError, match="unknown initialiser"):
+        SequenceClassifier(3, 4, 2, rng=0, init="he")
+    c = SequenceClassifier(3, 4, 2, rng=0)
+    with pytest.raises(ValueError, match="SequenceClassifier.loss: x must have shape"):
+        c.loss(np.zeros((2, 4, 5)), np.array([0, 1]))
+    with pytest.raises(ValueError, match="contains NaN"):
+        c.predict(np.full((1, 2, 3), np.nan))
+    with pytest.raises(ValueError, match=r"y must hold class labels in \[0, 2\)"):
+        c.loss(np.zeros((2, 4, 3)), np.array([0, 2]))
+    cap = Captioner(5, 2, 3, 4, rng=0)
+    with pytest.raises(ValueError, match="Captioner.loss: features must have shape"):
+        cap.loss(np.zeros((1, 3)), np.array([[1, 2]]))
+    with pytest.raises(ValueError, match="captions must have shape"):
+        cap.loss(np.zeros((1, 2)), np.array([[1]]))
+    with pytest.raises(ValueError, match="null_id, start_id and end_id must differ"):
+        Seq2Seq(5, 5, 2, 2, start_id=0, rng=0)
+    s2s = Seq2Seq(5, 5, 2, 2, rng=0)
+    with pytest.raises(ValueError, match=r"src must hold token ids in \[0, 5\)"):
+        s2s.loss(np.array([[7]]), np.array([[1, 2]]))
+    with pytest.raises(TypeError, match="mask must be a bool array"):
+        RecurrentStack("rnn", 2, 3).forward(
+            RecurrentStack("rnn", 2, 3).init_params(0), np.zeros((1, 2, 2)),
+            mask=np.ones((1, 2)),
+        )
