@@ -1,0 +1,190 @@
+"""LSTM: forward values by hand, backward against numeric gradients, cell states, input checks."""
+
+import math
+
+import numpy as np
+import pytest
+
+from rnn_core import (
+    eval_numerical_gradient_array,
+    lstm_backward,
+    lstm_backward_with_cells,
+    lstm_forward,
+    lstm_forward_with_cells,
+    lstm_step_backward,
+    lstm_step_forward,
+    rel_error,
+    sigmoid,
+)
+
+
+def _sig(v):
+    return 1.0 / (1.0 + math.exp(-v))
+
+
+def _params(rng, N=3, T=4, D=5, H=4):
+    x = rng.standard_normal((N, T, D))
+    h0 = rng.standard_normal((N, H))
+    Wx = rng.standard_normal((D, 4 * H)) * 0.5
+    Wh = rng.standard_normal((H, 4 * H)) * 0.5
+    b = rng.standard_normal(4 * H) * 0.1
+    return x, h0, Wx, Wh, b
+
+
+def test_sigmoid_values_and_extremes():
+    a = np.array([-800.0, -3.0, 0.0, 2.0, 800.0])
+    want = [0.0, _sig(-3.0), 0.5, _sig(2.0), 1.0]
+    np.testing.assert_allclose(sigmoid(a), want, rtol=1e-15, atol=1e-300)
+
+
+def test_step_forward_by_hand_h1():
+    # H=1, D=1: the four gates i, f, o, g sit in columns 0..3
+    x = np.array([[2.0]])
+    prev_h = np.array([[-0.5]])
+    prev_c = np.array([[0.3]])
+    Wx = np.array([[0.1, 0.2, 0.3, 0.4]])
+    Wh = np.array([[-0.2, 0.5, 0.1, -0.3]])
+    b = np.array([0.0, 1.0, -0.5, 0.2])
+    next_h, next_c, cache = lstm_step_forward(x, prev_h, prev_c, Wx, Wh, b)
+    a = [2.0 * Wx[0, k] + (-0.5) * Wh[0, k] + b[k] for k in range(4)]
+    i, f, o, g = _sig(a[0]), _sig(a[1]), _sig(a[2]), math.tanh(a[3])
+    c = f * 0.3 + i * g
+    h = o * math.tanh(c)
+    assert next_c[0, 0] == pytest.approx(c, abs=1e-15)
+    assert next_h[0, 0] == pytest.approx(h, abs=1e-15)
+    assert cache.f[0, 0] == pytest.approx(f, abs=1e-15)
+    assert cache.g[0, 0] == pytest.approx(g, abs=1e-15)
+
+
+def test_sequence_by_hand_h1_c0_zero():
+    x = np.array([[[1.0], [-1.0]]])
+    h0 = np.array([[0.2]])
+    Wx = np.array([[0.3, -0.1, 0.2, 0.5]])
+    Wh = np.array([[0.4, 0.3, -0.2, 0.1]])
+    b = np.array([0.1, 0.0, 0.0, -0.1])
+    h, c, _ = lstm_forward_with_cells(x, h0, Wx, Wh, b)
+    hp, cp, hs, cs = 0.2, 0.0, [], []
+    for xv in (1.0, -1.0):
+        a = [xv * Wx[0, k] + hp * Wh[0, k] + b[k] for k in range(4)]
+        cp = _sig(a[1]) * cp + _sig(a[0]) * math.tanh(a[3])
+        hp = _sig(a[2]) * math.tanh(cp)
+        hs.append(hp)
+        cs.append(cp)
+    np.testing.assert_allclose(h[0, :, 0], hs, atol=1e-15)
+    np.testing.assert_allclose(c[0, :, 0], cs, atol=1e-15)
+
+
+def test_sequence_equals_steps_and_cache_exposes_states():
+    rng = np.random.default_rng(0)
+    x, h0, Wx, Wh, b = _params(rng)
+    h, cache = lstm_forward(x, h0, Wx, Wh, b)
+    ph, pc = h0, np.zeros_like(h0)
+    for t in range(x.shape[1]):
+        ph, pc, _ = lstm_step_forward(x[:, t], ph, pc, Wx, Wh, b)
+        np.testing.assert_allclose(h[:, t], ph, atol=1e-14)
+        np.testing.assert_allclose(cache.c[:, t], pc, atol=1e-14)
+    np.testing.assert_array_equal(cache.h, h)
+    np.testing.assert_array_equal(cache.c_all[:, 0], 0.0)
+
+
+def test_c0_carries_state_across_chunks():
+    rng = np.random.default_rng(1)
+    x, h0, Wx, Wh, b = _params(rng, T=6)
+    h_full, c_full, _ = lstm_forward_with_cells(x, h0, Wx, Wh, b)
+    h1, c1, _ = lstm_forward_with_cells(x[:, :2], h0, Wx, Wh, b)
+    h2, _ = lstm_forward(x[:, 2:], h1[:, -1], Wx, Wh, b, c0=c1[:, -1])
+    np.testing.assert_allclose(np.concatenate([h1, h2], axis=1), h_full, atol=1e-14)
+
+
+def test_step_backward_numeric():
+    rng = np.random.default_rng(2)
+    x, h0, Wx, Wh, b = _params(rng)
+    x = x[:, 0].copy()
+    c0 = rng.standard_normal(h0.shape)
+    nh, nc, cache = lstm_step_forward(x, h0, c0, Wx, Wh, b)
+    dnh, dnc = rng.standard_normal(nh.shape), rng.standard_normal(nc.shape)
+    grads = lstm_step_backward(dnh, dnc, cache)
+
+    def f(_):
+        a, c, _ = lstm_step_forward(x, h0, c0, Wx, Wh, b)
+        return np.concatenate([a, c])
+
+    up = np.concatenate([dnh, dnc])
+    for arr, g in zip((x, h0, c0, Wx, Wh, b), grads, strict=True):
+        assert g.shape == arr.shape
+        assert rel_error(g, eval_numerical_gradient_array(f, arr, up)) < 1e-7
+
+
+def test_backward_numeric():
+    rng = np.random.default_rng(3)
+    x, h0, Wx, Wh, b = _params(rng)
+    h, cache = lstm_forward(x, h0, Wx, Wh, b)
+    dh = rng.standard_normal(h.shape)
+    grads = lstm_backward(dh, cache)
+    for arr, g in zip((x, h0, Wx, Wh, b), grads, strict=True):
+        num = eval_numerical_gradient_array(lambda _: lstm_forward(x, h0, Wx, Wh, b)[0], arr, dh)
+        assert g.shape == arr.shape
+        assert rel_error(g, num) < 1e-7
+
+
+def test_backward_with_cells_numeric_including_c0_and_dc():
+    rng = np.random.default_rng(4)
+    x, h0, Wx, Wh, b = _params(rng)
+    c0 = rng.standard_normal(h0.shape)
+    h, c, cache = lstm_forward_with_cells(x, h0, Wx, Wh, b, c0)
+    dh, dc = rng.standard_normal(h.shape), rng.standard_normal(c.shape)
+    grads = lstm_backward_with_cells(dh, cache, dc)
+
+    def f(_):
+        hh, cc, _ = lstm_forward_with_cells(x, h0, Wx, Wh, b, c0)
+        return np.concatenate([hh, cc])
+
+    up = np.concatenate([dh, dc])
+    for arr, g in zip((x, h0, c0, Wx, Wh, b), grads, strict=True):
+        assert rel_error(g, eval_numerical_gradient_array(f, arr, up)) < 1e-7
+    # without dc, the h-only gradients agree with lstm_backward
+    a = lstm_backward_with_cells(dh, cache)
+    bb = lstm_backward(dh, cache)
+    for p, q in zip((a[0], a[1], a[3], a[4], a[5]), bb, strict=True):
+        np.testing.assert_array_equal(p, q)
+
+
+def test_backward_matches_step_chain():
+    rng = np.random.default_rng(5)
+    x, h0, Wx, Wh, b = _params(rng)
+    h, cache = lstm_forward(x, h0, Wx, Wh, b)
+    dh = rng.standard_normal(h.shape)
+    dx, dh0, dWx, dWh, db = lstm_backward(dh, cache)
+    caches, ph, pc = [], h0, np.zeros_like(h0)
+    for t in range(x.shape[1]):
+        ph, pc, sc = lstm_step_forward(x[:, t], ph, pc, Wx, Wh, b)
+        caches.append(sc)
+    dnh, dnc = np.zeros_like(h0), np.zeros_like(h0)
+    sums = [np.zeros_like(Wx), np.zeros_like(Wh), np.zeros_like(b)]
+    for t in reversed(range(x.shape[1])):
+        dxt, dnh, dnc, a, bb, cc = lstm_step_backward(dh[:, t] + dnh, dnc, caches[t])
+        np.testing.assert_allclose(dx[:, t], dxt, atol=1e-13)
+        sums = [sums[0] + a, sums[1] + bb, sums[2] + cc]
+    np.testing.assert_allclose(dh0, dnh, atol=1e-13)
+    for got, want in zip((dWx, dWh, db), sums, strict=True):
+        np.testing.assert_allclose(got, want, atol=1e-12)
+
+
+def test_errors_name_the_argument():
+    rng = np.random.default_rng(6)
+    x, h0, Wx, Wh, b = _params(rng)
+    with pytest.raises(ValueError, match=r"lstm_forward: Wx must have shape"):
+        lstm_forward(x, h0, Wx[:, :-1], Wh, b)
+    with pytest.raises(ValueError, match=r"lstm_forward: b must have shape"):
+        lstm_forward(x, h0, Wx, Wh, b[:-4])
+    with pytest.raises(ValueError, match=r"lstm_forward: c0 must have shape"):
+        lstm_forward(x, h0, Wx, Wh, b, c0=np.zeros((3, 5)))
+    bad = h0.copy()
+    bad[1, 1] = np.inf
+    with pytest.raises(ValueError, match=r"lstm_forward: h0 contains inf"):
+        lstm_forward(x, bad, Wx, Wh, b)
+    with pytest.raises(ValueError, match=r"lstm_step_forward: prev_c must have shape"):
+        lstm_step_forward(x[:, 0], h0, h0[:, :2], Wx, Wh, b)
+    _, cache = lstm_forward(x, h0, Wx, Wh, b)
+    with pytest.raises(ValueError, match=r"lstm_backward: dh must have"):
+        lstm_backward(np.ones((3, 3, 4)), cache)
