@@ -1,0 +1,14 @@
+"""Course tooling: the student release and the autograder, on top of nbgrader.
+
+``python -m rnn_core.course release SRC OUT`` and
+``python -m rnn_core.course grade SUBMISSIONS --source SRC --out RESULTS``; see
+``docs/instructors.md``. Notebook authors use :mod:`rnn_core.course.checks` (self-checks with
+hints) and :mod:`rnn_core.course.markers` (exercise markers, nbgrader cell metadata).
+
+Importing this package needs the standard library only; nbgrader and the Jupyter machinery are
+imported inside the functions that use them.
+"""
+
+from rnn_core.course.config import CourseConfig, load_config
+
+__all__ = ["CourseConfig", "load_config"]

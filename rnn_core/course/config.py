@@ -1,0 +1,82 @@
+"""Which notebooks and which package files make up the course.
+
+A course source folder may hold a ``course.toml``; without one the defaults below describe this
+repository (``notebooks/NN_*.ipynb`` and the ``rnn_core`` package). Every path is relative to the
+source folder, and the release and the student submissions use the same layout.
+
+Example ``course.toml``::
+
+    notebooks = ["notebooks/[0-9][0-9]_*.ipynb"]   # graded notebooks (globs)
+    packages = ["rnn_core"]                       # package folders the students complete
+    extra_files = ["pyproject.toml", "README.md"] # copied into the release as they are
+    exclude = ["rnn_core/course/grade.py"]        # never shipped (globs)
+    timeout = 60                                  # default per-cell limit when grading (s)
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+
+__all__ = ["CourseConfig", "load_config", "CONFIG_FILE"]
+
+CONFIG_FILE = "course.toml"
+
+
+@dataclass
+class CourseConfig:
+    """The parts of a course source folder that the release and the grader use."""
+
+    notebooks: list[str] = field(default_factory=lambda: ["notebooks/[0-9][0-9]_*.ipynb"])
+    """globs of the graded notebooks, relative to the source folder"""
+    packages: list[str] = field(default_factory=lambda: ["rnn_core"])
+    """package folders copied into the release, marked regions stubbed; their parent folder
+    goes first on the grading kernel's sys.path"""
+    extra_files: list[str] = field(default_factory=lambda: ["pyproject.toml", "README.md"])
+    """further files (globs) copied unchanged when they exist"""
+    exclude: list[str] = field(default_factory=list)
+    """globs never shipped (``__pycache__`` and ``*.pyc`` are always left out)"""
+    timeout: float = 60.0
+    """per-cell time limit when grading, in seconds"""
+
+    def __post_init__(self) -> None:
+        for name in ("notebooks", "packages", "extra_files", "exclude"):
+            value = getattr(self, name)
+            if isinstance(value, str) or not all(isinstance(v, str) for v in value):
+                raise TypeError(f"CourseConfig: {name} must be a list of strings, got {value!r}")
+            setattr(self, name, list(value))
+        for p in self.packages:
+            if Path(p).is_absolute() or ".." in Path(p).parts:
+                raise ValueError(f"CourseConfig: packages must be relative folders, got {p!r}")
+        if not self.notebooks:
+            raise ValueError("CourseConfig: notebooks must name at least one glob")
+        if not float(self.timeout) > 0:
+            raise ValueError(f"CourseConfig: timeout must be > 0 seconds, got {self.timeout!r}")
+        self.timeout = float(self.timeout)
+
+    def notebook_paths(self, root: Path) -> list[Path]:
+        """The graded notebooks under ``root`` (sorted, relative to it)."""
+        found: set[Path] = set()
+        for pattern in self.notebooks:
+            found.update(p.relative_to(root) for p in root.glob(pattern) if p.is_file())
+        return sorted(p for p in found if ".ipynb_checkpoints" not in p.parts)
+
+
+def load_config(source: str | Path, **overrides: object) -> CourseConfig:
+    """Read ``SOURCE/course.toml`` (defaults when absent) and apply non-None overrides."""
+    root = Path(source)
+    values: dict[str, object] = {}
+    cfg_file = root / CONFIG_FILE
+    if cfg_file.is_file():
+        with cfg_file.open("rb") as f:
+            values = tomllib.load(f)
+    known = {f.name for f in fields(CourseConfig)}
+    unknown = set(values) - known
+    if unknown:
+        raise ValueError(
+            f"load_config: unknown key(s) {', '.join(sorted(unknown))} in {cfg_file}; "
+            f"known: {', '.join(sorted(known))}"
+        )
+    values.update({k: v for k, v in overrides.items() if v is not None})
+    return CourseConfig(**values)  # type: ignore[arg-type]

@@ -1,0 +1,383 @@
+"""Build the student release of a course: no solution, no hidden test, every exercise stubbed.
+
+Notebooks go through nbgrader's own preprocessors, in the order ``nbgrader generate_assignment``
+uses (LockCells, ClearSolutions, ClearOutput, ComputeChecksums, ClearHiddenTests,
+ClearMarkScheme, ComputeChecksums, CheckCellMetadata; no gradebook needed). Package files get
+their solution regions replaced by ``raise NotImplementedError("Exercise <name>: ...")`` stubs
+(:func:`rnn_core.course.markers.stub_regions`). Finally every file of the release is checked line
+by line against the solution and hidden-test lines of the source; any match aborts the release.
+
+nbgrader is imported inside the functions, so importing this module needs the standard library.
+"""
+
+from __future__ import annotations
+
+import copy
+import fnmatch
+import re
+import shutil
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from rnn_core.course.config import CourseConfig, load_config
+from rnn_core.course.markers import MarkerError, find_regions, split_lines, stub_regions
+
+__all__ = [
+    "Exercise",
+    "ReleaseReport",
+    "ReleaseError",
+    "release",
+    "autograde_version",
+    "student_version",
+    "read_notebook",
+    "list_exercises",
+    "course_secrets",
+    "find_leaks",
+]
+
+_NAME_SLOT = "@@GRADE_ID@@"
+_CODE_STUB = (
+    "# YOUR CODE HERE\n"
+    f'raise NotImplementedError("Exercise {_NAME_SLOT}: write your answer in this cell")'
+)
+_ALWAYS_SKIP = ("__pycache__", ".ipynb_checkpoints", ".pytest_cache", ".ruff_cache")
+
+
+class ReleaseError(RuntimeError):
+    """The release cannot be built (bad markers or metadata) or would leak a solution."""
+
+
+@dataclass(frozen=True)
+class Exercise:
+    """One graded cell of the course (one CSV column)."""
+
+    grade_id: str
+    notebook: str
+    """notebook path relative to the source folder"""
+    points: float
+    manual: bool
+    """graded by hand (a written answer) rather than by tests"""
+
+
+@dataclass
+class ReleaseReport:
+    """What :func:`release` wrote."""
+
+    out: Path
+    notebooks: list[str] = field(default_factory=list)
+    stubbed: dict[str, list[str]] = field(default_factory=dict)
+    """package file -> names of the exercises stubbed in it"""
+    exercises: list[Exercise] = field(default_factory=list)
+    files: int = 0
+
+    @property
+    def auto_points(self) -> float:
+        return sum(e.points for e in self.exercises if not e.manual)
+
+    @property
+    def manual_points(self) -> float:
+        return sum(e.points for e in self.exercises if e.manual)
+
+
+def read_notebook(path: Path, where: str | None = None) -> Any:
+    """Read a v4 notebook and validate its nbgrader metadata; errors name the notebook."""
+    import nbformat
+    from nbgrader.nbgraderformat import MetadataValidator, ValidationError
+
+    label = where or str(path)
+    try:
+        nb = nbformat.read(str(path), as_version=4)
+    except Exception as e:  # noqa: BLE001 - any unreadable file gets the same one-line message
+        raise ReleaseError(f"{label}: not a readable notebook ({type(e).__name__}: {e})") from e
+    try:
+        MetadataValidator().validate_nb(nb)
+    except ValidationError as e:
+        raise ReleaseError(f"{label}: bad nbgrader metadata: {e}") from e
+    return nb
+
+
+def _run(pp: Any, nb: Any, resources: dict, label: str) -> Any:
+    try:
+        nb, _ = pp.preprocess(nb, resources)
+    except (RuntimeError, ValueError) as e:
+        raise ReleaseError(f"{label}: nbgrader {type(pp).__name__}: {e}") from e
+    return nb
+
+
+def _name_stubs(nb: Any) -> None:
+    for cell in nb.cells:
+        if _NAME_SLOT in cell.source:
+            gid = cell.metadata.get("nbgrader", {}).get("grade_id", "answer")
+            cell.source = cell.source.replace(_NAME_SLOT, gid)
+
+
+def autograde_version(nb: Any, where: str = "<notebook>") -> Any:
+    """The source notebook as the grader uses it: solutions stubbed, hidden tests kept.
+
+    This is what ``nbgrader generate_assignment`` stores in its gradebook (the SaveCells
+    snapshot): locked and test cells of a submission are restored from it.
+    """
+    from nbgrader.preprocessors import ClearOutput, ClearSolutions, ComputeChecksums, LockCells
+
+    nb = copy.deepcopy(nb)
+    resources: dict = {}
+    nb = _run(LockCells(), nb, resources, where)
+    nb = _run(ClearSolutions(code_stub={"python": _CODE_STUB}), nb, resources, where)
+    _name_stubs(nb)
+    nb = _run(ClearOutput(), nb, resources, where)
+    nb = _run(ComputeChecksums(), nb, resources, where)
+    return nb
+
+
+def student_version(nb: Any, where: str = "<notebook>") -> Any:
+    """The notebook students get: :func:`autograde_version` without hidden tests."""
+    from nbgrader.preprocessors import (
+        CheckCellMetadata,
+        ClearHiddenTests,
+        ClearMarkScheme,
+        ComputeChecksums,
+    )
+
+    nb = autograde_version(nb, where)
+    resources: dict = {}
+    nb = _run(ClearHiddenTests(), nb, resources, where)
+    nb = _run(ClearMarkScheme(), nb, resources, where)
+    nb = _run(ComputeChecksums(), nb, resources, where)
+    nb = _run(CheckCellMetadata(), nb, resources, where)
+    return nb
+
+
+def list_exercises(source: str | Path, config: CourseConfig | None = None) -> list[Exercise]:
+    """Every graded cell of the course in notebook order; grade ids must be unique."""
+    root = Path(source)
+    cfg = config or load_config(root)
+    out: list[Exercise] = []
+    seen: dict[str, str] = {}
+    for rel in cfg.notebook_paths(root):
+        nb = read_notebook(root / rel, str(rel))
+        for cell in nb.cells:
+            meta = cell.metadata.get("nbgrader", {})
+            if not meta.get("grade"):
+                continue
+            gid = meta["grade_id"]
+            if gid in seen:
+                raise ReleaseError(
+                    f"{rel}: grade_id {gid!r} is already used in {seen[gid]}; "
+                    "grade ids name the CSV columns and must be unique in the course"
+                )
+            seen[gid] = str(rel)
+            out.append(Exercise(gid, rel.as_posix(), float(meta["points"]), bool(meta["solution"])))
+    return out
+
+
+def _skipped(rel: Path, exclude: list[str]) -> bool:
+    if any(part in _ALWAYS_SKIP for part in rel.parts) or rel.suffix in (".pyc", ".pyo"):
+        return True
+    if rel.name in (".DS_Store",):
+        return True
+    posix = rel.as_posix()
+    return any(fnmatch.fnmatch(posix, pat) for pat in exclude)
+
+
+def _package_files(root: Path, cfg: CourseConfig) -> list[Path]:
+    files: list[Path] = []
+    for pkg in cfg.packages:
+        base = root / pkg
+        if not base.is_dir():
+            raise ReleaseError(f"release: package folder {pkg!r} not found in {root}")
+        for p in sorted(base.rglob("*")):
+            rel = p.relative_to(root)
+            if p.is_file() and not _skipped(rel, cfg.exclude):
+                files.append(rel)
+    return files
+
+
+def _extra_files(root: Path, cfg: CourseConfig) -> list[Path]:
+    found: set[Path] = set()
+    for pattern in cfg.extra_files:
+        for p in root.glob(pattern):
+            rel = p.relative_to(root)
+            if p.is_file() and not _skipped(rel, cfg.exclude):
+                found.add(rel)
+    return sorted(found)
+
+
+def _where_taught(names: set[str], notebooks: dict[str, Any]) -> dict[str, str]:
+    """Exercise (function) name -> "see notebook NN_title": the first notebook naming it."""
+    hints: dict[str, str] = {}
+    for name in sorted(names):
+        short = name.rsplit(".", 1)[-1]
+        pat = re.compile(rf"\b{re.escape(short)}\b")
+        for rel in sorted(notebooks):
+            if any(pat.search(c.source) for c in notebooks[rel].cells):
+                hints[name] = f"see notebook {Path(rel).stem}"
+                break
+    return hints
+
+
+def _cell_split(cell: Any, where: str) -> tuple[set[str], set[str]]:
+    """(secret candidates, public lines) of one notebook cell."""
+    meta = cell.metadata.get("nbgrader", {})
+    try:
+        regions = find_regions(cell.source, where)
+    except MarkerError as e:
+        raise ReleaseError(str(e)) from e
+    if meta.get("solution") and not any(r.kind == "solution" for r in regions):
+        # a whole-cell answer (a written answer): every line but the directive is secret
+        lines = [ln.strip() for ln in cell.source.split("\n")]
+        body = [ln for ln in lines if ln and not ln.startswith(("# nbgrader:", "<!-- nbgrader:"))]
+        return {ln for ln in body if len(ln) >= 6}, set()
+    return split_lines(cell.source, where)
+
+
+def course_secrets(source: str | Path, config: CourseConfig | None = None) -> set[str]:
+    """Stripped lines of the source that only occur inside solution or hidden-test regions
+    (or in whole-cell written answers): none of them may appear in a release."""
+    root = Path(source)
+    cfg = config or load_config(root)
+    secret: set[str] = set()
+    public: set[str] = set()
+    for rel in cfg.notebook_paths(root):
+        nb = read_notebook(root / rel, str(rel))
+        for i, cell in enumerate(nb.cells):
+            s, p = _cell_split(cell, f"{rel}: cell {i}")
+            secret |= s
+            public |= p
+    for rel in _package_files(root, cfg):
+        if rel.suffix == ".py":
+            try:
+                s, p = split_lines((root / rel).read_text(encoding="utf-8"), str(rel))
+            except MarkerError as e:
+                raise ReleaseError(str(e)) from e
+            secret |= s
+            public |= p
+    return secret - public
+
+
+def _release_lines(path: Path) -> set[str]:
+    """Stripped lines of a release file; for a notebook, of its cell sources and text outputs."""
+    raw = path.read_bytes()
+    text = raw.decode("utf-8", errors="replace")
+    lines = {ln.strip() for ln in text.splitlines()}
+    if path.suffix == ".ipynb":
+        import json
+
+        try:
+            nb = json.loads(text)
+        except json.JSONDecodeError:
+            return lines
+        for cell in nb.get("cells", []):
+            for part in (cell.get("source", ""), *[o.get("text", "") for o in cell.get("outputs", [])]):
+                joined = part if isinstance(part, str) else "".join(part)
+                lines |= {ln.strip() for ln in joined.splitlines()}
+    return lines
+
+
+def find_leaks(
+    source: str | Path, out: str | Path, config: CourseConfig | None = None
+) -> list[str]:
+    """``"file: line"`` for every secret source line (:func:`course_secrets`) found in ``out``."""
+    secrets = course_secrets(source, config)
+    leaks = []
+    out = Path(out)
+    for p in sorted(out.rglob("*")):
+        if p.is_file():
+            for line in sorted(_release_lines(p) & secrets):
+                leaks.append(f"{p.relative_to(out)}: {line}")
+    return leaks
+
+
+def release(
+    source: str | Path,
+    out: str | Path,
+    config: CourseConfig | None = None,
+    *,
+    force: bool = False,
+) -> ReleaseReport:
+    """Write the student release of the course in ``source`` to the folder ``out``.
+
+    Parameters
+    ----------
+    source : course source folder (notebooks with solutions, the reference package).
+    out : release folder to create; it must not exist unless ``force`` (then it is replaced).
+    config : which notebooks and packages; default ``load_config(source)``.
+    force : replace an existing ``out``.
+
+    Returns
+    -------
+    A :class:`ReleaseReport`.
+
+    Raises
+    ------
+    ReleaseError
+        Bad markers or nbgrader metadata, duplicate grade ids, or a solution line found in the
+        release (the half-written release is removed).
+    """
+    import nbformat
+
+    root = Path(source).resolve()
+    dest = Path(out).resolve()
+    cfg = config or load_config(root)
+    if dest == root or root in dest.parents and any(
+        dest.is_relative_to(root / pkg) for pkg in cfg.packages
+    ):
+        raise ReleaseError(f"release: out {dest} must not be the source or inside its packages")
+    if dest.exists():
+        if not force:
+            raise ReleaseError(f"release: {dest} exists; pass force=True (--force) to replace it")
+        shutil.rmtree(dest)
+    report = ReleaseReport(out=dest, exercises=list_exercises(root, cfg))
+
+    sources: dict[str, Any] = {}
+    for rel in cfg.notebook_paths(root):
+        sources[rel.as_posix()] = read_notebook(root / rel, str(rel))
+    if not sources:
+        raise ReleaseError(f"release: no notebook matches {cfg.notebooks} in {root}")
+
+    pkg_files = _package_files(root, cfg)
+    texts = {rel: (root / rel).read_text(encoding="utf-8") for rel in pkg_files if rel.suffix == ".py"}
+    names: set[str] = set()
+    for rel, text in texts.items():
+        try:
+            names |= {r.name for r in find_regions(text, str(rel)) if r.kind == "solution"}
+        except MarkerError as e:
+            raise ReleaseError(str(e)) from e
+    hints = _where_taught(names - {""}, sources)
+
+    try:
+        dest.mkdir(parents=True)
+        for rel, nb in sources.items():
+            student = student_version(nb, rel)
+            (dest / rel).parent.mkdir(parents=True, exist_ok=True)
+            nbformat.write(student, str(dest / rel))
+            report.notebooks.append(rel)
+        for rel in pkg_files:
+            target = dest / rel
+            target.parent.mkdir(parents=True, exist_ok=True)
+            if rel in texts:
+                try:
+                    new, regions = stub_regions(
+                        texts[rel], str(rel), module=rel.as_posix(), see=hints
+                    )
+                except MarkerError as e:
+                    raise ReleaseError(str(e)) from e
+                target.write_text(new, encoding="utf-8")
+                stubbed = [r.name or rel.stem for r in regions if r.kind == "solution"]
+                if stubbed:
+                    report.stubbed[rel.as_posix()] = stubbed
+            else:
+                shutil.copyfile(root / rel, target)
+        for rel in _extra_files(root, cfg):
+            (dest / rel).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(root / rel, dest / rel)
+        leaks = find_leaks(root, dest, cfg)
+        if leaks:
+            raise ReleaseError(
+                f"release: {len(leaks)} solution line(s) would ship, e.g. {leaks[0]!r}"
+            )
+    except BaseException:
+        shutil.rmtree(dest, ignore_errors=True)
+        raise
+    report.files = sum(1 for p in dest.rglob("*") if p.is_file())
+    return report
