@@ -310,9 +310,9 @@ def _readout_accuracy(f_tr, lab_tr, f_te, lab_te, k):
 
 
 def test_features_make_every_attribute_linearly_readable():
-    tr, te = D.shape_images(500, 100), D.shape_images(300, 200)
+    tr, te = D.shape_images(400, 100), D.shape_images(200, 200)
     f_tr, f_te = D.extract_features(tr.images), D.extract_features(te.images)
-    assert f_tr.shape == (500, 72) and len(D.feature_names()) == 72
+    assert f_tr.shape == (400, 72) and len(D.feature_names()) == 72
     assert np.isfinite(f_tr).all() and f_tr.min() >= 0
     accs = {"layout": _readout_accuracy(f_tr, tr.layout, f_te, te.layout, 3)}
     for j in range(2):
