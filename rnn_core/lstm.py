@@ -21,7 +21,8 @@ Shapes: N batch, T time, D input, H hidden. ``Wx`` is (D, 4H), ``Wh`` is (H, 4H)
 
 Cell states of a sequence: ``lstm_forward_with_cells`` returns them, and every ``LSTMCache`` has
 ``cache.h`` and ``cache.c`` (N, T, H) with the hidden and cell state of every step
-(``cache.h_all`` / ``cache.c_all`` also include h0 / c0 at index 0).
+(``cache.h_all`` / ``cache.c_all`` also include h0 / c0 at index 0) and ``cache.gate("f")`` etc.
+(N, T, H) with the gate activations.
 """
 
 from __future__ import annotations
@@ -81,7 +82,14 @@ class LSTMStepCache(NamedTuple):
 
 
 class LSTMCache(NamedTuple):
-    """What ``lstm_backward`` needs from ``lstm_forward``; also the states of every step."""
+    """What ``lstm_backward`` needs from ``lstm_forward``; also the states of every step.
+
+    The per-step arrays are stored time-major and *transposed* (features before batch), so that
+    each gate of a step, e.g. ``gates[t, :H]`` (i_t as an (H, N) block), is one contiguous piece of
+    memory: numpy's elementwise operations on contiguous blocks are several times faster than on
+    column slices of an (N, 4H) array, which matters in the time loop. Use the properties
+    ``h``, ``c``, ``h_all``, ``c_all`` for the usual batch-first (N, T, H) views.
+    """
 
     x: np.ndarray
     """inputs of every step, (N, T, D)"""
@@ -90,23 +98,39 @@ class LSTMCache(NamedTuple):
     Wh: np.ndarray
     """hidden-to-gates weights, (H, 4H)"""
     gates: np.ndarray
-    """gate activations of every step, (N, T, 4H), order i, f, o, g along the last axis"""
-    h_all: np.ndarray
-    """h0 followed by the hidden state of every step, (N, T+1, H)"""
-    c_all: np.ndarray
-    """c0 followed by the cell state of every step, (N, T+1, H)"""
-    tanh_c: np.ndarray
-    """tanh of the cell state of every step, (N, T, H)"""
+    """gate activations, (T, 4H, N): ``gates[t, :H]`` is i_t transposed, then f, o, g"""
+    hT: np.ndarray
+    """h0 then the hidden state of every step, transposed, (T+1, H, N)"""
+    cT: np.ndarray
+    """c0 then the cell state of every step, transposed, (T+1, H, N)"""
+    tanh_cT: np.ndarray
+    """tanh of the cell state of every step, transposed, (T, H, N)"""
 
     @property
     def h(self) -> np.ndarray:
         """Hidden states h_1..h_T, (N, T, H) (a view into the cache: do not modify)."""
-        return self.h_all[:, 1:]
+        return self.hT[1:].transpose(2, 0, 1)
 
     @property
     def c(self) -> np.ndarray:
         """Cell states c_1..c_T, (N, T, H) (a view into the cache: do not modify)."""
-        return self.c_all[:, 1:]
+        return self.cT[1:].transpose(2, 0, 1)
+
+    @property
+    def h_all(self) -> np.ndarray:
+        """h0 followed by h_1..h_T, (N, T+1, H) (a view)."""
+        return self.hT.transpose(2, 0, 1)
+
+    @property
+    def c_all(self) -> np.ndarray:
+        """c0 followed by c_1..c_T, (N, T+1, H) (a view)."""
+        return self.cT.transpose(2, 0, 1)
+
+    def gate(self, name: str) -> np.ndarray:
+        """One gate's activations at every step, (N, T, H); name is "i", "f", "o" or "g"."""
+        k = "ifog".index(name)
+        H = self.hT.shape[1]
+        return self.gates[:, k * H : (k + 1) * H].transpose(2, 0, 1)
 
 
 def lstm_step_forward(
@@ -235,32 +259,40 @@ def lstm_forward_with_cells(
     check_array(fn, "b", b, ("4H",), s)
 
     dtype = np.result_type(x, h0, Wx, Wh, b)
-    # Input part of the pre-activations of every step in one matmul; the loop turns each slice,
-    # in place, into the gate activations (so `gates` costs no extra memory).
-    gates = x @ Wx + b  # (N, T, 4H)
-    gates = gates.astype(dtype, copy=False)
-    h_all = np.empty((N, T + 1, H), dtype=dtype)
-    c_all = np.empty((N, T + 1, H), dtype=dtype)
-    tanh_c = np.empty((N, T, H), dtype=dtype)
-    h_all[:, 0] = h0
-    c_all[:, 0] = 0.0 if c0 is None else c0
-    H3 = 3 * H
+    G, H3 = 4 * H, 3 * H
+    # Feature-major, time-major layout (see LSTMCache): step t works on contiguous (4H, N) and
+    # (H, N) blocks. The input part of the pre-activations of all steps is one batched matmul;
+    # the loop adds Wh^T h_{t-1} and turns each block, in place, into the gate activations.
+    xT = np.ascontiguousarray(x.transpose(1, 2, 0), dtype=dtype)  # (T, D, N)
+    gates = np.matmul(Wx.T.astype(dtype, copy=False), xT)  # (T, 4H, N) = (x_t Wx)^T
+    gates += b[:, None]
+    hT = np.empty((T + 1, H, N), dtype=dtype)
+    cT = np.empty((T + 1, H, N), dtype=dtype)
+    tanh_cT = np.empty((T, H, N), dtype=dtype)
+    hT[0] = h0.T
+    cT[0] = 0.0 if c0 is None else c0.T
+    WhT = Wh.T
+    rec = np.empty((G, N), dtype=dtype)  # Wh^T h_{t-1}
+    ig = np.empty((H, N), dtype=dtype)
     for t in range(T):
-        a = gates[:, t]
-        a += h_all[:, t] @ Wh
-        ifo = a[:, :H3]  # sigmoid in place: 0.5 * tanh(a / 2) + 0.5
+        a = gates[t]
+        np.matmul(WhT, hT[t], out=rec)
+        a += rec
+        ifo = a[:H3]  # sigmoid in place: 0.5 * tanh(a / 2) + 0.5
         ifo *= 0.5
         np.tanh(ifo, out=ifo)
         ifo *= 0.5
         ifo += 0.5
-        np.tanh(a[:, H3:], out=a[:, H3:])
-        c = c_all[:, t + 1]
-        np.multiply(a[:, H : 2 * H], c_all[:, t], out=c)  # f * c_prev
-        c += a[:, :H] * a[:, H3:]  # + i * g
-        np.tanh(c, out=tanh_c[:, t])
-        np.multiply(a[:, 2 * H : H3], tanh_c[:, t], out=h_all[:, t + 1])  # o * tanh(c)
-    cache = LSTMCache(x=x, Wx=Wx, Wh=Wh, gates=gates, h_all=h_all, c_all=c_all, tanh_c=tanh_c)
-    return h_all[:, 1:].copy(), c_all[:, 1:].copy(), cache
+        g = a[H3:]
+        np.tanh(g, out=g)
+        c = cT[t + 1]
+        np.multiply(a[H : 2 * H], cT[t], out=c)  # f * c_prev
+        np.multiply(a[:H], g, out=ig)
+        c += ig  # + i * g
+        np.tanh(c, out=tanh_cT[t])
+        np.multiply(a[2 * H : H3], tanh_cT[t], out=hT[t + 1])  # h = o * tanh(c)
+    cache = LSTMCache(x=x, Wx=Wx, Wh=Wh, gates=gates, hT=hT, cT=cT, tanh_cT=tanh_cT)
+    return cache.h.copy(), cache.c.copy(), cache
 
 
 def lstm_forward(
@@ -310,51 +342,57 @@ def lstm_backward_with_cells(
     """
     fn = "lstm_backward"
     _check_cache(fn, cache, LSTMCache)
-    N, T, H = cache.tanh_c.shape
+    T, H, N = cache.tanh_cT.shape
     check_array(fn, "dh", dh, (N, T, H))
     if dc is not None:
         check_array(fn, "dc", dc, (N, T, H))
-    gates, c_all, tanh_c, Wh = cache.gates, cache.c_all, cache.tanh_c, cache.Wh
-    H3 = 3 * H
+    gates, cT, tanh_cT, Wh = cache.gates, cache.cT, cache.tanh_cT, cache.Wh
+    G, H3 = 4 * H, 3 * H
+    dtype = np.result_type(gates, dh)
+    dhT = np.ascontiguousarray(dh.transpose(1, 2, 0))  # (T, H, N), like the cache
+    dcT = None if dc is None else np.ascontiguousarray(dc.transpose(1, 2, 0))
 
     # Local derivatives of the four activations, for all steps at once (not kept in the cache).
     dact = np.empty_like(gates)
-    s = gates[:, :, :H3]
-    np.multiply(s, 1.0 - s, out=dact[:, :, :H3])  # sigmoid' = s (1 - s)
-    g = gates[:, :, H3:]
-    np.multiply(g, g, out=dact[:, :, H3:])
-    np.subtract(1.0, dact[:, :, H3:], out=dact[:, :, H3:])  # tanh' = 1 - g^2
+    s = gates[:, :H3]
+    np.multiply(s, 1.0 - s, out=dact[:, :H3])  # sigmoid' = s (1 - s)
+    g = gates[:, H3:]
+    np.multiply(g, g, out=dact[:, H3:])
+    np.subtract(1.0, dact[:, H3:], out=dact[:, H3:])  # tanh' = 1 - g^2
 
-    da = np.empty_like(gates)  # dL/da_t for every step
-    dh_next = np.zeros((N, H), dtype=da.dtype)  # reaches h_t through h_{t+1}
-    dc_next = np.zeros((N, H), dtype=da.dtype)  # reaches c_t through c_{t+1}
+    da = np.empty((G, T, N), dtype=dtype)  # dL/da_t of every step, (4H, T, N) for the big matmuls
+    da_t = np.empty((G, N), dtype=dtype)
+    dh_next = np.zeros((H, N), dtype=dtype)  # reaches h_t through h_{t+1}
+    dc_next = np.zeros((H, N), dtype=dtype)  # reaches c_t through c_{t+1}
     for t in reversed(range(T)):
-        gt = gates[:, t]
-        tc = tanh_c[:, t]
-        da_t = da[:, t]
-        dh_t = dh[:, t] + dh_next
+        gt = gates[t]
+        tc = tanh_cT[t]
+        dh_t = dhT[t] + dh_next
         dct = tc * tc
         np.subtract(1.0, dct, out=dct)
-        dct *= gt[:, 2 * H : H3]
+        dct *= gt[2 * H : H3]
         dct *= dh_t
         dct += dc_next  # dc_t = dc_next + dh_t * o * (1 - tanh(c)^2)
-        if dc is not None:
-            dct += dc[:, t]
-        np.multiply(dct, gt[:, H3:], out=da_t[:, :H])  # di = dc * g
-        np.multiply(dct, c_all[:, t], out=da_t[:, H : 2 * H])  # df = dc * c_prev
-        np.multiply(dh_t, tc, out=da_t[:, 2 * H : H3])  # do = dh * tanh(c)
-        np.multiply(dct, gt[:, :H], out=da_t[:, H3:])  # dg = dc * i
-        da_t *= dact[:, t]
-        dc_next = dct
-        dc_next *= gt[:, H : 2 * H]  # dc_prev = dc * f
-        dh_next = da_t @ Wh.T
+        if dcT is not None:
+            dct += dcT[t]
+        np.multiply(dct, gt[H3:], out=da_t[:H])  # di = dc * g
+        np.multiply(dct, cT[t], out=da_t[H : 2 * H])  # df = dc * c_prev
+        np.multiply(dh_t, tc, out=da_t[2 * H : H3])  # do = dh * tanh(c)
+        np.multiply(dct, gt[:H], out=da_t[H3:])  # dg = dc * i
+        da_t *= dact[t]  # through the activations
+        dct *= gt[H : 2 * H]
+        dc_next = dct  # dc_prev = dc * f
+        np.matmul(Wh, da_t, out=dh_next)  # dh_prev = (da Wh^T)^T
+        da[:, t] = da_t
+    # Weight gradients sum over steps: one matmul over all N*T rows each.
     D = cache.Wx.shape[0]
-    da_2d = da.reshape(N * T, 4 * H)
-    dx = (da_2d @ cache.Wx.T).reshape(N, T, D)
-    dWx = cache.x.reshape(N * T, D).T @ da_2d
-    dWh = cache.h_all[:, :-1].reshape(N * T, H).T @ da_2d
-    db = da_2d.sum(axis=0)
-    return dx, dh_next, dc_next, dWx, dWh, db
+    DA = da.reshape(G, T * N)  # columns ordered (t, n)
+    X = cache.x.transpose(1, 0, 2).reshape(T * N, D)  # rows ordered (t, n)
+    dWx = X.T @ DA.T
+    dWh = cache.hT[:-1].transpose(1, 0, 2).reshape(H, T * N) @ DA.T
+    dx = (DA.T @ cache.Wx.T).reshape(T, N, D).transpose(1, 0, 2).copy()
+    db = DA.sum(axis=1)
+    return dx, dh_next.T.copy(), dc_next.T.copy(), dWx, dWh, db
 
 
 def lstm_backward(

@@ -188,3 +188,16 @@ def test_errors_name_the_argument():
     _, cache = lstm_forward(x, h0, Wx, Wh, b)
     with pytest.raises(ValueError, match=r"lstm_backward: dh must have"):
         lstm_backward(np.ones((3, 3, 4)), cache)
+
+
+def test_cache_gate_views_match_step_caches():
+    rng = np.random.default_rng(7)
+    x, h0, Wx, Wh, b = _params(rng)
+    _, cache = lstm_forward(x, h0, Wx, Wh, b)
+    ph, pc = h0, np.zeros_like(h0)
+    for t in range(x.shape[1]):
+        ph, pc, sc = lstm_step_forward(x[:, t], ph, pc, Wx, Wh, b)
+        for name in "ifog":
+            np.testing.assert_allclose(cache.gate(name)[:, t], getattr(sc, name), atol=1e-14)
+    with pytest.raises(ValueError):
+        cache.gate("z")
