@@ -19,19 +19,17 @@ MEMORY_TS = [50, 100, 200, 400, 800]
 MEMORY_SHAPE = (32, 64, 128)  # (N, D, H) for the memory table
 
 
-def _best_time(run: Callable[[], object], repeat: int, min_time: float = 0.2) -> float:
-    """Best wall time of ``run()`` in seconds over ``repeat`` runs (at least min_time in total)."""
-    run()  # warm-up
-    best = float("inf")
-    start = time.perf_counter()
-    k = 0
-    while k < repeat or time.perf_counter() - start < min_time:
-        t0 = time.perf_counter()
-        run()
-        best = min(best, time.perf_counter() - t0)
-        k += 1
-        if k >= 50:
-            break
+def _best_times(runs: dict[str, Callable[[], object]], rounds: int) -> dict[str, float]:
+    """Best wall time in seconds of each callable, timed in interleaved rounds (A, B, C, A, B, ...)
+    so that a burst of load from other processes hits every contender alike."""
+    for run in runs.values():
+        run()  # warm-up
+    best = dict.fromkeys(runs, float("inf"))
+    for _ in range(rounds):
+        for name, run in runs.items():
+            t0 = time.perf_counter()
+            run()
+            best[name] = min(best[name], time.perf_counter() - t0)
     return best
 
 
@@ -55,7 +53,7 @@ def cache_nbytes(cache: tuple) -> int:
     )
 
 
-def _numpy_fwd_bwd(cell: str, N: int, T: int, D: int, H: int, repeat: int) -> float:
+def _numpy_run(cell: str, N: int, T: int, D: int, H: int) -> Callable[[], object]:
     rng = np.random.default_rng(0)
     x, h0, Wx, Wh, b, dh = _params(cell, N, T, D, H, rng)
     fwd, bwd = (lstm_forward, lstm_backward) if cell == "lstm" else (rnn_forward, rnn_backward)
@@ -64,16 +62,17 @@ def _numpy_fwd_bwd(cell: str, N: int, T: int, D: int, H: int, repeat: int) -> fl
         _, cache = fwd(x, h0, Wx, Wh, b)
         return bwd(dh, cache)
 
-    return _best_time(run, repeat)
+    return run
 
 
-def _torch_fwd_bwd(N: int, T: int, D: int, H: int, repeat: int) -> float | None:
+def _torch_run(N: int, T: int, D: int, H: int) -> Callable[[], object] | None:
     try:
         import torch
     except ImportError:
         return None
     rng = np.random.default_rng(0)
     x, h0, _, _, _, dh = _params("lstm", N, T, D, H, rng)
+    torch.manual_seed(0)
     lstm = torch.nn.LSTM(D, H, batch_first=True).double()
     xt = torch.from_numpy(x).requires_grad_(True)
     h0t = torch.from_numpy(h0)[None].contiguous().requires_grad_(True)
@@ -87,7 +86,7 @@ def _torch_fwd_bwd(N: int, T: int, D: int, H: int, repeat: int) -> float | None:
         out, _ = lstm(xt, (h0t, c0t))
         out.backward(dht)
 
-    return _best_time(run, repeat)
+    return run
 
 
 def _threadpool_info() -> str:
@@ -103,7 +102,7 @@ def _threadpool_info() -> str:
     return "; ".join(rows) or "no BLAS/OpenMP pools found"
 
 
-def main(repeat: int = 5) -> dict:
+def main(rounds: int = 7) -> dict:
     """Measure and print; return the figures as a dict."""
     import os
 
@@ -123,16 +122,19 @@ def main(repeat: int = 5) -> dict:
         "OPENBLAS_CORETYPE": os.environ.get("OPENBLAS_CORETYPE"),
         "threadpool": _threadpool_info(),
     }
-    print("bench_cells: forward+backward, float64, best of several runs")
+    print(f"bench_cells: forward+backward, float64, best of {rounds} interleaved rounds")
     for k, v in results["env"].items():
         print(f"  {k}: {v}")
     print()
     head = f"{'T':>5} {'N':>4} {'D':>4} {'H':>4} | {'RNN ms':>8} {'LSTM ms':>8} | "
     print(head + f"{'torch LSTM ms':>13} {'LSTM/torch':>10}")
     for T, N, D, H in SHAPES:
-        rnn_s = _numpy_fwd_bwd("rnn", N, T, D, H, repeat)
-        lstm_s = _numpy_fwd_bwd("lstm", N, T, D, H, repeat)
-        torch_s = _torch_fwd_bwd(N, T, D, H, repeat)
+        runs = {"rnn": _numpy_run("rnn", N, T, D, H), "lstm": _numpy_run("lstm", N, T, D, H)}
+        torch_run = _torch_run(N, T, D, H)
+        if torch_run is not None:
+            runs["torch"] = torch_run
+        best = _best_times(runs, rounds)
+        rnn_s, lstm_s, torch_s = best["rnn"], best["lstm"], best.get("torch")
         ratio = None if torch_s is None else lstm_s / torch_s
         row = {
             "T": T,
@@ -161,8 +163,8 @@ def main(repeat: int = 5) -> dict:
         rb, lb = cache_nbytes(rc), cache_nbytes(lc)
         results["memory"].append({"T": T, "rnn_bytes": rb, "lstm_bytes": lb})
         print(f"{T:>5} | {rb / 2**20:9.2f} {lb / 2**20:9.2f} | {lb / T:15.0f}")
-    print("  linear in T: RNN keeps h (N, T+1, H); LSTM keeps gates (N, T, 4H), h and c")
-    print("  (N, T+1, H) each, tanh(c) (N, T, H): about 7 N H floats per step.")
+    print("  linear in T: RNN keeps h (N, T+1, H); LSTM keeps gates (T, 4H, N), h and c")
+    print("  (T+1, H, N) each, tanh(c) (T, H, N): about 7 N H floats per step.")
     return results
 
 
