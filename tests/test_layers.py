@@ -179,3 +179,15 @@ def test_loss_errors_name_the_argument():
         temporal_softmax_loss(bad, y, mask)
     with pytest.raises(ValueError, match=r"softmax_loss: y must have shape"):
         softmax_loss(np.zeros((2, 3)), np.zeros(3, int))
+
+
+def test_logits_near_float_max_no_overflow_warning():
+    # x - max(x) overflows for +-1.7e308; those classes get probability exactly 0, no warning
+    # (pytest turns RuntimeWarning into an error in this project).
+    x = np.array([[[1.7e308, -1.7e308, 0.0]]])
+    loss, dx = temporal_softmax_loss(x, np.array([[0]]), np.ones((1, 1), bool))
+    assert loss == 0.0
+    np.testing.assert_array_equal(dx, [[[0.0, 0.0, 0.0]]])
+    loss2, dx2 = softmax_loss(x[0], np.array([2]))
+    assert loss2 == pytest.approx(1.7e308, rel=1e-12)
+    np.testing.assert_array_equal(dx2, [[1.0, 0.0, -1.0]])
