@@ -73,16 +73,16 @@ def test_classifier_gradient_with_mask():
 
 @pytest.mark.parametrize("cell,layers", CELLS_LAYERS)
 def test_captioner_gradient(cell, layers):
-    m = Captioner(6, 3, 2, 3, cell=cell, num_layers=layers, rng=1)
-    feats = np.random.default_rng(0).standard_normal((2, 3))
+    m = Captioner(6, 2, 2, 3, cell=cell, num_layers=layers, rng=1)
+    feats = np.random.default_rng(0).standard_normal((2, 2))
     caps = np.array([[1, 3, 4, 2], [1, 5, 2, 0]])
     assert_full_gradient(m, feats, caps)
 
 
 @pytest.mark.parametrize("cell,layers", CELLS_LAYERS)
 def test_seq2seq_gradient_with_padded_source(cell, layers):
-    m = Seq2Seq(6, 6, 2, 3, cell=cell, num_layers=layers, rng=1)
-    src = np.array([[3, 4, 5], [0, 2, 0]])  # padding at the end and in front
+    m = Seq2Seq(5, 5, 2, 2, cell=cell, num_layers=layers, rng=1)
+    src = np.array([[3, 4, 1], [0, 2, 0]])  # padding at the end and in front
     tgt = np.array([[1, 3, 2], [1, 2, 0]])
     assert_full_gradient(m, src, tgt)
     # padding never reaches the encoder state, so the <NULL> embedding gets no gradient
@@ -93,9 +93,10 @@ def test_seq2seq_gradient_with_padded_source(cell, layers):
 # ---------------------------------------------------------------- the stacked block
 
 
+@pytest.mark.parametrize("masked", [False, True], ids=["sequence-path", "step-path"])
 @pytest.mark.parametrize("cell,layers", CELLS_LAYERS)
-def test_stack_backward_inputs_state_and_static(cell, layers):
-    """dx, d(initial state), d(static) and the final-state gradient path, with a mask."""
+def test_stack_backward_inputs_state_and_static(cell, layers, masked):
+    """dx, d(initial state), d(static) and the final-state gradient path, with/without a mask."""
     rng = np.random.default_rng(3)
     N, T, D, H, F = 2, 3, 2, 3, 2
     st = RecurrentStack(cell, D, H, layers, prefix="p_", static_dim=F)
@@ -103,7 +104,7 @@ def test_stack_backward_inputs_state_and_static(cell, layers):
     lstm = cell == "lstm"
     x = rng.standard_normal((N, T, D))
     v = rng.standard_normal((N, F))
-    mask = np.array([[True, False, True], [True, True, False]])
+    mask = np.array([[True, False, True], [True, True, False]]) if masked else None
     hs = [rng.standard_normal((N, H)) for _ in range(layers)]
     cs = [rng.standard_normal((N, H)) for _ in range(layers)]
 
@@ -137,6 +138,25 @@ def test_stack_backward_inputs_state_and_static(cell, layers):
         assert rel_error(ana, num) < TOL, name
 
 
+@pytest.mark.parametrize("cell", ["rnn", "lstm"])
+def test_sequence_path_equals_step_path(cell):
+    """No mask runs the sequence functions, an all-True mask the step functions: same numbers."""
+    rng = np.random.default_rng(0)
+    st = RecurrentStack(cell, 2, 3, 2, static_dim=2)
+    params = st.init_params(rng)
+    x, v = rng.standard_normal((2, 4, 2)), rng.standard_normal((2, 2))
+    h1, c1 = st.forward(params, x, static=v)
+    h2, c2 = st.forward(params, x, mask=np.ones((2, 4), dtype=bool), static=v)
+    assert c1.fast and not c2.fast
+    np.testing.assert_allclose(h1, h2, rtol=1e-13, atol=1e-15)
+    dh = rng.standard_normal(h1.shape)
+    g1, g2 = st.backward(dh, c1), st.backward(dh, c2)
+    np.testing.assert_allclose(g1.dx, g2.dx, rtol=1e-12, atol=1e-15)
+    np.testing.assert_allclose(g1.dstatic, g2.dstatic, rtol=1e-12, atol=1e-15)
+    for k in params:
+        np.testing.assert_allclose(g1.grads[k], g2.grads[k], rtol=1e-12, atol=1e-15)
+
+
 def test_stack_mask_carries_state_through():
     rng = np.random.default_rng(0)
     st = RecurrentStack("lstm", 2, 3, 2)
@@ -149,8 +169,8 @@ def test_stack_mask_carries_state_through():
     # same final state as running only the unmasked steps
     _, ref = st.forward(params, x[:, [0, 2]])
     for a, b in zip(cache.final_state, ref.final_state, strict=True):
-        np.testing.assert_allclose(a.h, b.h, rtol=0, atol=1e-15)
-        np.testing.assert_allclose(a.c, b.c, rtol=0, atol=1e-15)
+        np.testing.assert_allclose(a.h, b.h, rtol=0, atol=1e-14)
+        np.testing.assert_allclose(a.c, b.c, rtol=0, atol=1e-14)
 
 
 def test_stack_backward_does_not_modify_inputs():

@@ -208,7 +208,7 @@ def test_tbptt_with_full_chunk_equals_full_bptt(cell, layers, k):
 @pytest.mark.parametrize("cell", ["rnn", "lstm"])
 def test_tbptt_chunk_gradient_treats_incoming_state_as_constant(cell):
     data = _stream(L=8)
-    m = LanguageModel(5, 2, 3, cell=cell, num_layers=2, rng=0)
+    m = LanguageModel(5, 2, 2, cell=cell, num_layers=2, rng=0)
     rec = Recorder()
     train_tbptt(m, data, 4, rec, progress=False)  # chunks of 4 and 3 steps; lr 0
     chunks = tbptt_batches(data, 4)

@@ -19,6 +19,11 @@ Two optional extras, used by the models:
 
   Implemented by appending v to x_t and W_ih below Wx0, which is exactly this sum.
 
+Without a mask each layer runs through the sequence functions (``rnn_forward``,
+``lstm_forward_with_cells``: one validation per layer, batched input projection); with a mask it
+steps through ``rnn_step_forward`` / ``lstm_step_forward`` so it can carry the state per sample.
+Both paths compute the same function.
+
 The state is a tuple with one ``LayerState(h, c)`` per layer (``c`` is None for the RNN cell).
 States are plain arrays: carrying one into the next call and not back-propagating into it is how
 truncated BPTT stops the gradient at a chunk boundary.
@@ -34,10 +39,15 @@ import numpy as np
 
 from rnn_core._validate import as_generator, check_array, check_int
 from rnn_core.init import init_matrix
-from rnn_core.lstm import lstm_step_backward, lstm_step_forward
-from rnn_core.rnn import rnn_step_backward, rnn_step_forward
+from rnn_core.lstm import (
+    lstm_backward_with_cells,
+    lstm_forward_with_cells,
+    lstm_step_backward,
+    lstm_step_forward,
+)
+from rnn_core.rnn import rnn_backward, rnn_forward, rnn_step_backward, rnn_step_forward
 
-__all__ = ["LayerState", "StackCache", "StackGradients", "RecurrentStack", "CELLS"]
+__all__ = ["LayerState", "StackCache", "StackGradients", "RecurrentStack", "CELLS", "greedy_decode"]
 
 CELLS = ("rnn", "lstm")
 
@@ -57,8 +67,10 @@ State = tuple[LayerState, ...]
 class StackCache(NamedTuple):
     """What ``RecurrentStack.backward`` needs from the forward pass."""
 
-    step_caches: list[list[object]]
-    """``step_caches[l][t]``: the step cache of layer l at time t"""
+    step_caches: list
+    """per layer: the sequence cache (``fast``) or the list of step caches (one per t)"""
+    fast: bool
+    """True when the layers ran through the sequence functions (no mask)"""
     mask: np.ndarray | None
     """(N, T) bool, or None when every step counts"""
     input_shape: tuple[int, int, int]
@@ -302,12 +314,27 @@ class RecurrentStack:
         x, state, mask, static = self._check_inputs(fn, params, x, state, mask, static)
         N, T, D = x.shape
         lstm = self.cell == "lstm"
+        fast = mask is None and T > 0
         inp = x
-        all_caches: list[list[object]] = []
+        all_caches: list = []
         final: list[LayerState] = []
         for l in range(self.num_layers):
             Wx, Wh, b = self._layer_weights(fn, params, l)
             h, c = state[l]
+            if fast:
+                x_l = inp
+                if l == 0 and static is not None:
+                    v = np.broadcast_to(static[:, None, :], (N, T, self.static_dim))
+                    x_l = np.concatenate([inp, v], axis=2)
+                if lstm:
+                    out, cells, seq_cache = lstm_forward_with_cells(x_l, h, Wx, Wh, b, c)
+                    c = cells[:, -1].copy()
+                else:
+                    out, seq_cache = rnn_forward(x_l, h, Wx, Wh, b)
+                all_caches.append(seq_cache)
+                final.append(LayerState(out[:, -1].copy(), c))
+                inp = out
+                continue
             out = np.empty((N, T, self.hidden_dim), dtype=np.result_type(inp, Wx))
             caches: list[object] = []
             for t in range(T):
@@ -331,7 +358,7 @@ class RecurrentStack:
             all_caches.append(caches)
             final.append(LayerState(h, c))
             inp = out
-        cache = StackCache(all_caches, mask, (N, T, D), self.static_dim, tuple(final))
+        cache = StackCache(all_caches, fast, mask, (N, T, D), self.static_dim, tuple(final))
         return inp, cache
 
     def forward_stateful(
@@ -372,7 +399,6 @@ class RecurrentStack:
                             f"got {type(cache).__name__}")
         N, T, D = cache.input_shape
         H, p = self.hidden_dim, self.prefix
-        lstm = self.cell == "lstm"
         dh = check_array(fn, "dh", dh, (N, T, H))
         dtype = cache.final_state[0].h.dtype
         if dfinal_state is None:
@@ -387,38 +413,14 @@ class RecurrentStack:
         for l in reversed(range(self.num_layers)):
             caches = cache.step_caches[l]
             d_in = (D + cache.static_dim) if l == 0 else H
-            dx = np.zeros((N, T, d_in), dtype=dtype)
-            dWx = np.zeros((d_in, self.gate_width), dtype=dtype)
-            dWh = np.zeros((H, self.gate_width), dtype=dtype)
-            db = np.zeros(self.gate_width, dtype=dtype)
-            dh_next = dfinal[l].h
-            dc_next = dfinal[l].c
-            for t in reversed(range(T)):
-                dh_t = dout[:, t] + dh_next
-                dc_t = dc_next
-                if mask is not None:
-                    m = mask[:, t, None]
-                    carry_h = np.where(m, 0.0, dh_t)
-                    dh_t = np.where(m, dh_t, 0.0)
-                    if lstm:
-                        carry_c = np.where(m, 0.0, dc_t)
-                        dc_t = np.where(m, dc_t, 0.0)
-                if lstm:
-                    dx_t, dprev_h, dprev_c, dWx_t, dWh_t, db_t = lstm_step_backward(
-                        dh_t, dc_t, caches[t]
-                    )
-                else:
-                    dx_t, dprev_h, dWx_t, dWh_t, db_t = rnn_step_backward(dh_t, caches[t])
-                    dprev_c = None
-                if mask is not None:
-                    dprev_h = dprev_h + carry_h
-                    if lstm:
-                        dprev_c = dprev_c + carry_c
-                dx[:, t] = dx_t
-                dWx += dWx_t
-                dWh += dWh_t
-                db += db_t
-                dh_next, dc_next = dprev_h, dprev_c
+            if cache.fast:
+                dx, dh_next, dc_next, dWx, dWh, db = self._backward_sequence(
+                    dout, caches, dfinal[l]
+                )
+            else:
+                dx, dh_next, dc_next, dWx, dWh, db = self._backward_steps(
+                    dout, caches, dfinal[l], mask, d_in
+                )
             dstate[l] = LayerState(dh_next, dc_next)
             if l == 0 and cache.static_dim:
                 grads[f"{p}W_ih"] = dWx[D:]
@@ -430,6 +432,55 @@ class RecurrentStack:
             grads[f"{p}b{l}"] = db
             dout = dx
         return StackGradients(dout, tuple(dstate), grads, dstatic)
+
+    def _backward_sequence(self, dout, seq_cache, dfinal_l):
+        """Backward of one layer run by the sequence functions (no mask)."""
+        dh_l = dout.copy()
+        dh_l[:, -1] += dfinal_l.h
+        if self.cell == "lstm":
+            dc_l = np.zeros_like(dh_l)
+            dc_l[:, -1] = dfinal_l.c
+            return lstm_backward_with_cells(dh_l, seq_cache, dc_l)
+        dx, dh0, dWx, dWh, db = rnn_backward(dh_l, seq_cache)
+        return dx, dh0, None, dWx, dWh, db
+
+    def _backward_steps(self, dout, caches, dfinal_l, mask, d_in):
+        """Backward of one layer run step by step; masked steps pass the gradient through."""
+        N, T, H = dout.shape
+        lstm = self.cell == "lstm"
+        dtype = dout.dtype
+        dx = np.zeros((N, T, d_in), dtype=dtype)
+        dWx = np.zeros((d_in, self.gate_width), dtype=dtype)
+        dWh = np.zeros((H, self.gate_width), dtype=dtype)
+        db = np.zeros(self.gate_width, dtype=dtype)
+        dh_next, dc_next = dfinal_l.h, dfinal_l.c
+        for t in reversed(range(T)):
+            dh_t = dout[:, t] + dh_next
+            dc_t = dc_next
+            if mask is not None:
+                m = mask[:, t, None]
+                carry_h = np.where(m, 0.0, dh_t)  # skipped step: h_t = h_{t-1}
+                dh_t = np.where(m, dh_t, 0.0)
+                if lstm:
+                    carry_c = np.where(m, 0.0, dc_t)
+                    dc_t = np.where(m, dc_t, 0.0)
+            if lstm:
+                dx_t, dprev_h, dprev_c, dWx_t, dWh_t, db_t = lstm_step_backward(
+                    dh_t, dc_t, caches[t]
+                )
+            else:
+                dx_t, dprev_h, dWx_t, dWh_t, db_t = rnn_step_backward(dh_t, caches[t])
+                dprev_c = None
+            if mask is not None:
+                dprev_h = dprev_h + carry_h
+                if lstm:
+                    dprev_c = dprev_c + carry_c
+            dx[:, t] = dx_t
+            dWx += dWx_t
+            dWh += dWh_t
+            db += db_t
+            dh_next, dc_next = dprev_h, dprev_c
+        return dx, dh_next, dc_next, dWx, dWh, db
 
     def step(
         self,
