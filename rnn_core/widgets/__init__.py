@@ -16,5 +16,15 @@ matplotlib and ipywidgets are imported when an explorer is created, not by this 
 """
 
 from rnn_core.widgets.base import Explorer
+from rnn_core.widgets.clipping import clipping_explorer
+from rnn_core.widgets.highway import highway_explorer
+from rnn_core.widgets.training import training_explorer
+from rnn_core.widgets.vanilla import vanilla_flow_explorer
 
-__all__ = ["Explorer"]
+__all__ = [
+    "Explorer",
+    "vanilla_flow_explorer",
+    "clipping_explorer",
+    "highway_explorer",
+    "training_explorer",
+]

@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import base64
 import io
+import warnings
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -42,9 +43,12 @@ __all__ = [
     "backend_mode",
     "new_figure",
     "figure_png",
+    "lighten_axes",
     "floored",
     "floored_exp",
     "set_log_ylim",
+    "log10_axis",
+    "set_log10_lim",
     "slider",
     "log_slider",
     "int_slider",
@@ -90,7 +94,7 @@ def floored_exp(log_values: np.ndarray, lo: float = TINY, hi: float = HUGE) -> n
     """
     lv = np.asarray(log_values, dtype=np.float64)
     lv = np.where(np.isnan(lv), np.log(lo), lv)
-    return np.exp(np.clip(lv, np.log(lo), np.log(hi)))
+    return np.clip(np.exp(np.clip(lv, np.log(lo), np.log(hi))), lo, hi)
 
 
 def set_log_ylim(ax: Any, *arrays: np.ndarray, pad_decades: float = 0.3) -> None:
@@ -114,8 +118,41 @@ def set_log_ylim(ax: Any, *arrays: np.ndarray, pad_decades: float = 0.3) -> None
     if lhi - llo < 1.0:
         mid = 0.5 * (llo + lhi)
         llo, lhi = mid - 0.5, mid + 0.5
-    llo, lhi = max(llo, -300.0), min(lhi, 300.0)
+    # matplotlib's LogLocator computes ticks beyond the limits; keep it far from overflow
+    llo, lhi = max(llo, -200.0), min(lhi, 200.0)
     ax.set_ylim(10.0**llo, 10.0**lhi)
+
+
+def log10_axis(ax: Any, which: str = "y", nticks: int = 5) -> None:
+    """Make a linear axis that shows log10 values read as powers of ten ("1e-40", "1", "1e12").
+
+    Gradient norms of long sequences span hundreds of decades (10^477 at scale 3, T = 1000),
+    beyond the float range of a real log axis; their log10 values plot on a linear axis with no
+    overflow and no floor, and the tick labels read like a log axis.
+    """
+    from matplotlib import ticker
+
+    def fmt(v: float, _pos: Any) -> str:
+        n = int(round(v))
+        return "1" if n == 0 else f"1e{n}"
+
+    axis = ax.yaxis if which == "y" else ax.xaxis
+    axis.set_major_locator(ticker.MaxNLocator(nticks, integer=True, steps=[1, 2, 5, 10]))
+    axis.set_major_formatter(ticker.FuncFormatter(fmt))
+
+
+def set_log10_lim(ax: Any, *arrays: np.ndarray, which: str = "y", pad: float = 0.3) -> None:
+    """Fit an axis made by ``log10_axis`` to the finite values of ``arrays`` (log10 data), with a
+    margin of ``pad`` decades and a span of at least two decades."""
+    vals = [np.asarray(a, dtype=np.float64).ravel() for a in arrays]
+    v = np.concatenate(vals) if vals else np.empty(0)
+    v = v[np.isfinite(v)]
+    lo, hi = (float(v.min()), float(v.max())) if v.size else (-1.0, 1.0)
+    lo, hi = lo - pad, hi + pad
+    if hi - lo < 2.0:
+        mid = 0.5 * (lo + hi)
+        lo, hi = mid - 1.0, mid + 1.0
+    (ax.set_ylim if which == "y" else ax.set_xlim)(lo, hi)
 
 
 # --------------------------------------------------------------------------- figures
@@ -144,7 +181,11 @@ def new_figure(figsize: tuple[float, float], mode: str, dpi: float = 72) -> Any:
     if mode == "ipympl":
         import matplotlib.pyplot as plt
 
-        with plt.ioff():
+        with plt.ioff(), warnings.catch_warnings():
+            # ipympl's Toolbar passes its canvas on to traitlets' __init__, which warns
+            # (a known upstream issue: matplotlib/ipympl#611, #488); nothing to act on here.
+            warnings.filterwarnings("ignore", category=DeprecationWarning,
+                                    message=r"Passing unrecognized arguments to super\(Toolbar\)")
             fig = plt.figure(figsize=figsize, dpi=dpi)
         canvas = fig.canvas
         for trait, value in (("header_visible", False), ("footer_visible", False),
@@ -160,6 +201,22 @@ def new_figure(figsize: tuple[float, float], mode: str, dpi: float = 72) -> Any:
     fig = Figure(figsize=figsize, dpi=dpi)
     FigureCanvasAgg(fig)
     return fig
+
+
+def lighten_axes(ax: Any, nticks: int = 5, labelsize: float = 8) -> None:
+    """Fewer and smaller tick labels, no minor ticks on log axes: text is most of a redraw's cost.
+
+    Call after ``set_xscale``/``set_yscale`` (which reset the locators).
+    """
+    from matplotlib import ticker
+
+    ax.tick_params(labelsize=labelsize)
+    for axis in (ax.xaxis, ax.yaxis):
+        if axis.get_scale() == "log":
+            axis.set_major_locator(ticker.LogLocator(numticks=nticks))
+            axis.set_minor_locator(ticker.NullLocator())
+        else:
+            axis.set_major_locator(ticker.MaxNLocator(nticks))
 
 
 def figure_png(fig: Any, dpi: float | None = None) -> bytes:
@@ -292,7 +349,8 @@ class Explorer:
         if hasattr(control, "base"):  # FloatLogSlider: min/max are exponents
             lo, hi = control.base**lo, control.base**hi
         if lo is not None and isinstance(v, int | float | np.number) and not isinstance(v, bool):
-            if not (lo * (1 - 1e-9) - 1e-12 <= v <= hi * (1 + 1e-9) + 1e-12):
+            tol = 1e-9 * max(abs(lo), abs(hi), 1.0)
+            if not (lo - tol <= v <= hi + tol):
                 raise ValueError(
                     f"{self.name}.update: {key} must be in [{lo:g}, {hi:g}], got {v!r}"
                 )

@@ -1,0 +1,180 @@
+"""Explorer (1): how the gradient flows back through a vanilla RNN.
+
+Controls: weight scale (multiplies the initial Wh; for "orthogonal" it is the largest singular
+value), sequence length T, initialiser, activation, input scale. Plots, all from
+:func:`rnn_core.analysis.explore.vanilla_flow` (cached):
+
+1. ``||dL/dh_k||`` against k on a log axis, with Pascanu's bound ``eta^(T-k) ||dL/dh_T||``;
+2. the largest singular values of the Jacobian product ``dh_{t}/dh_0`` against the gap t - 0
+   (log axis): straight lines whose slopes are the Lyapunov exponents;
+3. the eigenvalues of Wh in the complex plane, with the unit circle, the circle of radius
+   ``1/gamma`` (vanishing is guaranteed when lambda_1 is inside it) and the circle of radius
+   ``lambda_1`` (the largest singular value, which bounds every eigenvalue).
+
+The readout states ``lambda_1``, ``eta = gamma lambda_1`` and the Pascanu regime.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+
+from rnn_core.analysis.explore import vanilla_flow
+from rnn_core.analysis.jacobians import ACTIVATIONS, GAMMA
+from rnn_core.init import INIT_NAMES
+from rnn_core.widgets.base import (
+    Explorer,
+    backend_mode,
+    dropdown,
+    int_slider,
+    lighten_axes,
+    log10_axis,
+    log_slider,
+    new_figure,
+    set_log10_lim,
+    slider,
+)
+
+__all__ = ["vanilla_flow_explorer", "vanilla_readout"]
+
+_CIRCLE = np.exp(1j * np.linspace(0.0, 2.0 * np.pi, 181))
+
+
+def vanilla_readout(flow) -> str:
+    """The one-line readout for a ``VanillaFlow``: lambda_1, eta and the regime."""
+    return f"lambda_1 = {flow.lambda1:.2f}, eta = {flow.eta:.2f}: {flow.regime}"
+
+
+def _finite_flow(**kwargs):
+    """``vanilla_flow(**kwargs)``, or None if its result is not finite.
+
+    A *linear* RNN's forward state grows like lambda_1^T and overflows float64 at the slider's
+    extremes (3^1000), so ``vanilla_flow`` warns; the gradient does not depend on that state
+    (phi' = 1), so the result is still right. The warning is silenced here and the result
+    checked for finiteness instead.
+    """
+    with warnings.catch_warnings(), np.errstate(over="ignore", invalid="ignore"):
+        warnings.simplefilter("ignore", RuntimeWarning)
+        try:
+            flow = vanilla_flow(**kwargs)
+        except (FloatingPointError, np.linalg.LinAlgError, ValueError):
+            if kwargs.get("activation") != "linear":
+                raise
+            return None
+    fields = (flow.log10_grad_norm, flow.log10_bound, flow.log10_sv, flow.eig_W)
+    if not all(np.all(np.isfinite(f)) for f in fields):
+        return None
+    return flow
+
+
+def _grad_title(flow) -> str:
+    change = float(flow.log10_grad_norm[0] - flow.log10_grad_norm[-1])
+    T = int(flow.k[-1])
+    if abs(change) < 1.0:
+        return f"||dL/dh_k|| stays within 10x over {T} steps"
+    word = "grows" if change > 0 else "shrinks"
+    return f"||dL/dh_k|| {word} by 10^{abs(change):.0f} over {T} steps back"
+
+
+def vanilla_flow_explorer(scale: float = 1.0, T: int = 200, init: str = "orthogonal",
+                          activation: str = "tanh", input_scale: float = 1.0, H: int = 64,
+                          seed: int = 0, mode: str | None = None) -> Explorer:
+    """Gradient flow through a vanilla RNN: gradient norms, product singular values, spectrum.
+
+    Parameters
+    ----------
+    scale : initial weight scale, in [0.01, 3] (log slider).
+    T : initial sequence length, in [2, 1000].
+    init : one of ``rnn_core.init.INIT_NAMES``.
+    activation : "tanh", "linear" or "sigmoid".
+    input_scale : initial input standard deviation, in [0, 3].
+    H : hidden size (fixed for the explorer). seed : seed of weights and inputs.
+    mode : ``"ipympl"``, ``"image"`` or None (pick from the matplotlib backend).
+
+    Returns
+    -------
+    Explorer with controls ``scale``, ``T``, ``init``, ``activation``, ``input_scale``.
+    """
+    mode = mode or backend_mode()
+    controls = {
+        "scale": log_slider("weight scale", scale, 0.01, 3.0, steps=120, fmt=".3g"),
+        "T": int_slider("sequence length T", T, 2, 1000),
+        "init": dropdown("init", init, list(INIT_NAMES)),
+        "activation": dropdown("activation", activation, list(ACTIVATIONS)),
+        "input_scale": slider("input scale", input_scale, 0.0, 3.0, 0.05),
+    }
+    fig = new_figure((13.0, 4.3), mode)
+    ax_g, ax_sv, ax_eig = fig.subplots(1, 3, gridspec_kw={"width_ratios": [1.25, 1.25, 1.0]})
+
+    (g_line,) = ax_g.plot([], [], color="C0", lw=1.8, label="measured ||dL/dh_k||")
+    (b_line,) = ax_g.plot([], [], color="C3", lw=1.2, ls="--",
+                          label="bound eta^(T-k) ||dL/dh_T||")
+    ax_g.set_xlabel("step k")
+    ax_g.set_ylabel("||dL/dh_k|| (log scale)")
+    ax_g.legend(loc="best", fontsize=8)
+
+    (sv1_line,) = ax_sv.plot([], [], color="C0", lw=1.8, label="sigma_1 (largest)")
+    (svr_line,) = ax_sv.plot([], [], color="C0", lw=0.8, alpha=0.45,
+                             label="sigma_2 ... sigma_m")
+    ax_sv.set_xlabel("gap t - k (steps)")
+    ax_sv.set_ylabel("singular values of dh_t/dh_k (log scale)")
+    ax_sv.legend(loc="best", fontsize=8)
+
+    eig_pts = ax_eig.scatter(np.empty(0), np.empty(0), s=10, color="C0", zorder=3,
+                             label="eigenvalues")
+    ax_eig.plot(_CIRCLE.real, _CIRCLE.imag, color="0.5", lw=1, label="|z| = 1")
+    (gamma_c,) = ax_eig.plot([], [], color="C3", lw=1, ls="--", label="|z| = 1/gamma")
+    (lam_c,) = ax_eig.plot([], [], color="C2", lw=1, ls=":", label="|z| = lambda_1")
+    ax_eig.set_aspect("equal", adjustable="box")
+    ax_eig.set_xlabel("Re")
+    ax_eig.set_ylabel("Im")
+    ax_eig.legend(loc="upper right", fontsize=7)
+    readout = fig.suptitle("", fontsize=11)
+    fig.subplots_adjust(left=0.055, right=0.99, bottom=0.13, top=0.83, wspace=0.28)
+    for ax in (ax_g, ax_sv, ax_eig):
+        lighten_axes(ax)
+    log10_axis(ax_g)
+    log10_axis(ax_sv)
+
+    def draw(scale: float, T: int, init: str, activation: str, input_scale: float) -> str:
+        flow = _finite_flow(scale=scale, T=int(T), init=init, activation=activation,
+                            input_scale=input_scale, H=H, seed=seed)
+        if flow is None:   # keep the last picture, say why
+            return (f"{activation} RNN, scale {scale:.3g}, T = {int(T)}: the forward state "
+                    f"overflows float64; lower the scale or shorten T")
+        k = flow.k.astype(np.float64)
+        # log10 values on a linear axis labelled as powers of ten: no float range to leave
+        g_line.set_data(k, flow.log10_grad_norm)
+        b_line.set_data(k, flow.log10_bound)
+        ax_g.set_xlim(0, max(k[-1], 1))
+        set_log10_lim(ax_g, flow.log10_grad_norm, flow.log10_bound)
+        ax_g.set_title(_grad_title(flow), fontsize=10)
+
+        gaps = flow.gaps.astype(np.float64)
+        sv = flow.log10_sv                                # (G, m), log10
+        sv1_line.set_data(gaps, sv[:, 0])
+        # the other singular values as one line with NaN breaks between them (one artist)
+        rest = sv[:, 1:]
+        xs = np.concatenate([np.append(gaps, np.nan)] * rest.shape[1]) if rest.size else []
+        ys = np.concatenate([np.append(c, np.nan) for c in rest.T]) if rest.size else []
+        svr_line.set_data(xs, ys)
+        ax_sv.set_xlim(0, max(gaps[-1], 1))
+        set_log10_lim(ax_sv, sv)
+        rate = float(flow.log10_sv[-1, 0] / max(gaps[-1], 1))
+        ax_sv.set_title(f"sigma_1 changes by 10^{rate:+.3f} per step", fontsize=10)
+
+        eig = flow.eig_W
+        eig_pts.set_offsets(np.column_stack([eig.real, eig.imag]))
+        r_gamma = 1.0 / GAMMA[activation]
+        gamma_c.set_data(r_gamma * _CIRCLE.real, r_gamma * _CIRCLE.imag)
+        lam_c.set_data(flow.lambda1 * _CIRCLE.real, flow.lambda1 * _CIRCLE.imag)
+        rho = float(np.abs(eig).max()) if eig.size else 0.0
+        lim = 1.08 * max(1.0, r_gamma, flow.lambda1, rho)
+        ax_eig.set_xlim(-lim, lim)
+        ax_eig.set_ylim(-lim, lim)
+        ax_eig.set_title(f"spectrum of Wh: radius {rho:.2f}, lambda_1 {flow.lambda1:.2f}",
+                         fontsize=10)
+        return vanilla_readout(flow)
+
+    return Explorer("vanilla_flow_explorer", controls, fig, draw, readout, mode)

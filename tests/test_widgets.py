@@ -1,0 +1,401 @@
+"""Headless tests of the explorers: set slider values, check the figure follows the compute code.
+
+matplotlib's Agg backend is selected before anything else imports pyplot. Every explorer is
+checked the same way: the figure object survives updates (built once), the artists' data equal
+what the compute function returns for the new values, the readout shows the new value, and
+extreme settings give finite data. Warnings are errors here (pytest's filterwarnings plus the
+module-level mark), so overflow or NaN warnings fail the test.
+"""
+
+from __future__ import annotations
+
+import base64
+import sys
+import warnings
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+
+from rnn_core.analysis.training_trace import DIVERGED, bit_memory_loss, training_trace  # noqa: E402
+from rnn_core.gradcheck import eval_numerical_gradient, rel_error  # noqa: E402
+from rnn_core.widgets import base  # noqa: E402
+
+pytestmark = pytest.mark.filterwarnings("error")
+
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+
+
+def _finite_artists(fig) -> None:
+    """Every line and scatter in the figure holds finite data. The one NaN allowed is a line
+    break (x and y both NaN), which joins several curves into one artist."""
+    for ax in fig.axes:
+        for line in ax.get_lines():
+            x, y = (np.asarray(v, dtype=float) for v in line.get_data())
+            brk = np.isnan(x) & np.isnan(y)
+            assert np.all(np.isfinite(x[~brk])) and np.all(np.isfinite(y[~brk])), line.get_label()
+        for coll in ax.collections:
+            off = np.asarray(coll.get_offsets(), dtype=float)
+            assert np.all(np.isfinite(off)), coll.get_label()
+        lo, hi = ax.get_ylim()
+        assert np.isfinite(lo) and np.isfinite(hi) and hi > lo
+        if ax.get_yscale() == "log":
+            assert lo > 0
+
+
+# ------------------------------------------------------------------------------ base helpers
+
+
+def test_import_rnn_core_stays_numpy_only():
+    import subprocess
+
+    code = (
+        "import sys, rnn_core, rnn_core.analysis.training_trace; "
+        "bad = [m for m in ('matplotlib', 'ipywidgets', 'ipympl') if m in sys.modules]; "
+        "print(bad); sys.exit(1 if bad else 0)"
+    )
+    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert res.returncode == 0, res.stdout + res.stderr
+
+
+def test_floored_exp_and_floored_have_no_warnings_at_extremes():
+    lv = np.array([-np.inf, -1e6, -5.0, 0.0, 5.0, 1e6, np.nan])
+    out = base.floored_exp(lv)
+    assert np.all(np.isfinite(out)) and np.all(out > 0)
+    np.testing.assert_allclose(out[2:5], np.exp([-5.0, 0.0, 5.0]))
+    assert out[0] == out[1] == pytest.approx(base.TINY, rel=1e-12)
+    assert out[5] == pytest.approx(base.HUGE, rel=1e-12)
+    v = base.floored(np.array([0.0, -1.0, np.inf, np.nan, 2.5]))
+    np.testing.assert_array_equal(v, [base.TINY, base.TINY, base.HUGE, base.TINY, 2.5])
+
+
+def test_set_log_ylim_spans_data_and_stays_in_range():
+    from matplotlib.figure import Figure
+
+    ax = Figure().subplots()
+    ax.set_yscale("log")
+    base.set_log_ylim(ax, np.array([1e-150, 1e-3]), np.array([1e150]))
+    lo, hi = ax.get_ylim()
+    assert lo <= 1e-150 and hi >= 1e150
+    # beyond 1e+-200 the limits stop (matplotlib's LogLocator overflows past them)
+    base.set_log_ylim(ax, np.array([1e-290, 1e290]))
+    lo, hi = ax.get_ylim()
+    assert lo == pytest.approx(1e-200) and hi == pytest.approx(1e200)
+    base.set_log_ylim(ax, np.array([1.0, 1.0]))  # a flat line still gets a decade
+    lo, hi = ax.get_ylim()
+    assert hi / lo >= 10 * (1 - 1e-12)
+
+
+# ------------------------------------------------------------------------------ training trace
+
+
+def test_bit_memory_loss_gradient_matches_numeric():
+    rng = np.random.default_rng(3)
+    N, T, D, H = 4, 6, 2, 5
+    params = [rng.normal(0, 0.5, (D, H)), rng.normal(0, 0.4, (H, H)), rng.normal(0, 0.1, H),
+              rng.normal(0, 0.5, H), rng.normal(0, 0.1, 1)]
+    x = rng.normal(size=(N, T, D))
+    bits = rng.choice([-1.0, 1.0], size=N)
+    _, grads = bit_memory_loss(params, x, bits)
+    for p, g in zip(params, grads, strict=True):
+        num = eval_numerical_gradient(lambda _p: bit_memory_loss(params, x, bits)[0], p)
+        assert rel_error(g, num) < 1e-7
+
+
+def test_training_trace_clipping_tames_the_spike():
+    free = training_trace(lr=0.3, clip=False, threshold=1.0)
+    clipped = training_trace(lr=0.3, clip=True, threshold=1.0)
+    # without clipping one gradient spike blows the run up; with clipping it trains
+    assert free.diverged_at is not None and free.grad_norm[-1] > DIVERGED
+    assert clipped.diverged_at is None and len(clipped.loss) == 300
+    assert clipped.loss[-30:].mean() < 0.1 * clipped.loss[:30].mean()
+    # the flags mark exactly the steps whose pre-clipping norm exceeded the threshold
+    np.testing.assert_array_equal(clipped.clipped, clipped.grad_norm > 1.0)
+    assert 0 < clipped.n_clipped < 300
+    assert not free.clipped.any()
+    # same seed, same run (and the cache hands back the same object)
+    assert training_trace(lr=0.3, clip=True, threshold=1.0) is clipped
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "err", "match"),
+    [({"lr": -1.0}, ValueError, "training_trace: lr"),
+     ({"threshold": 0.0}, ValueError, "training_trace: threshold"),
+     ({"steps": 0}, ValueError, "training_trace: steps"),
+     ({"clip": "yes"}, TypeError, "training_trace: clip")],
+)
+def test_training_trace_rejects_bad_arguments(kwargs, err, match):
+    with pytest.raises(err, match=match):
+        training_trace(**kwargs)
+
+
+# ------------------------------------------------------------------------------ explorer (1)
+
+
+def test_vanilla_explorer_follows_the_sliders():
+    from rnn_core.analysis.explore import vanilla_flow
+    from rnn_core.widgets.vanilla import vanilla_flow_explorer
+
+    ex = vanilla_flow_explorer(scale=1.0, T=100)
+    fig = ex.fig
+    ax_g, ax_sv, ax_eig = fig.axes[:3]
+    g_line, b_line = ax_g.get_lines()[:2]
+    before = g_line.get_ydata().copy()
+    ex.controls["scale"].value = 1.5        # as the slider would
+    ex.controls["T"].value = 150
+    ex.controls["activation"].value = "linear"
+    assert ex.fig is fig and fig.axes[:3] == [ax_g, ax_sv, ax_eig]
+    assert ex.values["scale"] == pytest.approx(1.5, rel=0.03)   # the log slider's grid
+    flow = vanilla_flow(scale=ex.values["scale"], T=150, init="orthogonal",
+                        activation="linear", input_scale=1.0, H=64, seed=0)
+    assert g_line.get_ydata().shape == (151,) != before.shape
+    np.testing.assert_allclose(g_line.get_xdata(), flow.k)
+    np.testing.assert_allclose(g_line.get_ydata(), flow.log10_grad_norm)
+    np.testing.assert_allclose(b_line.get_ydata(), flow.log10_bound)
+    sv1, rest = ax_sv.get_lines()[:2]
+    np.testing.assert_allclose(sv1.get_xdata(), flow.gaps)
+    np.testing.assert_allclose(sv1.get_ydata(), flow.log10_sv[:, 0])
+    ys = rest.get_ydata()
+    np.testing.assert_allclose(ys[np.isfinite(ys)], flow.log10_sv[:, 1:].T.ravel())
+    eig = ax_eig.collections[0].get_offsets()
+    np.testing.assert_allclose(eig[:, 0] + 1j * eig[:, 1], flow.eig_W)
+    assert f"lambda_1 = {flow.lambda1:.2f}" in ex.readout and flow.regime in ex.readout
+    assert "explosion possible" in ex.readout          # linear, lambda_1 = 1.5 > 1/gamma = 1
+    assert fig._suptitle.get_text() == ex.readout
+    # a small scale flips the regime, and the gradient vanishes
+    ex.update(scale=0.5, activation="tanh")
+    assert "lambda_1 = 0.50" in ex.readout and "vanishing guaranteed" in ex.readout
+    assert g_line.get_ydata()[0] < g_line.get_ydata()[-1] - 10
+
+
+@pytest.mark.parametrize(
+    "values",
+    [{"scale": 3.0, "T": 1000}, {"scale": 0.01, "T": 1000},
+     {"scale": 3.0, "T": 300, "activation": "linear", "init": "identity", "input_scale": 3.0},
+     {"scale": 0.01, "T": 2, "activation": "sigmoid", "init": "gaussian0.01",
+      "input_scale": 0.0}],
+)
+def test_vanilla_explorer_extremes_are_finite_and_readable(values):
+    from rnn_core.widgets.vanilla import vanilla_flow_explorer
+
+    ex = vanilla_flow_explorer(T=50)
+    ex.update(**values)
+    _finite_artists(ex.fig)
+    ax_g = ex.fig.axes[0]
+    lo, hi = ax_g.get_ylim()
+    y = ax_g.get_lines()[0].get_ydata()
+    assert lo <= y.min() and y.max() <= hi              # the whole curve is in view
+    ex.fig.canvas.draw()                                # renders without warnings
+
+
+def test_vanilla_explorer_survives_a_linear_state_overflow():
+    from rnn_core.analysis.explore import vanilla_flow
+    from rnn_core.widgets.vanilla import vanilla_flow_explorer
+
+    # 3^1000: a linear RNN's forward state leaves float64 (vanilla_flow warns), but its
+    # Jacobians are exactly diag(1) Wh^T, so the gradient norms are still right
+    with pytest.warns(RuntimeWarning):
+        vanilla_flow(scale=3.0, T=1000, activation="linear")
+    ex = vanilla_flow_explorer(T=100, activation="linear")
+    ex.update(scale=3.0, T=1000)
+    assert "lambda_1 = 3.00" in ex.readout and "explosion possible" in ex.readout
+    _finite_artists(ex.fig)
+    y = ex.fig.axes[0].get_lines()[0].get_ydata()
+    np.testing.assert_allclose(y[0] - y[-1], 1000 * np.log10(3.0), rtol=1e-6)
+
+
+# ------------------------------------------------------------------------------ explorer (2)
+
+
+def test_clipping_explorer_follows_the_sliders():
+    from rnn_core.analysis.explore import clipping_flow
+    from rnn_core.widgets.clipping import clipping_explorer
+
+    ex = clipping_explorer(threshold=1.0, lr=0.5)
+    fig = ex.fig
+    ax_s, ax_l = fig.axes[:2]
+    contour = ax_s.collections[0]
+    raw_path, clip_path = ax_s.get_lines()[:2]
+    before = clip_path.get_xydata().copy()
+    ex.controls["threshold"].value = 0.1
+    ex.controls["lr"].value = 2.0
+    assert ex.fig is fig and ax_s.collections[0] is contour   # surface drawn once
+    thr, lr = ex.values["threshold"], ex.values["lr"]
+    flow = clipping_flow(threshold=thr, lr=lr, steps=40, mode="norm")
+    assert not np.array_equal(clip_path.get_xydata(), before)
+    np.testing.assert_allclose(raw_path.get_xydata(), flow.path_raw)
+    np.testing.assert_allclose(clip_path.get_xydata(), flow.path_clipped)
+    marks = ax_s.collections[1].get_offsets()
+    np.testing.assert_allclose(marks, flow.path_clipped[:-1][flow.clip_events])
+    raw_loss, clip_loss = ax_l.get_lines()[:2]
+    np.testing.assert_allclose(raw_loss.get_ydata(), base.floored(flow.loss_raw))
+    np.testing.assert_allclose(clip_loss.get_ydata(), base.floored(flow.loss_clipped))
+    assert f"threshold = {thr:.3g}" in ex.readout and f"lr = {lr:.3g}" in ex.readout
+    assert f"{int(flow.clip_events.sum())} of 40 steps clipped" in ex.readout
+    # value clipping: a different path from the same start
+    ex.update(clip_mode="value")
+    vflow = clipping_flow(threshold=thr, lr=lr, steps=40, mode="value")
+    np.testing.assert_allclose(clip_path.get_xydata(), vflow.path_clipped)
+    with pytest.raises(ValueError, match="clipping_explorer.update: clip_mode must be one of"):
+        ex.update(clip_mode="sideways")
+
+
+def test_clipping_explorer_extremes_are_finite():
+    from rnn_core.widgets.clipping import clipping_explorer
+
+    ex = clipping_explorer()
+    for thr, lr in ((10.0, 20.0), (0.01, 20.0), (0.01, 0.05), (10.0, 0.05)):
+        ex.update(threshold=thr, lr=lr)
+        _finite_artists(ex.fig)
+        ex.fig.canvas.draw()
+
+
+# ------------------------------------------------------------------------------ explorer (3)
+
+
+def test_highway_explorer_follows_the_sliders():
+    from rnn_core.analysis.explore import lstm_highway
+    from rnn_core.widgets.highway import highway_explorer
+
+    ex = highway_explorer(forget_bias=0.0, T=100)
+    fig = ex.fig
+    ax_g, ax_c = fig.axes[:2]
+    van, lstm = ax_g.get_lines()[:2]
+    direct, full = ax_c.get_lines()[:2]
+    before = direct.get_ydata().copy()
+    ex.controls["forget_bias"].value = 4.0
+    ex.controls["T"].value = 120
+    assert ex.fig is fig
+    hw = lstm_highway(forget_bias=4.0, T=120, H=32, seed=0)
+    assert direct.get_ydata().shape != before.shape
+    np.testing.assert_allclose(van.get_ydata(), hw.log10_vanilla_grad)
+    np.testing.assert_allclose(lstm.get_ydata(), hw.log10_lstm_grad)
+    np.testing.assert_allclose(direct.get_ydata(), hw.log10_direct)
+    np.testing.assert_allclose(full.get_ydata(), hw.log10_full_c)
+    np.testing.assert_allclose(direct.get_xdata(), hw.k)
+    assert "forget bias = 4.00" in ex.readout and f"mean f = {hw.mean_forget:.3f}" in ex.readout
+    # with f near 1 the LSTM keeps far more gradient than the vanilla RNN
+    assert lstm.get_ydata()[0] > van.get_ydata()[0] + 5
+
+
+def test_highway_explorer_extremes_are_finite():
+    from rnn_core.widgets.highway import highway_explorer
+
+    ex = highway_explorer(T=50)
+    for fb, T in ((8.0, 1000), (-4.0, 1000), (-4.0, 2)):
+        ex.update(forget_bias=fb, T=T)
+        _finite_artists(ex.fig)
+        for ax in ex.fig.axes[:2]:
+            lo, hi = ax.get_ylim()
+            for line in ax.get_lines():
+                assert lo <= line.get_ydata().min() and line.get_ydata().max() <= hi
+        ex.fig.canvas.draw()
+
+
+# ------------------------------------------------------------------------------ explorer (4)
+
+
+def test_training_explorer_follows_the_controls():
+    from rnn_core.widgets.training import training_explorer
+
+    ex = training_explorer(lr=0.1, clip=True, threshold=1.0)
+    fig = ex.fig
+    ax_loss, ax_g = fig.axes[:2]
+    before = ax_loss.get_lines()[0].get_ydata().copy()
+    ex.controls["lr"].value = 0.3          # as the slider would
+    ex.controls["clip"].value = False
+    assert ex.fig is fig and fig.axes[:2] == [ax_loss, ax_g]
+    tr = training_trace(lr=ex.values["lr"], clip=False, threshold=1.0)
+    assert tr.diverged_at is not None
+    loss_line, div_marker = ax_loss.get_lines()[:2]
+    assert loss_line.get_ydata().shape != before.shape
+    np.testing.assert_allclose(loss_line.get_ydata(), tr.loss)
+    np.testing.assert_allclose(ax_g.get_lines()[0].get_ydata(), tr.grad_norm)
+    np.testing.assert_allclose(div_marker.get_xdata(), [tr.diverged_at])
+    assert f"step {tr.diverged_at}" in ex.readout and "no clipping" in ex.readout
+    assert fig._suptitle.get_text() == ex.readout
+    # clip back on: the clipped steps are marked at their pre-clipping norms
+    ex.update(clip=True, threshold=0.5)
+    tr = training_trace(lr=ex.values["lr"], clip=True, threshold=0.5)
+    assert ex.controls["threshold"].value == pytest.approx(0.5)
+    pts = ax_g.collections[0].get_offsets()
+    np.testing.assert_allclose(pts[:, 0], tr.steps[tr.clipped])
+    np.testing.assert_allclose(pts[:, 1], tr.grad_norm[tr.clipped])
+    assert "clipping at 0.5" in ex.readout
+    _finite_artists(fig)
+
+
+def test_training_explorer_extremes_are_finite():
+    from rnn_core.widgets.training import training_explorer
+
+    ex = training_explorer()
+    for lr, clip in ((2.0, False), (2.0, True), (0.01, False)):
+        ex.update(lr=lr, clip=clip)
+        _finite_artists(ex.fig)
+        ex.fig.canvas.draw()
+
+
+def test_update_rejects_unknown_names_and_out_of_range_values():
+    from rnn_core.widgets.training import training_explorer
+
+    ex = training_explorer()
+    with pytest.raises(TypeError, match="training_explorer.update: unknown control 'lrr'"):
+        ex.update(lrr=0.1)
+    with pytest.raises(ValueError, match=r"training_explorer.update: lr must be in \[0.01, 2\]"):
+        ex.update(lr=5.0)
+
+
+# ------------------------------------------------------------------------------ display paths
+
+
+def _check_bundle(ex):
+    bundle = ex._repr_mimebundle_()
+    png = base64.b64decode(bundle["image/png"])
+    assert png.startswith(PNG_MAGIC) and len(png) > 5000
+    assert bundle["application/vnd.jupyter.widget-view+json"]["model_id"] == ex.widget.model_id
+    assert ex.readout in bundle["text/plain"]
+    return png
+
+
+def test_static_fallback_without_ipympl_gives_an_image():
+    import ipywidgets
+
+    from rnn_core.widgets.training import training_explorer
+
+    ex = training_explorer()
+    assert ex.mode == "image"                  # Agg backend: no ipympl
+    png = _check_bundle(ex)
+    image = ex.widget.children[-1]
+    assert isinstance(image, ipywidgets.Image) and bytes(image.value) == png
+    # once displayed, a slider change repaints the image widget in place
+    ex.controls["clip"].value = not ex.controls["clip"].value
+    assert bytes(image.value) != png and bytes(image.value).startswith(PNG_MAGIC)
+
+
+def test_ipympl_mode_builds_a_canvas_widget_without_warnings():
+    pytest.importorskip("ipympl")
+    import ipywidgets
+
+    from rnn_core.widgets.training import training_explorer
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        prev = matplotlib.get_backend()
+        matplotlib.use("module://ipympl.backend_nbagg")
+        try:
+            assert base.backend_mode() == "ipympl"
+            ex = training_explorer()
+            assert ex.mode == "ipympl"
+            canvas = ex.widget.children[-1]
+            assert isinstance(canvas, ipywidgets.DOMWidget) and canvas is ex.fig.canvas
+            _check_bundle(ex)
+            ex.update(lr=0.05)
+            assert "lr = 0.05" in ex.readout
+        finally:
+            import matplotlib.pyplot as plt
+
+            plt.close("all")
+            matplotlib.use(prev)
