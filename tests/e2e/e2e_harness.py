@@ -1,0 +1,813 @@
+"""Run notebooks in JupyterLab in headless Chromium, the way a student would.
+
+The pieces, used by ``e2e_browser.py`` (the pytest entry point) and usable on their own:
+
+- ``LabServer``: a JupyterLab server on 127.0.0.1 with a random token, a free port, and temporary
+  runtime/config/data/settings/workspace folders; started and stopped by its own process group.
+- ``launch_browser``: Debian's ``/usr/bin/chromium`` driven by Playwright, fresh profile, headless.
+- ``run_notebook``: opens one notebook in a fresh workspace, runs all cells, reads every output from
+  the notebook model, checks that every widget rendered, then (explorer mode) steps each slider and
+  dropdown of each explorer, asserting that the ipympl canvas pixels and the readout change, and
+  measures slider-step latency in the page (key event to changed pixels, ``performance.now()``).
+
+Nothing here imports ``rnn_core``; the harness only knows notebooks, widgets and canvases.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import secrets
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parents[2]
+HERE = Path(__file__).resolve().parent
+FIXTURES = HERE / "fixtures"
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+WIDGET_MIME = "application/vnd.jupyter.widget-view+json"
+# Texts the ipywidgets frontend writes into an output when a widget cannot be shown.
+WIDGET_FAILURES = (
+    "Error displaying widget",
+    "model not found",
+    "Failed to load model class",
+    "Failed to load view class",
+    "Failed to create view",
+)
+EXERCISE_RE = re.compile(r"Exercise\s+([^\s:][^:]*?)\s*:")
+
+
+def env_float(name: str, default: float) -> float:
+    """Read a float setting from the environment (``E2E_*``), falling back to ``default``."""
+    value = os.environ.get(name, "").strip()
+    return float(value) if value else default
+
+
+RUN_TIMEOUT_S = env_float("E2E_RUN_TIMEOUT", 300.0)  # one notebook's "Run All"
+WIDGET_TIMEOUT_S = env_float("E2E_WIDGET_TIMEOUT", 30.0)  # "Loading widget..." must be gone by then
+STEP_TIMEOUT_S = env_float("E2E_STEP_TIMEOUT", 5.0)  # one slider step until the pixels change
+LATENCY_STEPS = int(env_float("E2E_LATENCY_STEPS", 20))  # at least 15 by the issue
+
+
+def find_notebooks(folder: Path) -> list[Path]:
+    """Return the ``*.ipynb`` files under ``folder`` (recursively, no checkpoints), sorted."""
+    if not folder.is_dir():
+        return []
+    found = [p for p in folder.rglob("*.ipynb") if ".ipynb_checkpoints" not in p.parts]
+    return sorted(found, key=lambda p: p.relative_to(folder).as_posix())
+
+
+def file_digest(path: Path) -> str:
+    """SHA-256 of a file's bytes (the harness must leave notebooks untouched)."""
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on right now."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def port_answers(port: int) -> bool:
+    """True if something accepts TCP connections on 127.0.0.1:``port``."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.settimeout(0.5)
+        return s.connect_ex(("127.0.0.1", port)) == 0
+
+
+# --------------------------------------------------------------------------- the server
+LAB_SETTINGS = {
+    # every cell stays in the DOM, so outputs further down are rendered and can be checked
+    "@jupyterlab/notebook-extension/tracker.jupyterlab-settings": {"windowingMode": "none"},
+    # never write the outputs back into the repository's notebooks
+    "@jupyterlab/docmanager-extension/plugin.jupyterlab-settings": {"autosave": False},
+    # no news/update toast over the page
+    "@jupyterlab/apputils-extension/notification.jupyterlab-settings": {
+        "fetchNews": "false",
+        "checkForUpdates": False,
+    },
+}
+
+
+class LabServer:
+    """JupyterLab on 127.0.0.1 with a token, owned by this object through its process group.
+
+    Parameters
+    ----------
+    root_dir : Path
+        The server's root folder; every notebook to open must lie under it.
+    log_path : Path
+        Where the server's stdout and stderr go.
+    """
+
+    def __init__(self, root_dir: Path, log_path: Path) -> None:
+        self.root_dir = root_dir.resolve()
+        self.log_path = log_path
+        self.port = free_port()
+        self.token = secrets.token_hex(24)
+        self.tmp = Path(tempfile.mkdtemp(prefix="rnn-e2e-lab-"))
+        self.proc: subprocess.Popen[bytes] | None = None
+        self._log = None
+
+    # The server's own state lives in self.tmp: nothing from ~/.jupyter leaks in, nothing stays.
+    def _env(self) -> dict[str, str]:
+        env = dict(os.environ)
+        for name in ("runtime", "config", "data", "ipython"):
+            (self.tmp / name).mkdir(exist_ok=True)
+        env["JUPYTER_RUNTIME_DIR"] = str(self.tmp / "runtime")
+        env["JUPYTER_CONFIG_DIR"] = str(self.tmp / "config")
+        env["JUPYTER_DATA_DIR"] = str(self.tmp / "data")
+        env["IPYTHONDIR"] = str(self.tmp / "ipython")
+        env.pop("JUPYTER_PATH", None)
+        env.pop("JUPYTER_CONFIG_PATH", None)
+        env["PYTHONUNBUFFERED"] = "1"
+        return env
+
+    def _write_settings(self) -> Path:
+        settings = self.tmp / "user-settings"
+        for rel, values in LAB_SETTINGS.items():
+            path = settings / rel
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(json.dumps(values))
+        return settings
+
+    def start(self, timeout_s: float = 90.0) -> LabServer:
+        """Start the server and wait until its REST API answers; raise with the log tail if not."""
+        settings = self._write_settings()
+        workspaces = self.tmp / "workspaces"
+        workspaces.mkdir()
+        cmd = [
+            sys.executable, "-m", "jupyterlab",
+            "--no-browser",
+            "--ip=127.0.0.1",
+            f"--port={self.port}",
+            "--port-retries=0",
+            f"--ServerApp.token={self.token}",
+            f"--ServerApp.root_dir={self.root_dir}",
+            "--ServerApp.open_browser=False",
+            "--ServerApp.terminals_enabled=False",
+            f"--LabApp.user_settings_dir={settings}",
+            f"--LabApp.workspaces_dir={workspaces}",
+            "--LabApp.expose_app_in_browser=True",
+            "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
+        ]  # fmt: skip
+        if hasattr(os, "geteuid") and os.geteuid() == 0:
+            cmd.append("--allow-root")  # CI runs as root
+        self.log_path.parent.mkdir(parents=True, exist_ok=True)
+        self._log = open(self.log_path, "wb")  # noqa: SIM115 - closed in stop()
+        self.proc = subprocess.Popen(
+            cmd,
+            cwd=self.root_dir,
+            env=self._env(),
+            stdin=subprocess.DEVNULL,
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,  # its own process group: kernels included, killed together
+        )
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                self.stop()
+                raise RuntimeError(f"jupyter lab exited early:\n{self.log_tail()}")
+            if self._status_ok():
+                return self
+            time.sleep(0.25)
+        self.stop()
+        raise RuntimeError(
+            f"jupyter lab did not answer within {timeout_s:.0f} s:\n{self.log_tail()}"
+        )
+
+    def _status_ok(self) -> bool:
+        try:
+            with urllib.request.urlopen(self.url("api/status"), timeout=2) as r:
+                return r.status == 200
+        except (urllib.error.URLError, OSError):
+            return False
+
+    def url(self, path: str, query: str = "") -> str:
+        """Absolute URL for ``path`` on this server, with the token."""
+        sep = "&" if query else ""
+        return f"http://127.0.0.1:{self.port}/{path}?{query}{sep}token={self.token}"
+
+    def log_tail(self, n: int = 40) -> str:
+        """The last ``n`` lines of the server log."""
+        try:
+            lines = self.log_path.read_text(errors="replace").splitlines()
+        except OSError:
+            return "(no log)"
+        return "\n".join(lines[-n:])
+
+    def stop(self) -> None:
+        """Ask the server to shut down (kernels too), then end its process group; wait for it."""
+        proc, self.proc = self.proc, None
+        if proc is not None and proc.poll() is None:
+            try:
+                req = urllib.request.Request(self.url("api/shutdown"), method="POST")
+                urllib.request.urlopen(req, timeout=5).close()
+            except (urllib.error.URLError, OSError):
+                pass
+            try:
+                proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                pass
+            for sig, wait_s in ((signal.SIGTERM, 5), (signal.SIGKILL, 5)):
+                try:
+                    os.killpg(proc.pid, sig)  # the group this object created, nothing else
+                except ProcessLookupError:
+                    break
+                try:
+                    proc.wait(timeout=wait_s)
+                    break
+                except subprocess.TimeoutExpired:
+                    continue
+        if proc is not None:
+            # kernels sit in the same group and may outlive the server for a moment
+            try:
+                os.killpg(proc.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        if self._log is not None:
+            self._log.close()
+            self._log = None
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+
+# --------------------------------------------------------------------------- the browser
+def launch_browser(playwright: Any, profile_dir: Path) -> Any:
+    """Launch Debian's Chromium (never a downloaded one), fresh profile; return the context."""
+    if not Path(CHROMIUM).exists():
+        raise RuntimeError(f"{CHROMIUM} is missing: `apt-get install -y chromium` (make e2e does)")
+    return playwright.chromium.launch_persistent_context(
+        str(profile_dir),
+        executable_path=CHROMIUM,
+        headless=True,
+        args=CHROMIUM_FLAGS,
+        viewport={"width": 1280, "height": 1000},
+    )
+
+
+# In-page helpers, installed before JupyterLab's own scripts. Kept small: hashing canvas pixels,
+# waiting for them to settle, stepping a slider and timing the first changed frame.
+PAGE_JS = r"""
+window.__e2e = {
+  dir: new WeakMap(),
+  frame() { return new Promise(r => requestAnimationFrame(() => r())); },
+  kernelIdle() {
+    const w = window.jupyterapp && window.jupyterapp.shell.currentWidget;
+    const k = w && w.sessionContext && w.sessionContext.session && w.sessionContext.session.kernel;
+    return !k || k.status === 'idle';
+  },
+  canvases(cell) {
+    return [...cell.querySelectorAll('.jupyter-matplotlib-canvas-div > canvas:first-child')];
+  },
+  hash(c) {
+    if (!c.width || !c.height) return 0;
+    const d = new Uint32Array(c.getContext('2d').getImageData(0, 0, c.width, c.height).data.buffer);
+    let x = 0x811c9dc5;
+    for (let i = 0; i < d.length; i++) x = Math.imul(x ^ d[i], 16777619);
+    return x >>> 0;
+  },
+  hashes(cell) { return this.canvases(cell).map(c => this.hash(c)); },
+  readouts(cell) {
+    const sel = '.widget-html-content, .widget-htmlmath-content, div.widget-label';
+    const controls = '.widget-slider, .widget-dropdown, .widget-checkbox, .widget-text, '
+      + '.widget-toggle-buttons, .widget-radio, .widget-select';
+    return [...cell.querySelectorAll(sel)]
+      .filter(e => !e.closest(controls) && !e.closest('.jupyter-matplotlib'))
+      .map(e => e.textContent.trim());
+  },
+  async settle(cell, quietMs, timeoutMs) {
+    const start = performance.now();
+    let last = JSON.stringify(this.hashes(cell)), since = performance.now();
+    while (performance.now() - start < timeoutMs) {
+      await this.frame();
+      const now = JSON.stringify(this.hashes(cell));
+      if (now !== last || !this.kernelIdle()) { last = now; since = performance.now(); }
+      else if (performance.now() - since >= quietMs) return true;
+    }
+    return false;
+  },
+  async waitChange(cell, before, t0, timeoutMs) {
+    while (performance.now() - t0 < timeoutMs) {
+      await this.frame();
+      const h = this.hashes(cell);
+      if (h.some((x, i) => x !== before[i])) return performance.now() - t0;
+    }
+    return null;
+  },
+  async stepSlider(cell, k, timeoutMs) {
+    const slider = cell.querySelectorAll('.widget-slider')[k];
+    const handle = slider.querySelector('.noUi-handle');
+    const ro = slider.querySelector('.widget-readout');
+    const text = () => (ro ? ro.textContent.trim() : handle.getAttribute('aria-valuenow'));
+    const before = this.hashes(cell), readoutBefore = text(), labelsBefore = this.readouts(cell);
+    const keys = this.dir.get(slider) || ['ArrowRight', 'ArrowLeft'];
+    handle.focus();
+    for (const key of keys) {
+      const t0 = performance.now();
+      handle.dispatchEvent(new KeyboardEvent('keydown', {key, bubbles: true, cancelable: true}));
+      if (text() !== readoutBefore) {
+        if (key !== keys[0]) this.dir.set(slider, [keys[1], keys[0]]);  // bounced off an end
+        const latency = await this.waitChange(cell, before, t0, timeoutMs);
+        return {moved: true, key, latency, readoutBefore, readoutAfter: text(), labelsBefore};
+      }
+    }
+    return {moved: false, readoutBefore, readoutAfter: text(), labelsBefore};
+  },
+  async stepDropdown(cell, k, timeoutMs) {
+    const select = cell.querySelectorAll('.widget-dropdown select')[k];
+    if (!select || select.options.length < 2) return {moved: false};
+    const before = this.hashes(cell), labelsBefore = this.readouts(cell);
+    const valueBefore = select.value;
+    const t0 = performance.now();
+    select.selectedIndex = (select.selectedIndex + 1) % select.options.length;
+    select.dispatchEvent(new Event('change', {bubbles: true}));
+    const latency = await this.waitChange(cell, before, t0, timeoutMs);
+    return {moved: true, latency, valueBefore, valueAfter: select.value, labelsBefore};
+  },
+};
+"""
+
+
+# --------------------------------------------------------------------------- results
+@dataclass
+class ExplorerResult:
+    """What stepping one explorer (one cell with an ipympl canvas and sliders) showed."""
+
+    notebook: str
+    cell: int
+    sliders: int
+    dropdowns: int
+    latencies_ms: list[float] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+    screenshot: Path | None = None
+
+    @property
+    def name(self) -> str:
+        return f"{self.notebook} cell {self.cell}"
+
+
+@dataclass
+class NotebookRun:
+    """Everything one notebook run produced: cell outputs, problems, explorers, screenshots."""
+
+    path: Path
+    mode: str
+    cells: list[dict[str, Any]] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+    explorers: list[ExplorerResult] = field(default_factory=list)
+    screenshots: list[Path] = field(default_factory=list)
+    exercise: str | None = None
+    seconds: float = 0.0
+
+
+def percentile(values: list[float], q: float) -> float:
+    """Nearest-rank percentile (``q`` in [0, 100]) of a non-empty list."""
+    ordered = sorted(values)
+    rank = max(1, int(-(-q * len(ordered) // 100)))  # ceil(q/100 * n), at least 1
+    return ordered[min(rank, len(ordered)) - 1]
+
+
+def latency_table(explorers: list[ExplorerResult], goal_ms: float = 150.0) -> str:
+    """A plain-text table: per explorer, steps, median, p95 and max slider-step latency."""
+    head = f"{'explorer':<52} {'steps':>5} {'median ms':>10} {'p95 ms':>8} {'max ms':>8}  goal"
+    lines = [head, "-" * len(head)]
+    for e in explorers:
+        if not e.latencies_ms:
+            lines.append(f"{e.name:<52} {0:>5} {'-':>10} {'-':>8} {'-':>8}  no measurement")
+            continue
+        med = statistics.median(e.latencies_ms)
+        p95 = percentile(e.latencies_ms, 95)
+        verdict = "met" if med < goal_ms else f"MISSED (median >= {goal_ms:.0f} ms)"
+        lines.append(
+            f"{e.name:<52} {len(e.latencies_ms):>5} {med:>10.1f} {p95:>8.1f} "
+            f"{max(e.latencies_ms):>8.1f}  {verdict}"
+        )
+    return "\n".join(lines)
+
+
+# --------------------------------------------------------------------------- output checks
+def output_text(out: dict[str, Any]) -> str:
+    """The human-readable text of one nbformat output (stream text, error, or text/plain)."""
+    if out.get("output_type") == "stream":
+        text = out.get("text", "")
+        return "".join(text) if isinstance(text, list) else str(text)
+    if out.get("output_type") == "error":
+        return f"{out.get('ename', '')}: {out.get('evalue', '')}"
+    data = out.get("data", {})
+    text = data.get("text/plain", "")
+    return "".join(text) if isinstance(text, list) else str(text)
+
+
+def cell_errors(cell: dict[str, Any]) -> list[str]:
+    """Error outputs of one cell: ``output_type == 'error'`` or a Traceback on stderr."""
+    found = []
+    for out in cell.get("outputs", []):
+        if out.get("output_type") == "error":
+            found.append(output_text(out))
+        elif out.get("output_type") == "stream" and out.get("name") == "stderr":
+            text = output_text(out)
+            if "Traceback" in text:
+                last = [ln for ln in text.strip().splitlines() if ln.strip()][-1]
+                found.append(f"stderr traceback: {last.strip()}")
+    return found
+
+
+def check_all_ran(cells: list[dict[str, Any]]) -> list[str]:
+    """Problems for notebook mode: any error output, any code cell left unexecuted."""
+    problems = []
+    for c in cells:
+        for err in cell_errors(c):
+            problems.append(f"cell {c['index']}: error output: {err}")
+    if not problems:
+        for c in cells:
+            if c["type"] == "code" and c["source"].strip() and c["execution_count"] is None:
+                problems.append(f"cell {c['index']}: never executed")
+    return problems
+
+
+def check_student(cells: list[dict[str, Any]]) -> tuple[list[str], str | None]:
+    """Problems for student-release mode, and the name of the first unimplemented exercise.
+
+    Expected: every cell before the first error ran clean; the first error is a
+    ``NotImplementedError`` whose message names the exercise (``Exercise <name>: ...``); no cell
+    after it ran. A notebook with no exercise may run clean to the end.
+    """
+    first = next((c for c in cells if cell_errors(c)), None)
+    if first is None:
+        return check_all_ran(cells), None
+    problems = []
+    errors = [o for o in first["outputs"] if o.get("output_type") == "error"]
+    if not errors:
+        problems.append(f"cell {first['index']}: traceback on stderr, not an exception output")
+        return problems, None
+    err = errors[0]
+    message = f"{err.get('ename', '')}: {err.get('evalue', '')}"
+    shown = "\n".join(err.get("traceback", []))
+    match = EXERCISE_RE.search(str(err.get("evalue", "")))
+    if err.get("ename") != "NotImplementedError":
+        problems.append(f"cell {first['index']}: first error is not NotImplementedError: {message}")
+    elif match is None:
+        problems.append(
+            f"cell {first['index']}: NotImplementedError does not name the exercise "
+            f"('Exercise <name>: ...'): {message}"
+        )
+    name = match.group(1) if match else None
+    if name is not None and (name not in shown or "NotImplementedError" not in shown):
+        problems.append(f"cell {first['index']}: the traceback shown does not say '{name}'")
+    for c in cells:
+        if c["index"] > first["index"] and c["type"] == "code" and c["execution_count"] is not None:
+            problems.append(f"cell {c['index']}: ran after the unimplemented exercise")
+    return problems, name
+
+
+# --------------------------------------------------------------------------- the page
+def open_notebook(page: Any, server: LabServer, rel: str, workspace: str) -> None:
+    """Open ``rel`` (relative to the server root) in a new, empty workspace; wait for its kernel."""
+    page.goto(server.url(f"lab/workspaces/{workspace}/tree/{rel}"), wait_until="domcontentloaded")
+    page.wait_for_function(
+        "() => window.jupyterapp && window.jupyterapp.shell", timeout=120_000, polling=100
+    )
+    page.evaluate(
+        """async (path) => {
+            const app = window.jupyterapp;
+            await app.restored;
+            const isIt = w => w && w.context && w.context.path === path && w.content
+                && w.content.widgets !== undefined;
+            if (!isIt(app.shell.currentWidget)) {
+                await app.commands.execute('docmanager:open', {path, factory: 'Notebook'});
+            }
+        }""",
+        rel,
+    )
+    page.wait_for_function(
+        """(path) => {
+            const w = window.jupyterapp.shell.currentWidget;
+            return w && w.context && w.context.path === path && w.context.isReady
+                && w.sessionContext && w.sessionContext.session
+                && w.sessionContext.session.kernel
+                && w.sessionContext.session.kernel.status === 'idle';
+        }""",
+        arg=rel,
+        timeout=120_000,
+        polling=100,
+    )
+
+
+def run_all(page: Any, timeout_s: float) -> None:
+    """Run > Run All Cells (``notebook:run-all-cells``) and wait until the kernel is idle again."""
+    page.evaluate(
+        """() => {
+            const app = window.jupyterapp;
+            const id = app.shell.currentWidget.id;
+            app.shell.activateById(id);
+            // widgetId names the notebook, so the command never depends on focus tracking;
+            // it resolves (true/false) once every cell ran or the run stopped at an error.
+            const attempt = async (n) => {
+                const ok = await app.commands.execute('notebook:run-all-cells', {widgetId: id});
+                if (typeof ok === 'boolean') return 'done';
+                if (n <= 0) return 'failed: notebook:run-all-cells found no notebook';
+                await new Promise(r => setTimeout(r, 250));
+                return attempt(n - 1);
+            };
+            window.__e2e_run = attempt(40).catch(e => 'failed: ' + e);
+        }"""
+    )
+    # Done when the command has resolved, the kernel is idle, and no prompt shows [*].
+    page.wait_for_function(
+        """async () => {
+            const state = await Promise.race([window.__e2e_run, Promise.resolve('running')]);
+            if (state === 'running') return false;
+            const w = window.jupyterapp.shell.currentWidget;
+            const busy = w.content.widgets.some(c => c.model.type === 'code'
+                && c.promptNode && c.promptNode.textContent.includes('*'));
+            return !busy && w.sessionContext.session.kernel.status === 'idle';
+        }""",
+        timeout=timeout_s * 1000,
+        polling=200,
+    )
+    state = page.evaluate("window.__e2e_run")
+    if state != "done":
+        raise RuntimeError(f"Run All Cells: {state}")
+    time.sleep(0.3)  # let the last iopub messages (widget state, images) arrive
+
+
+def read_cells(page: Any) -> list[dict[str, Any]]:
+    """Every cell of the open notebook, from its model: type, source, execution count, outputs."""
+    return page.evaluate(
+        """() => window.jupyterapp.shell.currentWidget.content.widgets.map((c, index) => ({
+            index,
+            type: c.model.type,
+            source: c.model.sharedModel.getSource(),
+            execution_count: c.model.type === 'code' ? (c.model.executionCount ?? null) : null,
+            outputs: c.model.type === 'code' ? c.model.outputs.toJSON() : [],
+        }))"""
+    )
+
+
+def check_widgets(page: Any, cells: list[dict[str, Any]], timeout_s: float) -> list[str]:
+    """Wait for widget outputs to render; return a problem per widget that did not.
+
+    A widget output has no mime-type attribute in the page, so outputs are matched to the model by
+    position: the k-th ``.jp-OutputArea-child`` of cell i shows the k-th output of cell i.
+    """
+    js_state = """() => [...document.querySelectorAll('.jp-Notebook .jp-Cell')].map(cell => ({
+        outputs: [...cell.querySelectorAll('.jp-OutputArea-child > .jp-OutputArea-output')]
+            .map(o => ({text: o.textContent.slice(0, 300),
+                        view: !!o.querySelector('.jupyter-widgets, .jupyter-matplotlib'),
+                        error: !!o.querySelector('.jupyter-widgets-error-widget')})),
+    }))"""
+    wanted = [
+        (c["index"], k) for c in cells for k, o in enumerate(c["outputs"])
+        if WIDGET_MIME in o.get("data", {})
+    ]  # fmt: skip
+    deadline = time.monotonic() + timeout_s
+    while True:
+        state = page.evaluate(js_state)
+        pending = [(i, k) for i, k in wanted if not _widget_shown(state, i, k)]
+        if not pending or time.monotonic() > deadline:
+            break
+        time.sleep(0.2)
+    problems = []
+    for i, k in wanted:
+        if i >= len(state) or k >= len(state[i]["outputs"]):
+            problems.append(f"cell {i}: widget output {k} is not in the page")
+            continue
+        out = state[i]["outputs"][k]
+        text = out["text"].strip()
+        if out["error"] or any(f in text for f in WIDGET_FAILURES):
+            problems.append(f"cell {i}: widget did not render: {text[:160]}")
+        elif "Loading widget" in text or not out["view"]:
+            problems.append(
+                f"cell {i}: widget still not shown after {timeout_s:.0f} s: {text[:80]!r}"
+            )
+    return problems
+
+
+def _widget_shown(state: list[dict[str, Any]], i: int, k: int) -> bool:
+    if i >= len(state) or k >= len(state[i]["outputs"]):
+        return False
+    out = state[i]["outputs"][k]
+    return bool(out["view"]) and "Loading widget" not in out["text"]
+
+
+def page_traceback_cells(page: Any) -> list[int]:
+    """Indices of cells whose rendered stderr (where errors show) holds a Traceback."""
+    return page.evaluate(
+        """() => [...document.querySelectorAll('.jp-Notebook .jp-Cell')].map((cell, i) =>
+            [...cell.querySelectorAll(
+                '.jp-RenderedText[data-mime-type="application/vnd.jupyter.stderr"]')]
+                .some(o => /Traceback|Error/.test(o.textContent)) ? i : -1).filter(i => i >= 0)"""
+    )
+
+
+def _number_tokens(text: str) -> list[str]:
+    return re.findall(r"[-+]?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?", text)
+
+
+def shows_value(label: str, value: str) -> bool:
+    """True if ``label`` contains the number ``value`` (to the precision either one prints)."""
+    try:
+        target = float(value)
+    except ValueError:
+        return value in label
+    digits = len(value.split(".")[1]) if "." in value else 0
+    for tok in _number_tokens(label):
+        tok_digits = len(tok.split(".")[1]) if "." in tok.split("e")[0].split("E")[0] else 0
+        tol = 0.5 * 10 ** (-min(digits, tok_digits)) + 1e-12
+        if abs(float(tok) - target) <= tol:
+            return True
+    return False
+
+
+def wait_labels_changed(page: Any, cell_el: Any, before: list[str], timeout_s: float) -> list[str]:
+    """The explorer's readout texts once they differ from ``before`` (or at the timeout)."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        now = page.evaluate("(cell) => window.__e2e.readouts(cell)", cell_el)
+        if now != before or time.monotonic() > deadline:
+            return now
+        time.sleep(0.05)
+
+
+def exercise_explorer(
+    page: Any, cell_el: Any, result: ExplorerResult, latency_steps: int, artifacts: Path, stem: str
+) -> None:
+    """Step each slider and dropdown of one explorer; measure latency on its first slider."""
+    step_ms = STEP_TIMEOUT_S * 1000
+    cell_el.scroll_into_view_if_needed()
+    if not page.evaluate("(c) => window.__e2e.settle(c, 300, 15000)", cell_el):
+        result.problems.append("the figure never settled (pixels kept changing for 15 s)")
+        return
+    shot_before = artifacts / f"{stem}-cell{result.cell}-before.png"
+    cell_el.screenshot(path=str(shot_before))
+    for k in range(result.sliders):
+        r = page.evaluate("([c, k, t]) => window.__e2e.stepSlider(c, k, t)", [cell_el, k, step_ms])
+        tag = f"slider {k}"
+        if not r["moved"]:
+            result.problems.append(f"{tag}: ArrowRight/ArrowLeft on its handle did not move it")
+            continue
+        if r["latency"] is None:
+            result.problems.append(
+                f"{tag}: figure did not change within {STEP_TIMEOUT_S:.0f} s of stepping "
+                f"{r['readoutBefore']} -> {r['readoutAfter']}"
+            )
+        labels = wait_labels_changed(page, cell_el, r["labelsBefore"], 3.0)
+        if r["labelsBefore"] or labels:
+            if labels == r["labelsBefore"]:
+                result.problems.append(
+                    f"{tag}: readout did not change after {r['readoutBefore']} -> "
+                    f"{r['readoutAfter']} (still {labels})"
+                )
+            elif not any(shows_value(t, r["readoutAfter"]) for t in labels):
+                result.problems.append(
+                    f"{tag}: readout does not show the new value {r['readoutAfter']}: {labels}"
+                )
+        page.evaluate("(c) => window.__e2e.settle(c, 150, 10000)", cell_el)
+    for k in range(result.dropdowns):
+        r = page.evaluate(
+            "([c, k, t]) => window.__e2e.stepDropdown(c, k, t)", [cell_el, k, step_ms]
+        )
+        if r["moved"] and r["latency"] is None:
+            result.problems.append(
+                f"dropdown {k}: figure did not change within {STEP_TIMEOUT_S:.0f} s of "
+                f"{r['valueBefore']} -> {r['valueAfter']}"
+            )
+        page.evaluate("(c) => window.__e2e.settle(c, 150, 10000)", cell_el)
+    if result.sliders and not result.problems:
+        for _ in range(latency_steps):
+            page.evaluate("(c) => window.__e2e.settle(c, 150, 10000)", cell_el)
+            r = page.evaluate("([c, t]) => window.__e2e.stepSlider(c, 0, t)", [cell_el, step_ms])
+            if not r["moved"] or r["latency"] is None:
+                result.problems.append(f"latency run: a step did not change the figure: {r}")
+                break
+            result.latencies_ms.append(float(r["latency"]))
+        page.evaluate("(c) => window.__e2e.settle(c, 150, 10000)", cell_el)
+    shot = artifacts / f"{stem}-cell{result.cell}-after.png"
+    cell_el.screenshot(path=str(shot))
+    result.screenshot = shot
+
+
+def find_explorers(page: Any, notebook: str) -> list[tuple[Any, ExplorerResult]]:
+    """Cells whose output holds an ipympl canvas and at least one slider or dropdown."""
+    found = []
+    for i, cell_el in enumerate(page.query_selector_all(".jp-Notebook .jp-Cell")):
+        counts = cell_el.evaluate(
+            """(c) => ({canvases: window.__e2e.canvases(c).length,
+                        sliders: c.querySelectorAll('.widget-slider').length,
+                        dropdowns: c.querySelectorAll('.widget-dropdown select').length})"""
+        )
+        if counts["canvases"] and (counts["sliders"] or counts["dropdowns"]):
+            found.append(
+                (cell_el, ExplorerResult(notebook, i, counts["sliders"], counts["dropdowns"]))
+            )
+    return found
+
+
+def run_notebook(
+    context: Any,
+    server: LabServer,
+    path: Path,
+    *,
+    mode: str,
+    artifacts: Path,
+    label: str,
+    latency_steps: int = LATENCY_STEPS,
+) -> NotebookRun:
+    """Run one notebook in a fresh page and workspace and check it.
+
+    Parameters
+    ----------
+    context : playwright BrowserContext
+        From ``launch_browser``.
+    server : LabServer
+        A started server whose root holds ``path``.
+    path : Path
+        The notebook.
+    mode : {"notebook", "student"}
+        "notebook": every cell must run clean, every widget render, every explorer respond.
+        "student": must run clean up to the first unimplemented exercise and stop there.
+    artifacts : Path
+        Folder for screenshots.
+    label : str
+        Short unique name used for the workspace and the screenshot files.
+    """
+    if mode not in ("notebook", "student"):
+        raise ValueError(f"run_notebook: mode must be 'notebook' or 'student', got {mode!r}")
+    start = time.monotonic()
+    run = NotebookRun(path=path, mode=mode)
+    rel = path.resolve().relative_to(server.root_dir).as_posix()
+    stem = re.sub(r"[^A-Za-z0-9_.-]+", "_", label)
+    artifacts.mkdir(parents=True, exist_ok=True)
+    page = context.new_page()
+    page.add_init_script(PAGE_JS)
+    console_errors: list[str] = []
+    page.on("pageerror", lambda exc: console_errors.append(str(exc)))
+    try:
+        open_notebook(page, server, rel, f"e2e-{stem}-{secrets.token_hex(4)}")
+        run_all(page, RUN_TIMEOUT_S)
+        run.cells = read_cells(page)
+        if mode == "notebook":
+            run.problems += check_all_ran(run.cells)
+        else:
+            problems, run.exercise = check_student(run.cells)
+            run.problems += problems
+        run.problems += check_widgets(page, run.cells, WIDGET_TIMEOUT_S)
+        # cross-check against what the page shows: no traceback outside the cells found above
+        erring = [c["index"] for c in run.cells if cell_errors(c)]
+        allowed = set(erring) if mode == "notebook" else set(erring[:1])
+        for i in page_traceback_cells(page):
+            if i not in allowed:
+                run.problems.append(f"cell {i}: the page shows a traceback")
+        if mode == "notebook":
+            for cell_el, result in find_explorers(page, rel):
+                exercise_explorer(page, cell_el, result, latency_steps, artifacts, stem)
+                run.explorers.append(result)
+                run.problems += [f"explorer {result.name}: {p}" for p in result.problems]
+                if result.screenshot:
+                    run.screenshots.append(result.screenshot)
+        # the whole page, scrolled to the first explorer if any, else to the first error or top
+        target = run.explorers[0].cell if run.explorers else next(
+            (c["index"] for c in run.cells if cell_errors(c)), 0
+        )
+        cells_dom = page.query_selector_all(".jp-Notebook .jp-Cell")
+        if cells_dom:
+            cells_dom[min(target, len(cells_dom) - 1)].scroll_into_view_if_needed()
+        shot = artifacts / f"{stem}.png"
+        page.screenshot(path=str(shot))
+        run.screenshots.insert(0, shot)
+        run.problems += [f"page error: {e}" for e in console_errors]
+        page.evaluate(
+            """async () => {
+                const w = window.jupyterapp.shell.currentWidget;
+                if (w && w.sessionContext) await w.sessionContext.shutdown();
+            }"""
+        )
+    finally:
+        page.close()
+        run.seconds = time.monotonic() - start
+    return run
