@@ -352,16 +352,9 @@ def lstm_backward_with_cells(
     dhT = np.ascontiguousarray(dh.transpose(1, 2, 0))  # (T, H, N), like the cache
     dcT = None if dc is None else np.ascontiguousarray(dc.transpose(1, 2, 0))
 
-    # Local derivatives of the four activations, for all steps at once (not kept in the cache).
-    dact = np.empty_like(gates)
-    s = gates[:, :H3]
-    np.multiply(s, 1.0 - s, out=dact[:, :H3])  # sigmoid' = s (1 - s)
-    g = gates[:, H3:]
-    np.multiply(g, g, out=dact[:, H3:])
-    np.subtract(1.0, dact[:, H3:], out=dact[:, H3:])  # tanh' = 1 - g^2
-
     da = np.empty((G, T, N), dtype=dtype)  # dL/da_t of every step, (4H, T, N) for the big matmuls
     da_t = np.empty((G, N), dtype=dtype)
+    dact = np.empty((G, N), dtype=dtype)  # local derivatives of the activations at step t
     dh_next = np.zeros((H, N), dtype=dtype)  # reaches h_t through h_{t+1}
     dc_next = np.zeros((H, N), dtype=dtype)  # reaches c_t through c_{t+1}
     for t in reversed(range(T)):
@@ -379,7 +372,13 @@ def lstm_backward_with_cells(
         np.multiply(dct, cT[t], out=da_t[H : 2 * H])  # df = dc * c_prev
         np.multiply(dh_t, tc, out=da_t[2 * H : H3])  # do = dh * tanh(c)
         np.multiply(dct, gt[:H], out=da_t[H3:])  # dg = dc * i
-        da_t *= dact[t]  # through the activations
+        s = gt[:H3]
+        np.subtract(1.0, s, out=dact[:H3])
+        dact[:H3] *= s  # sigmoid' = s (1 - s)
+        g = gt[H3:]
+        np.multiply(g, g, out=dact[H3:])
+        np.subtract(1.0, dact[H3:], out=dact[H3:])  # tanh' = 1 - g^2
+        da_t *= dact  # through the activations
         dct *= gt[H : 2 * H]
         dc_next = dct  # dc_prev = dc * f
         np.matmul(Wh, da_t, out=dh_next)  # dh_prev = (da Wh^T)^T
