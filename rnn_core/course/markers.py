@@ -7,7 +7,7 @@ nbgrader metadata (schema version 3); :func:`mark_cell` writes it and :func:`app
 writes it from a one-line directive at the top of a cell, so a notebook author types::
 
     # nbgrader: answer id=rnn_step                  (code cell the student completes)
-    # nbgrader: tests id=test_rnn_step points=5     (autograder tests, locked, may hold hidden tests)
+    # nbgrader: tests id=test_rnn_step points=5     (autograder tests: locked, hidden tests ok)
     <!-- nbgrader: manual id=q_s15 points=4 -->     (markdown answer, graded by hand)
     # nbgrader: locked id=setup                     (read-only cell, restored when grading)
 
@@ -204,7 +204,9 @@ def _is_trivial(line: str, min_chars: int) -> bool:
     return len(s) < min_chars or _MARKER_LINE.match(line) is not None
 
 
-def split_lines(text: str, where: str = "<text>", *, min_chars: int = 6) -> tuple[set[str], set[str]]:
+def split_lines(
+    text: str, where: str = "<text>", *, min_chars: int = 6
+) -> tuple[set[str], set[str]]:
     """Split a Python text into (secret candidates, public lines), both stripped.
 
     Secret candidates are the non-trivial lines inside solution/hidden regions (marker lines and
@@ -216,7 +218,9 @@ def split_lines(text: str, where: str = "<text>", *, min_chars: int = 6) -> tupl
     for r in find_regions(text, where):
         inside.update(range(r.start, r.end + 1))
     public = {ln.strip() for i, ln in enumerate(lines) if i not in inside}
-    secret = {ln.strip() for i, ln in enumerate(lines) if i in inside and not _is_trivial(ln, min_chars)}
+    secret = {
+        ln.strip() for i, ln in enumerate(lines) if i in inside and not _is_trivial(ln, min_chars)
+    }
     return secret, public
 
 
@@ -298,7 +302,9 @@ def _parse_args(args: str, where: str) -> dict[str, str]:
     for tok in args.split():
         key, eq, val = tok.partition("=")
         if not eq or key not in ("id", "points"):
-            raise ValueError(f"{where}: cannot read directive argument {tok!r} (use id=... points=...)")
+            raise ValueError(
+                f"{where}: cannot read directive argument {tok!r} (use id=... points=...)"
+            )
         out[key] = val
     return out
 

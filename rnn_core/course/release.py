@@ -268,7 +268,10 @@ def _release_lines(path: Path) -> set[str]:
         except json.JSONDecodeError:
             return lines
         for cell in nb.get("cells", []):
-            for part in (cell.get("source", ""), *[o.get("text", "") for o in cell.get("outputs", [])]):
+            for part in (
+                cell.get("source", ""),
+                *[o.get("text", "") for o in cell.get("outputs", [])],
+            ):
                 joined = part if isinstance(part, str) else "".join(part)
                 lines |= {ln.strip() for ln in joined.splitlines()}
     return lines
@@ -319,8 +322,10 @@ def release(
     root = Path(source).resolve()
     dest = Path(out).resolve()
     cfg = config or load_config(root)
-    if dest == root or root in dest.parents and any(
-        dest.is_relative_to(root / pkg) for pkg in cfg.packages
+    if (
+        dest == root
+        or root in dest.parents
+        and any(dest.is_relative_to(root / pkg) for pkg in cfg.packages)
     ):
         raise ReleaseError(f"release: out {dest} must not be the source or inside its packages")
     if dest.exists():
@@ -336,7 +341,9 @@ def release(
         raise ReleaseError(f"release: no notebook matches {cfg.notebooks} in {root}")
 
     pkg_files = _package_files(root, cfg)
-    texts = {rel: (root / rel).read_text(encoding="utf-8") for rel in pkg_files if rel.suffix == ".py"}
+    texts = {
+        rel: (root / rel).read_text(encoding="utf-8") for rel in pkg_files if rel.suffix == ".py"
+    }
     names: set[str] = set()
     for rel, text in texts.items():
         try:

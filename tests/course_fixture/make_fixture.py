@@ -18,67 +18,102 @@ from rnn_core.course.markers import apply_directives
 HERE = Path(__file__).parent
 
 NB01 = [
-    ("md", "<!-- nbgrader: locked id=intro -->\n# 01: one tanh step\n\nFill in `scale` and "
-     "the two functions of `minirnn/cell.py`."),
-    ("code", "import numpy as np\n\nimport minirnn\nfrom minirnn.cell import step, step_backward\n\n"
-     'print("minirnn from", minirnn.__file__)'),
-    ("code", "# nbgrader: answer id=ans_scale\ndef scale(v):\n    \"\"\"Return twice v.\"\"\"\n"
-     "    ### BEGIN SOLUTION\n    return 2 * v\n    ### END SOLUTION"),
-    ("code", "# nbgrader: tests id=test_scale points=1\n"
-     'assert scale(3) == 6, "scale(3) should be 6"\n'
-     "### BEGIN HIDDEN TESTS\n"
-     'assert scale(-1.5) == -3.0, "scale(-1.5) should be -3.0 (hidden test)"\n'
-     "### END HIDDEN TESTS"),
-    ("code", "# nbgrader: tests id=test_step points=2\n"
-     "x, h = np.array([0.1, -0.2]), np.array([0.3, 0.4])\n"
-     'assert np.allclose(step(x, h, 0.5), np.tanh(x + 0.5 * h)), "step(x, h, w) is not tanh(x + w h)"\n'
-     "### BEGIN HIDDEN TESTS\n"
-     'assert np.allclose(step(np.zeros(3), np.ones(3), 2.0), np.tanh(2.0)), "step ignores w (hidden)"\n'
-     "### END HIDDEN TESTS"),
-    ("code", "# nbgrader: tests id=test_step_backward points=3\n"
-     "rng = np.random.default_rng(0)\n"
-     "x, h, dout = rng.normal(size=(3, 2, 4))\n"
-     "w, eps = 0.7, 1e-6\n"
-     "dx, dh, dw = step_backward(dout, x, h, w)\n"
-     "num_dw = (np.sum(step(x, h, w + eps) * dout) - np.sum(step(x, h, w - eps) * dout)) / (2 * eps)\n"
-     'assert abs(dw - num_dw) < 1e-6, f"dw is off by {abs(dw - num_dw):.1e}: check its sign"\n'
-     "### BEGIN HIDDEN TESTS\n"
-     "num_dx = (step(x + eps, h, w) - step(x - eps, h, w)) * dout / (2 * eps)\n"
-     'assert np.allclose(dx, num_dx, atol=1e-6), "dx is wrong (hidden)"\n'
-     "num_dh = (step(x, h + eps, w) - step(x, h - eps, w)) * dout / (2 * eps)\n"
-     'assert np.allclose(dh, num_dh, atol=1e-6), "dh is wrong (hidden)"\n'
-     "### END HIDDEN TESTS"),
-    ("md", "<!-- nbgrader: locked id=q_why_question -->\n"
-     "**Question.** Why can a long chain of tanh steps with |w| < 1 not explode?"),
-    ("md", "<!-- nbgrader: manual id=q_why points=2 -->\n"
-     "Each factor of the chain is w times a tanh derivative, which is at most one,\n"
-     "so the product of the factors shrinks geometrically."),
+    (
+        "md",
+        "<!-- nbgrader: locked id=intro -->\n# 01: one tanh step\n\nFill in `scale` and "
+        "the two functions of `minirnn/cell.py`.",
+    ),
+    (
+        "code",
+        "import minirnn\nimport numpy as np\nfrom minirnn.cell import step, step_backward\n\n"
+        'print("minirnn from", minirnn.__file__)',
+    ),
+    (
+        "code",
+        '# nbgrader: answer id=ans_scale\ndef scale(v):\n    """Return twice v."""\n'
+        "    ### BEGIN SOLUTION\n    return 2 * v\n    ### END SOLUTION",
+    ),
+    (
+        "code",
+        "# nbgrader: tests id=test_scale points=1\n"
+        'assert scale(3) == 6, "scale(3) should be 6"\n'
+        "### BEGIN HIDDEN TESTS\n"
+        'assert scale(-1.5) == -3.0, "scale(-1.5) should be -3.0 (hidden test)"\n'
+        "### END HIDDEN TESTS",
+    ),
+    (
+        "code",
+        "# nbgrader: tests id=test_step points=2\n"
+        "x, h = np.array([0.1, -0.2]), np.array([0.3, 0.4])\n"
+        'assert np.allclose(step(x, h, 0.5), np.tanh(x + 0.5 * h)), "step is not tanh(x + w h)"\n'
+        "### BEGIN HIDDEN TESTS\n"
+        'assert np.allclose(step(np.zeros(3), np.ones(3), 2.0), np.tanh(2.0)), "w (hidden)"\n'
+        "### END HIDDEN TESTS",
+    ),
+    (
+        "code",
+        "# nbgrader: tests id=test_step_backward points=3\n"
+        "rng = np.random.default_rng(0)\n"
+        "x, h, dout = rng.normal(size=(3, 2, 4))\n"
+        "w, eps = 0.7, 1e-6\n"
+        "dx, dh, dw = step_backward(dout, x, h, w)\n"
+        "num_dw = np.sum((step(x, h, w + eps) - step(x, h, w - eps)) * dout) / (2 * eps)\n"
+        'assert abs(dw - num_dw) < 1e-6, f"dw is off by {abs(dw - num_dw):.1e}: check its sign"\n'
+        "### BEGIN HIDDEN TESTS\n"
+        "num_dx = (step(x + eps, h, w) - step(x - eps, h, w)) * dout / (2 * eps)\n"
+        'assert np.allclose(dx, num_dx, atol=1e-6), "dx is wrong (hidden)"\n'
+        "num_dh = (step(x, h + eps, w) - step(x, h - eps, w)) * dout / (2 * eps)\n"
+        'assert np.allclose(dh, num_dh, atol=1e-6), "dh is wrong (hidden)"\n'
+        "### END HIDDEN TESTS",
+    ),
+    (
+        "md",
+        "<!-- nbgrader: locked id=q_why_question -->\n"
+        "**Question.** Why can a long chain of tanh steps with |w| < 1 not explode?",
+    ),
+    (
+        "md",
+        "<!-- nbgrader: manual id=q_why points=2 -->\n"
+        "Each factor of the chain is w times a tanh derivative, which is at most one,\n"
+        "so the product of the factors shrinks geometrically.",
+    ),
 ]
 
 NB02 = [
-    ("code", "import numpy as np\n\nfrom minirnn.cell import step"),
-    ("code", "# nbgrader: answer id=ans_count\ndef count_up(n):\n"
-     "    \"\"\"Return 0 + 1 + ... + (n - 1), with a loop.\"\"\"\n    total = 0\n"
-     "    ### BEGIN SOLUTION\n    for i in range(n):\n        total += i\n    ### END SOLUTION\n"
-     "    return total"),
-    ("code", "# nbgrader: tests id=test_count points=2\n"
-     'assert count_up(4) == 6, "count_up(4) should be 0 + 1 + 2 + 3 = 6"\n'
-     "### BEGIN HIDDEN TESTS\n"
-     'assert count_up(0) == 0 and count_up(100) == 4950, "count_up is wrong for 0 or 100 (hidden)"\n'
-     "### END HIDDEN TESTS"),
-    ("code", "# nbgrader: tests id=test_seq points=2\n"
-     "h = np.zeros(2)\nfor t in range(3):\n    h = step(np.full(2, 0.1 * t), h, 0.5)\n"
-     "expected = np.tanh(0.2 + 0.5 * np.tanh(0.1 + 0.5 * np.tanh(0.0)))\n"
-     'assert np.allclose(h, expected), "three steps of step() do not compose"\n'
-     "### BEGIN HIDDEN TESTS\n"
-     'assert np.allclose(step(np.ones(2), np.ones(2), -1.0), 0.0), "step(1, 1, -1) should be 0 (hidden)"\n'
-     "### END HIDDEN TESTS"),
+    ("code", "import numpy as np\nfrom minirnn.cell import step"),
+    (
+        "code",
+        "# nbgrader: answer id=ans_count\ndef count_up(n):\n"
+        '    """Return 0 + 1 + ... + (n - 1), with a loop."""\n    total = 0\n'
+        "    ### BEGIN SOLUTION\n    for i in range(n):\n        total += i\n    ### END SOLUTION\n"
+        "    return total",
+    ),
+    (
+        "code",
+        "# nbgrader: tests id=test_count points=2\n"
+        'assert count_up(4) == 6, "count_up(4) should be 0 + 1 + 2 + 3 = 6"\n'
+        "### BEGIN HIDDEN TESTS\n"
+        'assert count_up(0) == 0 and count_up(100) == 4950, "wrong for 0 or 100 (hidden)"\n'
+        "### END HIDDEN TESTS",
+    ),
+    (
+        "code",
+        "# nbgrader: tests id=test_seq points=2\n"
+        "h = np.zeros(2)\nfor t in range(3):\n    h = step(np.full(2, 0.1 * t), h, 0.5)\n"
+        "expected = np.tanh(0.2 + 0.5 * np.tanh(0.1 + 0.5 * np.tanh(0.0)))\n"
+        'assert np.allclose(h, expected), "three steps of step() do not compose"\n'
+        "### BEGIN HIDDEN TESTS\n"
+        'assert np.allclose(step(np.ones(2), np.ones(2), -1.0), 0.0), "should be 0 (hidden)"\n'
+        "### END HIDDEN TESTS",
+    ),
 ]
 
 
 def build(cells: list[tuple[str, str]], where: str) -> nbformat.NotebookNode:
     nb = new_notebook(
-        cells=[new_code_cell(src) if kind == "code" else new_markdown_cell(src) for kind, src in cells],
+        cells=[
+            new_code_cell(src) if kind == "code" else new_markdown_cell(src) for kind, src in cells
+        ],
         metadata={
             "kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"},
             "language_info": {"name": "python"},

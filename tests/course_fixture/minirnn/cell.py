@@ -12,7 +12,9 @@ import numpy as np
 def step(x: np.ndarray, h: np.ndarray, w: float) -> np.ndarray:
     """Return ``tanh(x + w * h)``; x and h have the same shape."""
     if np.shape(x) != np.shape(h):
-        raise ValueError(f"step: x and h must have the same shape, got {np.shape(x)} and {np.shape(h)}")
+        raise ValueError(
+            f"step: x and h must have the same shape, got {np.shape(x)}, {np.shape(h)}"
+        )
     ### BEGIN SOLUTION
     out = np.tanh(x + w * h)
     ### END SOLUTION

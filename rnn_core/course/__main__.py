@@ -1,0 +1,143 @@
+"""Command line: ``python -m rnn_core.course {release,grade,list,mark} ...``.
+
+    python -m rnn_core.course release SRC OUT [--force]
+    python -m rnn_core.course grade SUBMISSIONS --source SRC --out RESULTS [--timeout S] [--jobs N]
+    python -m rnn_core.course list SRC                 exercises, points, stubbed functions
+    python -m rnn_core.course mark NOTEBOOK...         write nbgrader metadata from directives
+
+``--notebooks GLOB`` and ``--package DIR`` (repeatable) override ``SRC/course.toml``.
+Exit status: 0 when the command did its job (a student's failures are results, not errors),
+1 on a usage or course error (bad markers, a solution line in the release, ...).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+
+def _config(args: argparse.Namespace):
+    from rnn_core.course.config import load_config
+
+    return load_config(args.source, notebooks=args.notebooks, packages=args.package)
+
+
+def _layout(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--notebooks", action="append", metavar="GLOB", help="graded notebooks")
+    p.add_argument("--package", action="append", metavar="DIR", help="package folder")
+
+
+def _release(args: argparse.Namespace) -> int:
+    from rnn_core.course.release import release
+
+    rep = release(args.source, args.out, _config(args), force=args.force)
+    print(f"release written to {rep.out}: {rep.files} files")
+    for nb in rep.notebooks:
+        print(f"  notebook {nb}")
+    for f, names in rep.stubbed.items():
+        print(f"  {f}: stubbed {', '.join(names)}")
+    print(f"  points: {rep.auto_points:g} autograded + {rep.manual_points:g} graded by hand")
+    return 0
+
+
+def _grade(args: argparse.Namespace) -> int:
+    from rnn_core.course.grade import grade
+
+    def show(r) -> None:
+        line = f"{r.student:<20} {r.status:<8} {r.total:g}/{r.max_total:g}  ({r.seconds:.1f} s)"
+        print(line + (f"  {r.message[:120]}" if r.status != "ok" else ""), flush=True)
+
+    results = grade(
+        args.submissions,
+        args.source,
+        args.out,
+        config=_config(args),
+        timeout=args.timeout,
+        jobs=args.jobs,
+        students=args.student,
+        progress=show,
+    )
+    out = Path(args.out)
+    print(f"graded {len(results)} student(s): {out / 'grades.csv'}, feedback in {out / 'feedback'}")
+    return 0
+
+
+def _list(args: argparse.Namespace) -> int:
+    from rnn_core.course.markers import find_regions
+    from rnn_core.course.release import _package_files, list_exercises
+
+    cfg = _config(args)
+    ex = list_exercises(args.source, cfg)
+    for e in ex:
+        kind = "by hand" if e.manual else "tests"
+        print(f"{e.notebook:<40} {e.grade_id:<32} {e.points:>5g}  {kind}")
+    auto = sum(e.points for e in ex if not e.manual)
+    manual = sum(e.points for e in ex if e.manual)
+    print(f"total {auto + manual:g} points: {auto:g} autograded, {manual:g} by hand")
+    root = Path(args.source)
+    for rel in _package_files(root, cfg):
+        if rel.suffix == ".py":
+            regions = find_regions((root / rel).read_text(encoding="utf-8"), str(rel))
+            names = [r.name or rel.stem for r in regions if r.kind == "solution"]
+            if names:
+                print(f"{rel}: exercises {', '.join(names)}")
+    return 0
+
+
+def _mark(args: argparse.Namespace) -> int:
+    import nbformat
+
+    from rnn_core.course.markers import apply_directives
+
+    for path in args.notebook:
+        nb = nbformat.read(path, as_version=4)
+        n = apply_directives(nb, path)
+        nbformat.write(nb, path)
+        print(f"{path}: {n} cell(s) marked")
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m rnn_core.course", description=__doc__.split("\n")[0]
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("release", help="build the student release")
+    p.add_argument("source", help="course source folder")
+    p.add_argument("out", help="release folder to create")
+    p.add_argument("--force", action="store_true", help="replace an existing release folder")
+    _layout(p)
+    p.set_defaults(run=_release)
+
+    p = sub.add_parser("grade", help="grade a folder of submissions")
+    p.add_argument("submissions", help="folder with one subfolder per student")
+    p.add_argument("--source", required=True, help="course source folder (with solutions)")
+    p.add_argument("--out", required=True, help="results folder")
+    p.add_argument("--timeout", type=float, help="per-cell limit in seconds (course.toml: 60)")
+    p.add_argument("--jobs", type=int, help="students graded at once (default: all cores)")
+    p.add_argument("--student", action="append", help="grade only this student (repeatable)")
+    _layout(p)
+    p.set_defaults(run=_grade)
+
+    p = sub.add_parser("list", help="list the graded cells, points and stubbed functions")
+    p.add_argument("source", help="course source folder")
+    _layout(p)
+    p.set_defaults(run=_list)
+
+    p = sub.add_parser("mark", help="write nbgrader metadata from '# nbgrader:' directives")
+    p.add_argument("notebook", nargs="+")
+    p.set_defaults(run=_mark)
+
+    args = parser.parse_args(argv)
+    try:
+        return args.run(args)
+    except (ValueError, TypeError, FileNotFoundError, RuntimeError) as e:
+        print(f"{parser.prog} {args.command}: {e}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
