@@ -274,23 +274,24 @@ def lstm_forward_with_cells(
     WhT = Wh.T
     rec = np.empty((G, N), dtype=dtype)  # Wh^T h_{t-1}
     ig = np.empty((H, N), dtype=dtype)
-    for t in range(T):
-        a = gates[t]
-        np.matmul(WhT, hT[t], out=rec)
-        a += rec
-        ifo = a[:H3]  # sigmoid in place: 0.5 * tanh(a / 2) + 0.5
-        ifo *= 0.5
-        np.tanh(ifo, out=ifo)
-        ifo *= 0.5
-        ifo += 0.5
-        g = a[H3:]
-        np.tanh(g, out=g)
-        c = cT[t + 1]
-        np.multiply(a[H : 2 * H], cT[t], out=c)  # f * c_prev
-        np.multiply(a[:H], g, out=ig)
-        c += ig  # + i * g
-        np.tanh(c, out=tanh_cT[t])
-        np.multiply(a[2 * H : H3], tanh_cT[t], out=hT[t + 1])  # h = o * tanh(c)
+    with np.errstate(over="ignore"):  # exp(-a) = inf for a < -709 gives sigmoid 0, correctly
+        for t in range(T):
+            a = gates[t]
+            np.matmul(WhT, hT[t], out=rec)
+            a += rec
+            ifo = a[:H3]  # sigmoid in place: 1 / (1 + exp(-a))
+            np.negative(ifo, out=ifo)
+            np.exp(ifo, out=ifo)
+            ifo += 1.0
+            np.reciprocal(ifo, out=ifo)
+            g = a[H3:]
+            np.tanh(g, out=g)
+            c = cT[t + 1]
+            np.multiply(a[H : 2 * H], cT[t], out=c)  # f * c_prev
+            np.multiply(a[:H], g, out=ig)
+            c += ig  # + i * g
+            np.tanh(c, out=tanh_cT[t])
+            np.multiply(a[2 * H : H3], tanh_cT[t], out=hT[t + 1])  # h = o * tanh(c)
     cache = LSTMCache(x=x, Wx=Wx, Wh=Wh, gates=gates, hT=hT, cT=cT, tanh_cT=tanh_cT)
     return cache.h.copy(), cache.c.copy(), cache
 

@@ -201,3 +201,15 @@ def test_cache_gate_views_match_step_caches():
             np.testing.assert_allclose(cache.gate(name)[:, t], getattr(sc, name), atol=1e-14)
     with pytest.raises(ValueError):
         cache.gate("z")
+
+
+def test_saturated_gates_no_overflow_warning():
+    # pre-activations of -1000 and +1000: gates exactly 0 / 1, no RuntimeWarning (an error here)
+    x = np.array([[[1.0], [-1.0]]])
+    Wx = np.full((1, 4), 1000.0)
+    h, c, cache = lstm_forward_with_cells(x, np.zeros((1, 1)), Wx, np.zeros((1, 4)), np.zeros(4))
+    np.testing.assert_array_equal(cache.gate("i")[0, :, 0], [1.0, 0.0])
+    np.testing.assert_array_equal(cache.gate("g")[0, :, 0], [1.0, -1.0])
+    # step 2: i = 0, f = 0, so c_2 = 0 and h_2 = 0
+    np.testing.assert_array_equal(c[0, :, 0], [1.0, 0.0])
+    assert h[0, 1, 0] == 0.0
