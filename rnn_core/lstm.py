@@ -246,6 +246,11 @@ def lstm_forward_with_cells(
     c : cell states, shape (N, T, H) (a fresh array).
     cache : LSTMCache for ``lstm_backward`` / ``lstm_backward_with_cells``.
     """
+    return _lstm_forward(x, h0, Wx, Wh, b, c0, with_cells=True)
+
+
+def _lstm_forward(x, h0, Wx, Wh, b, c0, *, with_cells: bool):
+    """Shared body of the two forward functions; skips the copy of c when not wanted."""
     fn = "lstm_forward"
     s: dict[str, int] = {}
     check_array(fn, "x", x, ("N", "T", "D"), s)
@@ -293,6 +298,8 @@ def lstm_forward_with_cells(
             np.tanh(c, out=tanh_cT[t])
             np.multiply(a[2 * H : H3], tanh_cT[t], out=hT[t + 1])  # h = o * tanh(c)
     cache = LSTMCache(x=x, Wx=Wx, Wh=Wh, gates=gates, hT=hT, cT=cT, tanh_cT=tanh_cT)
+    if not with_cells:
+        return cache.h.copy(), None, cache
     return cache.h.copy(), cache.c.copy(), cache
 
 
@@ -321,7 +328,7 @@ def lstm_forward(
     h : hidden states, shape (N, T, H).
     cache : LSTMCache for ``lstm_backward``; ``cache.c`` holds the cell states (N, T, H).
     """
-    h, _, cache = lstm_forward_with_cells(x, h0, Wx, Wh, b, c0)
+    h, _, cache = _lstm_forward(x, h0, Wx, Wh, b, c0, with_cells=False)
     return h, cache
 
 
