@@ -72,6 +72,11 @@ STEP_TIMEOUT_S = env_float("E2E_STEP_TIMEOUT", 5.0)  # one slider step until the
 LATENCY_STEPS = int(env_float("E2E_LATENCY_STEPS", 20))  # at least 15 by the issue
 
 
+def artifacts_dir() -> Path:
+    """Where screenshots, the server log and the latency table go (``E2E_ARTIFACTS``)."""
+    return Path(os.environ.get("E2E_ARTIFACTS", REPO / "e2e-artifacts")).resolve()
+
+
 def find_notebooks(folder: Path) -> list[Path]:
     """Return the ``*.ipynb`` files under ``folder`` (recursively, no checkpoints), sorted."""
     if not folder.is_dir():
@@ -291,7 +296,11 @@ window.__e2e = {
     for (let i = 0; i < d.length; i++) x = Math.imul(x ^ d[i], 16777619);
     return x >>> 0;
   },
-  hashes(cell) { return this.canvases(cell).map(c => this.hash(c)); },
+  // the figure: ipympl canvases (pixel hashes), or Image widgets (a new src per update)
+  hashes(cell) {
+    return this.canvases(cell).map(c => this.hash(c))
+      .concat([...cell.querySelectorAll('img.widget-image')].map(i => i.src));
+  },
   readouts(cell) {
     const sel = '.widget-html-content, .widget-htmlmath-content, div.widget-label';
     const controls = '.widget-slider, .widget-dropdown, .widget-checkbox, .widget-text, '
@@ -383,6 +392,10 @@ class NotebookRun:
     screenshots: list[Path] = field(default_factory=list)
     exercise: str | None = None
     seconds: float = 0.0
+
+
+RESULTS: list[NotebookRun] = []  # every run of this session, for the closing summary
+NOTES: list[str] = []  # lines for the closing summary (e.g. "notebooks/ is empty")
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -676,6 +689,8 @@ def exercise_explorer(
                 f"{tag}: figure did not change within {STEP_TIMEOUT_S:.0f} s of stepping "
                 f"{r['readoutBefore']} -> {r['readoutAfter']}"
             )
+        # The readout: Label/HTML widgets of the explorer if it has any (they must change and
+        # show the new value); else the slider's own readout, which moved to a new value above.
         labels = wait_labels_changed(page, cell_el, r["labelsBefore"], 3.0)
         if r["labelsBefore"] or labels:
             if labels == r["labelsBefore"]:
@@ -713,15 +728,16 @@ def exercise_explorer(
 
 
 def find_explorers(page: Any, notebook: str) -> list[tuple[Any, ExplorerResult]]:
-    """Cells whose output holds an ipympl canvas and at least one slider or dropdown."""
+    """Cells whose output holds a figure (ipympl canvas or Image widget) and a slider/dropdown."""
     found = []
     for i, cell_el in enumerate(page.query_selector_all(".jp-Notebook .jp-Cell")):
         counts = cell_el.evaluate(
             """(c) => ({canvases: window.__e2e.canvases(c).length,
+                        images: c.querySelectorAll('img.widget-image').length,
                         sliders: c.querySelectorAll('.widget-slider').length,
                         dropdowns: c.querySelectorAll('.widget-dropdown select').length})"""
         )
-        if counts["canvases"] and (counts["sliders"] or counts["dropdowns"]):
+        if (counts["canvases"] or counts["images"]) and (counts["sliders"] or counts["dropdowns"]):
             found.append(
                 (cell_el, ExplorerResult(notebook, i, counts["sliders"], counts["dropdowns"]))
             )
@@ -796,7 +812,9 @@ def run_notebook(
         )
         cells_dom = page.query_selector_all(".jp-Notebook .jp-Cell")
         if cells_dom:
-            cells_dom[min(target, len(cells_dom) - 1)].scroll_into_view_if_needed()
+            cell_dom = cells_dom[min(target, len(cells_dom) - 1)]
+            outputs = cell_dom.query_selector(".jp-Cell-outputArea .jp-OutputArea-child")
+            (outputs or cell_dom).scroll_into_view_if_needed()
         shot = artifacts / f"{stem}.png"
         page.screenshot(path=str(shot))
         run.screenshots.insert(0, shot)

@@ -1,0 +1,73 @@
+"""Fast checks of the e2e harness's verdicts on made-up cell outputs (no browser, no server).
+
+These run in ``make test``; the browser tests themselves live in ``e2e_browser.py``.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import e2e_harness as h  # noqa: E402
+
+
+def code(index: int, count: int | None, *outputs: dict) -> dict:
+    return {"index": index, "type": "code", "source": "x = 1", "execution_count": count,
+            "outputs": list(outputs)}  # fmt: skip
+
+
+def error(ename: str, evalue: str) -> dict:
+    return {"output_type": "error", "ename": ename, "evalue": evalue,
+            "traceback": [f"{ename}: {evalue}"]}  # fmt: skip
+
+
+STUB = error("NotImplementedError", "Exercise rnn_step: compute the next hidden state")
+
+
+def test_student_mode_accepts_a_stop_at_the_first_exercise() -> None:
+    cells = [code(0, 1), code(1, 2, STUB), code(2, None)]
+    problems, name = h.check_student(cells)
+    assert problems == [] and name == "rnn_step"
+
+
+def test_student_mode_rejects_an_earlier_error_a_vague_stub_and_running_on() -> None:
+    early = [code(0, 1, error("ValueError", "bad shape")), code(1, 2, STUB)]
+    assert "not NotImplementedError" in h.check_student(early)[0][0]
+    vague = [code(0, 1, error("NotImplementedError", ""))]
+    assert "does not name the exercise" in h.check_student(vague)[0][0]
+    ran_on = [code(0, 1, STUB), code(1, 2)]
+    assert "ran after" in h.check_student(ran_on)[0][0]
+
+
+def test_notebook_mode_flags_errors_stderr_tracebacks_and_unrun_cells() -> None:
+    text = "Traceback (most recent call last)\nKeyError: 1"
+    stderr = {"output_type": "stream", "name": "stderr", "text": text}
+    flagged = h.check_all_ran([code(0, 1, stderr)])
+    assert flagged == ["cell 0: error output: stderr traceback: KeyError: 1"]
+    assert h.check_all_ran([code(0, None)]) == ["cell 0: never executed"]
+    warning = {"output_type": "stream", "name": "stderr", "text": "UserWarning: slow"}
+    assert h.check_all_ran([code(0, 1, warning)]) == []
+
+
+def test_readout_value_matching_tolerates_the_printed_precision() -> None:
+    assert h.shows_value("amplitude = 1.1, wave = sin", "1.10")
+    assert h.shows_value("frequency = 4", "4")
+    assert not h.shows_value("frequency = 3", "4")
+    assert not h.shows_value("gain = 1.2", "1.30")
+
+
+def test_percentile_and_table() -> None:
+    values = [float(v) for v in range(1, 21)]
+    assert h.percentile(values, 95) == 19.0 and h.percentile(values, 50) == 10.0
+    e = h.ExplorerResult("nb.ipynb", 3, 1, 0, latencies_ms=values)
+    assert "met" in h.latency_table([e]) and "MISSED" in h.latency_table([e], goal_ms=5.0)
+
+
+def test_find_notebooks_sorts_and_skips_checkpoints(tmp_path: Path) -> None:
+    for rel in ("b.ipynb", "a.ipynb", ".ipynb_checkpoints/a-checkpoint.ipynb", "notes.md"):
+        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / rel).write_text("{}")
+    assert [p.name for p in h.find_notebooks(tmp_path)] == ["a.ipynb", "b.ipynb"]
+    assert h.find_notebooks(tmp_path / "missing") == []
