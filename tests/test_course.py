@@ -692,3 +692,51 @@ def test_feedback_gives_points_and_the_failing_message(graded):
     assert "| test_step | 2 / 2 | passed |" in text
     assert "| q_why | pending / 2 | manual: graded by hand |" in text
     assert sorted(p.stem for p in (results / "feedback").glob("*.md")) == sorted(graded[1])
+
+
+# ---------------------------------------------------------------------------------------------
+# command line (in-process) and the nbgrader exchange layout
+
+
+def test_cli_release_list_and_mark(tmp_path, capsys):
+    import shutil
+
+    from rnn_core.course.__main__ import main
+
+    assert main(["list", str(FIXTURE)]) == 0
+    out = capsys.readouterr().out
+    assert "total 12 points: 10 autograded, 2 by hand" in out
+    assert "minirnn/cell.py: exercises step, step_backward" in out
+    assert main(["release", str(FIXTURE), str(tmp_path / "rel")]) == 0
+    assert "stubbed step, step_backward" in capsys.readouterr().out
+    assert main(["release", str(FIXTURE), str(tmp_path / "rel")]) == 1  # exists, no --force
+    assert "exists; pass force=True" in capsys.readouterr().err
+    nb_path = tmp_path / "x.ipynb"
+    nb = nbformat.v4.new_notebook(
+        cells=[nbformat.v4.new_code_cell("# nbgrader: tests id=t points=1")]
+    )
+    nbformat.write(nb, nb_path)
+    assert main(["mark", str(nb_path)]) == 0
+    assert nbformat.read(nb_path, as_version=4).cells[0].metadata["nbgrader"]["points"] == 1
+    shutil.rmtree(tmp_path / "rel")
+
+
+def test_grade_nbgrader_layout_reports_a_student_who_submitted_nothing(tmp_path, capsys):
+    from rnn_core.course.__main__ import main
+
+    (tmp_path / "submitted" / "ghost").mkdir(parents=True)  # collected, but no rnn1/ inside
+    argv = [
+        "grade",
+        str(tmp_path / "submitted"),
+        "--assignment",
+        "rnn1",
+        "--source",
+        str(FIXTURE),
+        "--out",
+        str(tmp_path / "results"),
+    ]
+    assert main(argv) == 0
+    row = next(csv.DictReader(open(tmp_path / "results" / "grades.csv")))
+    assert row["student"] == "ghost" and row["status"] == "missing" and row["total"] == "0"
+    assert row["message"] == "nothing submitted (rnn1 not found)" and row["max"] == "10"
+    assert "ghost" in capsys.readouterr().out

@@ -57,6 +57,7 @@ def _grade(args: argparse.Namespace) -> int:
         timeout=args.timeout,
         jobs=args.jobs,
         students=args.student,
+        assignment=args.assignment,
         progress=show,
     )
     out = Path(args.out)
@@ -119,6 +120,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--timeout", type=float, help="per-cell limit in seconds (course.toml: 60)")
     p.add_argument("--jobs", type=int, help="students graded at once (default: all cores)")
     p.add_argument("--student", action="append", help="grade only this student (repeatable)")
+    p.add_argument(
+        "--assignment",
+        help="nbgrader layout: files in SUBMISSIONS/<student>/<ASSIGNMENT>/ (nbgrader collect)",
+    )
     _layout(p)
     p.set_defaults(run=_grade)
 

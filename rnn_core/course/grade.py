@@ -346,6 +346,10 @@ def __grading_sandbox(root, forbidden, packages):
                     )
 
     sys.addaudithook(hook)
+    try:  # plain tracebacks: quick to format, and no source lines of other files
+        get_ipython().InteractiveTB.set_mode("Plain")  # noqa: F821
+    except Exception:
+        pass
 
 
 __grading_sandbox(ROOT, FORBIDDEN, PACKAGES)
@@ -604,6 +608,16 @@ def grade_student(job: _Job) -> StudentResult:
     notes: list[str] = []
     nb_results: list[NotebookResult] = []
     status = "ok"
+    if not Path(job.student_dir).is_dir():
+        for rel in job.notebooks:
+            cells = [
+                CellResult(g, rel, p, 0.0, m, "missing", "nothing submitted")
+                for g, nb, p, m in job.exercises
+                if nb == rel
+            ]
+            nb_results.append(NotebookResult(rel, "missing", [], cells))
+        msg = f"nothing submitted ({Path(job.student_dir).name} not found)"
+        return StudentResult(job.student, "missing", msg, nb_results, 0.0)
     tmp = Path(tempfile.mkdtemp(prefix=f"grade-{job.student[:20]}-"))
     try:
         work = tmp / "work"
@@ -776,6 +790,7 @@ def grade(
     timeout: float | None = None,
     jobs: int | None = None,
     students: Sequence[str] | None = None,
+    assignment: str | None = None,
     max_restarts: int = 3,
     progress: Callable[[StudentResult], None] | None = None,
 ) -> list[StudentResult]:
@@ -790,6 +805,8 @@ def grade(
     timeout : per-cell limit in seconds; default ``config.timeout``.
     jobs : students graded at once; default ``os.cpu_count()``.
     students : grade only these (the CSV keeps earlier rows of the others).
+    assignment : nbgrader layout: each student's files are in ``<student>/<assignment>/``
+        (what ``nbgrader collect`` writes to ``submitted/``).
     max_restarts : kernel restarts allowed per notebook before the rest is given up.
     progress : called with each student's result as it completes.
 
@@ -838,7 +855,7 @@ def grade(
     todo = [
         _Job(
             student=name,
-            student_dir=str(subs / name),
+            student_dir=str(subs / name / assignment if assignment else subs / name),
             out_dir=str(dest),
             notebooks=notebooks,
             exercises=[(e.grade_id, e.notebook, e.points, e.manual) for e in exercises],
