@@ -1,0 +1,1 @@
+"""Experiments the notebooks run: small, seeded, and tested (numpy only)."""
