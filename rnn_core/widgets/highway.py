@@ -78,8 +78,8 @@ def highway_explorer(forget_bias: float = 1.0, T: int = 200, H: int = 32, seed: 
     readout = fig.suptitle("", fontsize=10)
     fig.subplots_adjust(left=0.07, right=0.98, bottom=0.13, top=0.84, wspace=0.22)
     for ax in (ax_g, ax_c):
-        lighten_axes(ax)
-        log10_axis(ax)
+        lighten_axes(ax, nticks=5)
+        log10_axis(ax, nticks=5)
 
     def draw(forget_bias: float, T: int) -> str:
         hw = lstm_highway(forget_bias=forget_bias, T=int(T), H=H, seed=seed)

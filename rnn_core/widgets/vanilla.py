@@ -132,10 +132,10 @@ def vanilla_flow_explorer(scale: float = 1.0, T: int = 200, init: str = "orthogo
     ax_eig.legend(loc="upper right", fontsize=7)
     readout = fig.suptitle("", fontsize=11)
     fig.subplots_adjust(left=0.055, right=0.99, bottom=0.13, top=0.83, wspace=0.28)
-    for ax in (ax_g, ax_sv, ax_eig):
-        lighten_axes(ax)
-    log10_axis(ax_g)
-    log10_axis(ax_sv)
+    for ax in (ax_g, ax_sv):
+        lighten_axes(ax, nticks=5)
+        log10_axis(ax, nticks=5)
+    lighten_axes(ax_eig, nticks=4)
 
     def draw(scale: float, T: int, init: str, activation: str, input_scale: float) -> str:
         flow = _finite_flow(scale=scale, T=int(T), init=init, activation=activation,
