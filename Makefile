@@ -28,6 +28,10 @@ lint: $(STAMP)
 test: lint
 	$(BIN)/python -m pytest -n $(JOBS) --dist loadfile --nbval-lax --nbval-cell-timeout=120
 
+# Real browser: JupyterLab in headless Chromium, every notebook run, sliders stepped, latency measured.
+e2e: $(STAMP)
+	bash tests/e2e/run.sh
+
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks
 
