@@ -99,7 +99,7 @@ def vanilla_flow_explorer(scale: float = 1.0, T: int = 200, init: str = "orthogo
     mode = mode or backend_mode()
     controls = {
         "scale": log_slider("weight scale", scale, 0.01, 3.0, steps=120, fmt=".3g"),
-        "T": int_slider("sequence length T", T, 2, 1000),
+        "T": int_slider("sequence length T", T, 2, 1000, continuous=False),
         "init": dropdown("init", init, list(INIT_NAMES)),
         "activation": dropdown("activation", activation, list(ACTIVATIONS)),
         "input_scale": slider("input scale", input_scale, 0.0, 3.0, 0.05),
