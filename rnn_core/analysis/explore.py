@@ -56,7 +56,7 @@ def _inputs(T: int, input_scale: float, seed: int) -> np.ndarray:
     return _frozen(input_scale * rng.standard_normal((T, D_INPUT)))
 
 
-def _gaps(T: int, n: int = 24) -> np.ndarray:
+def _gaps(T: int, n: int = 16) -> np.ndarray:
     """About n gaps from 1 to T, spaced evenly on a log axis."""
     return np.unique(np.round(np.geomspace(1, T, n)).astype(int))
 
@@ -150,7 +150,7 @@ def _vanilla_flow(scale, T, init, activation, input_scale, H, seed, m) -> Vanill
     lb = pascanu_bound_log10(Wh, T, activation, log10_grad_T=float(lg[-1]))
     gaps = _gaps(T)
     J = vanilla_jacobians(traj, Wh)
-    log_sv = log_singular_values_by_gap(J, gaps, m=min(m, H))
+    log_sv = log_singular_values_by_gap(J, gaps, m=min(m, H), reortho_every=8)
     eig, sv0 = _spectrum(init, H, seed)
     return VanillaFlow(
         k=_frozen(np.arange(T + 1)),

@@ -71,7 +71,7 @@ def _grade(R: np.ndarray, L: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     (reached only in the lower triangle, where R is 0, or for pathologically unsorted directions).
     """
     d = np.minimum(L[None, :] - L[:, None], 700.0)
-    W = np.triu(R * np.exp(d))
+    W = R * np.exp(d)  # R is upper triangular (zeros below), so W is too
     n = np.maximum(np.linalg.norm(W, axis=1), _TINY)
     return W / n[:, None], n
 
