@@ -76,7 +76,7 @@ def highway_explorer(forget_bias: float = 1.0, T: int = 200, H: int = 32, seed: 
     ax_c.set_ylabel("||dc_T/dc_k|| (log scale)")
     ax_c.legend(loc="lower right", fontsize=8)
     readout = fig.suptitle("", fontsize=10)
-    fig.subplots_adjust(left=0.07, right=0.98, bottom=0.13, top=0.84, wspace=0.22)
+    fig.subplots_adjust(left=0.08, right=0.98, bottom=0.13, top=0.84, wspace=0.22)
     for ax in (ax_g, ax_c):
         lighten_axes(ax, nticks=5)
         log10_axis(ax, nticks=5)

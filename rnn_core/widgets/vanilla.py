@@ -43,7 +43,12 @@ _CIRCLE = np.exp(1j * np.linspace(0.0, 2.0 * np.pi, 181))
 
 def vanilla_readout(flow) -> str:
     """The one-line readout for a ``VanillaFlow``: lambda_1, eta and the regime."""
-    return f"lambda_1 = {flow.lambda1:.2f}, eta = {flow.eta:.2f}: {flow.regime}"
+    return f"lambda_1 = {_num(flow.lambda1)}, eta = {_num(flow.eta)}: {flow.regime}"
+
+
+def _num(v: float) -> str:
+    """Two decimals, or two significant digits below 0.1 (so eta = 0.005 does not read 0.00)."""
+    return f"{v:.2f}" if abs(v) >= 0.1 or v == 0 else f"{v:.2g}"
 
 
 def _finite_flow(**kwargs):
@@ -131,7 +136,7 @@ def vanilla_flow_explorer(scale: float = 1.0, T: int = 200, init: str = "orthogo
     ax_eig.set_ylabel("Im")
     ax_eig.legend(loc="upper right", fontsize=7)
     readout = fig.suptitle("", fontsize=11)
-    fig.subplots_adjust(left=0.055, right=0.99, bottom=0.13, top=0.83, wspace=0.28)
+    fig.subplots_adjust(left=0.07, right=0.99, bottom=0.13, top=0.83, wspace=0.28)
     for ax in (ax_g, ax_sv):
         lighten_axes(ax, nticks=5)
         log10_axis(ax, nticks=5)
@@ -173,7 +178,7 @@ def vanilla_flow_explorer(scale: float = 1.0, T: int = 200, init: str = "orthogo
         lim = 1.08 * max(1.0, r_gamma, flow.lambda1, rho)
         ax_eig.set_xlim(-lim, lim)
         ax_eig.set_ylim(-lim, lim)
-        ax_eig.set_title(f"spectrum of Wh: radius {rho:.2f}, lambda_1 {flow.lambda1:.2f}",
+        ax_eig.set_title(f"spectrum of Wh: radius {_num(rho)}, lambda_1 {_num(flow.lambda1)}",
                          fontsize=10)
         return vanilla_readout(flow)
 
