@@ -418,3 +418,35 @@ def test_ipympl_mode_builds_a_canvas_widget_without_warnings():
 
             plt.close("all")
             matplotlib.use(prev)
+
+
+@pytest.mark.slow
+def test_explorers_in_a_kernel_without_frontend_show_images_and_no_warnings():
+    """What nbval and nbconvert --execute do: a real kernel, no widget frontend. Both backends."""
+    nbformat = pytest.importorskip("nbformat")
+    nbclient = pytest.importorskip("nbclient")
+    from nbformat.v4 import new_code_cell, new_notebook
+
+    make = ("from rnn_core.widgets import vanilla_flow_explorer, training_explorer\n"
+            "ex = vanilla_flow_explorer(T=50)\nex")
+    nb = new_notebook(cells=[
+        new_code_cell("import warnings\nwarnings.simplefilter('always')\n%matplotlib inline"),
+        new_code_cell(make),
+        new_code_cell("ex.update(scale=1.5)\nprint(ex.readout)"),
+        new_code_cell("%matplotlib widget"),
+        new_code_cell(make),
+        new_code_cell("training_explorer()"),
+    ])
+    nbclient.NotebookClient(nb, timeout=120, kernel_name="python3").execute()
+    shown = []
+    for cell in nb.cells:
+        for out in cell.get("outputs", []):
+            assert out["output_type"] != "error", out
+            if out["output_type"] == "stream":
+                assert out["name"] == "stdout", out["text"]      # nothing on stderr
+            if "data" in out and "image/png" in out["data"]:
+                assert "application/vnd.jupyter.widget-view+json" in out["data"]
+                shown.append(out)
+    assert len(shown) == 3                  # one picture per explorer, no duplicate figures
+    assert "lambda_1 = 1.50" in nb.cells[2]["outputs"][0]["text"]
+    assert nbformat.validate(nb) is None
