@@ -196,6 +196,19 @@ def test_config_defaults_describe_this_repository_and_unknown_keys_fail(tmp_path
         CourseConfig(packages="rnn_core")  # type: ignore[arg-type]
 
 
+def test_course_modules_import_without_jupyter_machinery():
+    code = (
+        "import sys, rnn_core.course, rnn_core.course.release, rnn_core.course.grade, "
+        "rnn_core.course.checks, rnn_core.course.markers, rnn_core.course.__main__\n"
+        "heavy = sorted(m for m in ('nbgrader', 'nbclient', 'nbformat', 'jupyter_client') "
+        "if m in sys.modules)\n"
+        "print(heavy)"
+    )
+    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert res.returncode == 0, res.stderr
+    assert res.stdout.strip() == "[]"
+
+
 # ---------------------------------------------------------------------------------------------
 # self-checks
 
@@ -425,6 +438,31 @@ def test_pool_reports_a_dead_worker_and_finishes_the_others():
     assert res[0] == "aa" and res[2] == "bb" and res[4] == "cc"
     assert res[1] == "lost die: the grading process died (exit code 3)"
     assert res[3] == "lost raise: grader error: ValueError: boom"
+
+
+@pytest.mark.slow
+def test_a_loop_that_swallows_the_interrupt_gets_the_kernel_restarted(tmp_path):
+    from rnn_core.course.grade import _execute, _kernel_env
+
+    nb = nbformat.v4.new_notebook(
+        cells=[
+            nbformat.v4.new_code_cell("x = 41"),
+            nbformat.v4.new_code_cell(
+                "import signal\nsignal.signal(signal.SIGINT, signal.SIG_IGN)\nwhile True:\n    pass"
+            ),
+            nbformat.v4.new_code_cell("print(x + 1)"),
+        ]
+    )
+    outcome, notes = _execute(
+        nb, cwd=tmp_path, setup="pass", timeout=2, env=_kernel_env(tmp_path), max_restarts=2
+    )
+    assert outcome == ["ok", "timeout", "ok"]
+    assert notes == [
+        "cell 2 exceeded the 2 s limit and was stopped",
+        "the kernel did not respond after the interrupt; restarted",
+    ]
+    assert nb.cells[1].outputs[-1]["ename"] == "CellTimeout"
+    assert nb.cells[2].outputs[0]["text"] == "42\n"  # x came back: earlier cells replayed
 
 
 # ---------------------------------------------------------------------------------------------

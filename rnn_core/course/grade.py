@@ -453,13 +453,16 @@ def _execute(
                 "traceback": [],
             },
             record_timing=False,
-            iopub_timeout=4,
+            iopub_timeout=2,
+            shutdown_kernel="immediate",
             on_cell_executed=on_executed,
             resources={"metadata": {"path": str(cwd)}},
         )
         restart = False
         with client.setup_kernel(env=env, cwd=str(cwd)):
             try:
+                # setting up and replaying are the grader's work: a generous limit
+                client.timeout = max(round(timeout), 60)
                 client.execute_cell(setup_cell, 0, store_history=False)
                 if _has_error(setup_cell):
                     raise RuntimeError(
@@ -467,9 +470,11 @@ def _execute(
                     )
                 for j in range(pos):  # replay after a restart: rebuild the state
                     if outcome[j] in ("ok", "error"):
+                        client.timeout = max(1, round(timeout))
                         client.execute_cell(copy.deepcopy(cells[j]), j + 1)
                         if timed_out(j + 1):
                             notes.append(f"{label(j)} timed out when replayed after a restart")
+                client.timeout = max(1, round(timeout))
                 for i in range(pos, len(cells)):
                     pos = i + 1
                     cell = cells[i]
@@ -496,7 +501,8 @@ def _execute(
                             )
                         )
                         notes.append(f"{label(i)} exceeded the {timeout:g} s limit and was stopped")
-                        if not _responsive(client):
+                        replies.pop(0, None)
+                        if not _responsive(client, timed_out):
                             notes.append(
                                 "the kernel did not respond after the interrupt; restarted"
                             )
@@ -516,19 +522,20 @@ def _execute(
     return outcome, notes
 
 
-def _responsive(client: Any) -> bool:
+def _responsive(client: Any, timed_out: Callable[[int], bool]) -> bool:
+    """Does the kernel still answer (after an interrupt)? Runs ``pass`` as cell index 0."""
     from nbformat.v4 import new_code_cell
 
     probe = new_code_cell("pass")
     saved = client.timeout
-    client.timeout = 10
+    client.timeout = min(10, saved)
     try:
         client.execute_cell(probe, 0, store_history=False)
     except Exception:  # noqa: BLE001 - anything here means the kernel is unusable
         return False
     finally:
         client.timeout = saved
-    return not _has_error(probe)
+    return not timed_out(0) and not _has_error(probe)
 
 
 def _first_error(cell: Any) -> str:
@@ -828,8 +835,8 @@ def grade(
     dest = Path(out).resolve()
     cfg = config or load_config(root)
     limit = float(timeout if timeout is not None else cfg.timeout)
-    if not limit > 0:
-        raise ValueError(f"grade: timeout must be > 0 seconds, got {timeout!r}")
+    if not limit >= 1:
+        raise ValueError(f"grade: timeout must be at least 1 second (whole seconds), got {limit!r}")
     if not subs.is_dir():
         raise FileNotFoundError(f"grade: submissions folder {subs} does not exist")
     if dest == subs or subs in dest.parents:
@@ -851,6 +858,10 @@ def grade(
             )
         names = [n for n in names if n in set(students)]
     dest.mkdir(parents=True, exist_ok=True)
+    if students is None:  # a full run: forget students whose folder is gone
+        for stale in _result_files(dest):
+            if stale.parent.name not in names:
+                stale.unlink()
     forbidden = _forbidden_roots(root, cfg, subs, dest)
     todo = [
         _Job(
