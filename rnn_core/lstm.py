@@ -360,7 +360,17 @@ def lstm_backward_with_cells(
     dhT = np.ascontiguousarray(dh.transpose(1, 2, 0))  # (T, H, N), like the cache
     dcT = None if dc is None else np.ascontiguousarray(dc.transpose(1, 2, 0))
 
-    da = np.empty((G, T, N), dtype=dtype)  # dL/da_t of every step, (4H, T, N) for the big matmuls
+    # The pre-activation gradients da_t are collected in a block of K steps, (4H, K, N); when a
+    # block is full its steps' contributions to dWx, dWh, db and dx are added with one matmul each
+    # (K*N columns wide: as fast per flop as one huge matmul, but the block stays small and hot).
+    D = cache.Wx.shape[0]
+    K = min(T, _BLOCK_STEPS) if T else 1
+    da = np.empty((G, K, N), dtype=dtype)
+    dWx = np.zeros((D, G), dtype=dtype)
+    dWh = np.zeros((H, G), dtype=dtype)
+    db = np.zeros(G, dtype=dtype)
+    dx = np.empty((N, T, D), dtype=dtype)
+    xT = cache.x.transpose(1, 0, 2)  # (T, N, D) view
     da_t = np.empty((G, N), dtype=dtype)
     dact = np.empty((G, N), dtype=dtype)  # local derivatives of the activations at step t
     dh_next = np.zeros((H, N), dtype=dtype)  # reaches h_t through h_{t+1}
@@ -390,15 +400,18 @@ def lstm_backward_with_cells(
         dct *= gt[H : 2 * H]
         dc_next = dct  # dc_prev = dc * f
         np.matmul(Wh, da_t, out=dh_next)  # dh_prev = (da Wh^T)^T
-        da[:, t] = da_t
-    # Weight gradients sum over steps: one matmul over all N*T rows each.
-    D = cache.Wx.shape[0]
-    DA = da.reshape(G, T * N)  # columns ordered (t, n)
-    X = cache.x.transpose(1, 0, 2).reshape(T * N, D)  # rows ordered (t, n)
-    dWx = X.T @ DA.T
-    dWh = cache.hT[:-1].transpose(1, 0, 2).reshape(H, T * N) @ DA.T
-    dx = (DA.T @ cache.Wx.T).reshape(T, N, D).transpose(1, 0, 2).copy()
-    db = DA.sum(axis=1)
+        t0 = t - t % K  # first step of this block
+        da[:, t - t0] = da_t
+        if t == t0:  # block [t0, t1) complete: weight gradients for its steps
+            t1 = min(t0 + K, T)
+            L = t1 - t0
+            DA = da[:, :L].reshape(G, L * N)  # columns ordered (t, n)
+            X = xT[t0:t1].reshape(L * N, D)  # rows ordered (t, n)
+            Hp = cache.hT[t0:t1].transpose(1, 0, 2).reshape(H, L * N)  # h_{t-1}, (t, n)
+            dWx += X.T @ DA.T
+            dWh += Hp @ DA.T
+            db += DA.sum(axis=1)
+            dx[:, t0:t1] = (DA.T @ cache.Wx.T).reshape(L, N, D).transpose(1, 0, 2)
     return dx, dh_next.T.copy(), dc_next.T.copy(), dWx, dWh, db
 
 
@@ -419,6 +432,10 @@ def lstm_backward(
     """
     dx, dh0, _, dWx, dWh, db = lstm_backward_with_cells(dh, cache)
     return dx, dh0, dWx, dWh, db
+
+
+_BLOCK_STEPS = 16
+"""Steps per block of pre-activation gradients in ``lstm_backward_with_cells``."""
 
 
 def _check_cache(fn: str, cache: object, kind: type) -> None:

@@ -213,3 +213,23 @@ def test_saturated_gates_no_overflow_warning():
     # step 2: i = 0, f = 0, so c_2 = 0 and h_2 = 0
     np.testing.assert_array_equal(c[0, :, 0], [1.0, 0.0])
     assert h[0, 1, 0] == 0.0
+
+
+@pytest.mark.parametrize("block", [1, 3, 7, 16])
+def test_backward_blocks_of_steps(block, monkeypatch):
+    # the backward pass sums weight gradients over blocks of steps; any block size, including one
+    # that does not divide T, gives the numeric gradient
+    import rnn_core.lstm as lstm_module
+
+    monkeypatch.setattr(lstm_module, "_BLOCK_STEPS", block)
+    rng = np.random.default_rng(8)
+    x, h0, Wx, Wh, b = _params(rng, N=2, T=7, D=3, H=2)
+    c0 = rng.standard_normal(h0.shape)
+    h, c, cache = lstm_forward_with_cells(x, h0, Wx, Wh, b, c0)
+    dh = rng.standard_normal(h.shape)
+    grads = lstm_backward_with_cells(dh, cache)
+    for arr, g in zip((x, h0, c0, Wx, Wh, b), grads, strict=True):
+        num = eval_numerical_gradient_array(
+            lambda _: lstm_forward_with_cells(x, h0, Wx, Wh, b, c0)[0], arr, dh
+        )
+        assert rel_error(g, num) < 1e-7
