@@ -731,7 +731,15 @@ def _run_pool(
     ``on_lost(job, reason)`` instead; the other jobs go on. Results come back in job order.
     """
     methods = mp.get_all_start_methods()
-    ctx = mp.get_context("fork" if "fork" in methods else None)
+    if "forkserver" in methods:
+        # fork from a clean single-threaded server (forking a threaded parent, e.g. a pytest-xdist
+        # worker, can deadlock); the preloads make each child start at once
+        ctx = mp.get_context("forkserver")
+        ctx.set_forkserver_preload(
+            ["rnn_core.course.grade", "nbformat", "nbclient", "nbgrader.utils"]
+        )
+    else:
+        ctx = mp.get_context("spawn")
     results: dict[int, Any] = {}
     todo = list(enumerate(jobs))
     running: dict[Any, tuple[int, Any, Any]] = {}  # reader -> (index, process, job)
