@@ -77,6 +77,19 @@ def main(n: int = 30) -> dict:
 
     results: dict = {}
 
+    # reference: the render of a bare 3-axes figure of the same size (one line per axes, no
+    # labels, titles or legends): the floor any 3-panel matplotlib explorer pays on this machine
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    bare = Figure(figsize=(13.0, 4.3), dpi=72)
+    FigureCanvasAgg(bare)
+    for ax in bare.subplots(1, 3):
+        ax.plot([0.0, 1.0], [0.0, 1.0])
+    bare.canvas.draw()
+    _record(results, "reference_bare_3axes_render_median_ms",
+            _median_ms(lambda i: bare.canvas.draw(), n))
+
     # (1) vanilla gradient flow, H=64, T=200: the goal
     ex = vanilla_flow_explorer(scale=1.0, T=200, H=64)
     cold_scales = np.geomspace(0.5, 2.5, n)   # on no cache: each value new

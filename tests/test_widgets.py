@@ -406,7 +406,11 @@ def test_ipympl_mode_builds_a_canvas_widget_without_warnings():
         matplotlib.use("module://ipympl.backend_nbagg")
         try:
             assert base.backend_mode() == "ipympl"
+            import matplotlib.pyplot as plt
+
+            before = plt.get_fignums()
             ex = training_explorer()
+            assert plt.get_fignums() == before     # the explorer's figure is not pyplot's
             assert ex.mode == "ipympl"
             canvas = ex.widget.children[-1]
             assert isinstance(canvas, ipywidgets.DOMWidget) and canvas is ex.fig.canvas

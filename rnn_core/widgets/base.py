@@ -174,24 +174,27 @@ def backend_mode() -> str:
 def new_figure(figsize: tuple[float, float], mode: str, dpi: float = 72) -> Any:
     """A matplotlib Figure for an explorer.
 
-    ``mode="ipympl"`` creates it through pyplot under ``plt.ioff()`` (ipympl's documented way
-    to embed a canvas in a widget layout without displaying it at once) and hides the canvas
-    header; ``mode="image"`` creates it on a private Agg canvas, unknown to pyplot.
+    ``mode="ipympl"`` puts it on an ipympl ``Canvas`` widget with its ``FigureManager`` (what
+    ``%matplotlib widget`` does for ``plt.figure``, minus pyplot's registry: the explorer owns its
+    figure, ``plt.show`` never shows it a second time) and hides the canvas header;
+    ``mode="image"`` puts it on a private Agg canvas, also unknown to pyplot.
     """
     if mode == "ipympl":
-        import matplotlib.pyplot as plt
+        from ipympl.backend_nbagg import Canvas, FigureManager
+        from matplotlib.figure import Figure
 
-        with plt.ioff(), warnings.catch_warnings():
+        fig = Figure(figsize=figsize, dpi=dpi)
+        with warnings.catch_warnings():
             # ipympl's Toolbar passes its canvas on to traitlets' __init__, which warns
             # (a known upstream issue: matplotlib/ipympl#611, #488); nothing to act on here.
             warnings.filterwarnings("ignore", category=DeprecationWarning,
                                     message=r"Passing unrecognized arguments to super\(Toolbar\)")
-            fig = plt.figure(figsize=figsize, dpi=dpi)
-        canvas = fig.canvas
-        for trait, value in (("header_visible", False), ("footer_visible", False),
-                             ("toolbar_position", "left")):
-            if hasattr(canvas, trait):
-                setattr(canvas, trait, value)
+            canvas = Canvas(fig)
+            # the manager handles the frontend's resize/dpi messages; it is not registered
+            # with pyplot, so no plt.show() displays it again and no "20 figures" warning
+            FigureManager(canvas, 0)
+        canvas.header_visible = False
+        canvas.footer_visible = False
         return fig
     if mode != "image":
         raise ValueError(f"new_figure: mode must be 'ipympl' or 'image', got {mode!r}")
