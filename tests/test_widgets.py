@@ -365,6 +365,10 @@ def test_update_rejects_unknown_names_and_out_of_range_values():
         ex.update(lrr=0.1)
     with pytest.raises(ValueError, match=r"training_explorer.update: lr must be in \[0.01, 2\]"):
         ex.update(lr=5.0)
+    # a bad value after a good one: the good one is applied and drawn, the error still raised
+    with pytest.raises(ValueError, match="training_explorer.update: clip must be a valid value"):
+        ex.update(lr=0.05, clip="sometimes")
+    assert ex.readout.startswith("lr = 0.05")
 
 
 # ------------------------------------------------------------------------------ display paths

@@ -340,6 +340,10 @@ class Explorer:
         try:
             for key, v in values.items():
                 self._set_control(key, v)
+        except (TypeError, ValueError):
+            self._syncing = False
+            self._render()     # the controls set before the bad one: keep the figure in step
+            raise
         finally:
             self._syncing = False
         self._render()
@@ -361,9 +365,8 @@ class Explorer:
             control.value = v
         except traitlets.TraitError as err:
             options = getattr(control, "options", None)
-            raise ValueError(
-                f"{self.name}.update: {key} must be one of {options!r}, got {v!r}"
-            ) from err
+            want = f"one of {list(options)!r}" if options is not None else "a valid value"
+            raise ValueError(f"{self.name}.update: {key} must be {want}, got {v!r}") from err
         self._values[key] = control.value
 
     def _make_callback(self, key: str) -> Callable[[dict], None]:
