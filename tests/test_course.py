@@ -363,6 +363,22 @@ def test_release_package_runs_up_to_the_first_exercise(released):
     )
 
 
+def test_release_explains_marker_words_in_prose(tmp_path):
+    import shutil
+
+    from rnn_core.course.release import ReleaseError, release
+
+    src = tmp_path / "src"
+    shutil.copytree(FIXTURE, src)
+    nb = nbformat.read(src / NB01, as_version=4)
+    nb.cells.insert(
+        1, nbformat.v4.new_markdown_cell("Code goes between `### BEGIN SOLUTION` lines.")
+    )
+    nbformat.write(nb, src / NB01)
+    with pytest.raises(ReleaseError, match=r"01_step.ipynb: cell 2, line 1 mentions .* reword it"):
+        release(src, tmp_path / "out")
+
+
 def test_release_refuses_a_solution_outside_an_answer_cell(tmp_path):
     import shutil
 

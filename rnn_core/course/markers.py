@@ -34,6 +34,7 @@ __all__ = [
     "MarkerError",
     "Region",
     "find_regions",
+    "stray_marker_text",
     "stub_regions",
     "secret_lines",
     "split_lines",
@@ -54,6 +55,20 @@ _MARKER_LINE = re.compile(
     r"^(?P<indent>[ \t]*)#+[ \t]*(?P<what>BEGIN SOLUTION|END SOLUTION|BEGIN HIDDEN TESTS|"
     r"END HIDDEN TESTS)\b"
 )
+
+
+def stray_marker_text(text: str) -> list[int]:
+    """0-based numbers of lines that mention a delimiter in running text (not a marker line).
+
+    nbgrader treats *any* line containing ``BEGIN SOLUTION`` (etc.) as a marker, so prose such as
+    "write your code between the BEGIN SOLUTION and END SOLUTION lines" breaks a notebook.
+    """
+    words = (BEGIN_SOLUTION, END_SOLUTION, BEGIN_HIDDEN, END_HIDDEN)
+    return [
+        i
+        for i, line in enumerate(text.split("\n"))
+        if any(w in line for w in words) and not _MARKER_LINE.match(line)
+    ]
 
 
 class MarkerError(ValueError):

@@ -21,7 +21,13 @@ from pathlib import Path
 from typing import Any
 
 from rnn_core.course.config import CourseConfig, load_config
-from rnn_core.course.markers import MarkerError, find_regions, split_lines, stub_regions
+from rnn_core.course.markers import (
+    MarkerError,
+    find_regions,
+    split_lines,
+    stray_marker_text,
+    stub_regions,
+)
 
 __all__ = [
     "Exercise",
@@ -120,6 +126,15 @@ def autograde_version(nb: Any, where: str = "<notebook>") -> Any:
     """
     from nbgrader.preprocessors import ClearOutput, ClearSolutions, ComputeChecksums, LockCells
 
+    for i, cell in enumerate(nb.cells):
+        stray = stray_marker_text(cell.source)
+        if stray:
+            line = cell.source.split("\n")[stray[0]].strip()
+            raise ReleaseError(
+                f"{where}: cell {i + 1}, line {stray[0] + 1} mentions an exercise marker in "
+                f"running text ({line[:60]!r}); nbgrader takes any such line for a marker: "
+                "reword it"
+            )
     nb = copy.deepcopy(nb)
     resources: dict = {}
     nb = _run(LockCells(), nb, resources, where)
