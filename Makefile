@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 JOBS   ?= 2
 
-.PHONY: lab test lint bench e2e clean
+.PHONY: lab test lint bench e2e release grade clean
 
 $(BIN)/python:
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "make: $(PYTHON) not found; set PYTHON=/path/to/python3.11"; exit 1; }
@@ -31,6 +31,15 @@ test: lint
 # Real browser: JupyterLab in headless Chromium, every notebook run, sliders stepped, latency measured.
 e2e: $(STAMP)
 	bash tests/e2e/run.sh
+
+# Course tooling (docs/instructors.md): a student release, and grading a folder of submissions.
+SUBMISSIONS ?= submissions
+RESULTS     ?= build/results
+release: $(STAMP)
+	$(BIN)/python -m rnn_core.course release . build/release --force
+
+grade: $(STAMP)
+	$(BIN)/python -m rnn_core.course grade $(SUBMISSIONS) --source . --out $(RESULTS)
 
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks
