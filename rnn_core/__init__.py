@@ -9,6 +9,7 @@ Conventions: batch first, N batch, T time, D input, H hidden, V vocabulary; ``x 
 
 __version__ = "0.1.0"
 
+from rnn_core import data  # noqa: E402  (subpackage: generated and shipped data sets)
 from rnn_core.clipping import clip_grad_norm, clip_grad_value, global_norm
 from rnn_core.gradcheck import (
     check_layer_gradients,
@@ -41,6 +42,14 @@ from rnn_core.lstm import (
     lstm_step_forward,
     sigmoid,
 )
+from rnn_core.models import (
+    Captioner,
+    LanguageModel,
+    RecurrentStack,
+    Seq2Seq,
+    SequenceClassifier,
+)
+from rnn_core.optim import SGD, Adagrad, Adam
 from rnn_core.rnn import (
     RNNCache,
     RNNStepCache,
@@ -49,6 +58,7 @@ from rnn_core.rnn import (
     rnn_step_backward,
     rnn_step_forward,
 )
+from rnn_core.train import History, tbptt_batches, train, train_tbptt
 
 __all__ = [
     "__version__",
@@ -96,4 +106,18 @@ __all__ = [
     "identity",
     "init_matrix",
     "INIT_NAMES",
+    # models, optimisers, training, data
+    "LanguageModel",
+    "SequenceClassifier",
+    "Captioner",
+    "Seq2Seq",
+    "RecurrentStack",
+    "SGD",
+    "Adagrad",
+    "Adam",
+    "train",
+    "train_tbptt",
+    "tbptt_batches",
+    "History",
+    "data",
 ]
