@@ -6,6 +6,12 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 JOBS   ?= 2
+# The networks here are small: one BLAS thread per process is faster than several fighting over
+# two cores (and pytest -n already runs one process per core). Override on the command line.
+OPENBLAS_NUM_THREADS ?= 1
+OMP_NUM_THREADS      ?= 1
+MKL_NUM_THREADS      ?= 1
+export OPENBLAS_NUM_THREADS OMP_NUM_THREADS MKL_NUM_THREADS
 
 .PHONY: lab test lint bench e2e release grade clean
 
