@@ -1,0 +1,207 @@
+"""Tests for rnn_core.experiments.tbptt: cache memory, truncated gradients, stateful TBPTT."""
+
+import copy
+
+import numpy as np
+import pytest
+
+from rnn_core.data import lag_recall
+from rnn_core.experiments.tbptt import (
+    LagChunkGrid,
+    bptt_cache_memory,
+    cache_nbytes,
+    chunk_slices,
+    gradient_cosine,
+    lag_chunk_grid,
+    recall_accuracy,
+    train_stateful_tbptt,
+    truncated_gradient,
+)
+from rnn_core.gradcheck import eval_numerical_gradient, rel_error
+from rnn_core.models import LanguageModel
+from rnn_core.optim import SGD
+from rnn_core.train import train_tbptt
+
+
+def _lm(cell="rnn", seed=0, V=5):
+    return LanguageModel(V, 3, 4, cell=cell, rng=seed)
+
+
+def _batch(seed=0, N=3, T=9, V=5):
+    g = np.random.default_rng(seed)
+    x = g.integers(0, V, size=(N, T))
+    y = g.integers(0, V, size=(N, T))
+    mask = g.random((N, T)) < 0.7
+    return x, y, mask
+
+
+# ------------------------------------------------------------------------------------ memory
+def test_cache_nbytes_counts_each_buffer_once():
+    a = np.zeros((4, 5))  # 160 bytes
+    b = np.ones(3, dtype=np.int32)  # 12 bytes
+    nested = {"x": (a, a[1:], [a.T, b]), "y": [b[:2], None, "text", 3]}
+    assert cache_nbytes(nested) == 160 + 12
+    assert cache_nbytes([]) == 0
+
+
+def test_bptt_memory_is_linear_with_the_expected_slope():
+    N, D, H = 3, 2, 5
+    T = np.array([4, 8, 16])
+    m = bptt_cache_memory(T, N=N, D=D, H=H, cell="rnn", rng=0)
+    slope = np.diff(m) / np.diff(T)
+    # per RNN step the cache adds the step's input x_t and its new hidden state h_t, float64
+    assert np.allclose(slope, 8 * N * (D + H))
+    m_lstm = bptt_cache_memory(T, N=N, D=D, H=H, cell="lstm", rng=0)
+    s_lstm = np.diff(m_lstm) / np.diff(T)
+    assert s_lstm[0] == s_lstm[1] and s_lstm[0] > slope[0]
+
+
+def test_bptt_memory_errors():
+    with pytest.raises(ValueError, match="bptt_cache_memory: lengths"):
+        bptt_cache_memory([0], N=1, D=1, H=1, rng=0)
+    with pytest.raises(TypeError, match="bptt_cache_memory: N must be an integer"):
+        bptt_cache_memory([2], N=1.5, D=1, H=1, rng=0)
+
+
+# ---------------------------------------------------------------------------------- chunks
+def test_chunk_slices_cover_the_sequence():
+    sl = chunk_slices(10, 4)
+    assert [(s.start, s.stop) for s in sl] == [(0, 4), (4, 8), (8, 10)]
+    assert chunk_slices(3, 5) == [slice(0, 3)]
+    with pytest.raises(ValueError, match="chunk_slices: k must be >= 1"):
+        chunk_slices(3, 0)
+
+
+@pytest.mark.parametrize("cell", ["rnn", "lstm"])
+def test_truncated_gradient_with_one_chunk_is_the_full_gradient(cell):
+    m = _lm(cell)
+    x, y, mask = _batch()
+    loss_full, g_full = m.loss(x, y, mask)
+    for k in (9, 20):
+        loss_k, g_k = truncated_gradient(m, x, y, k, mask)
+        assert loss_k == pytest.approx(loss_full, rel=1e-12)
+        for name in g_full:
+            assert rel_error(g_k[name], g_full[name]) < 1e-12
+    loss_3, g_3 = truncated_gradient(m, x, y, 3, mask)
+    assert loss_3 == pytest.approx(loss_full, rel=1e-12)  # same forward pass
+    assert rel_error(g_3["Wh0"], g_full["Wh0"]) > 1e-3  # but a different gradient
+
+
+def test_truncated_gradient_matches_numeric_gradient_with_a_constant_boundary_state():
+    """Numeric check: L(theta) = L_1(theta) + L_2(theta; s), s the boundary state held fixed."""
+    m = _lm("rnn", seed=1)
+    x, y, mask = _batch(seed=2, T=6)
+    k = 3
+    _, g_trunc = truncated_gradient(m, x, y, k, mask)
+    _, _, s = m.loss_stateful(x[:, :k], y[:, :k], None, mask=mask[:, :k])
+    s = copy.deepcopy(s)  # the boundary state at the current parameters, frozen
+
+    def f(_):
+        l1 = m.loss(x[:, :k], y[:, :k], mask[:, :k])[0]
+        l2 = m.loss(x[:, k:], y[:, k:], mask[:, k:], state=s)[0]
+        return l1 + l2
+
+    for name in ("Wh0", "Wx0", "W_embed", "b0"):
+        num = eval_numerical_gradient(f, m.params[name])
+        assert rel_error(g_trunc[name], num) < 1e-7, name
+
+
+def test_truncated_gradient_errors():
+    m = _lm()
+    x, y, mask = _batch()
+    with pytest.raises(ValueError, match="truncated_gradient: k must be >= 1"):
+        truncated_gradient(m, x, y, 0, mask)
+    with pytest.raises(ValueError, match="truncated_gradient: y"):
+        truncated_gradient(m, x, y[:, :-1], 2, mask)
+    with pytest.raises(TypeError, match="truncated_gradient: mask must be a bool array"):
+        truncated_gradient(m, x, y, 2, mask.astype(int))
+    with pytest.raises(TypeError, match="truncated_gradient: model must have loss_stateful"):
+        truncated_gradient(object(), x, y, 2, mask)
+
+
+def test_gradient_cosine():
+    g = np.random.default_rng(0)
+    a = {"u": g.standard_normal((2, 3)), "v": g.standard_normal(4)}
+    assert gradient_cosine(a, a) == pytest.approx(1.0)
+    assert gradient_cosine(a, {k: -2 * v for k, v in a.items()}) == pytest.approx(-1.0)
+    b = {"u": np.zeros((2, 3)), "v": np.zeros(4)}
+    b["u"][0, 0] = 1.0
+    c = {"u": np.zeros((2, 3)), "v": np.ones(4)}
+    assert gradient_cosine(b, c) == pytest.approx(0.0)
+    assert np.isnan(gradient_cosine(a, {"u": np.zeros((2, 3)), "v": np.zeros(4)}))
+    with pytest.raises(KeyError, match="gradient_cosine: a and b must have the same keys"):
+        gradient_cosine(a, {"u": a["u"]})
+
+
+# -------------------------------------------------------------------------------- training
+def test_train_stateful_tbptt_equals_train_tbptt_on_a_stream():
+    g = np.random.default_rng(3)
+    data = g.integers(0, 5, size=(2, 14))
+    m1, m2 = _lm("lstm", 4), _lm("lstm", 4)
+    hist = train_tbptt(m1, data, 4, SGD(0.5), progress=False)
+    losses, state = train_stateful_tbptt(m2, data[:, :-1], data[:, 1:], 4, SGD(0.5))
+    assert np.allclose(losses, hist.loss, rtol=1e-12)
+    for name in m1.params:
+        assert np.allclose(m1.params[name], m2.params[name], rtol=0, atol=1e-12)
+    assert state[0].h.shape == (2, 4)
+
+
+def test_train_stateful_tbptt_carries_the_state_and_updates_per_chunk():
+    x, y, mask = _batch(seed=5, T=8)
+    ref = _lm(seed=6)
+    m = copy.deepcopy(ref)
+    losses, _ = train_stateful_tbptt(m, x, y, 4, SGD(0.3), mask)
+    assert len(losses) == 2
+    # by hand: chunk 1 from zeros, update, chunk 2 from chunk 1's final state (old params)
+    h = copy.deepcopy(ref)
+    l1, g1, s1 = h.loss_stateful(x[:, :4], y[:, :4], None, mask=mask[:, :4])
+    SGD(0.3).step(h.params, g1)
+    l2, g2, _ = h.loss_stateful(x[:, 4:], y[:, 4:], s1, mask=mask[:, 4:])
+    SGD(0.3).step(h.params, g2)
+    assert losses == pytest.approx([l1, l2], rel=1e-12)
+    for name in h.params:
+        assert np.allclose(m.params[name], h.params[name], rtol=0, atol=1e-12)
+    # a zero state at the second chunk would give a different loss
+    l2_reset = copy.deepcopy(ref)
+    SGD(0.3).step(l2_reset.params, g1)
+    assert l2_reset.loss(x[:, 4:], y[:, 4:], mask[:, 4:])[0] != pytest.approx(l2, rel=1e-9)
+
+
+def test_train_stateful_tbptt_errors():
+    m = _lm()
+    x, y, mask = _batch()
+    with pytest.raises(TypeError, match="train_stateful_tbptt: optimizer must have a step"):
+        train_stateful_tbptt(m, x, y, 2, object(), mask)
+    with pytest.raises(ValueError, match="train_stateful_tbptt: k must be >= 1"):
+        train_stateful_tbptt(m, x, y, -1, SGD(0.1), mask)
+
+
+def test_recall_accuracy_counts_only_target_steps():
+    task = lag_recall(50, 12, 3, 0)
+    m = LanguageModel(task.vocab.size, 3, 4, cell="rnn", rng=0)
+    m.params["W_vocab"][:] = 0.0
+    m.params["b_vocab"][:] = 0.0
+    m.params["b_vocab"][2] = 1.0  # always predicts symbol id 2
+    expected = np.mean(task.y[task.mask] == 2)
+    assert 0.0 < expected < 1.0
+    assert recall_accuracy(m, task) == pytest.approx(expected)
+
+
+# ------------------------------------------------------------------------------------- grid
+def test_lag_chunk_grid_shape_and_determinism():
+    kw = dict(T=6, iterations=2, batch=4, hidden=4, embed=2, n_test=8)
+    seen = []
+    a = lag_chunk_grid((1, 2), (2, 3), rng=0, callback=lambda i, j, acc: seen.append((i, j)), **kw)
+    b = lag_chunk_grid((1, 2), (2, 3), rng=0, **kw)
+    assert isinstance(a, LagChunkGrid)
+    assert a.accuracy.shape == (2, 2) and a.losses.shape == (2, 2, 2)
+    assert np.all((a.accuracy >= 0) & (a.accuracy <= 1)) and a.chance == 0.25
+    assert np.array_equal(a.accuracy, b.accuracy) and np.array_equal(a.losses, b.losses)
+    assert seen == [(0, 0), (0, 1), (1, 0), (1, 1)]
+
+
+def test_lag_chunk_grid_errors():
+    with pytest.raises(ValueError, match="lag_chunk_grid: every lag must be < T=5"):
+        lag_chunk_grid((5,), (2,), T=5, iterations=1, rng=0)
+    with pytest.raises(TypeError, match="lag_chunk_grid: rng must be"):
+        lag_chunk_grid((1,), (2,), T=5, iterations=1, rng=None)
