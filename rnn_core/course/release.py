@@ -111,11 +111,31 @@ def _run(pp: Any, nb: Any, resources: dict, label: str) -> Any:
     return nb
 
 
-def _name_stubs(nb: Any) -> None:
-    for cell in nb.cells:
-        if _NAME_SLOT in cell.source:
-            gid = cell.metadata.get("nbgrader", {}).get("grade_id", "answer")
-            cell.source = cell.source.replace(_NAME_SLOT, gid)
+def _stub_names(nb: Any, where: str) -> list[list[str]]:
+    """Per cell, the exercise name of each solution region: its enclosing function, else the
+    cell's grade id (so a stub says ``Exercise jacobians_along: ...``)."""
+    names: list[list[str]] = []
+    for i, cell in enumerate(nb.cells):
+        meta = cell.metadata.get("nbgrader", {})
+        if cell.cell_type != "code" or not meta.get("solution"):
+            names.append([])
+            continue
+        try:
+            regions = find_regions(cell.source, f"{where}: cell {i + 1}")
+        except MarkerError as e:
+            raise ReleaseError(str(e)) from e
+        gid = meta.get("grade_id", "answer")
+        names.append([r.name or gid for r in regions if r.kind == "solution"] or [gid])
+    return names
+
+
+def _name_stubs(nb: Any, names: list[list[str]]) -> None:
+    for cell, mine in zip(nb.cells, names, strict=True):
+        k = 0
+        while _NAME_SLOT in cell.source:
+            name = mine[min(k, len(mine) - 1)] if mine else "answer"
+            cell.source = cell.source.replace(_NAME_SLOT, name, 1)
+            k += 1
 
 
 def autograde_version(nb: Any, where: str = "<notebook>") -> Any:
@@ -136,10 +156,11 @@ def autograde_version(nb: Any, where: str = "<notebook>") -> Any:
                 "reword it"
             )
     nb = copy.deepcopy(nb)
+    names = _stub_names(nb, where)
     resources: dict = {}
     nb = _run(LockCells(), nb, resources, where)
     nb = _run(ClearSolutions(code_stub={"python": _CODE_STUB}), nb, resources, where)
-    _name_stubs(nb)
+    _name_stubs(nb, names)
     nb = _run(ClearOutput(), nb, resources, where)
     nb = _run(ComputeChecksums(), nb, resources, where)
     return nb
