@@ -7,6 +7,7 @@ This conftest is still imported then, so it imports nothing heavy at module leve
 from __future__ import annotations
 
 import os
+import shutil
 import sys
 import tempfile
 from collections.abc import Iterator
@@ -27,9 +28,30 @@ def server_root(extra: list[Path]) -> Path:
 
 @pytest.fixture(scope="session")
 def lab_server() -> Iterator[h.LabServer]:
-    extra = [Path(p) for p in (os.environ.get("E2E_STUDENT_DIR"), os.environ.get("E2E_NOTEBOOKS"))
-             if p]  # fmt: skip
+    extra = [Path(p) for p in (os.environ.get("E2E_NOTEBOOKS"),) if p]
     server = h.LabServer(server_root(extra), h.artifacts_dir() / "jupyter-server.log").start()
+    try:
+        yield server
+    finally:
+        server.stop()
+    assert not h.port_answers(server.port), f"a server still answers on port {server.port}"
+
+
+@pytest.fixture(scope="session")
+def student_server() -> Iterator[h.LabServer | None]:
+    """A second server rooted at the student release, the release first on PYTHONPATH.
+
+    Its kernels import the release's stubbed ``rnn_core``, not the repository's (the editable
+    install's finder comes after ``sys.path`` entries), as a student's ``pip install -e .`` would.
+    """
+    if h.STUDENT_DIR is None:
+        yield None
+        return
+    root = h.STUDENT_DIR
+    path = os.pathsep.join(p for p in (str(root), os.environ.get("PYTHONPATH", "")) if p)
+    server = h.LabServer(
+        root, h.artifacts_dir() / "jupyter-server-student.log", extra_env={"PYTHONPATH": path}
+    ).start()
     try:
         yield server
     finally:
@@ -60,7 +82,11 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
     for run in h.RESULTS:
         extra = f", first exercise: {run.exercise}" if run.exercise else ""
         verdict = "ok" if not run.problems else f"{len(run.problems)} problem(s)"
-        tr.write_line(f"{run.mode:<8} {run.path.name:<40} {run.seconds:5.1f} s  {verdict}{extra}")
+        where = "release" if h.STUDENT_DIR and run.path.is_relative_to(h.STUDENT_DIR) else run.mode
+        tr.write_line(f"{where:<8} {run.path.name:<40} {run.seconds:5.1f} s  {verdict}{extra}")
+        for e in run.explorers:
+            for note in e.notes:
+                tr.write_line(f"         note: explorer {e.name}: {note}")
     explorers = [e for run in h.RESULTS for e in run.explorers if run.path.parent.name != "broken"]
     if explorers:
         table = h.latency_table(explorers)
@@ -69,3 +95,8 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
         tr.write_line(table)
         (h.artifacts_dir() / "latency.txt").write_text(table + "\n")
     tr.write_line(f"screenshots and server log: {h.artifacts_dir()}")
+
+
+def pytest_unconfigure(config: Any) -> None:
+    for folder in h.TEMP_DIRS:
+        shutil.rmtree(folder, ignore_errors=True)

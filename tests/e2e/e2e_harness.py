@@ -127,11 +127,17 @@ class LabServer:
         The server's root folder; every notebook to open must lie under it.
     log_path : Path
         Where the server's stdout and stderr go.
+    extra_env : dict, optional
+        Added to the environment of the server and so of its kernels (student mode puts the
+        release first on ``PYTHONPATH``, ahead of the repository's editable install).
     """
 
-    def __init__(self, root_dir: Path, log_path: Path) -> None:
+    def __init__(
+        self, root_dir: Path, log_path: Path, extra_env: dict[str, str] | None = None
+    ) -> None:
         self.root_dir = root_dir.resolve()
         self.log_path = log_path
+        self.extra_env = dict(extra_env or {})
         self.port = free_port()
         self.token = secrets.token_hex(24)
         self.tmp = Path(tempfile.mkdtemp(prefix="rnn-e2e-lab-"))
@@ -150,6 +156,7 @@ class LabServer:
         env.pop("JUPYTER_PATH", None)
         env.pop("JUPYTER_CONFIG_PATH", None)
         env["PYTHONUNBUFFERED"] = "1"
+        env.update(self.extra_env)
         return env
 
     def _write_settings(self) -> Path:
@@ -261,6 +268,31 @@ class LabServer:
         shutil.rmtree(self.tmp, ignore_errors=True)
 
 
+# --------------------------------------------------------------------------- student release
+def build_release(out: Path, timeout_s: float = 300.0) -> tuple[Path | None, str]:
+    """Build the student release of this repository into ``out`` with the course tooling.
+
+    Runs ``python -m rnn_core.course release <repo> <out> --force`` (docs/instructors.md) in a
+    child process. Returns ``(out, "")`` when it built a folder with notebooks, else
+    ``(None, reason)`` with the tool's own last words, so the caller can report why.
+    """
+    cmd = [sys.executable, "-m", "rnn_core.course", "release", str(REPO), str(out), "--force"]
+    try:
+        proc = subprocess.run(
+            cmd, cwd=REPO, capture_output=True, text=True, timeout=timeout_s,
+            stdin=subprocess.DEVNULL,
+        )  # fmt: skip
+    except subprocess.TimeoutExpired:
+        return None, f"`{' '.join(cmd[1:])}` did not finish within {timeout_s:.0f} s"
+    if proc.returncode != 0:
+        said = [ln for ln in (proc.stderr + proc.stdout).strip().splitlines() if ln.strip()]
+        last = said[-1].strip() if said else "(no message)"
+        return None, f"the course tooling refused to build it (exit {proc.returncode}): {last}"
+    if not find_notebooks(out):
+        return None, f"the release built into {out} holds no notebook"
+    return out, ""
+
+
 # --------------------------------------------------------------------------- the browser
 def launch_browser(playwright: Any, profile_dir: Path) -> Any:
     """Launch Debian's Chromium (never a downloaded one), fresh profile; return the context."""
@@ -296,10 +328,10 @@ window.__e2e = {
     for (let i = 0; i < d.length; i++) x = Math.imul(x ^ d[i], 16777619);
     return x >>> 0;
   },
+  images(cell) { return [...cell.querySelectorAll('img.widget-image')]; },
   // the figure: ipympl canvases (pixel hashes), or Image widgets (a new src per update)
   hashes(cell) {
-    return this.canvases(cell).map(c => this.hash(c))
-      .concat([...cell.querySelectorAll('img.widget-image')].map(i => i.src));
+    return this.canvases(cell).map(c => this.hash(c)).concat(this.images(cell).map(i => i.src));
   },
   readouts(cell) {
     const sel = '.widget-html-content, .widget-htmlmath-content, div.widget-label';
@@ -320,17 +352,26 @@ window.__e2e = {
     }
     return false;
   },
+  // ms from t0 until the figure shows new pixels (a new Image src counts once it is decoded)
   async waitChange(cell, before, t0, timeoutMs) {
     while (performance.now() - t0 < timeoutMs) {
       await this.frame();
       const h = this.hashes(cell);
-      if (h.some((x, i) => x !== before[i])) return performance.now() - t0;
+      if (h.some((x, i) => x !== before[i])) {
+        await Promise.all(this.images(cell).map(i => i.decode().catch(() => null)));
+        return performance.now() - t0;
+      }
     }
     return null;
+  },
+  disabled(el) {
+    return !!el.closest('.widget-slider, .widget-dropdown, .widget-checkbox')
+      .querySelector('[disabled], .noUi-target[disabled], input:disabled, select:disabled');
   },
   async stepSlider(cell, k, timeoutMs) {
     const slider = cell.querySelectorAll('.widget-slider')[k];
     const handle = slider.querySelector('.noUi-handle');
+    if (this.disabled(handle)) return {moved: false, disabled: true};
     const ro = slider.querySelector('.widget-readout');
     const text = () => (ro ? ro.textContent.trim() : handle.getAttribute('aria-valuenow'));
     const before = this.hashes(cell), readoutBefore = text(), labelsBefore = this.readouts(cell);
@@ -350,6 +391,7 @@ window.__e2e = {
   async stepDropdown(cell, k, timeoutMs) {
     const select = cell.querySelectorAll('.widget-dropdown select')[k];
     if (!select || select.options.length < 2) return {moved: false};
+    if (select.disabled) return {moved: false, disabled: true};
     const before = this.hashes(cell), labelsBefore = this.readouts(cell);
     const valueBefore = select.value;
     const t0 = performance.now();
@@ -358,6 +400,26 @@ window.__e2e = {
     const latency = await this.waitChange(cell, before, t0, timeoutMs);
     return {moved: true, latency, valueBefore, valueAfter: select.value, labelsBefore};
   },
+  // select option `to` of dropdown k (back to where it was), without timing
+  async setDropdown(cell, k, to, timeoutMs) {
+    const select = cell.querySelectorAll('.widget-dropdown select')[k];
+    const before = this.hashes(cell);
+    select.value = to;
+    select.dispatchEvent(new Event('change', {bubbles: true}));
+    return await this.waitChange(cell, before, performance.now(), timeoutMs);
+  },
+  async stepCheckbox(cell, k, timeoutMs) {
+    const box = cell.querySelectorAll('.widget-checkbox input[type="checkbox"]')[k];
+    if (!box) return {moved: false};
+    if (box.disabled) return {moved: false, disabled: true};
+    const before = this.hashes(cell), labelsBefore = this.readouts(cell);
+    const valueBefore = box.checked;
+    const t0 = performance.now();
+    box.click();
+    const latency = await this.waitChange(cell, before, t0, timeoutMs);
+    return {moved: box.checked !== valueBefore, latency, valueBefore: String(valueBefore),
+            valueAfter: String(box.checked), labelsBefore};
+  },
 };
 """
 
@@ -365,19 +427,29 @@ window.__e2e = {
 # --------------------------------------------------------------------------- results
 @dataclass
 class ExplorerResult:
-    """What stepping one explorer (one cell with an ipympl canvas and sliders) showed."""
+    """What stepping one explorer (a widget output with a figure and controls) showed."""
 
     notebook: str
     cell: int
     sliders: int
     dropdowns: int
+    checkboxes: int = 0
+    output: int | None = None  # which output of the cell, when the cell shows several explorers
     latencies_ms: list[float] = field(default_factory=list)
+    load: tuple[float, float] | None = None  # 1-min load average before and after the latency run
     problems: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # observations that fail nothing
     screenshot: Path | None = None
 
     @property
+    def tag(self) -> str:
+        """Short form for file names: ``cell3`` or ``cell3-out1``."""
+        return f"cell{self.cell}" + (f"-out{self.output}" if self.output is not None else "")
+
+    @property
     def name(self) -> str:
-        return f"{self.notebook} cell {self.cell}"
+        where = f" output {self.output}" if self.output is not None else ""
+        return f"{self.notebook} cell {self.cell}{where}"
 
 
 @dataclass
@@ -396,6 +468,8 @@ class NotebookRun:
 
 RESULTS: list[NotebookRun] = []  # every run of this session, for the closing summary
 NOTES: list[str] = []  # lines for the closing summary (e.g. "notebooks/ is empty")
+TEMP_DIRS: list[Path] = []  # removed when the session ends (e.g. the release built for it)
+STUDENT_DIR: Path | None = None  # the student release under test, if any
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -406,20 +480,30 @@ def percentile(values: list[float], q: float) -> float:
 
 
 def latency_table(explorers: list[ExplorerResult], goal_ms: float = 150.0) -> str:
-    """A plain-text table: per explorer, steps, median, p95 and max slider-step latency."""
-    head = f"{'explorer':<52} {'steps':>5} {'median ms':>10} {'p95 ms':>8} {'max ms':>8}  goal"
+    """A plain-text table: per explorer, steps, median, p95 and max slider-step latency, load."""
+    width = max([52] + [len(e.name) for e in explorers])
+    head = (f"{'explorer':<{width}} {'steps':>5} {'median ms':>10} {'p95 ms':>8} {'max ms':>8}"
+            f" {'load1':>11}  goal")  # fmt: skip
     lines = [head, "-" * len(head)]
     for e in explorers:
+        load = f"{e.load[0]:.1f}->{e.load[1]:.1f}" if e.load else "-"
         if not e.latencies_ms:
-            lines.append(f"{e.name:<52} {0:>5} {'-':>10} {'-':>8} {'-':>8}  no measurement")
+            lines.append(
+                f"{e.name:<{width}} {0:>5} {'-':>10} {'-':>8} {'-':>8} {load:>11}  no measurement"
+            )
             continue
         med = statistics.median(e.latencies_ms)
         p95 = percentile(e.latencies_ms, 95)
         verdict = "met" if med < goal_ms else f"MISSED (median >= {goal_ms:.0f} ms)"
         lines.append(
-            f"{e.name:<52} {len(e.latencies_ms):>5} {med:>10.1f} {p95:>8.1f} "
-            f"{max(e.latencies_ms):>8.1f}  {verdict}"
+            f"{e.name:<{width}} {len(e.latencies_ms):>5} {med:>10.1f} {p95:>8.1f} "
+            f"{max(e.latencies_ms):>8.1f} {load:>11}  {verdict}"
         )
+    cores = os.cpu_count() or 0
+    lines.append(
+        f"load1 = os.getloadavg()[0] before -> after each latency run, on {cores} cores; "
+        f"now {' '.join(f'{x:.2f}' for x in os.getloadavg())} (1/5/15 min)"
+    )
     return "\n".join(lines)
 
 
@@ -667,81 +751,169 @@ def wait_labels_changed(page: Any, cell_el: Any, before: list[str], timeout_s: f
         time.sleep(0.05)
 
 
-def exercise_explorer(
-    page: Any, cell_el: Any, result: ExplorerResult, latency_steps: int, artifacts: Path, stem: str
+def _check_readout(
+    page: Any, el: Any, result: ExplorerResult, tag: str, r: dict[str, Any], value_shown: bool
 ) -> None:
-    """Step each slider and dropdown of one explorer; measure latency on its first slider."""
+    """The explorer's Label/HTML readout after one control change (``r`` from the page).
+
+    An explorer with a readout widget must update it on every slider step, and the new text must
+    show the slider's new value (``value_shown``); dropdown and checkbox changes need not show in
+    the readout (a note, not a problem). No readout widget: the slider's own readout counts.
+    """
+    labels = wait_labels_changed(page, el, r["labelsBefore"], 3.0 if value_shown else 1.0)
+    if not (r["labelsBefore"] or labels):
+        return
+    change = f"{r.get('readoutBefore', r.get('valueBefore'))} -> " \
+             f"{r.get('readoutAfter', r.get('valueAfter'))}"  # fmt: skip
+    if labels == r["labelsBefore"]:
+        msg = f"{tag}: readout did not change after {change} (still {labels})"
+        (result.problems if value_shown else result.notes).append(msg)
+    elif value_shown and not any(shows_value(t, r["readoutAfter"]) for t in labels):
+        result.problems.append(f"{tag}: readout does not show the new value {change}: {labels}")
+
+
+def exercise_explorer(
+    page: Any, el: Any, result: ExplorerResult, latency_steps: int, artifacts: Path, stem: str
+) -> None:
+    """Step each slider, dropdown and checkbox of one explorer; time its first enabled slider.
+
+    Dropdowns and checkboxes are put back to where they were (and the figure must change back),
+    so the latency run sees the explorer's initial settings.
+    """
     step_ms = STEP_TIMEOUT_S * 1000
-    cell_el.scroll_into_view_if_needed()
-    if not page.evaluate("(c) => window.__e2e.settle(c, 300, 15000)", cell_el):
+    el.scroll_into_view_if_needed()
+    if not page.evaluate("(c) => window.__e2e.settle(c, 300, 15000)", el):
         result.problems.append("the figure never settled (pixels kept changing for 15 s)")
         return
-    shot_before = artifacts / f"{stem}-cell{result.cell}-before.png"
-    cell_el.screenshot(path=str(shot_before))
+    shot_before = artifacts / f"{stem}-{result.tag}-before.png"
+    el.screenshot(path=str(shot_before))
+    settle = "(c) => window.__e2e.settle(c, 150, 10000)"
+    timed_slider = None
     for k in range(result.sliders):
-        r = page.evaluate("([c, k, t]) => window.__e2e.stepSlider(c, k, t)", [cell_el, k, step_ms])
+        r = page.evaluate("([c, k, t]) => window.__e2e.stepSlider(c, k, t)", [el, k, step_ms])
         tag = f"slider {k}"
+        if r.get("disabled"):
+            result.notes.append(f"{tag}: disabled in the initial state, not stepped")
+            continue
         if not r["moved"]:
             result.problems.append(f"{tag}: ArrowRight/ArrowLeft on its handle did not move it")
             continue
+        timed_slider = k if timed_slider is None else timed_slider
         if r["latency"] is None:
             result.problems.append(
                 f"{tag}: figure did not change within {STEP_TIMEOUT_S:.0f} s of stepping "
                 f"{r['readoutBefore']} -> {r['readoutAfter']}"
             )
-        # The readout: Label/HTML widgets of the explorer if it has any (they must change and
-        # show the new value); else the slider's own readout, which moved to a new value above.
-        labels = wait_labels_changed(page, cell_el, r["labelsBefore"], 3.0)
-        if r["labelsBefore"] or labels:
-            if labels == r["labelsBefore"]:
+        _check_readout(page, el, result, tag, r, value_shown=True)
+        page.evaluate(settle, el)
+    for kind, count, step_js in (
+        ("dropdown", result.dropdowns, "window.__e2e.stepDropdown(c, k, t)"),
+        ("checkbox", result.checkboxes, "window.__e2e.stepCheckbox(c, k, t)"),
+    ):
+        for k in range(count):
+            tag = f"{kind} {k}"
+            r = page.evaluate(f"([c, k, t]) => {step_js}", [el, k, step_ms])
+            if r.get("disabled"):
+                result.notes.append(f"{tag}: disabled in the initial state, not changed")
+                continue
+            if not r["moved"]:
+                if kind == "checkbox":
+                    result.problems.append(f"{tag}: a click did not toggle it")
+                continue
+            if r["latency"] is None:
                 result.problems.append(
-                    f"{tag}: readout did not change after {r['readoutBefore']} -> "
-                    f"{r['readoutAfter']} (still {labels})"
+                    f"{tag}: figure did not change within {STEP_TIMEOUT_S:.0f} s of "
+                    f"{r['valueBefore']} -> {r['valueAfter']}"
                 )
-            elif not any(shows_value(t, r["readoutAfter"]) for t in labels):
+            _check_readout(page, el, result, tag, r, value_shown=False)
+            page.evaluate(settle, el)
+            # back to the initial setting: the figure must follow this way too
+            if kind == "dropdown":
+                back = page.evaluate(
+                    "([c, k, v, t]) => window.__e2e.setDropdown(c, k, v, t)",
+                    [el, k, r["valueBefore"], step_ms],
+                )
+            else:
+                back = page.evaluate(
+                    "([c, k, t]) => window.__e2e.stepCheckbox(c, k, t)", [el, k, step_ms]
+                )["latency"]
+            if back is None and r["latency"] is not None:
                 result.problems.append(
-                    f"{tag}: readout does not show the new value {r['readoutAfter']}: {labels}"
+                    f"{tag}: figure did not change back within {STEP_TIMEOUT_S:.0f} s of "
+                    f"{r['valueAfter']} -> {r['valueBefore']}"
                 )
-        page.evaluate("(c) => window.__e2e.settle(c, 150, 10000)", cell_el)
-    for k in range(result.dropdowns):
-        r = page.evaluate(
-            "([c, k, t]) => window.__e2e.stepDropdown(c, k, t)", [cell_el, k, step_ms]
-        )
-        if r["moved"] and r["latency"] is None:
-            result.problems.append(
-                f"dropdown {k}: figure did not change within {STEP_TIMEOUT_S:.0f} s of "
-                f"{r['valueBefore']} -> {r['valueAfter']}"
-            )
-        page.evaluate("(c) => window.__e2e.settle(c, 150, 10000)", cell_el)
-    if result.sliders and not result.problems:
+            page.evaluate(settle, el)
+    if timed_slider is not None and not result.problems:
+        load0 = os.getloadavg()[0]
         for _ in range(latency_steps):
-            page.evaluate("(c) => window.__e2e.settle(c, 150, 10000)", cell_el)
-            r = page.evaluate("([c, t]) => window.__e2e.stepSlider(c, 0, t)", [cell_el, step_ms])
+            page.evaluate(settle, el)
+            r = page.evaluate(
+                "([c, k, t]) => window.__e2e.stepSlider(c, k, t)", [el, timed_slider, step_ms]
+            )
             if not r["moved"] or r["latency"] is None:
                 result.problems.append(f"latency run: a step did not change the figure: {r}")
                 break
             result.latencies_ms.append(float(r["latency"]))
-        page.evaluate("(c) => window.__e2e.settle(c, 150, 10000)", cell_el)
-    shot = artifacts / f"{stem}-cell{result.cell}-after.png"
-    cell_el.screenshot(path=str(shot))
+        result.load = (load0, os.getloadavg()[0])
+        page.evaluate(settle, el)
+    shot = artifacts / f"{stem}-{result.tag}-after.png"
+    el.screenshot(path=str(shot))
     result.screenshot = shot
 
 
 def find_explorers(page: Any, notebook: str) -> list[tuple[Any, ExplorerResult]]:
-    """Cells whose output holds a figure (ipympl canvas or Image widget) and a slider/dropdown."""
-    found = []
+    """Explorers by their widget structure: a widget output holding a figure and a control.
+
+    A figure is an ipympl canvas or an ``Image`` widget (the non-ipympl fallback); a control is a
+    slider, a dropdown or a checkbox. Each such output of each cell is one explorer.
+    """
+    found: list[tuple[Any, ExplorerResult]] = []
     for i, cell_el in enumerate(page.query_selector_all(".jp-Notebook .jp-Cell")):
-        counts = cell_el.evaluate(
-            """(c) => ({canvases: window.__e2e.canvases(c).length,
-                        images: c.querySelectorAll('img.widget-image').length,
-                        sliders: c.querySelectorAll('.widget-slider').length,
-                        dropdowns: c.querySelectorAll('.widget-dropdown select').length})"""
-        )
-        if (counts["canvases"] or counts["images"]) and (counts["sliders"] or counts["dropdowns"]):
-            found.append(
-                (cell_el, ExplorerResult(notebook, i, counts["sliders"], counts["dropdowns"]))
+        outs = cell_el.query_selector_all(".jp-OutputArea-child > .jp-OutputArea-output")
+        hits = []
+        for out in outs:
+            counts = out.evaluate(
+                """(c) => ({figures: window.__e2e.canvases(c).length
+                                     + window.__e2e.images(c).length,
+                            sliders: c.querySelectorAll('.widget-slider').length,
+                            dropdowns: c.querySelectorAll('.widget-dropdown select').length,
+                            checkboxes: c.querySelectorAll(
+                                '.widget-checkbox input[type="checkbox"]').length})"""
             )
+            if counts["figures"] and (
+                counts["sliders"] or counts["dropdowns"] or counts["checkboxes"]
+            ):
+                hits.append((out, counts))
+        for k, (out, counts) in enumerate(hits):
+            result = ExplorerResult(
+                notebook, i, counts["sliders"], counts["dropdowns"], counts["checkboxes"],
+                output=k if len(hits) > 1 else None,
+            )  # fmt: skip
+            found.append((out, result))
     return found
+
+
+def duplicate_figures(page: Any) -> list[str]:
+    """Cells that show an explorer and, next to it, another copy of a figure.
+
+    Counts the figures a cell shows (ipympl canvases, Image widgets, static images) against the
+    explorers it shows: a cell with more figures than explorers shows some figure twice (e.g. the
+    backend displaying the explorer's figure a second time).
+    """
+    return page.evaluate(
+        """() => [...document.querySelectorAll('.jp-Notebook .jp-Cell')].flatMap((cell, i) => {
+            const outs = [...cell.querySelectorAll(
+                '.jp-OutputArea-child > .jp-OutputArea-output')];
+            const figs = o => window.__e2e.canvases(o).length + window.__e2e.images(o).length
+                + o.querySelectorAll('.jp-RenderedImage img').length;
+            const ctrl = o => o.querySelectorAll('.widget-slider, .widget-dropdown select, '
+                + '.widget-checkbox input').length;
+            const explorers = outs.filter(o => figs(o) && ctrl(o)).length;
+            const figures = outs.reduce((n, o) => n + figs(o), 0);
+            return explorers && figures > explorers
+                ? [`cell ${i}: ${figures} figures shown for ${explorers} explorer(s)`] : [];
+        })"""
+    )
 
 
 def run_notebook(
@@ -800,8 +972,9 @@ def run_notebook(
             if i not in allowed:
                 run.problems.append(f"cell {i}: the page shows a traceback")
         if mode == "notebook":
-            for cell_el, result in find_explorers(page, rel):
-                exercise_explorer(page, cell_el, result, latency_steps, artifacts, stem)
+            run.problems += duplicate_figures(page)
+            for out_el, result in find_explorers(page, rel):
+                exercise_explorer(page, out_el, result, latency_steps, artifacts, stem)
                 run.explorers.append(result)
                 run.problems += [f"explorer {result.name}: {p}" for p in result.problems]
                 if result.screenshot:
