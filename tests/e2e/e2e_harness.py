@@ -463,6 +463,7 @@ class NotebookRun:
     explorers: list[ExplorerResult] = field(default_factory=list)
     screenshots: list[Path] = field(default_factory=list)
     exercise: str | None = None
+    notes: list[str] = field(default_factory=list)  # observations that fail nothing
     seconds: float = 0.0
 
 
@@ -582,6 +583,28 @@ def check_student(cells: list[dict[str, Any]]) -> tuple[list[str], str | None]:
     return problems, name
 
 
+def student_stop_note(cells: list[dict[str, Any]], exercise: str | None) -> str | None:
+    """A note when a release notebook stops before its own first graded cell (nbgrader metadata).
+
+    Then a student meets the stub (often an exercise of an earlier notebook, or one this notebook
+    asks for further down) in a cell that does not ask for it yet.
+    """
+    if exercise is None:
+        return None
+    stop = next(c["index"] for c in cells if cell_errors(c))
+    graded = [
+        c["index"] for c in cells
+        if isinstance(c.get("nbgrader"), dict)
+        and (c["nbgrader"].get("solution") or c["nbgrader"].get("grade"))
+    ]  # fmt: skip
+    if graded and stop < graded[0]:
+        return (
+            f"stops at cell {stop} on exercise {exercise}, before its first graded cell "
+            f"{graded[0]}: a student meets this stub before the notebook asks for it"
+        )
+    return None
+
+
 # --------------------------------------------------------------------------- the page
 def open_notebook(page: Any, server: LabServer, rel: str, workspace: str) -> None:
     """Open ``rel`` (relative to the server root) in a new, empty workspace; wait for its kernel."""
@@ -661,6 +684,7 @@ def read_cells(page: Any) -> list[dict[str, Any]]:
             type: c.model.type,
             source: c.model.sharedModel.getSource(),
             execution_count: c.model.type === 'code' ? (c.model.executionCount ?? null) : null,
+            nbgrader: c.model.sharedModel.getMetadata().nbgrader || null,
             outputs: c.model.type === 'code' ? c.model.outputs.toJSON() : [],
         }))"""
     )
@@ -964,6 +988,9 @@ def run_notebook(
         else:
             problems, run.exercise = check_student(run.cells)
             run.problems += problems
+            note = student_stop_note(run.cells, run.exercise)
+            if note:
+                run.notes.append(note)
         run.problems += check_widgets(page, run.cells, WIDGET_TIMEOUT_S)
         # cross-check against what the page shows: no traceback outside the cells found above
         erring = [c["index"] for c in run.cells if cell_errors(c)]

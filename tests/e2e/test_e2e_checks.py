@@ -71,3 +71,26 @@ def test_find_notebooks_sorts_and_skips_checkpoints(tmp_path: Path) -> None:
         (tmp_path / rel).write_text("{}")
     assert [p.name for p in h.find_notebooks(tmp_path)] == ["a.ipynb", "b.ipynb"]
     assert h.find_notebooks(tmp_path / "missing") == []
+
+
+def test_student_stop_note_only_when_the_stop_comes_before_the_first_graded_cell() -> None:
+    graded = {"grade": True, "solution": False, "grade_id": "t", "points": 1}
+    early = [code(0, 1, STUB), {**code(1, None), "nbgrader": graded}]
+    assert "before its first graded cell 1" in h.student_stop_note(early, "rnn_step")
+    late = [{**code(0, 1), "nbgrader": graded}, code(1, 2, STUB)]
+    assert h.student_stop_note(late, "rnn_step") is None
+    assert h.student_stop_note([code(0, 1)], None) is None
+
+
+def test_latency_table_reports_the_load(monkeypatch) -> None:
+    monkeypatch.setattr(h.os, "getloadavg", lambda: (3.25, 2.0, 1.0))
+    e = h.ExplorerResult("nb.ipynb", 3, 1, 0, latencies_ms=[10.0] * 15, load=(1.5, 2.5))
+    table = h.latency_table([e])
+    assert "1.5->2.5" in table and "now 3.25 2.00 1.00" in table
+
+
+def test_build_release_reports_why_it_refused(tmp_path: Path, monkeypatch) -> None:
+    """The course tooling on a folder that is no course: no release, the tool's own reason."""
+    monkeypatch.setattr(h, "REPO", tmp_path)
+    built, why = h.build_release(tmp_path / "out", timeout_s=60)
+    assert built is None and why.startswith("the course tooling refused to build it (exit")
