@@ -89,6 +89,151 @@ def test_set_log_ylim_spans_data_and_stays_in_range():
     assert hi / lo >= 10 * (1 - 1e-12)
 
 
+def test_decade_range_keeps_limits_for_small_changes_and_refits_for_big_ones():
+    lim = base.decade_range(-40.2, 0.0)
+    assert lim[0] <= -40.5 and lim[1] >= 0.3 and lim == tuple(map(float, map(round, lim)))
+    assert lim[1] - lim[0] <= 1.6 * 40.2                        # data fill most of the axis
+    assert base.decade_range(-39.0, -1.0, lim) == lim            # inside, not squashed: kept
+    top = lim[1] + 5.0
+    up = base.decade_range(-40.0, top, lim)                      # left at the top: refit ...
+    assert up[1] >= top + 0.5 * (top + 40) and up[0] <= -40.3   # ... with headroom upwards
+    assert base.decade_range(-40.0, top + 10.0, up) == up        # the next steps fit in
+    squashed = base.decade_range(-1.0, 0.0, up)                  # fills < 1/3: refit tightly
+    assert squashed[0] <= -1.3 and squashed[1] >= 0.3 and squashed[1] - squashed[0] <= 4
+    # a flat curve still gets min_span decades; NaN/inf data give finite limits
+    lo, hi = base.decade_range(3.0, 3.0)
+    assert hi - lo >= 2.0 and lo < 3.0 < hi
+    assert all(np.isfinite(base.decade_range(np.nan, np.inf)))
+
+
+def test_nice_numbers_and_sticky_axes():
+    assert [base.nice_ceil(x) for x in (200, 210, 251, 0.9, 1.08)] == [200, 250, 300, 1.0, 1.2]
+    assert [base.nice_step(x) for x in (0.3, 1.0, 7.0, 12.5, 60.0)] == [1, 1, 5, 10, 50]
+    from matplotlib.figure import Figure
+
+    ax = Figure().subplots()
+    x = base.StickyAxis(ax, "x", "upper")
+    assert x.fit(np.array([200.0])) and ax.get_xlim() == (0.0, 200.0)
+    assert x.fit(np.array([210.0])) and ax.get_xlim() == (0.0, 250.0)
+    assert not x.fit(np.array([240.0]))                          # still fits: unchanged
+    assert x.fit(np.array([100.0])) and ax.get_xlim() == (0.0, 100.0)   # would fill < 2/3
+    ax.set_yscale("log")
+    y = base.StickyAxis(ax, "y", "log")
+    y.fit(np.array([1e-3, 0.5, 0.0, np.nan]))                    # zeros and NaN ignored
+    lo, hi = ax.get_ylim()
+    assert lo <= 1e-3 / 10**0.3 and hi >= 0.5 * 10**0.3 and lo > 0
+    with pytest.raises(ValueError, match="StickyAxis: kind"):
+        base.StickyAxis(ax, "y", "loglog")
+
+
+# ------------------------------------------------------------------------------ blitting
+
+
+def _full_render(fig) -> np.ndarray:
+    """The figure rendered from scratch with every artist in its z-order (what savefig draws,
+    animated artists included), as an (h, w, 4) uint8 array."""
+    import io
+
+    buf = io.BytesIO()
+    fig.savefig(buf, format="rgba", dpi=fig.dpi)
+    w, h = fig.canvas.get_width_height(physical=True)
+    return np.frombuffer(buf.getvalue(), dtype=np.uint8).reshape(h, w, 4)
+
+
+def _assert_same_picture(ex) -> None:
+    shown = np.asarray(ex.fig.canvas.buffer_rgba()).astype(np.int16)
+    ref = _full_render(ex.fig).astype(np.int16)
+    diff = np.abs(shown - ref).max(axis=2)
+    # identical at 72 dpi; at other dpi a line may show through a legend's snapped frame edge
+    # in a few pixels. A stale background or stale limits differ in thousands of pixels.
+    assert np.count_nonzero(diff) <= 12, np.argwhere(diff).tolist()
+
+
+def _vanilla():
+    from rnn_core.widgets.vanilla import vanilla_flow_explorer
+
+    return vanilla_flow_explorer(scale=1.0, T=200)
+
+
+def _clipping():
+    from rnn_core.widgets.clipping import clipping_explorer
+
+    return clipping_explorer(threshold=0.1, lr=0.5)
+
+
+def _highway():
+    from rnn_core.widgets.highway import highway_explorer
+
+    return highway_explorer(forget_bias=1.0, T=200)
+
+
+def _training():
+    from rnn_core.widgets.training import training_explorer
+
+    return training_explorer(lr=0.1, clip=True, threshold=1.0)
+
+
+@pytest.mark.parametrize(
+    ("make", "small", "big", "leaves"),
+    [(_vanilla, [{"scale": 1.05}, {"scale": 1.1}, {"T": 210}], {"scale": 2.9, "T": 900}, True),
+     # the cliff's loss stays within the same decades: even a big jump is blitted
+     (_clipping, [{"threshold": 0.11}, {"threshold": 0.12}], {"lr": 15.0, "threshold": 5.0},
+      False),
+     (_highway, [{"forget_bias": 1.25}, {"forget_bias": 1.5}], {"forget_bias": 7.0, "T": 900},
+      True),
+     (_training, [{"threshold": 1.1}, {"threshold": 1.2}], {"lr": 2.0, "clip": False}, True)],
+)
+def test_blitted_updates_show_the_same_pixels_as_a_full_render(make, small, big, leaves):
+    ex = make()
+    ex.render()
+    assert ex.last_render == "full"                 # the first paint takes the background
+    kinds = []
+    for values in small:
+        ex.update(**values)
+        kinds.append(ex.render())
+        _assert_same_picture(ex)
+    assert "blit" in kinds                          # small steps keep the limits: blitted
+    limits = [(ax.get_xlim(), ax.get_ylim()) for ax in ex.fig.axes]
+    ex.update(**big)
+    # data that leave the limits get new limits, and a full redraw
+    assert ex.render() == ("full" if leaves else "blit")
+    assert (limits != [(ax.get_xlim(), ax.get_ylim()) for ax in ex.fig.axes]) == leaves
+    _assert_same_picture(ex)
+    _finite_artists(ex.fig)
+    for ax in ex.fig.axes:                          # every curve inside its axes
+        if ax.get_xlabel() == "recurrent weight w":
+            continue        # the cliff map is fixed; its title says where a path flew off to
+        lo, hi = ax.get_ylim()
+        for line in ax.get_lines():
+            y = np.asarray(line.get_ydata(), dtype=float)
+            y = y[np.isfinite(y)]
+            if y.size and line.get_visible():
+                assert lo <= y.min() and y.max() <= hi, line.get_label()
+    # a full draw from outside (the frontend) takes a new background: still right
+    ex.fig.canvas.draw()
+    _assert_same_picture(ex)
+    ex.update(**small[0])
+    ex.render()
+    _assert_same_picture(ex)
+    # a new pixel size (a resize, a HiDPI screen) makes the next update a full draw
+    ex.fig.set_dpi(ex.fig.dpi * 2)
+    ex.update(**small[-1])
+    assert ex.render() == "full"
+    _assert_same_picture(ex)
+
+
+def test_readout_widget_follows_every_slider():
+    ex = _vanilla()
+    ex.update(scale=1.05)
+    assert "weight scale 1.05" in ex.readout_widget.value and "lambda_1 = 1.05" in ex.readout
+    ex.update(T=210, input_scale=0.5)
+    assert "T = 210" in ex.readout_widget.value and "input scale 0.50" in ex.readout_widget.value
+    assert ex.readout_widget in ex.widget.children
+    assert ex.fig._suptitle.get_text() == ex.readout and not ex.fig._suptitle.get_visible()
+    png = ex.static_png()                            # the static picture carries the readout
+    assert png.startswith(PNG_MAGIC) and not ex.fig._suptitle.get_visible()
+
+
 # ------------------------------------------------------------------------------ training trace
 
 
@@ -184,6 +329,7 @@ def test_vanilla_explorer_follows_the_sliders():
     assert f"lambda_1 = {flow.lambda1:.2f}" in ex.readout and flow.regime in ex.readout
     assert "explosion possible" in ex.readout          # linear, lambda_1 = 1.5 > 1/gamma = 1
     assert fig._suptitle.get_text() == ex.readout
+    assert ex.readout in ex.readout_widget.value
     # a small scale flips the regime, and the gradient vanishes
     ex.update(scale=0.5, activation="tanh")
     assert "lambda_1 = 0.50" in ex.readout and "vanishing guaranteed" in ex.readout
@@ -392,10 +538,16 @@ def test_static_fallback_without_ipympl_gives_an_image():
     assert ex.mode == "image"                  # Agg backend: no ipympl
     png = _check_bundle(ex)
     image = ex.widget.children[-1]
-    assert isinstance(image, ipywidgets.Image) and bytes(image.value) == png
+    assert isinstance(image, ipywidgets.Image)
+    # the live image is what the (blitted) canvas holds; the static PNG adds the readout title
+    assert bytes(image.value) == base.canvas_png(ex.fig.canvas) != png
+    assert not ex.fig._suptitle.get_visible()
     # once displayed, a slider change repaints the image widget in place
+    before = bytes(image.value)
     ex.controls["clip"].value = not ex.controls["clip"].value
-    assert bytes(image.value) != png and bytes(image.value).startswith(PNG_MAGIC)
+    assert bytes(image.value) != before and bytes(image.value).startswith(PNG_MAGIC)
+    assert bytes(image.value) == base.canvas_png(ex.fig.canvas)
+    assert ex.readout in ex.readout_widget.value
 
 
 def test_ipympl_mode_builds_a_canvas_widget_without_warnings():
@@ -420,7 +572,11 @@ def test_ipympl_mode_builds_a_canvas_widget_without_warnings():
             assert isinstance(canvas, ipywidgets.DOMWidget) and canvas is ex.fig.canvas
             _check_bundle(ex)
             ex.update(lr=0.05)
-            assert "lr = 0.05" in ex.readout
+            assert "lr = 0.05" in ex.readout and "lr = 0.05" in ex.readout_widget.value
+            # a small step repaints by blitting: the webagg canvas sends a diff frame
+            ex.update(lr=0.06)
+            assert ex.last_render == "blit"
+            assert ex.fig.canvas.get_diff_image() is None   # already sent by blit()
         finally:
             import matplotlib.pyplot as plt
 

@@ -31,18 +31,26 @@ summary, so nbval, nbconvert and static HTML show the figure for the default val
 from __future__ import annotations
 
 import base64
+import html
 import io
 import warnings
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
 
 __all__ = [
     "Explorer",
+    "OVERLAY_LEGEND",
+    "overlay_legend",
     "backend_mode",
     "new_figure",
     "figure_png",
+    "canvas_png",
+    "StickyAxis",
+    "decade_range",
+    "nice_ceil",
+    "nice_step",
     "lighten_axes",
     "floored",
     "floored_exp",
@@ -155,6 +163,153 @@ def set_log10_lim(ax: Any, *arrays: np.ndarray, which: str = "y", pad: float = 0
     (ax.set_ylim if which == "y" else ax.set_xlim)(lo, hi)
 
 
+# --------------------------------------------------------------------------- sticky limits
+
+NICE_MANTISSAS = (1.0, 1.2, 1.5, 2.0, 2.5, 3.0, 4.0, 5.0, 6.0, 8.0, 10.0)
+"""The grid of "nice" numbers (times a power of ten) that step-count and radius limits snap to."""
+
+
+def nice_ceil(x: float) -> float:
+    """The smallest number of the form m * 10^k (m in ``NICE_MANTISSAS``) that is >= ``x`` > 0."""
+    if not (np.isfinite(x) and x > 0):
+        return 1.0
+    k = np.floor(np.log10(x))
+    for m in NICE_MANTISSAS:
+        v = m * 10.0**k
+        if v >= x * (1 - 1e-12):
+            return float(v)
+    return float(10.0 ** (k + 1))  # pragma: no cover (the grid ends at 10)
+
+
+def nice_step(x: float) -> float:
+    """The largest number of the form 1, 2 or 5 times a power of ten that is <= ``x`` (>= 1)."""
+    if not (np.isfinite(x) and x > 1):
+        return 1.0
+    k = float(np.floor(np.log10(x)))
+    for m in (5.0, 2.0, 1.0):
+        if m * 10.0**k <= x * (1 + 1e-12):
+            return m * 10.0**k
+    return 10.0**k  # pragma: no cover
+
+
+def decade_range(lo: float, hi: float, current: tuple[float, float] | None = None,
+                 pad: float = 0.3, min_span: float = 2.0, slack: float = 3.0,
+                 headroom: float = 0.75, bound: float = 1e6) -> tuple[float, float]:
+    """Axis limits in log10 units (decades) for data spanning ``[lo, hi]``, with hysteresis.
+
+    ``current`` is kept while the data stay inside it (with a margin of 1 % of its span, at least
+    0.1 decade) and fill at least ``1/slack`` of it (counting a ``pad`` margin on each side and a
+    span of at least ``min_span``): small changes leave the limits alone, so the figure can be
+    blitted, and the data are never outside or squashed. Otherwise new limits are fitted: the
+    data plus ``pad`` decades on each side (at least 2 % of the span), plus ``headroom`` times the
+    data span on a side the data have just left (a slider that pushes the curve up keeps pushing
+    it up: the next steps fit in), rounded out to whole multiples of a 1-2-5 step in decades
+    (the tick spacing), at least ``min_span`` wide, clamped to ``[-bound, bound]``.
+
+    Parameters
+    ----------
+    lo, hi : smallest and largest finite data value (log10 units).
+    current : the limits now shown, or None.
+
+    Returns
+    -------
+    (low, high) limits, high > low.
+    """
+    if not (np.isfinite(lo) and np.isfinite(hi)):
+        lo, hi = -1.0, 1.0
+    lo, hi = min(lo, hi), max(lo, hi)
+    lo, hi = max(lo, -bound), min(hi, bound)
+    p = max(pad, 0.02 * (hi - lo))
+    up = down = False
+    if current is not None:
+        clo, chi = float(current[0]), float(current[1])
+        margin = max(0.1, 0.01 * (chi - clo))
+        up = hi > min(chi - margin, bound - margin)
+        down = lo < max(clo + margin, -bound + margin)
+        if not (up or down) and chi - clo <= slack * max(hi - lo + 2 * p, min_span):
+            return clo, chi
+    span = max(hi - lo, min_span)
+    new_lo = lo - p - (headroom * span if down else 0.0)
+    new_hi = hi + p + (headroom * span if up else 0.0)
+    if new_hi - new_lo < min_span:
+        mid = 0.5 * (new_lo + new_hi)
+        new_lo, new_hi = mid - 0.5 * min_span, mid + 0.5 * min_span
+    step = nice_step((new_hi - new_lo) / 4.0)
+    new_lo = float(np.floor(new_lo / step) * step)
+    new_hi = float(np.ceil(new_hi / step) * step)
+    return max(new_lo, -bound), min(new_hi, bound)
+
+
+class StickyAxis:
+    """The limits of one axis, snapped to a coarse grid and changed only when the data need it.
+
+    Most slider steps move the data a little; if the limits stayed put, only the data artists
+    change and the explorer repaints them over a cached background (blitting) instead of
+    re-rendering every tick label. :meth:`fit` sets new limits only when the data leave the
+    current ones or fill much less than them.
+
+    Parameters
+    ----------
+    ax : the matplotlib Axes. which : "x" or "y".
+    kind : how values map to limits:
+        ``"log10"``: a linear axis of log10 values (see :func:`log10_axis`), whole decades;
+        ``"log"``: a log-scale axis of positive values, whole decades;
+        ``"upper"``: a linear axis from ``lower`` to a nice number >= the largest value;
+        ``"symmetric"``: a linear axis ``[-r, r]``, r a nice number >= the largest ``|value|``.
+    slack : keep the limits while they are at most ``slack`` times what a fresh fit would give
+        (default 3 for decades, 1.5 for "upper" and "symmetric").
+    lower : the fixed lower limit of kind "upper". pad : margin in decades (log kinds) or as a
+        fraction of the largest value ("symmetric").
+    """
+
+    def __init__(self, ax: Any, which: str = "y", kind: str = "log10",
+                 slack: float | None = None, lower: float = 0.0, pad: float | None = None,
+                 min_span: float = 2.0) -> None:
+        if which not in ("x", "y"):
+            raise ValueError(f"StickyAxis: which must be 'x' or 'y', got {which!r}")
+        if kind not in ("log10", "log", "upper", "symmetric"):
+            raise ValueError(
+                f"StickyAxis: kind must be 'log10', 'log', 'upper' or 'symmetric', got {kind!r}")
+        self.ax, self.which, self.kind, self.lower = ax, which, kind, float(lower)
+        decades = kind in ("log10", "log")
+        self.slack = float(slack if slack is not None else (3.0 if decades else 1.5))
+        self.pad = float(pad if pad is not None else (0.3 if decades else 0.05))
+        self.min_span = float(min_span)
+        self.limits: tuple[float, float] | None = None   # in the kind's own units
+
+    def fit(self, *arrays: np.ndarray) -> bool:
+        """Fit the limits to the finite values of ``arrays``; True if they changed."""
+        vals = [np.asarray(a, dtype=np.float64).ravel() for a in arrays]
+        v = np.concatenate(vals) if vals else np.empty(0)
+        v = v[np.isfinite(v)]
+        if self.kind == "log":
+            v = v[v > 0]
+            with np.errstate(divide="ignore"):
+                v = np.log10(v)
+        if self.kind in ("log10", "log"):
+            lo, hi = (float(v.min()), float(v.max())) if v.size else (-1.0, 1.0)
+            new = decade_range(lo, hi, self.limits, pad=self.pad, min_span=self.min_span,
+                               slack=self.slack, bound=200.0 if self.kind == "log" else 1e6)
+        else:
+            if self.kind == "upper":
+                top = float(v.max()) if v.size else self.lower + 1.0
+                need = max(top - self.lower, 1e-12)
+            else:
+                need = (float(np.abs(v).max()) if v.size else 1.0) * (1.0 + self.pad)
+            new_r = nice_ceil(need)
+            cur = self.limits
+            if cur is not None:
+                cur_r = cur[1] - self.lower if self.kind == "upper" else cur[1]
+                if need <= cur_r * (1 + 1e-12) and cur_r <= self.slack * new_r:
+                    new_r = cur_r
+            new = (self.lower, self.lower + new_r) if self.kind == "upper" else (-new_r, new_r)
+        changed = new != self.limits
+        self.limits = new
+        shown = (10.0 ** new[0], 10.0 ** new[1]) if self.kind == "log" else new
+        (self.ax.set_ylim if self.which == "y" else self.ax.set_xlim)(*shown)
+        return changed
+
+
 # --------------------------------------------------------------------------- figures
 
 
@@ -223,9 +378,29 @@ def lighten_axes(ax: Any, nticks: int = 5, labelsize: float = 8) -> None:
 
 
 def figure_png(fig: Any, dpi: float | None = None) -> bytes:
-    """Render ``fig`` to PNG bytes (with Agg, whatever the canvas)."""
+    """Render ``fig`` to PNG bytes (a full render with Agg, whatever the canvas)."""
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=dpi if dpi is not None else fig.dpi)
+    return buf.getvalue()
+
+
+PNG_COMPRESS_LEVEL = 1
+"""zlib level of :func:`canvas_png`: level 1 encodes several times faster than PIL's default 6
+for a few percent more bytes (plots are mostly flat colour); see benchmarks/bench_explorers.py."""
+
+
+def canvas_png(canvas: Any, compress_level: int = PNG_COMPRESS_LEVEL) -> bytes:
+    """The pixels an Agg canvas holds now (after ``draw`` or a blit), as PNG bytes (RGB).
+
+    No re-render, unlike :func:`figure_png`: the image-widget fallback sends exactly what the
+    blitted canvas shows.
+    """
+    from PIL import Image
+
+    w, h = canvas.get_width_height(physical=True)
+    img = Image.frombuffer("RGBA", (w, h), canvas.buffer_rgba(), "raw", "RGBA", 0, 1)
+    buf = io.BytesIO()
+    img.convert("RGB").save(buf, format="png", compress_level=compress_level)
     return buf.getvalue()
 
 
@@ -279,9 +454,23 @@ def checkbox(description: str, value: bool) -> Any:
 
 # --------------------------------------------------------------------------- the explorer
 
+OVERLAY_LEGEND: dict[str, Any] = {"framealpha": 1.0, "fancybox": False, "fontsize": 8}
+"""Keywords of a legend that an :class:`Explorer` keeps over its blitted data (``overlays``)."""
+
+
+def overlay_legend(ax: Any, loc: str, **kwargs: Any) -> Any:
+    """``ax.legend`` made for blitting: opaque, square, in a fixed place, its frame snapped to
+    whole pixels. Pass it to :class:`Explorer` as one of the ``overlays``."""
+    legend = ax.legend(loc=loc, **{**OVERLAY_LEGEND, **kwargs})
+    frame = legend.get_frame()
+    frame.set_snap(True)
+    frame.set_linewidth(1.0)     # 1 pt: whole pixels at 72 dpi and its multiples, no partial edge
+    return legend
+
+
 
 class Explorer:
-    """Controls + a figure built once + a draw function that updates it in place.
+    """Controls + a figure built once + a draw function that updates it in place, blitted.
 
     Parameters
     ----------
@@ -289,30 +478,58 @@ class Explorer:
     controls : name -> ipywidget; each control's ``value`` is one keyword of ``draw``.
     fig : the figure, with every artist already created.
     draw : ``draw(**values) -> str``: compute (cached) and set data on the existing artists;
-        returns the readout text, a one-line summary that the explorer also shows in the
-        figure (``readout_artist``) so a static image carries it.
-    readout_artist : a matplotlib Text whose text ``draw``'s return value becomes.
+        returns the readout text, a one-line summary shown in an HTML widget above the figure.
+        ``draw`` may change the data of the ``animated`` artists and the axis limits, nothing
+        else of the figure (the rest is the cached background).
+    readout_artist : a matplotlib Text (a figure title) that carries the readout in the static
+        PNG of the display bundle only; the live figure leaves it to the HTML widget.
     mode : ``"ipympl"`` or ``"image"`` (see the module docstring).
+    animated : the artists ``draw`` changes: data lines, scatters, titles that state a finding.
+        They are marked animated (a full draw skips them) and repainted after every update,
+        in (axes, zorder) order, over the cached background.
+    overlays : legends that lie over animated artists, made with :data:`OVERLAY_LEGEND`
+        (opaque, square, snapped to whole pixels) and a fixed ``loc``. After the animated
+        artists are painted, the pixels of each legend's frame are copied back from the cached
+        background: what a full render (legend over the data) shows, without re-rendering the
+        legend's text.
 
     Attributes
     ----------
-    controls, fig, widget, values, readout, mode.
+    controls, fig, widget, values, readout, mode, readout_widget.
+    last_render : ``"full"`` or ``"blit"``: how the last repaint was done (None before one).
     """
 
     def __init__(self, name: str, controls: Mapping[str, Any], fig: Any,
-                 draw: Callable[..., str], readout_artist: Any, mode: str) -> None:
+                 draw: Callable[..., str], readout_artist: Any, mode: str,
+                 animated: Sequence[Any] = (), overlays: Sequence[Any] = ()) -> None:
+        import ipywidgets as w
+
         self.name = name
         self.controls: dict[str, Any] = dict(controls)
         self.fig = fig
         self.mode = mode
         self._draw = draw
         self._readout_artist = readout_artist
+        if readout_artist is not None:
+            readout_artist.set_visible(False)      # shown only in the static PNG
+        order = {id(ax): i for i, ax in enumerate(fig.axes)}
+        self._animated = sorted(
+            animated, key=lambda a: (order.get(id(a.axes), len(order)), a.get_zorder()))
+        for a in self._animated:
+            a.set_animated(True)
+        self._overlays = list(overlays)
+        self._overlay_boxes: list[Any] = []
+        self._background: Any = None
+        self._background_key: Any = None
+        self.last_render: str | None = None
+        fig.canvas.mpl_connect("draw_event", self._on_draw)
         self._values: dict[str, Any] = {k: c.value for k, c in self.controls.items()}
         self._syncing = False
         self._displayed = False
         self._image: Any = None
         self._widget: Any = None
         self.readout = ""
+        self.readout_widget = w.HTML(layout=w.Layout(margin="2px 0 2px 8px"))
         self._render()
         for key, control in self.controls.items():
             control.observe(self._make_callback(key), names="value")
@@ -381,22 +598,85 @@ class Explorer:
     def _render(self) -> None:
         text = self._draw(**self._values)
         self.readout = text
+        self.readout_widget.value = f"<b>{html.escape(text)}</b>"
         if self._readout_artist is not None:
             self._readout_artist.set_text(text)
-        self._redraw()
-
-    def _redraw(self) -> None:
         if self.mode == "ipympl":
-            self.fig.canvas.draw_idle()
+            self.render()
         elif self._displayed and self._image is not None:
-            self._image.value = figure_png(self.fig)
-        # Not displayed in image mode: nothing to repaint; the figure renders when saved/drawn.
+            self.render()
+            self._image.value = canvas_png(self.fig.canvas)
+        # Image mode, not displayed: nothing to repaint now; the next render() catches up
+        # (a full draw if the limits changed meanwhile, else a blit).
+
+    # -- repainting --------------------------------------------------------------------------
+
+    def _static_key(self) -> tuple:
+        """What the cached background depends on besides the static artists: pixel size, dpi
+        and every axis' limits. A change forces a full draw."""
+        fig = self.fig
+        return (fig.canvas.get_width_height(physical=True), float(fig.dpi),
+                tuple((ax.get_xlim(), ax.get_ylim()) for ax in fig.axes))
+
+    def _on_draw(self, event: Any) -> None:
+        """After every full draw (ours, a resize, the frontend's): keep the background (the
+        animated artists were skipped) and paint the animated artists over it."""
+        canvas = self.fig.canvas
+        if canvas.is_saving() or not hasattr(canvas, "copy_from_bbox"):
+            return       # savefig draws everything itself, maybe on another canvas or dpi
+        self._background = canvas.copy_from_bbox(self.fig.bbox)
+        self._background_key = self._static_key()
+        self._overlay_boxes = [self._overlay_box(a, event.renderer)
+                               for a in self._overlays if a.get_visible()]
+        self._draw_animated(event.renderer)
+
+    def _overlay_box(self, legend: Any, renderer: Any) -> tuple[int, int, int, int]:
+        """The pixels the legend's snapped frame covers, edge line included, as Agg's
+        ``restore_region`` takes them: (x0, top, x1, bottom), rows from the top, ends included."""
+        frame = legend.get_frame()
+        bbox = frame.get_window_extent(renderer)
+        half = 0.5 * frame.get_linewidth() * self.fig.dpi / 72.0
+        w, h = self.fig.canvas.get_width_height(physical=True)
+        x0 = int(np.floor(bbox.x0 - half + 1.0))      # snapping puts the edge on whole pixels
+        x1 = int(np.floor(bbox.x1 + half))
+        top = int(np.floor(h - bbox.y1 - half + 1.0))
+        bottom = int(np.floor(h - bbox.y0 + half))
+        return max(x0, 0), max(top, 0), min(x1, w - 1), min(bottom, h - 1)
+
+    def _draw_animated(self, renderer: Any = None) -> None:
+        fig = self.fig
+        if renderer is None:
+            for a in self._animated:
+                fig.draw_artist(a)
+        else:
+            for a in self._animated:
+                a.draw(renderer)
+        for box in self._overlay_boxes:
+            # Agg's restore_region adds xy to the box's position: (0, 0) keeps it in place
+            fig.canvas.restore_region(self._background, bbox=box, xy=(0, 0))
+
+    def render(self) -> str:
+        """Repaint the canvas for the current artists: ``"blit"`` (restore the cached
+        background, draw the animated artists, ``canvas.blit``) when no axis limit and no pixel
+        size changed since the background was taken, else ``"full"`` (``canvas.draw()``, which
+        takes a new background). Returns which one it did; in ipympl mode the canvas sends the
+        changed pixels to the frontend either way."""
+        canvas = self.fig.canvas
+        if self._background is None or self._static_key() != self._background_key:
+            canvas.draw()                      # -> _on_draw: new background + animated artists
+            self.last_render = "full"
+        else:
+            canvas.restore_region(self._background)
+            self._draw_animated()
+            canvas.blit(self.fig.bbox)
+            self.last_render = "blit"
+        return self.last_render
 
     # -- display -----------------------------------------------------------------------------
 
     @property
     def widget(self) -> Any:
-        """The ipywidgets box to display: the controls above the figure (canvas or image)."""
+        """The ipywidgets box to display: the controls, the readout, the figure."""
         if self._widget is None:
             import ipywidgets as w
 
@@ -408,16 +688,28 @@ class Explorer:
             else:
                 self._image = w.Image(format="png")
                 view = self._image
-            self._widget = w.VBox([*boxes, view])
+            self._widget = w.VBox([*boxes, self.readout_widget, view])
         return self._widget
+
+    def static_png(self) -> bytes:
+        """A PNG of the figure with the readout as its title (for static notebook outputs)."""
+        art = self._readout_artist
+        if art is not None:
+            art.set_visible(True)
+        try:
+            return figure_png(self.fig)
+        finally:
+            if art is not None:
+                art.set_visible(False)
 
     def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, Any]:
         """Widget view for live frontends, a PNG of the current figure for static ones."""
         box = self.widget
-        png = figure_png(self.fig)
+        png = self.static_png()
         self._displayed = True
         if self.mode == "image":
-            self._image.value = png
+            self.render()
+            self._image.value = canvas_png(self.fig.canvas)
         elif getattr(self.fig.canvas, "syncing_data_url", False):
             # No frontend has attached yet: seed the canvas's embedded-state image so exported
             # widget state (nbconvert --execute, "save widget state") shows the figure too.

@@ -16,13 +16,14 @@ import numpy as np
 from rnn_core.analysis.explore import clipping_flow
 from rnn_core.widgets.base import (
     Explorer,
+    StickyAxis,
     backend_mode,
     dropdown,
     floored,
     lighten_axes,
     log_slider,
     new_figure,
-    set_log_ylim,
+    overlay_legend,
 )
 
 __all__ = ["clipping_explorer", "clipping_readout"]
@@ -74,29 +75,36 @@ def clipping_explorer(threshold: float = 0.1, lr: float = 0.5, mode_clip: str = 
     cbar = fig.colorbar(cs, ax=ax_s, pad=0.02)
     cbar.set_label("log10 loss", fontsize=9)
     cbar.ax.tick_params(labelsize=8)
-    (raw_path,) = ax_s.plot([], [], "-o", color="C3", ms=3, lw=1.4, label="no clipping")
-    (clip_path,) = ax_s.plot([], [], "-o", color="C6", ms=3, lw=1.4, label="with clipping")
+    # data above the spines (zorder 3+), under opaque legends in a fixed place (blit overlays)
+    (raw_path,) = ax_s.plot([], [], "-o", color="C3", ms=3, lw=1.4, zorder=3,
+                            label="no clipping")
+    (clip_path,) = ax_s.plot([], [], "-o", color="C6", ms=3, lw=1.4, zorder=3.1,
+                             label="with clipping")
     clip_marks = ax_s.scatter(np.empty(0), np.empty(0), s=36, facecolors="none",
                               edgecolors="C1", linewidths=1.4, zorder=4, label="clipped step")
-    (start,) = ax_s.plot([], [], "*", color="k", ms=12, label="start")
+    (start,) = ax_s.plot([], [], "*", color="k", ms=12, zorder=4.1, label="start")
     ax_s.set_xlim(w[0], w[-1])
     ax_s.set_ylim(b[0], b[-1])
     ax_s.set_xlabel("recurrent weight w")
     ax_s.set_ylabel("bias b")
-    ax_s.legend(loc="lower left", fontsize=8, framealpha=0.85)
+    leg_s = overlay_legend(ax_s, "lower left")
+    title_s = ax_s.set_title(" ", fontsize=10)
 
-    (raw_loss,) = ax_l.plot([], [], color="C3", lw=1.4, label="no clipping")
-    (clip_loss,) = ax_l.plot([], [], color="C0", lw=1.4, label="with clipping")
-    clip_loss_marks = ax_l.scatter(np.empty(0), np.empty(0), s=20, color="C1", zorder=3,
+    (raw_loss,) = ax_l.plot([], [], color="C3", lw=1.4, zorder=3, label="no clipping")
+    (clip_loss,) = ax_l.plot([], [], color="C0", lw=1.4, zorder=3.1, label="with clipping")
+    clip_loss_marks = ax_l.scatter(np.empty(0), np.empty(0), s=20, color="C1", zorder=3.2,
                                    label="clipped step")
     ax_l.set_yscale("log")
     ax_l.set_xlabel("gradient-descent step")
     ax_l.set_ylabel("loss (log scale)")
-    ax_l.legend(loc="best", fontsize=8)
+    leg_l = overlay_legend(ax_l, "upper right")
+    title_l = ax_l.set_title(" ", fontsize=10)
     readout = fig.suptitle("", fontsize=10)
-    fig.subplots_adjust(left=0.06, right=0.98, bottom=0.12, top=0.84, wspace=0.18)
+    fig.subplots_adjust(left=0.06, right=0.98, bottom=0.12, top=0.86, wspace=0.18)
     lighten_axes(ax_s)
     lighten_axes(ax_l)
+    ax_l.set_xlim(-0.5, steps + 0.5)
+    y_l = StickyAxis(ax_l, "y", "log")
 
     def draw(threshold: float, lr: float, clip_mode: str) -> str:
         flow = clipping_flow(threshold=threshold, lr=lr, steps=steps, mode=clip_mode)
@@ -111,16 +119,18 @@ def clipping_explorer(threshold: float = 0.1, lr: float = 0.5, mode_clip: str = 
         raw_loss.set_data(s, lr_)
         clip_loss.set_data(s, lc_)
         clip_loss_marks.set_offsets(np.column_stack([s[:-1][ev], lc_[:-1][ev]]))
-        ax_l.set_xlim(-0.5, s[-1] + 0.5)
-        set_log_ylim(ax_l, lr_, lc_)
+        y_l.fit(lr_, lc_)
         if _inside(raw, w, b):
-            ax_s.set_title("both runs stay on the map", fontsize=10)
+            title_s.set_text("both runs stay on the map")
         else:
             far = raw[np.argmax(np.abs(raw - raw[0]).sum(axis=1))]
-            ax_s.set_title(f"without clipping a step off the cliff throws (w, b) to "
-                           f"({far[0]:.3g}, {far[1]:.3g})", fontsize=10)
+            title_s.set_text(f"without clipping a step off the cliff throws (w, b) to "
+                             f"({far[0]:.3g}, {far[1]:.3g})")
         better = "clipping ends lower" if lc_[-1] < lr_[-1] else "clipping does not help here"
-        ax_l.set_title(f"loss along each run: {better}", fontsize=10)
+        title_l.set_text(f"loss along each run: {better}")
         return clipping_readout(flow, threshold, lr)
 
-    return Explorer("clipping_explorer", controls, fig, draw, readout, mode)
+    animated = [raw_path, clip_path, clip_marks, start, title_s,
+                raw_loss, clip_loss, clip_loss_marks, title_l]
+    return Explorer("clipping_explorer", controls, fig, draw, readout, mode, animated,
+                    overlays=[leg_s, leg_l])

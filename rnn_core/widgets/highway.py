@@ -18,12 +18,13 @@ import numpy as np
 from rnn_core.analysis.explore import lstm_highway
 from rnn_core.widgets.base import (
     Explorer,
+    StickyAxis,
     backend_mode,
     int_slider,
     lighten_axes,
     log10_axis,
     new_figure,
-    set_log10_lim,
+    overlay_legend,
     slider,
 )
 
@@ -65,21 +66,27 @@ def highway_explorer(forget_bias: float = 1.0, T: int = 200, H: int = 32, seed: 
     }
     fig = new_figure((12.0, 4.3), mode)
     ax_g, ax_c = fig.subplots(1, 2)
-    (van,) = ax_g.plot([], [], color="C3", lw=1.6, label="vanilla RNN")
-    (lstm,) = ax_g.plot([], [], color="C0", lw=1.6, label="LSTM")
+    # data above the spines (zorder 3), under opaque legends in a fixed place (blit overlays)
+    (van,) = ax_g.plot([], [], color="C3", lw=1.6, zorder=3, label="vanilla RNN")
+    (lstm,) = ax_g.plot([], [], color="C0", lw=1.6, zorder=3, label="LSTM")
     ax_g.set_xlabel("step k")
     ax_g.set_ylabel("||dL/dh_k|| (log scale)")
-    ax_g.legend(loc="lower right", fontsize=8)
-    (direct,) = ax_c.plot([], [], color="C2", lw=1.8, label="direct path: prod of f")
-    (full,) = ax_c.plot([], [], color="C0", lw=1.2, ls="--", label="full (h, c) Jacobian")
+    leg_g = overlay_legend(ax_g, "lower right")
+    title_g = ax_g.set_title(" ", fontsize=10)
+    (direct,) = ax_c.plot([], [], color="C2", lw=1.8, zorder=3, label="direct path: prod of f")
+    (full,) = ax_c.plot([], [], color="C0", lw=1.2, ls="--", zorder=3,
+                        label="full (h, c) Jacobian")
     ax_c.set_xlabel("step k")
     ax_c.set_ylabel("||dc_T/dc_k|| (log scale)")
-    ax_c.legend(loc="lower right", fontsize=8)
+    leg_c = overlay_legend(ax_c, "lower right")
+    title_c = ax_c.set_title(" ", fontsize=10)
     readout = fig.suptitle("", fontsize=10)
-    fig.subplots_adjust(left=0.08, right=0.98, bottom=0.13, top=0.84, wspace=0.22)
+    fig.subplots_adjust(left=0.08, right=0.98, bottom=0.13, top=0.86, wspace=0.22)
     for ax in (ax_g, ax_c):
         lighten_axes(ax, nticks=5)
         log10_axis(ax, nticks=5)
+    x_g, y_g = StickyAxis(ax_g, "x", "upper"), StickyAxis(ax_g, "y", "log10")
+    x_c, y_c = StickyAxis(ax_c, "x", "upper"), StickyAxis(ax_c, "y", "log10")
 
     def draw(forget_bias: float, T: int) -> str:
         hw = lstm_highway(forget_bias=forget_bias, T=int(T), H=H, seed=seed)
@@ -88,15 +95,15 @@ def highway_explorer(forget_bias: float = 1.0, T: int = 200, H: int = 32, seed: 
         lstm.set_data(k, hw.log10_lstm_grad)
         direct.set_data(k, hw.log10_direct)
         full.set_data(k, hw.log10_full_c)
-        for ax in (ax_g, ax_c):
-            ax.set_xlim(0, max(k[-1], 1))
-        set_log10_lim(ax_g, hw.log10_vanilla_grad, hw.log10_lstm_grad)
-        set_log10_lim(ax_c, hw.log10_direct, hw.log10_full_c)
+        x_g.fit(k[-1:])
+        x_c.fit(k[-1:])
+        y_g.fit(hw.log10_vanilla_grad, hw.log10_lstm_grad)
+        y_c.fit(hw.log10_direct, hw.log10_full_c)
         gap = float(hw.log10_lstm_grad[0] - hw.log10_vanilla_grad[0])
-        ax_g.set_title(f"at k = 0 the LSTM gradient is {_e(gap)} times the vanilla one",
-                       fontsize=10)
-        ax_c.set_title(f"the forget gates alone keep {_e(hw.log10_direct[0])} "
-                       f"of dc_T/dc_0", fontsize=10)
+        title_g.set_text(f"at k = 0 the LSTM gradient is {_e(gap)} times the vanilla one")
+        title_c.set_text(f"the forget gates alone keep {_e(hw.log10_direct[0])} of dc_T/dc_0")
         return highway_readout(hw, forget_bias)
 
-    return Explorer("highway_explorer", controls, fig, draw, readout, mode)
+    return Explorer("highway_explorer", controls, fig, draw, readout, mode,
+                    animated=[van, lstm, title_g, direct, full, title_c],
+                    overlays=[leg_g, leg_c])

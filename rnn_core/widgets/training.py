@@ -13,12 +13,13 @@ import numpy as np
 from rnn_core.analysis.training_trace import training_trace
 from rnn_core.widgets.base import (
     Explorer,
+    StickyAxis,
     backend_mode,
     checkbox,
     floored,
     log_slider,
     new_figure,
-    set_log_ylim,
+    overlay_legend,
 )
 
 __all__ = ["training_explorer", "training_finding"]
@@ -61,23 +62,29 @@ def training_explorer(lr: float = 0.3, clip: bool = True, threshold: float = 1.0
     }
     fig = new_figure((11.0, 4.2), mode)
     ax_loss, ax_g = fig.subplots(1, 2)
-    (loss_line,) = ax_loss.plot([], [], color="C0", lw=1.2, label="minibatch loss")
-    (div_loss,) = ax_loss.plot([], [], "x", color="C3", ms=10, mew=2, label="diverged")
+    # data above the spines (zorder 3+), under opaque legends in a fixed place (blit overlays)
+    (loss_line,) = ax_loss.plot([], [], color="C0", lw=1.2, zorder=3, label="minibatch loss")
+    (div_loss,) = ax_loss.plot([], [], "x", color="C3", ms=10, mew=2, zorder=3.1,
+                               label="diverged")
     ax_loss.set_yscale("log")
     ax_loss.set_xlabel("SGD step")
     ax_loss.set_ylabel("loss (log scale)")
-    ax_loss.legend(loc="upper right", fontsize=8)
-    (g_line,) = ax_g.plot([], [], color="C1", lw=1.0, label="gradient norm before clipping")
-    clip_pts = ax_g.scatter(np.empty(0), np.empty(0), s=14, color="C3", zorder=3,
+    leg_loss = overlay_legend(ax_loss, "upper right")
+    (g_line,) = ax_g.plot([], [], color="C1", lw=1.0, zorder=3,
+                          label="gradient norm before clipping")
+    clip_pts = ax_g.scatter(np.empty(0), np.empty(0), s=14, color="C3", zorder=3.1,
                             label="clipped step")
-    thr_line = ax_g.axhline(threshold, color="k", ls="--", lw=1, label="threshold")
-    (div_g,) = ax_g.plot([], [], "x", color="C3", ms=10, mew=2)
+    thr_line = ax_g.axhline(threshold, color="k", ls="--", lw=1, zorder=3.2, label="threshold")
+    (div_g,) = ax_g.plot([], [], "x", color="C3", ms=10, mew=2, zorder=3.3)
     ax_g.set_yscale("log")
     ax_g.set_xlabel("SGD step")
     ax_g.set_ylabel("||gradient|| (log scale)")
-    ax_g.legend(loc="upper right", fontsize=8)
+    leg_g = overlay_legend(ax_g, "upper right")
     title = fig.suptitle("", fontsize=11)
-    fig.subplots_adjust(left=0.07, right=0.98, bottom=0.13, top=0.86, wspace=0.22)
+    fig.subplots_adjust(left=0.07, right=0.98, bottom=0.13, top=0.93, wspace=0.22)
+    for ax in (ax_loss, ax_g):
+        ax.set_xlim(-0.02 * steps, 1.02 * steps)
+    y_loss, y_g = StickyAxis(ax_loss, "y", "log"), StickyAxis(ax_g, "y", "log")
 
     def draw(lr: float, clip: bool, threshold: float) -> str:
         tr = training_trace(lr=lr, clip=bool(clip), threshold=threshold, steps=steps)
@@ -95,12 +102,12 @@ def training_explorer(lr: float = 0.3, clip: bool = True, threshold: float = 1.0
             d = tr.diverged_at
             div_loss.set_data([s[d]], [loss[d]])
             div_g.set_data([s[d]], [g[d]])
-        for ax in (ax_loss, ax_g):
-            ax.set_xlim(-0.02 * steps, 1.02 * steps)
-        set_log_ylim(ax_loss, loss)
-        set_log_ylim(ax_g, g, np.array([threshold]) if clip else g)
+        y_loss.fit(loss)
+        y_g.fit(g, np.array([threshold]) if clip else g)
         text = training_finding(lr, bool(clip), threshold, steps)
-        return text
+        return text if clip else f"{text} (threshold {threshold:.3g} unused)"
 
-    return Explorer("training_explorer", controls, fig, draw, title, mode)
+    animated = [loss_line, div_loss, g_line, clip_pts, thr_line, div_g]
+    return Explorer("training_explorer", controls, fig, draw, title, mode, animated,
+                    overlays=[leg_loss, leg_g])
 

@@ -25,6 +25,7 @@ from rnn_core.analysis.jacobians import ACTIVATIONS, GAMMA
 from rnn_core.init import INIT_NAMES
 from rnn_core.widgets.base import (
     Explorer,
+    StickyAxis,
     backend_mode,
     dropdown,
     int_slider,
@@ -32,7 +33,7 @@ from rnn_core.widgets.base import (
     log10_axis,
     log_slider,
     new_figure,
-    set_log10_lim,
+    overlay_legend,
     slider,
 )
 
@@ -111,50 +112,61 @@ def vanilla_flow_explorer(scale: float = 1.0, T: int = 200, init: str = "orthogo
     }
     fig = new_figure((13.0, 4.3), mode)
     ax_g, ax_sv, ax_eig = fig.subplots(1, 3, gridspec_kw={"width_ratios": [1.25, 1.25, 1.0]})
-
-    (g_line,) = ax_g.plot([], [], color="C0", lw=1.8, label="measured ||dL/dh_k||")
-    (b_line,) = ax_g.plot([], [], color="C3", lw=1.2, ls="--",
+    # Data artists sit above the spines (zorder 3) and below the legends (5). The legends are
+    # opaque and fixed in place, so a blitted update copies their pixels back over the data.
+    (g_line,) = ax_g.plot([], [], color="C0", lw=1.8, zorder=3, label="measured ||dL/dh_k||")
+    (b_line,) = ax_g.plot([], [], color="C3", lw=1.2, ls="--", zorder=3,
                           label="bound eta^(T-k) ||dL/dh_T||")
     ax_g.set_xlabel("step k")
     ax_g.set_ylabel("||dL/dh_k|| (log scale)")
-    ax_g.legend(loc="best", fontsize=8)
+    leg_g = overlay_legend(ax_g, "upper center")
+    title_g = ax_g.set_title(" ", fontsize=10)
 
-    (sv1_line,) = ax_sv.plot([], [], color="C0", lw=1.8, label="sigma_1 (largest)")
-    (svr_line,) = ax_sv.plot([], [], color="C0", lw=0.8, alpha=0.45,
+    (sv1_line,) = ax_sv.plot([], [], color="C0", lw=1.8, zorder=3, label="sigma_1 (largest)")
+    (svr_line,) = ax_sv.plot([], [], color="C0", lw=0.8, alpha=0.45, zorder=3,
                              label="sigma_2 ... sigma_m")
     ax_sv.set_xlabel("gap t - k (steps)")
     ax_sv.set_ylabel("singular values of dh_t/dh_k (log scale)")
-    ax_sv.legend(loc="best", fontsize=8)
+    leg_sv = overlay_legend(ax_sv, "upper center")
+    title_sv = ax_sv.set_title(" ", fontsize=10)
 
-    eig_pts = ax_eig.scatter(np.empty(0), np.empty(0), s=10, color="C0", zorder=3,
-                             label="eigenvalues")
     ax_eig.plot(_CIRCLE.real, _CIRCLE.imag, color="0.5", lw=1, label="|z| = 1")
-    (gamma_c,) = ax_eig.plot([], [], color="C3", lw=1, ls="--", label="|z| = 1/gamma")
-    (lam_c,) = ax_eig.plot([], [], color="C2", lw=1, ls=":", label="|z| = lambda_1")
+    eig_pts = ax_eig.scatter(np.empty(0), np.empty(0), s=10, color="C0", zorder=3.2,
+                             label="eigenvalues")
+    (gamma_c,) = ax_eig.plot([], [], color="C3", lw=1, ls="--", zorder=3,
+                             label="|z| = 1/gamma")
+    (lam_c,) = ax_eig.plot([], [], color="C2", lw=1, ls=":", zorder=3.1,
+                           label="|z| = lambda_1")
     ax_eig.set_aspect("equal", adjustable="box")
     ax_eig.set_xlabel("Re")
     ax_eig.set_ylabel("Im")
-    ax_eig.legend(loc="upper right", fontsize=7)
+    leg_eig = overlay_legend(ax_eig, "upper right", fontsize=7)
+    title_eig = ax_eig.set_title(" ", fontsize=10)
     readout = fig.suptitle("", fontsize=11)
-    fig.subplots_adjust(left=0.07, right=0.99, bottom=0.13, top=0.83, wspace=0.28)
+    fig.subplots_adjust(left=0.07, right=0.99, bottom=0.13, top=0.86, wspace=0.28)
     for ax in (ax_g, ax_sv):
         lighten_axes(ax, nticks=5)
         log10_axis(ax, nticks=5)
     lighten_axes(ax_eig, nticks=4)
+    # limits on a coarse grid that move only when the data need it: most steps are blitted
+    x_g, y_g = StickyAxis(ax_g, "x", "upper"), StickyAxis(ax_g, "y", "log10")
+    x_sv, y_sv = StickyAxis(ax_sv, "x", "upper"), StickyAxis(ax_sv, "y", "log10")
+    r_eig = StickyAxis(ax_eig, "x", "symmetric", pad=0.08)
 
     def draw(scale: float, T: int, init: str, activation: str, input_scale: float) -> str:
+        setting = f"weight scale {scale:.3g}, T = {int(T)}, input scale {input_scale:.2f}"
         flow = _finite_flow(scale=scale, T=int(T), init=init, activation=activation,
                             input_scale=input_scale, H=H, seed=seed)
         if flow is None:   # keep the last picture, say why
-            return (f"{activation} RNN, scale {scale:.3g}, T = {int(T)}: the forward state "
-                    f"overflows float64; lower the scale or shorten T")
+            return (f"{setting}, {activation} RNN: the forward state overflows float64; "
+                    f"lower the scale or shorten T (the figure shows the last good setting)")
         k = flow.k.astype(np.float64)
         # log10 values on a linear axis labelled as powers of ten: no float range to leave
         g_line.set_data(k, flow.log10_grad_norm)
         b_line.set_data(k, flow.log10_bound)
-        ax_g.set_xlim(0, max(k[-1], 1))
-        set_log10_lim(ax_g, flow.log10_grad_norm, flow.log10_bound)
-        ax_g.set_title(_grad_title(flow), fontsize=10)
+        x_g.fit(k[-1:])
+        y_g.fit(flow.log10_grad_norm, flow.log10_bound)
+        title_g.set_text(_grad_title(flow))
 
         gaps = flow.gaps.astype(np.float64)
         sv = flow.log10_sv                                # (G, m), log10
@@ -164,10 +176,10 @@ def vanilla_flow_explorer(scale: float = 1.0, T: int = 200, init: str = "orthogo
         xs = np.concatenate([np.append(gaps, np.nan)] * rest.shape[1]) if rest.size else []
         ys = np.concatenate([np.append(c, np.nan) for c in rest.T]) if rest.size else []
         svr_line.set_data(xs, ys)
-        ax_sv.set_xlim(0, max(gaps[-1], 1))
-        set_log10_lim(ax_sv, sv)
+        x_sv.fit(gaps[-1:])
+        y_sv.fit(sv)
         rate = float(flow.log10_sv[-1, 0] / max(gaps[-1], 1))
-        ax_sv.set_title(f"sigma_1 changes by 10^{rate:+.3f} per step", fontsize=10)
+        title_sv.set_text(f"sigma_1 changes by 10^{rate:+.3f} per step")
 
         eig = flow.eig_W
         eig_pts.set_offsets(np.column_stack([eig.real, eig.imag]))
@@ -175,11 +187,12 @@ def vanilla_flow_explorer(scale: float = 1.0, T: int = 200, init: str = "orthogo
         gamma_c.set_data(r_gamma * _CIRCLE.real, r_gamma * _CIRCLE.imag)
         lam_c.set_data(flow.lambda1 * _CIRCLE.real, flow.lambda1 * _CIRCLE.imag)
         rho = float(np.abs(eig).max()) if eig.size else 0.0
-        lim = 1.08 * max(1.0, r_gamma, flow.lambda1, rho)
-        ax_eig.set_xlim(-lim, lim)
-        ax_eig.set_ylim(-lim, lim)
-        ax_eig.set_title(f"spectrum of Wh: radius {_num(rho)}, lambda_1 {_num(flow.lambda1)}",
-                         fontsize=10)
-        return vanilla_readout(flow)
+        r_eig.fit(np.array([1.0, r_gamma, flow.lambda1, rho]))
+        ax_eig.set_ylim(*ax_eig.get_xlim())
+        title_eig.set_text(f"spectrum of Wh: radius {_num(rho)}, lambda_1 {_num(flow.lambda1)}")
+        return f"{setting}: {vanilla_readout(flow)}"
 
-    return Explorer("vanilla_flow_explorer", controls, fig, draw, readout, mode)
+    animated = [g_line, b_line, title_g, sv1_line, svr_line, title_sv,
+                eig_pts, gamma_c, lam_c, title_eig]
+    return Explorer("vanilla_flow_explorer", controls, fig, draw, readout, mode, animated,
+                    overlays=[leg_g, leg_sv, leg_eig])
