@@ -11,6 +11,8 @@ from rnn_core.experiments.stacked import (
     compare_depths,
     layer_time_grad_norms,
     random_stack_gradients,
+    stack_gradient_explorer,
+    stack_gradient_maps,
 )
 from rnn_core.gradcheck import eval_numerical_gradient_array, rel_error
 from rnn_core.models import RecurrentStack
@@ -128,3 +130,31 @@ def test_compare_depths_small_and_deterministic():
         assert x.val_loss < np.log(8)  # learnt something beyond the uniform guess
     with pytest.raises(TypeError, match="compare_depths: rng must be an int seed"):
         compare_depths(ids[:2500], ids[2500:], 8, rng=np.random.default_rng(0))
+
+
+def test_stack_gradient_maps_cached_and_checked():
+    a = stack_gradient_maps(2, 1.0, 20, 0)
+    assert a is stack_gradient_maps(2, 1.0, 20, 0)
+    assert a.rnn.shape == a.lstm.shape == (2, 20)
+    assert not a.rnn.flags.writeable
+    ref = random_stack_gradients("rnn", 2, 20, 0)
+    np.testing.assert_allclose(a.rnn, np.log10(ref.norms))
+    with pytest.raises(ValueError, match="stack_gradient_maps: weight_scale"):
+        stack_gradient_maps(2, -1.0, 20, 0)
+    tiny = stack_gradient_maps(2, 0.25, 400, 0)  # extreme: finite, floored, no warnings
+    assert np.all(np.isfinite(tiny.rnn)) and tiny.rnn.min() >= -300
+
+
+def test_stack_gradient_explorer_follows_the_sliders():
+    pytest.importorskip("ipywidgets")
+    ex = stack_gradient_explorer(num_layers=2, weight_scale=1.0, T=30, mode="image")
+    ax_r, ax_l = ex.fig.axes[:2]
+    im_r, im_l = ax_r.get_images()[0], ax_l.get_images()[0]
+    np.testing.assert_allclose(im_r.get_array(), stack_gradient_maps(2, 1.0, 30, 0).rnn)
+    ex.update(num_layers=4, weight_scale=2.0)
+    m = stack_gradient_maps(4, ex.values["weight_scale"], 30, 0)
+    np.testing.assert_allclose(im_r.get_array(), m.rnn)
+    np.testing.assert_allclose(im_l.get_array(), m.lstm)
+    assert ax_r.get_ylim() == (0.5, 4.5)
+    assert "4 layers" in ex.readout
+    ex.fig.canvas.draw()
