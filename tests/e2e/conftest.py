@@ -20,6 +20,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import e2e_harness as h  # noqa: E402
 
+# The fixture notebooks are inputs of the browser tests, not tests: some fail on purpose (broken,
+# student stub), so `make test` (pytest --nbval-lax over tests/) must not collect them.
+collect_ignore_glob = ["fixtures/*"]
+
 
 def server_root(extra: list[Path]) -> Path:
     """The folder the server serves: the repository, widened to hold any extra folder."""

@@ -9,6 +9,8 @@ Run with ``bash tests/e2e/run.sh`` (what ``make e2e`` calls). Settings, all opti
   Unset: the release is built from this repository by the course tooling into a temporary folder
   (``E2E_RELEASE=0`` skips that); when the tooling refuses to build it, the release test is
   skipped with the tool's reason (the fixture student notebook still runs).
+- ``E2E_IPYMPL``: ``0`` skips ``fixtures/ipympl/explorers_widget.ipynb`` (the explorers under
+  ``%matplotlib widget``, run by default next to the notebooks).
 - ``E2E_ARTIFACTS``: where screenshots, ``latency.txt`` and the server log go (``e2e-artifacts/``).
 """
 
@@ -27,6 +29,7 @@ NOTEBOOKS_DIR = Path(os.environ.get("E2E_NOTEBOOKS", h.REPO / "notebooks")).reso
 EXPLORER_FIXTURE = h.FIXTURES / "explorer.ipynb"
 STUDENT_FIXTURE = h.FIXTURES / "student" / "exercise_stub.ipynb"
 BROKEN_FIXTURE = h.FIXTURES / "broken" / "broken.ipynb"
+IPYMPL_FIXTURE = h.FIXTURES / "ipympl" / "explorers_widget.ipynb"
 
 NOTEBOOKS = h.find_notebooks(NOTEBOOKS_DIR)
 if not NOTEBOOKS:
@@ -35,6 +38,10 @@ if not NOTEBOOKS:
         f"the fixture {EXPLORER_FIXTURE.relative_to(h.REPO)} ran in its place."
     )
     NOTEBOOKS = [EXPLORER_FIXTURE]
+# The notebooks show the explorers with the inline backend (Image widgets); this fixture shows
+# each one under `%matplotlib widget`, so the ipympl canvas path is stepped and timed too.
+if os.environ.get("E2E_IPYMPL", "1").strip() != "0":
+    NOTEBOOKS.append(IPYMPL_FIXTURE)
 
 
 def _student_release() -> tuple[Path | None, str]:
@@ -96,6 +103,8 @@ def test_notebook_runs_and_explorers_respond(
     assert not run.problems, _report(run)
     for explorer in run.explorers:
         assert len(explorer.latencies_ms) >= 15, f"{explorer.name}: too few latency samples"
+    if path == IPYMPL_FIXTURE:
+        assert len(run.explorers) == 4, f"the fixture shows 4 explorers, found {len(run.explorers)}"
     if path == EXPLORER_FIXTURE:
         assert len(run.explorers) == 1, f"the fixture has one explorer, found {len(run.explorers)}"
         assert run.screenshots and all(s.stat().st_size > 0 for s in run.screenshots)
