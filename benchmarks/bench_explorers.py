@@ -1,134 +1,182 @@
-"""Explorer benchmark: one slider update, compute plus a real redraw of the figure (Agg).
+"""Explorer benchmark: one slider update, compute plus a real repaint, as the explorers do it.
 
 Goal (issue 3): one slider update of the vanilla gradient-flow explorer at H=64, T=200, compute
 plus redraw, median under 30 ms.
 
-Each explorer is measured two ways, ``n`` updates each, timing ``update(...)`` followed by
-``fig.canvas.draw()`` (a full Agg render; in image mode ``update`` itself renders nothing until
-the explorer is displayed, so exactly one render is counted):
+Every update is ``Explorer.update(...)``: the compute function (cached), setting the artists'
+data, then the repaint the explorer does itself: a blit (restore the cached background, draw the
+data artists, copy the legends back, ``canvas.blit``) when no axis limit changed, else a full
+Agg draw. Two display modes:
 
-- ``warm``: alternating between two values, as a student dragging a slider back and forth;
-  after the first two the compute functions answer from their caches;
-- ``cold``: a new value every time, so the compute runs on every update.
+- ``agg``: the repaint on the Agg canvas alone (what ipympl's canvas does before it diffs and
+  sends the frame; ``Explorer.render`` is called explicitly);
+- ``img``: the image-widget fallback, displayed: the repaint plus the PNG encode into the
+  ``ipywidgets.Image`` (zlib level 1, see ``base.canvas_png``).
 
-The vanilla explorer is also split into its parts: compute alone (cold), artist updates alone
-(warm, no render) and the render alone.
+Each explorer is measured on
+
+- ``step``: typical slider steps, one slider position at a time across the slider (scale
+  1.00 -> 1.05 -> 1.10 ..., T 200 -> 210 ...): every value new, so the compute runs (cold);
+- ``step-hit``: back and forth between two neighbouring positions (the compute caches answer);
+- ``jump``: big jumps that move the data out of the axis limits (full redraws), values new.
+
+For each: median and 95th percentile of wall and process-CPU time over >= 30 updates, and how
+many updates were blitted. The machine is shared: wall time includes waiting for a core, CPU
+time is what the update costs; the load average is printed next to the figures.
 
 Run: ``python -m benchmarks bench_explorers``.
 """
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable
 
 import numpy as np
 
-_CPU: dict[str, float] = {}
-"""Process-CPU-time medians of the last measurement per key (the machine is shared: wall time
-includes waiting for a core; CPU time is what the update itself costs)."""
 
-
-def _median_ms(step: Callable[[int], None], n: int) -> float:
-    ts, cpu = [], []
+def _stats(fn: Callable[[int], None], n: int) -> dict[str, float]:
+    wall, cpu = [], []
     for i in range(n):
         t0, c0 = time.perf_counter(), time.process_time()
-        step(i)
-        ts.append(time.perf_counter() - t0)
+        fn(i)
+        wall.append(time.perf_counter() - t0)
         cpu.append(time.process_time() - c0)
-    _CPU["last"] = float(np.median(cpu) * 1e3)
-    return float(np.median(ts) * 1e3)
+    w, c = np.array(wall) * 1e3, np.array(cpu) * 1e3
+    return {"n": n, "wall_med": float(np.median(w)), "wall_p95": float(np.percentile(w, 95)),
+            "cpu_med": float(np.median(c)), "cpu_p95": float(np.percentile(c, 95))}
 
 
-def _record(results: dict, key: str, wall_ms: float) -> None:
-    results[key] = wall_ms
-    results[key.replace("_median_ms", "_cpu_median_ms")] = _CPU["last"]
+def _run(make: Callable[[], object], values: list[dict], display: str) -> dict[str, float]:
+    """Time ``update(**values[i])`` (+ the repaint) on a fresh explorer; count blits."""
+    ex = make()
+    if display == "img":
+        ex._repr_mimebundle_()          # displayed: every update repaints the Image widget
+    else:
+        ex.render()                     # the first paint (background), not counted
+    kinds: list[str] = []
+
+    def step(i: int) -> None:
+        ex.update(**values[i])
+        if display == "agg":
+            ex.render()
+        kinds.append(ex.last_render)
+
+    out = _stats(step, len(values))
+    out["blits"] = kinds.count("blit")
+    return out
 
 
-def _measure(ex, name: str, warm_values: list[dict], cold_values: list[dict], n: int,
-             results: dict) -> None:
-    fig = ex.fig
-    fig.canvas.draw()  # first render: fonts and caches, not counted
-
-    def warm(i: int) -> None:
-        ex.update(**warm_values[i % len(warm_values)])
-        fig.canvas.draw()
-
-    def cold(i: int) -> None:
-        ex.update(**cold_values[i])
-        fig.canvas.draw()
-
-    _record(results, f"{name}_warm_update_draw_median_ms", _median_ms(warm, n))
-    _record(results, f"{name}_cold_update_draw_median_ms", _median_ms(cold, len(cold_values)))
+def _log_positions(control, start: float, n: int) -> list[float]:
+    """``n`` successive positions of a FloatLogSlider from ``start`` upwards (then down)."""
+    k0 = round((np.log10(start) - control.min) / control.step)
+    top = round((control.max - control.min) / control.step)
+    ks = [k0 + i for i in range(n)]
+    ks = [k if k <= top else 2 * top - k for k in ks]
+    return [float(10.0 ** (control.min + k * control.step)) for k in ks]
 
 
 def main(n: int = 30) -> dict:
-    """Measure and print; return {name: figure in ms}."""
+    """Measure and print; return {row name: stats}."""
     import matplotlib
 
     matplotlib.use("Agg")
-    from rnn_core.analysis import explore
     from rnn_core.widgets import (
         clipping_explorer,
         highway_explorer,
         training_explorer,
         vanilla_flow_explorer,
     )
+    from rnn_core.widgets.base import canvas_png, figure_png
 
-    results: dict = {}
+    load0 = os.getloadavg()
+    rows: dict[str, dict] = {}
 
-    # reference: the render of a bare 3-axes figure of the same size (one line per axes, no
-    # labels, titles or legends): the floor any 3-panel matplotlib explorer pays on this machine
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
+    def vanilla():
+        return vanilla_flow_explorer(scale=1.0, T=200, H=64)
 
-    bare = Figure(figsize=(13.0, 4.3), dpi=72)
-    FigureCanvasAgg(bare)
-    for ax in bare.subplots(1, 3):
-        ax.plot([0.0, 1.0], [0.0, 1.0])
-    bare.canvas.draw()
-    _record(results, "reference_bare_3axes_render_median_ms",
-            _median_ms(lambda i: bare.canvas.draw(), n))
+    probe = vanilla()
+    scales = _log_positions(probe.controls["scale"], 1.0, n)
+    seeds = [1.0 + 1e-4 * i for i in range(n)]      # new values: defeats the compute caches
+    cases = {
+        "vanilla H64 T200": (vanilla, {
+            "step scale": [{"scale": s} for s in scales],
+            "step T": [{"T": 200 + 10 * (i + 1)} for i in range(n)],
+            "step-hit scale": [{"scale": scales[i % 2]} for i in range(n)],
+            "jump scale": [{"scale": (0.3 if i % 2 else 2.5) * seeds[i]} for i in range(n)],
+            "jump scale+T": [{"scale": (0.3 if i % 2 else 2.5) * seeds[i],
+                              "T": 200 if i % 2 else 900} for i in range(n)],
+        }),
+        "clipping": (lambda: clipping_explorer(threshold=0.1, lr=0.5), {
+            "step threshold": [{"threshold": t} for t in _log_positions(
+                clipping_explorer().controls["threshold"], 0.1, n)],
+            "step-hit threshold": [{"threshold": (0.1, 0.11)[i % 2]} for i in range(n)],
+            "jump lr": [{"lr": (0.1 if i % 2 else 15.0) * seeds[i]} for i in range(n)],
+        }),
+        "highway H32 T200": (lambda: highway_explorer(forget_bias=-4.0, T=200), {
+            "step forget_bias": [{"forget_bias": -4.0 + 0.25 * (i + 1)} for i in range(n)],
+            "step-hit forget_bias": [{"forget_bias": (1.0, 1.25)[i % 2]} for i in range(n)],
+            "jump forget_bias+T": [{"forget_bias": (-3.0 if i % 2 else 7.0) + 1e-3 * i,
+                                    "T": 100 if i % 2 else 900} for i in range(n)],
+        }),
+        "training (300 SGD steps per new value)": (
+            lambda: training_explorer(lr=0.1, clip=True, threshold=1.0), {
+                "step threshold": [{"threshold": t} for t in _log_positions(
+                    training_explorer().controls["threshold"], 1.0, n)],
+                "step-hit threshold": [{"threshold": (1.0, 1.12)[i % 2]} for i in range(n)],
+                "jump lr+clip": [{"lr": (0.05 if i % 2 else 1.9) * seeds[i], "clip": bool(i % 2)}
+                                 for i in range(n)],
+            }),
+    }
 
-    # (1) vanilla gradient flow, H=64, T=200: the goal
-    ex = vanilla_flow_explorer(scale=1.0, T=200, H=64)
-    cold_scales = np.geomspace(0.5, 2.5, n)   # on no cache: each value new
-    _measure(ex, "vanilla_H64_T200", [{"scale": 1.0}, {"scale": 1.2}],
-             [{"scale": float(s)} for s in cold_scales], n, results)
-    _record(results, "vanilla_H64_T200_compute_cold_median_ms", _median_ms(
-        lambda i: explore.vanilla_flow(scale=float(cold_scales[i]) * 1.001, T=200, H=64), n))
-    _record(results, "vanilla_H64_T200_artists_warm_median_ms", _median_ms(
-        lambda i: ex.update(scale=[1.0, 1.2][i % 2]), n))
-    _record(results, "vanilla_H64_T200_render_median_ms",
-            _median_ms(lambda i: ex.fig.canvas.draw(), n))
-    _record(results, "vanilla_T1000_scale3_cold_update_draw_median_ms", _median_ms(
-        lambda i: (ex.update(scale=3.0 - 0.01 * i, T=1000), ex.fig.canvas.draw()), 3))
+    print(f"load average before: {load0[0]:.2f} {load0[1]:.2f} {load0[2]:.2f} "
+          f"(1, 5, 15 min) on {os.cpu_count()} cores")
+    head = (f"{'explorer':40s} {'case':22s} {'mode':4s} {'n':>3s} {'blit':>4s} "
+            f"{'wall med':>9s} {'wall p95':>9s} {'cpu med':>8s} {'cpu p95':>8s}")
+    print(head)
+    print("-" * len(head))
+    for name, (make, sequences) in cases.items():
+        for case, values in sequences.items():
+            for display in ("agg", "img"):
+                if case.startswith("step-hit"):
+                    for v in values[:2]:          # warm the caches once
+                        make().update(**v)
+                r = _run(make, values, display)
+                rows[f"{name} | {case} | {display}"] = r
+                print(f"{name:40s} {case:22s} {display:4s} {r['n']:3d} {r['blits']:4d} "
+                      f"{r['wall_med']:7.1f}ms {r['wall_p95']:7.1f}ms "
+                      f"{r['cpu_med']:6.1f}ms {r['cpu_p95']:6.1f}ms")
 
-    # (2) clipping on the cliff
-    ex = clipping_explorer()
-    _measure(ex, "clipping", [{"threshold": 0.1}, {"threshold": 0.2}],
-             [{"threshold": float(t)} for t in np.geomspace(0.02, 5.0, n)], n, results)
+    # the parts: a full Agg draw, the blit alone, and the PNG encoders of the image mode
+    ex = vanilla()
+    ex.render()
+    rows["vanilla full canvas.draw()"] = _stats(lambda i: ex.fig.canvas.draw(), n)
+    ex.update(scale=scales[1])
+    rows["vanilla blit repaint alone"] = _stats(lambda i: ex.render(), n)
+    for level in (1, 6):
+        rows[f"PNG encode zlib level {level}"] = _stats(
+            lambda i, lv=level: canvas_png(ex.fig.canvas, lv), n)
+    rows["PNG via savefig (full render)"] = _stats(lambda i: figure_png(ex.fig), 10)
+    w, h = ex.fig.canvas.get_width_height(physical=True)
+    print(f"\nparts (vanilla figure, {w} x {h} px, PNG level 1: "
+          f"{len(canvas_png(ex.fig.canvas))} bytes, level 6: "
+          f"{len(canvas_png(ex.fig.canvas, 6))} bytes)")
+    for key in ("vanilla full canvas.draw()", "vanilla blit repaint alone",
+                "PNG encode zlib level 1", "PNG encode zlib level 6",
+                "PNG via savefig (full render)"):
+        r = rows[key]
+        print(f"  {key:36s} wall {r['wall_med']:6.1f} ms (p95 {r['wall_p95']:6.1f}), "
+              f"cpu {r['cpu_med']:6.1f} ms (p95 {r['cpu_p95']:6.1f})")
 
-    # (3) LSTM highway, H=32, T=200
-    ex = highway_explorer(T=200)
-    _measure(ex, "highway_H32_T200", [{"forget_bias": 1.0}, {"forget_bias": 2.0}],
-             [{"forget_bias": float(b)} for b in np.linspace(-3.0, 7.0, 10)], n, results)
-
-    # (4) training trace: a cold update trains 300 SGD steps
-    ex = training_explorer()
-    _measure(ex, "training", [{"clip": True}, {"clip": False}],
-             [{"lr": float(v)} for v in np.geomspace(0.02, 1.5, 5)], n, results)
-
-    goal = results["vanilla_H64_T200_warm_update_draw_median_ms"]
-    goal_cpu = results["vanilla_H64_T200_warm_update_draw_cpu_median_ms"]
-    print(f"{'measurement':52s} {'wall':>9s} {'cpu':>9s}")
-    for key, value in results.items():
-        if "_cpu_" not in key:
-            cpu = results[key.replace("_median_ms", "_cpu_median_ms")]
-            print(f"{key:52s} {value:7.1f}ms {cpu:7.1f}ms")
-    print(f"goal: vanilla update + redraw at H=64, T=200 under 30 ms: warm median {goal:.1f} ms "
-          f"wall, {goal_cpu:.1f} ms CPU ({'met' if goal < 30 else 'NOT met'})")
-    return results
+    load1 = os.getloadavg()
+    goal = rows["vanilla H64 T200 | step scale | agg"]
+    print(f"\nload average after: {load1[0]:.2f} {load1[1]:.2f} {load1[2]:.2f}")
+    print(f"goal: vanilla slider step (scale, cold compute + blit) at H=64, T=200 under 30 ms: "
+          f"median {goal['wall_med']:.1f} ms wall, {goal['cpu_med']:.1f} ms CPU "
+          f"({'met' if goal['wall_med'] < 30 else 'NOT met'} in wall time at load "
+          f"{load0[0]:.1f}-{load1[0]:.1f}; CPU time is the unloaded estimate)")
+    return rows
 
 
 if __name__ == "__main__":
