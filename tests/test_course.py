@@ -335,7 +335,9 @@ def test_release_notebooks_are_nbgrader_student_versions(released):
     nb = nbformat.read(out / NB01, as_version=4)
     by_id = {c.metadata["nbgrader"]["grade_id"]: c for c in nb.cells if "nbgrader" in c.metadata}
     # the stub names the exercise after the function the region is in
-    assert 'raise NotImplementedError("Exercise scale: write your answer' in by_id["ans_scale"].source
+    assert (
+        'raise NotImplementedError("Exercise scale: write your answer' in by_id["ans_scale"].source
+    )
     assert by_id["q_why"].source == "YOUR ANSWER HERE"
     assert (
         "HIDDEN" not in by_id["test_scale"].source and "scale(3) == 6" in by_id["test_scale"].source

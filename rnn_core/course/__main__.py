@@ -117,7 +117,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("submissions", help="folder with one subfolder per student")
     p.add_argument("--source", required=True, help="course source folder (with solutions)")
     p.add_argument("--out", required=True, help="results folder")
-    p.add_argument("--timeout", type=float, help="per-cell limit in seconds (course.toml: 60)")
+    p.add_argument(
+        "--timeout", type=float, help="per-cell limit in seconds (default 300, or course.toml)"
+    )
     p.add_argument("--jobs", type=int, help="students graded at once (default: all cores)")
     p.add_argument("--student", action="append", help="grade only this student (repeatable)")
     p.add_argument(

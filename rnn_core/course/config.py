@@ -10,7 +10,7 @@ Example ``course.toml``::
     packages = ["rnn_core"]                       # package folders the students complete
     extra_files = ["pyproject.toml", "README.md"] # copied into the release as they are
     exclude = ["rnn_core/course/grade.py"]        # never shipped (globs)
-    timeout = 60                                  # default per-cell limit when grading (s)
+    timeout = 300                                 # default per-cell limit when grading (s)
 """
 
 from __future__ import annotations
@@ -37,8 +37,9 @@ class CourseConfig:
     """further files (globs) copied unchanged when they exist"""
     exclude: list[str] = field(default_factory=list)
     """globs never shipped (``__pycache__`` and ``*.pyc`` are always left out)"""
-    timeout: float = 60.0
-    """per-cell time limit when grading, in seconds"""
+    timeout: float = 300.0
+    """per-cell time limit when grading, in seconds (the real course trains models for up to a
+    minute in a cell; on a loaded machine with one kernel per core that can take much longer)"""
 
     def __post_init__(self) -> None:
         for name in ("notebooks", "packages", "extra_files", "exclude"):
