@@ -48,7 +48,8 @@ def check_array(
     fn : name of the public function (for the message).
     name : name of the argument (for the message).
     value : the argument.
-    dims : expected shape; named axes (str) are bound in ``sizes`` on first sight and must agree after.
+    dims : expected shape; a named axis (str) is bound in ``sizes`` when first seen and must
+        agree after that.
     sizes : dict shared by the checks of one call; filled in as named axes are seen.
     kind : "float" (real floating dtype), "int" (integer dtype) or "any".
     finite : for float arrays, reject NaN and inf.
@@ -117,7 +118,7 @@ def check_int(fn: str, name: str, value: object, *, minimum: int | None = None) 
 
 
 def as_generator(rng: np.random.Generator | int | None, fn: str = "rng") -> np.random.Generator:
-    """Return a Generator from a Generator or an int seed. None is refused: randomness is explicit."""
+    """Return a Generator from a Generator or an int seed ; None is refused."""
     if isinstance(rng, np.random.Generator):
         return rng
     if isinstance(rng, int | np.integer) and not isinstance(rng, bool):

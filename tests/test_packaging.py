@@ -43,7 +43,7 @@ def test_environment_yml_matches_pyproject():
         f"only in pyproject.toml: {sorted(set(pip) - set(conda))}"
     )
     for name, req in pip.items():
-        assert conda[name] == req, f"{name}: pyproject says {req!r}, environment.yml {conda[name]!r}"
+        assert conda[name] == req, f"{name}: pyproject {req!r}, environment.yml {conda[name]!r}"
 
 
 def test_environment_yml_installs_the_project_and_pins_python_311():
