@@ -118,7 +118,7 @@ def check_int(fn: str, name: str, value: object, *, minimum: int | None = None) 
 
 
 def as_generator(rng: np.random.Generator | int | None, fn: str = "rng") -> np.random.Generator:
-    """Return a Generator from a Generator or an int seed ; None is refused."""
+    """Return a Generator from a Generator or an int seed; None is refused (explicit randomness)."""
     if isinstance(rng, np.random.Generator):
         return rng
     if isinstance(rng, int | np.integer) and not isinstance(rng, bool):
