@@ -328,7 +328,10 @@ window.__e2e = {
     for (let i = 0; i < d.length; i++) x = Math.imul(x ^ d[i], 16777619);
     return x >>> 0;
   },
-  images(cell) { return [...cell.querySelectorAll('img.widget-image')]; },
+  // Image widgets, and images an Output widget shows (ipywidgets.interact with the inline backend)
+  images(cell) {
+    return [...cell.querySelectorAll('img.widget-image, .widget-output .jp-RenderedImage img')];
+  },
   // the figure: ipympl canvases (pixel hashes), or Image widgets (a new src per update)
   hashes(cell) {
     return this.canvases(cell).map(c => this.hash(c)).concat(this.images(cell).map(i => i.src));
@@ -698,6 +701,7 @@ def check_widgets(page: Any, cells: list[dict[str, Any]], timeout_s: float) -> l
     """
     js_state = """() => [...document.querySelectorAll('.jp-Notebook .jp-Cell')].map(cell => ({
         outputs: [...cell.querySelectorAll('.jp-OutputArea-child > .jp-OutputArea-output')]
+            .filter(o => !o.parentElement.closest('.jp-OutputArea-output'))  // not inside a widget
             .map(o => ({text: o.textContent.slice(0, 300),
                         view: !!o.querySelector('.jupyter-widgets, .jupyter-matplotlib'),
                         error: !!o.querySelector('.jupyter-widgets-error-widget')})),
@@ -896,6 +900,8 @@ def find_explorers(page: Any, notebook: str) -> list[tuple[Any, ExplorerResult]]
         outs = cell_el.query_selector_all(".jp-OutputArea-child > .jp-OutputArea-output")
         hits = []
         for out in outs:
+            if out.evaluate("(o) => !!o.parentElement.closest('.jp-OutputArea-output')"):
+                continue  # an Output widget's own output area, inside the explorer
             counts = out.evaluate(
                 """(c) => ({figures: window.__e2e.canvases(c).length
                                      + window.__e2e.images(c).length,
@@ -927,9 +933,11 @@ def duplicate_figures(page: Any) -> list[str]:
     return page.evaluate(
         """() => [...document.querySelectorAll('.jp-Notebook .jp-Cell')].flatMap((cell, i) => {
             const outs = [...cell.querySelectorAll(
-                '.jp-OutputArea-child > .jp-OutputArea-output')];
+                '.jp-OutputArea-child > .jp-OutputArea-output')]
+                .filter(o => !o.parentElement.closest('.jp-OutputArea-output'));
             const figs = o => window.__e2e.canvases(o).length + window.__e2e.images(o).length
-                + o.querySelectorAll('.jp-RenderedImage img').length;
+                + [...o.querySelectorAll('.jp-RenderedImage img')]
+                    .filter(i => !i.closest('.widget-output')).length;
             const ctrl = o => o.querySelectorAll('.widget-slider, .widget-dropdown select, '
                 + '.widget-checkbox input').length;
             const explorers = outs.filter(o => figs(o) && ctrl(o)).length;
