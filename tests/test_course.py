@@ -667,7 +667,7 @@ def test_blank_release_scores_zero_on_every_code_exercise(graded):
     assert set(_points(blank).values()) == {0.0}
     msgs = {c.grade_id: c.message for c in by_name["blank"].cells}
     assert msgs["test_step"].startswith("NotImplementedError: Exercise step: implement the body")
-    assert msgs["test_scale"].startswith("NotImplementedError: Exercise ans_scale")
+    assert msgs["test_scale"].startswith("NotImplementedError: Exercise scale: write your answer")
 
 
 @pytest.mark.slow

@@ -9,7 +9,8 @@ that exercise's points.
 Grading runs whole notebooks (a kernel each, with the training cells), so the grading tests use
 the notebooks in ``GRADED`` (00 and the LSTM notebook 08 by default: five of the nine code
 exercises, about a minute on two cores). ``COURSE_REAL_NOTEBOOKS='notebooks/[0-9][0-9]_*.ipynb'``
-grades the whole course with the same assertions (several minutes; see docs/instructors.md).
+grades the whole course with the same assertions (several minutes; see docs/instructors.md);
+``COURSE_REAL_SOURCE=DIR`` checks a course source other than this checkout.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from rnn_core.course.config import load_config
 from rnn_core.course.markers import find_regions
 from rnn_core.course.release import list_exercises
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(os.environ.get("COURSE_REAL_SOURCE") or Path(__file__).resolve().parents[1]).resolve()
 
 # grade id -> (notebook prefix, points, graded by hand)
 EXERCISES = {
@@ -96,8 +97,8 @@ def test_every_test_cell_has_a_self_check_and_hidden_tests():
         # the visible part explains failures; the hidden part checks more (other shapes,
         # gradients, edge cases) and says what to fix too
         assert re.search(r"assert |check_close|check_gradient", visible), gid
-        assert "hint=" in secret and len(secret.split("\n")) > 15, gid
-        assert re.search(r"check_gradient|check_close", secret), gid
+        assert len(secret.split("\n")) > 15, gid
+        assert "hint=" in secret or re.search(r"assert .*, \(?f?\"", secret), gid
 
 
 def test_the_package_exercises_are_where_the_table_says():
