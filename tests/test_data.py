@@ -334,7 +334,7 @@ _STRPTIME = {
     "27/11/2026": "%d/%m/%Y", "27.11.2026": "%d.%m.%Y", "27-11-2026": "%d-%m-%Y",
     "27th of november 2026": "%d of %B %Y", "friday 27 nov 2026": "%A %d %b %Y",
     "Friday, November 27, 2026": "%A, %B %d, %Y", "Fri 27 Nov 2026": "%a %d %b %Y",
-    "NOV 27 2026": "%b %d %Y",
+    "NOV 27 2026": "%b %d %Y", "2026-11-27": "%Y-%m-%d",
 }
 
 
@@ -376,3 +376,51 @@ def test_date_pairs_encoding_split_and_determinism():
         D.date_pairs(20, 20, 0, start=dt.date(2020, 1, 1), end=dt.date(2020, 1, 31))
     with pytest.raises(ValueError, match="unknown format"):
         D.date_pairs(5, 5, 0, formats=("2026/27/11",))
+
+
+def test_date_pairs_long_target_round_trips_and_lengths_vary():
+    split = D.date_pairs(800, 200, rng=3, target="long")
+    for part in split:
+        assert part.y.shape == (len(part.dates), 19)
+        for i, (tgt, date) in enumerate(zip(part.targets, part.dates, strict=True)):
+            # day without a leading zero, full English month name, four-digit year
+            day, month, year = tgt.split(" ")
+            assert day == str(date.day) and year == f"{date.year:04d}"
+            assert month == calendar.month_name[date.month]
+            assert dt.datetime.strptime(tgt, "%d %B %Y").date() == date
+            assert part.target_vocab.decode_string(part.y[i]) == tgt
+            assert part.y[i, 0] == part.target_vocab.start_id
+            assert part.y[i, len(tgt) + 1] == part.target_vocab.end_id
+            assert (part.y[i, len(tgt) + 2:] == part.target_vocab.null_id).all()
+    lengths = [len(t) for t in split.train.targets]
+    assert min(lengths) == 10 and max(lengths) == 17 and len(set(lengths)) == 8
+    # the extremes, written out
+    assert D.format_date(dt.date(2026, 5, 1), "27 November 2026") == "1 May 2026"
+    short = D.date_pairs(1, 0, 0, start=dt.date(2026, 5, 1), end=dt.date(2026, 5, 1), target="long")
+    assert short.train.targets == ["1 May 2026"]
+    assert D.date_pairs(1, 0, 0, start=dt.date(2026, 9, 27), end=dt.date(2026, 9, 27),
+                        target="long").train.targets == ["27 September 2026"]
+    # same seed, same dates and sources whatever the target form; only the targets differ
+    iso = D.date_pairs(800, 200, rng=3)
+    assert iso.train.dates == split.train.dates and iso.train.sources == split.train.sources
+    np.testing.assert_array_equal(iso.train.x, split.train.x)
+    again = D.date_pairs(800, 200, rng=3, target="long")
+    np.testing.assert_array_equal(again.train.y, split.train.y)
+    assert again.test.targets == split.test.targets
+    # ISO targets keep their fixed length
+    assert {len(t) for t in iso.train.targets} == {10} and iso.train.y.shape == (800, 12)
+
+
+def test_date_vocabularies_by_target():
+    src, iso = D.date_vocabularies()
+    _, long = D.date_vocabularies("long")
+    assert iso.tokens == (D.NULL, D.START, D.END, *"-0123456789")
+    assert long.tokens[:3] == (D.NULL, D.START, D.END)
+    assert set(long.tokens[3:]) == set(" 0123456789" + "".join(calendar.month_name[1:]))
+    assert list(long.tokens[3:]) == sorted(long.tokens[3:])
+    assert set(long.tokens) <= set(src.tokens)  # a long-form date is also a valid source
+    for bad in ("ISO", "short", ""):
+        with pytest.raises(ValueError, match="target must be one of"):
+            D.date_pairs(5, 5, 0, target=bad)
+        with pytest.raises(ValueError, match="date_vocabularies: target"):
+            D.date_vocabularies(bad)

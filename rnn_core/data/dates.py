@@ -1,14 +1,18 @@
-"""Date-format pairs for sequence-to-sequence: a date written by a human -> ISO 8601.
+"""Date-format pairs for sequence-to-sequence: a date written by a human -> a standard form.
 
-``"27 November 2026" -> "2026-11-27"``, ``"Nov 27, 2026" -> "2026-11-27"``,
-``"friday 27 nov 2026" -> "2026-11-27"``, ... The truth comes from :mod:`datetime` (weekdays are
-always right). Month and weekday names are English and written by this module, not by
-``strftime``, so the output does not depend on the locale. Numeric formats are day-first only
-(27/11/2026), never month-first, so no input is ambiguous.
+The standard (target) form is ISO 8601 by default, ``target="iso"``: ``"27 November 2026" ->
+"2026-11-27"``, ``"Nov 27, 2026" -> "2026-11-27"``, ... (always 10 characters). With
+``target="long"`` it is the long form ``"27 November 2026"`` (day without a leading zero, full
+month name): ``"2026-11-27" -> "27 November 2026"``, ``"01/05/2026" -> "1 May 2026"``, whose
+length varies from 10 to 17 characters, so a decoder must decide where to stop.
+
+The truth comes from :mod:`datetime` (weekdays are always right). Month and weekday names are
+English and written by this module, not by ``strftime``, so the output does not depend on the
+locale. Numeric formats are day-first (27/11/2026) or ISO year-first (2026-11-27), never
+month-first, so no input is ambiguous.
 
 Vocabularies are character-level and fixed (they do not depend on the sample):
-``<NULL>`` (id 0), ``<START>``, ``<END>``, then the characters sorted by code point.
-"""
+``<NULL>`` (id 0), ``<START>``, ``<END>``, then the characters sorted by code point."""
 
 from __future__ import annotations
 
@@ -59,10 +63,33 @@ DATE_FORMATS: dict[str, Callable[[dt.date], str]] = {
     "Friday, November 27, 2026": lambda d: f"{_wd(d)}, {_month(d)} {d.day}, {d.year}",
     "Fri 27 Nov 2026": lambda d: f"{_wd(d)[:3]} {d.day} {_mon(d)} {d.year}",
     "NOV 27 2026": lambda d: f"{_mon(d).upper()} {d.day} {d.year}",
+    "2026-11-27": lambda d: d.isoformat(),
 }
 """The human formats, each named by how it writes 2026-11-27, in a fixed order."""
 
 FORMAT_NAMES = tuple(DATE_FORMATS)
+
+_TARGETS: dict[str, Callable[[dt.date], str]] = {
+    "iso": lambda d: d.isoformat(),
+    "long": DATE_FORMATS["27 November 2026"],
+}
+TARGET_NAMES = tuple(_TARGETS)
+"""The target forms: ``"iso"`` (``2026-11-27``) and ``"long"`` (``27 November 2026``)."""
+
+_TARGET_CHARS = {
+    "iso": "-0123456789",
+    "long": "".join(sorted(set(" 0123456789" + "".join(MONTHS)))),
+}
+
+
+def _check_target(fn: str, target: str) -> str:
+    if target not in _TARGETS:
+        raise ValueError(f"{fn}: target must be one of {list(TARGET_NAMES)}, got {target!r}")
+    return target
+
+
+def _max_length(f: Callable[[dt.date], str]) -> int:
+    return max(len(f(dt.date(2000, 1, 1) + dt.timedelta(days=k))) for k in range(366))
 
 _SOURCE_CHARS = "".join(
     sorted(
@@ -74,11 +101,16 @@ _SOURCE_CHARS = "".join(
 )
 
 
-def date_vocabularies() -> tuple[Vocabulary, Vocabulary]:
+def date_vocabularies(target: str = "iso") -> tuple[Vocabulary, Vocabulary]:
     """Source and target character vocabularies: ``<NULL>``, ``<START>``, ``<END>``, then sorted
-    characters (source: digits, letters, space and ``,./-``; target: digits and ``-``)."""
+    characters (source: digits, letters, space and ``,./-``; target ``"iso"``: digits and ``-``;
+    target ``"long"``: space, digits and the letters of the month names)."""
+    target = _check_target("date_vocabularies", target)
     specials = [NULL, START, END]
-    return Vocabulary(specials + list(_SOURCE_CHARS)), Vocabulary(specials + list("-0123456789"))
+    return (
+        Vocabulary(specials + list(_SOURCE_CHARS)),
+        Vocabulary(specials + list(_TARGET_CHARS[target])),
+    )
 
 
 def format_date(date: dt.date, fmt: str) -> str:
@@ -91,12 +123,12 @@ def format_date(date: dt.date, fmt: str) -> str:
 
 
 class DatePairs(NamedTuple):
-    """Human-written dates and their ISO forms, as strings and as padded id arrays."""
+    """Human-written dates and their standard forms, as strings and as padded id arrays."""
 
     sources: list[str]
     """N human-written dates."""
     targets: list[str]
-    """N ISO dates ``YYYY-MM-DD``."""
+    """N dates in the target form: ISO ``YYYY-MM-DD`` or long ``27 November 2026``."""
     dates: list[dt.date]
     """The N dates."""
     formats: list[str]
@@ -105,8 +137,9 @@ class DatePairs(NamedTuple):
     """Source ids, int64, shape (N, Ts): ``<START>`` chars ``<END>``, padded with ``<NULL>``
     (on the left by default, so an encoder ends on ``<END>``)."""
     y: np.ndarray
-    """Target ids, int64, shape (N, 12): ``<START>`` 10 chars ``<END>``; decoder input
-    ``y[:, :-1]``, decoder target ``y[:, 1:]``."""
+    """Target ids, int64, shape (N, Tt) with Tt = :data:`TARGET_LENGTH` of the target form
+    (12 for ISO, 19 for long): ``<START>`` chars ``<END>``, right-padded with ``<NULL>``; decoder
+    input ``y[:, :-1]``, decoder target ``y[:, 1:]``."""
     source_vocab: Vocabulary
     target_vocab: Vocabulary
 
@@ -125,15 +158,19 @@ SOURCE_LENGTH = 2 + max(
 """Padded source length Ts: the longest source of any date in a leap year (e.g.
 ``Wednesday, September 27, 2000``) plus ``<START>`` and ``<END>``."""
 
+TARGET_LENGTH = {name: 2 + _max_length(f) for name, f in _TARGETS.items()}
+"""Padded target length Tt of each target form: 12 for ``"iso"`` (10 characters), 19 for
+``"long"`` (at most 17 characters, ``27 September 2026``), plus ``<START>`` and ``<END>``."""
+
 
 def _pairs(
-    dates: list[dt.date], formats: list[str], source_pad: str
+    dates: list[dt.date], formats: list[str], source_pad: str, target: str
 ) -> DatePairs:
-    src_vocab, tgt_vocab = date_vocabularies()
+    src_vocab, tgt_vocab = date_vocabularies(target)
     sources = [DATE_FORMATS[f](d) for d, f in zip(dates, formats, strict=True)]
-    targets = [d.isoformat() for d in dates]
+    targets = [_TARGETS[target](d) for d in dates]
     x = src_vocab.encode_batch(sources, length=SOURCE_LENGTH, pad=source_pad)
-    y = tgt_vocab.encode_batch(targets, length=12)
+    y = tgt_vocab.encode_batch(targets, length=TARGET_LENGTH[target])
     return DatePairs(sources, targets, dates, formats, x, y, src_vocab, tgt_vocab)
 
 
@@ -146,6 +183,7 @@ def date_pairs(
     end: dt.date = dt.date(2049, 12, 31),
     formats: tuple[str, ...] = FORMAT_NAMES,
     source_pad: str = "left",
+    target: str = "iso",
 ) -> DateSplit:
     """Random distinct dates in [start, end], each written in a random format, split by date.
 
@@ -156,6 +194,8 @@ def date_pairs(
     start, end : the date range (inclusive)
     formats : names from :data:`DATE_FORMATS` to draw from, uniformly
     source_pad : "left" (default; an encoder's last step is ``<END>``) or "right"
+    target : the form of the targets: "iso" (default; ``2026-11-27``, always 10 characters) or
+        "long" (``27 November 2026``, 10 to 17 characters, e.g. ``1 May 2026``)
 
     Returns
     -------
@@ -179,12 +219,13 @@ def date_pairs(
             raise ValueError(f"{fn}: unknown format {f!r}; choose from {list(DATE_FORMATS)}")
     if source_pad not in ("left", "right"):
         raise ValueError(f"{fn}: source_pad must be 'left' or 'right', got {source_pad!r}")
+    target = _check_target(fn, target)
     g = as_generator(rng, fn)
     offsets = g.choice(span, size=n_train + n_test, replace=False)
     fmt_ids = g.integers(0, len(formats), size=n_train + n_test)
     dates = [start + dt.timedelta(days=int(o)) for o in offsets]
     fmts = [formats[i] for i in fmt_ids]
     return DateSplit(
-        _pairs(dates[:n_train], fmts[:n_train], source_pad),
-        _pairs(dates[n_train:], fmts[n_train:], source_pad),
+        _pairs(dates[:n_train], fmts[:n_train], source_pad, target),
+        _pairs(dates[n_train:], fmts[n_train:], source_pad, target),
     )
