@@ -469,6 +469,20 @@ def overlay_legend(ax: Any, loc: str, **kwargs: Any) -> Any:
 
 
 
+
+def _prefix_data_url(canvas: Any) -> None:
+    """Make an ipympl canvas's embedded image a valid data URL.
+
+    Until a frontend attaches, ipympl 0.10 keeps the last rendered PNG in ``_data_url`` as bare
+    base64 (``Canvas.send_binary``), which the frontend then fails to decode ("the
+    HTMLImageElement provided is in the 'broken' state") and the canvas stays blank.
+    """
+    url = getattr(canvas, "_data_url", None)
+    if getattr(canvas, "syncing_data_url", False) and isinstance(url, str) and url and not (
+        url.startswith("data:")
+    ):
+        canvas._data_url = "data:image/png;base64," + url
+
 class Explorer:
     """Controls + a figure built once + a draw function that updates it in place, blitted.
 
@@ -603,6 +617,7 @@ class Explorer:
             self._readout_artist.set_text(text)
         if self.mode == "ipympl":
             self.render()
+            _prefix_data_url(self.fig.canvas)
         elif self._displayed and self._image is not None:
             self.render()
             self._image.value = canvas_png(self.fig.canvas)
@@ -710,10 +725,12 @@ class Explorer:
         if self.mode == "image":
             self.render()
             self._image.value = canvas_png(self.fig.canvas)
-        elif getattr(self.fig.canvas, "syncing_data_url", False):
-            # No frontend has attached yet: seed the canvas's embedded-state image so exported
-            # widget state (nbconvert --execute, "save widget state") shows the figure too.
-            self.fig.canvas._data_url = "data:image/png;base64," + base64.b64encode(png).decode()
+        else:
+            # The canvas sits inside a VBox, so ipympl's own display hook never runs: call it
+            # to give the canvas its pixel size and a valid embedded image. Without it the
+            # frontend finds a 0 x 0 canvas and an image it cannot decode, and shows nothing.
+            self.fig.canvas._repr_mimebundle_()
+            _prefix_data_url(self.fig.canvas)
         bundle = dict(box._repr_mimebundle_() or {})
         bundle["image/png"] = base64.b64encode(png).decode("ascii")
         bundle["text/plain"] = f"{self.name}: {self.readout}"

@@ -68,7 +68,7 @@ def clipping_explorer(threshold: float = 0.1, lr: float = 0.5, mode_clip: str = 
     }
     flow0 = clipping_flow(threshold=threshold, lr=lr, steps=steps)
     w, b, surface = flow0.w_grid, flow0.b_grid, flow0.surface
-    fig = new_figure((12.0, 4.6), mode)
+    fig = new_figure((11.5, 4.6), mode)
     ax_s, ax_l = fig.subplots(1, 2, gridspec_kw={"width_ratios": [1.35, 1.0]})
     # the surface never changes: one filled contour, drawn once
     cs = ax_s.contourf(w, b, np.log10(floored(surface, 1e-12)), levels=14, cmap="viridis")

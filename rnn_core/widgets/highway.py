@@ -64,7 +64,7 @@ def highway_explorer(forget_bias: float = 1.0, T: int = 200, H: int = 32, seed: 
                               continuous=False),
         "T": int_slider("sequence length T", T, 2, 1000, continuous=False),
     }
-    fig = new_figure((12.0, 4.3), mode)
+    fig = new_figure((11.5, 4.3), mode)
     ax_g, ax_c = fig.subplots(1, 2)
     # data above the spines (zorder 3), under opaque legends in a fixed place (blit overlays)
     (van,) = ax_g.plot([], [], color="C3", lw=1.6, zorder=3, label="vanilla RNN")

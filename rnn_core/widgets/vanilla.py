@@ -110,7 +110,7 @@ def vanilla_flow_explorer(scale: float = 1.0, T: int = 200, init: str = "orthogo
         "activation": dropdown("activation", activation, list(ACTIVATIONS)),
         "input_scale": slider("input scale", input_scale, 0.0, 3.0, 0.05),
     }
-    fig = new_figure((13.0, 4.3), mode)
+    fig = new_figure((11.5, 4.3), mode)
     ax_g, ax_sv, ax_eig = fig.subplots(1, 3, gridspec_kw={"width_ratios": [1.25, 1.25, 1.0]})
     # Data artists sit above the spines (zorder 3) and below the legends (5). The legends are
     # opaque and fixed in place, so a blitted update copies their pixels back over the data.
