@@ -49,6 +49,24 @@ def test_clipping_keeps_descent_where_plain_descent_jumps_off_the_cliff():
     assert raw.loss[-1] > clip.loss[-1] + 0.05
 
 
+def test_clipping_only_on_the_wall_and_a_decaying_rate_converges():
+    start, lr = (4.5, -2.0), 0.3
+    raw = gradient_descent(start, lr, 60, halflife=30)
+    clip = gradient_descent(start, lr, 60, threshold=1.0, halflife=30)
+    np.testing.assert_allclose(clip.lr, 0.3 * 0.5 ** (np.arange(60) / 30))
+    assert np.linalg.norm(np.diff(raw.params, axis=0), axis=1).max() > 5  # thrown off the wall
+    # threshold 1 bites only where the raw gradient is huge (the wall), everywhere else no-op
+    assert 1 <= clip.clipped.sum() <= 2 and clip.grad_norm[clip.clipped].min() > 10
+    assert clip.grad_norm[~clip.clipped].max() < 0.5
+    # converged: the mean of the last 10 losses, not one lucky step
+    assert clip.tail_loss(10) < 1e-6 < 0.05 < raw.tail_loss(10)
+    # with a constant rate the same clipped run zigzags across the narrow valley instead
+    const = gradient_descent(start, lr, 60, threshold=1.0)
+    assert const.tail_loss(10) > 1e3 * clip.tail_loss(10)
+    with pytest.raises(ValueError, match="gradient_descent: halflife"):
+        gradient_descent(start, lr, 5, halflife=0.0)
+
+
 def test_norm_clipping_keeps_direction_value_clipping_does_not():
     g = np.array([30.0, -2.0])
     assert cosine(g, clip_by_norm(g, 1.0)) == pytest.approx(1.0, abs=1e-15)

@@ -158,7 +158,7 @@ def _vanilla():
 def _clipping():
     from rnn_core.widgets.clipping import clipping_explorer
 
-    return clipping_explorer(threshold=0.1, lr=0.5)
+    return clipping_explorer()
 
 
 def _highway():
@@ -176,9 +176,9 @@ def _training():
 @pytest.mark.parametrize(
     ("make", "small", "big", "leaves"),
     [(_vanilla, [{"scale": 1.05}, {"scale": 1.1}, {"T": 210}], {"scale": 2.9, "T": 900}, True),
-     # the cliff's loss stays within the same decades: even a big jump is blitted
-     (_clipping, [{"threshold": 0.11}, {"threshold": 0.12}], {"lr": 15.0, "threshold": 5.0},
-      False),
+     # the converging clipped run reaches 1e-15; a run thrown off the cliff does not: new limits
+     (_clipping, [{"threshold": 1.1}, {"threshold": 1.2}], {"lr": 15.0, "threshold": 5.0},
+      True),
      (_highway, [{"forget_bias": 1.25}, {"forget_bias": 1.5}], {"forget_bias": 7.0, "T": 900},
       True),
      (_training, [{"threshold": 1.1}, {"threshold": 1.2}], {"lr": 2.0, "clip": False}, True)],
@@ -376,8 +376,7 @@ def test_vanilla_explorer_survives_a_linear_state_overflow():
 
 
 def test_clipping_explorer_follows_the_sliders():
-    from rnn_core.analysis.explore import clipping_flow
-    from rnn_core.widgets.clipping import clipping_explorer
+    from rnn_core.widgets.clipping import cliff_runs, clipping_explorer
 
     ex = clipping_explorer(threshold=1.0, lr=0.5)
     fig = ex.fig
@@ -389,23 +388,42 @@ def test_clipping_explorer_follows_the_sliders():
     ex.controls["lr"].value = 2.0
     assert ex.fig is fig and ax_s.collections[0] is contour   # surface drawn once
     thr, lr = ex.values["threshold"], ex.values["lr"]
-    flow = clipping_flow(threshold=thr, lr=lr, steps=40, mode="norm")
+    raw, clp = cliff_runs(thr, lr, steps=60, mode="norm", halflife=30.0)
     assert not np.array_equal(clip_path.get_xydata(), before)
-    np.testing.assert_allclose(raw_path.get_xydata(), flow.path_raw)
-    np.testing.assert_allclose(clip_path.get_xydata(), flow.path_clipped)
+    np.testing.assert_allclose(raw_path.get_xydata(), raw.params)
+    np.testing.assert_allclose(clip_path.get_xydata(), clp.params)
     marks = ax_s.collections[1].get_offsets()
-    np.testing.assert_allclose(marks, flow.path_clipped[:-1][flow.clip_events])
+    np.testing.assert_allclose(marks, clp.params[:-1][clp.clipped])
     raw_loss, clip_loss = ax_l.get_lines()[:2]
-    np.testing.assert_allclose(raw_loss.get_ydata(), base.floored(flow.loss_raw))
-    np.testing.assert_allclose(clip_loss.get_ydata(), base.floored(flow.loss_clipped))
+    np.testing.assert_allclose(raw_loss.get_ydata(), base.floored(raw.loss))
+    np.testing.assert_allclose(clip_loss.get_ydata(), base.floored(clp.loss))
     assert f"threshold = {thr:.3g}" in ex.readout and f"lr = {lr:.3g}" in ex.readout
-    assert f"{int(flow.clip_events.sum())} of 40 steps clipped" in ex.readout
+    assert f"{int(clp.clipped.sum())} of 60 steps clipped" in ex.readout
     # value clipping: a different path from the same start
     ex.update(clip_mode="value")
-    vflow = clipping_flow(threshold=thr, lr=lr, steps=40, mode="value")
-    np.testing.assert_allclose(clip_path.get_xydata(), vflow.path_clipped)
+    vclp = cliff_runs(thr, lr, steps=60, mode="value", halflife=30.0)[1]
+    np.testing.assert_allclose(clip_path.get_xydata(), vclp.params)
     with pytest.raises(ValueError, match="clipping_explorer.update: clip_mode must be one of"):
         ex.update(clip_mode="sideways")
+
+
+def test_clipping_explorer_default_title_matches_the_data():
+    from rnn_core.widgets.clipping import TAIL, cliff_runs, clipping_explorer
+
+    ex = clipping_explorer()
+    thr, lr = ex.values["threshold"], ex.values["lr"]
+    raw, clp = cliff_runs(thr, lr)
+    title = ex.fig.axes[1].get_title()
+    assert title.startswith("clipping ends lower")
+    # the claim is true on the data: the clipped run converges, the plain one is thrown away
+    assert clp.tail_loss(TAIL) < raw.tail_loss(TAIL) / 1000
+    assert clp.tail_loss(TAIL) < 1e-6 and clp.loss[-1] < clp.loss[0] / 1000
+    assert raw.tail_loss(TAIL) > raw.loss[0]
+    # clipping bites only on the wall: few events, each at a huge raw gradient
+    assert 1 <= clp.clipped.sum() <= 2 and clp.grad_norm[clp.clipped].min() > 10
+    # ... and a threshold too loose to bite lets the run fly off: the title says so
+    ex.update(threshold=5.0)
+    assert not ex.fig.axes[1].get_title().startswith("clipping ends lower")
 
 
 def test_clipping_explorer_extremes_are_finite():

@@ -112,12 +112,19 @@ class DescentPath:
     loss : (steps+1,), loss at each row of params.
     grad_norm : (steps,), norm of the raw gradient used at each step.
     clipped : (steps,), bool, True where clipping changed the gradient.
+    lr : (steps,), learning rate used at each step.
     """
 
     params: np.ndarray
     loss: np.ndarray
     grad_norm: np.ndarray
     clipped: np.ndarray
+    lr: np.ndarray
+
+    def tail_loss(self, n: int = 10) -> float:
+        """Mean loss over the last ``n`` rows (robust to a zigzag, unlike the last value)."""
+        n = check_int("DescentPath.tail_loss", "n", n, minimum=1)
+        return float(np.mean(self.loss[-n:]))
 
 
 def gradient_descent(
@@ -127,16 +134,21 @@ def gradient_descent(
     threshold: float | None = None,
     mode: str = "norm",
     T: int = STEPS,
+    halflife: float | None = None,
 ) -> DescentPath:
     """Plain gradient descent on (w, b), optionally with clipping ("norm" or "value").
 
     Parameters
     ----------
     start : (w0, b0).
-    lr : learning rate.
+    lr : learning rate (at step 0 when ``halflife`` is given).
     steps : number of updates.
     threshold : clipping threshold; None for no clipping.
     mode : "norm" (rescale g when ||g|| > threshold) or "value" (clip each entry).
+    T : length of the recurrence.
+    halflife : if given, the learning rate of step s is ``lr * 2**(-s / halflife)``: it halves
+        every ``halflife`` steps, so the descent can settle in the narrow valley next to the wall
+        (with a constant rate it zigzags across it). None: constant learning rate.
     """
     fn = "gradient_descent"
     lr = check_positive(fn, "lr", lr)
@@ -145,6 +157,10 @@ def gradient_descent(
         raise ValueError(f"{fn}: mode must be 'norm' or 'value', got {mode!r}")
     if threshold is not None:
         threshold = check_positive(fn, "threshold", threshold)
+    if halflife is not None:
+        halflife = check_positive(fn, "halflife", halflife)
+    rates = lr * np.exp2(-np.arange(steps) / halflife) if halflife is not None else np.full(
+        steps, lr)
     p = np.asarray(start, dtype=float)
     if p.shape != (2,) or not np.all(np.isfinite(p)):
         raise ValueError(f"{fn}: start must be two finite numbers (w0, b0), got {start!r}")
@@ -164,5 +180,5 @@ def gradient_descent(
             gc = clip_by_norm(g, threshold) if mode == "norm" else clip_by_value(g, threshold)
             clipped[s] = not np.array_equal(gc, g)
             g = gc
-        params[s + 1] = params[s] - lr * g
-    return DescentPath(params=params, loss=loss, grad_norm=gnorm, clipped=clipped)
+        params[s + 1] = params[s] - rates[s] * g
+    return DescentPath(params=params, loss=loss, grad_norm=gnorm, clipped=clipped, lr=rates)

@@ -3,17 +3,22 @@
 The one-unit recurrence ``x_t = w sigma(x_{t-1}) + b`` over 50 steps with loss
 ``(sigma(x_50) - 0.7)^2`` has a loss surface over (w, b) with a sharp wall: next to it the
 gradient is huge, and one plain gradient step throws the parameters far away. Controls: the
-clipping threshold, the learning rate and the clipping mode (norm or value). Plots, from
-:func:`rnn_core.analysis.explore.clipping_flow` (cached): the loss surface (log colour scale,
+clipping threshold, the learning rate and the clipping mode (norm or value). The learning rate
+halves every ``halflife`` steps (as in notebook 07), so a run that stays next to the wall can settle
+in the narrow valley instead of zigzagging across it. Plots, from
+:func:`rnn_core.analysis.cliff.gradient_descent` (cached): the loss surface (log colour scale,
 drawn once) with the two gradient-descent paths from the same start, with and without clipping,
 clipped steps marked; and the loss along both runs.
 """
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import numpy as np
 
-from rnn_core.analysis.explore import clipping_flow
+from rnn_core.analysis.cliff import DescentPath, gradient_descent
+from rnn_core.analysis.explore import CLIFF_START, cliff_grid
 from rnn_core.widgets.base import (
     Explorer,
     StickyAxis,
@@ -26,16 +31,54 @@ from rnn_core.widgets.base import (
     overlay_legend,
 )
 
-__all__ = ["clipping_explorer", "clipping_readout"]
+__all__ = ["clipping_explorer", "clipping_readout", "clipping_finding", "cliff_runs"]
+
+TAIL = 10
+"""Runs are compared on the mean of their last TAIL losses, not on one (zigzagging) value."""
 
 
-def clipping_readout(flow, threshold: float, lr: float) -> str:
+@lru_cache(maxsize=64)
+def _runs(threshold: float, lr: float, steps: int, mode: str, halflife: float | None
+          ) -> tuple[DescentPath, DescentPath]:
+    raw = gradient_descent(CLIFF_START, lr, steps, halflife=halflife)
+    clipped = gradient_descent(CLIFF_START, lr, steps, threshold=threshold, mode=mode,
+                               halflife=halflife)
+    return raw, clipped
+
+
+def cliff_runs(threshold: float, lr: float, steps: int = 60, mode: str = "norm",
+               halflife: float | None = 30.0) -> tuple[DescentPath, DescentPath]:
+    """The explorer's two runs from ``CLIFF_START``: (without clipping, with clipping), cached.
+
+    Parameters
+    ----------
+    threshold : clipping threshold, > 0. lr : learning rate at step 0, > 0. steps : updates.
+    mode : "norm" or "value". halflife : the learning rate halves every ``halflife`` steps
+        (None: constant).
+    """
+    return _runs(float(threshold), float(lr), int(steps), str(mode),
+                 None if halflife is None else float(halflife))
+
+
+def clipping_finding(raw: DescentPath, clipped: DescentPath) -> str:
+    """What the loss panel shows, decided from the data: compares the mean of the last losses."""
+    r, c = raw.tail_loss(TAIL), clipped.tail_loss(TAIL)
+    if c < r / 10:
+        verdict = "clipping ends lower"
+    elif r < c / 10:
+        verdict = "clipping ends higher"
+    else:
+        verdict = "both end about as low"
+    return f"{verdict} (mean of last {TAIL} losses: {r:.1g} without, {c:.1g} with)"
+
+
+def clipping_readout(raw: DescentPath, clipped: DescentPath, threshold: float, lr: float) -> str:
     """One line: the setting, how many steps were clipped, where each run ended."""
-    n = int(np.sum(flow.clip_events))
-    steps = len(flow.clip_events)
+    n = int(np.sum(clipped.clipped))
+    steps = len(clipped.clipped)
     return (f"threshold = {threshold:.3g}, lr = {lr:.3g}: {n} of {steps} steps clipped; "
-            f"final loss {flow.loss_raw[-1]:.2g} without clipping, "
-            f"{flow.loss_clipped[-1]:.2g} with")
+            f"final loss {raw.loss[-1]:.2g} without clipping, "
+            f"{clipped.loss[-1]:.2g} with")
 
 
 def _inside(path: np.ndarray, w: np.ndarray, b: np.ndarray) -> bool:
@@ -43,16 +86,18 @@ def _inside(path: np.ndarray, w: np.ndarray, b: np.ndarray) -> bool:
                        & (path[:, 1] >= b[0]) & (path[:, 1] <= b[-1])))
 
 
-def clipping_explorer(threshold: float = 0.1, lr: float = 0.5, mode_clip: str = "norm",
-                      steps: int = 40, mode: str | None = None) -> Explorer:
+def clipping_explorer(threshold: float = 1.0, lr: float = 0.3, mode_clip: str = "norm",
+                      steps: int = 60, halflife: float | None = 30.0,
+                      mode: str | None = None) -> Explorer:
     """Gradient descent on the cliff loss with and without clipping, on the loss surface.
 
     Parameters
     ----------
     threshold : initial clipping threshold, in [0.01, 10] (log slider).
-    lr : initial learning rate, in [0.05, 20] (log slider).
+    lr : initial learning rate (of step 0), in [0.05, 20] (log slider).
     mode_clip : "norm" (rescale the whole gradient) or "value" (clip each entry).
     steps : gradient-descent steps per run (fixed for the explorer).
+    halflife : the learning rate halves every ``halflife`` steps (fixed; None: constant).
     mode : display mode, ``"ipympl"``, ``"image"`` or None (pick from the matplotlib backend).
 
     Returns
@@ -66,8 +111,7 @@ def clipping_explorer(threshold: float = 0.1, lr: float = 0.5, mode_clip: str = 
         "clip_mode": dropdown("clipping", mode_clip, [("norm (keep direction)", "norm"),
                                                       ("value (per entry)", "value")]),
     }
-    flow0 = clipping_flow(threshold=threshold, lr=lr, steps=steps)
-    w, b, surface = flow0.w_grid, flow0.b_grid, flow0.surface
+    w, b, surface = cliff_grid()
     fig = new_figure((11.5, 4.6), mode)
     ax_s, ax_l = fig.subplots(1, 2, gridspec_kw={"width_ratios": [1.35, 1.0]})
     # the surface never changes: one filled contour, drawn once
@@ -107,15 +151,15 @@ def clipping_explorer(threshold: float = 0.1, lr: float = 0.5, mode_clip: str = 
     y_l = StickyAxis(ax_l, "y", "log")
 
     def draw(threshold: float, lr: float, clip_mode: str) -> str:
-        flow = clipping_flow(threshold=threshold, lr=lr, steps=steps, mode=clip_mode)
-        raw, clp = flow.path_raw, flow.path_clipped
+        run_raw, run_clip = cliff_runs(threshold, lr, steps, clip_mode, halflife)
+        raw, clp = run_raw.params, run_clip.params
         raw_path.set_data(raw[:, 0], raw[:, 1])
         clip_path.set_data(clp[:, 0], clp[:, 1])
-        ev = np.asarray(flow.clip_events, dtype=bool)       # (steps,): step s starts at clp[s]
+        ev = np.asarray(run_clip.clipped, dtype=bool)       # (steps,): step s starts at clp[s]
         clip_marks.set_offsets(clp[:-1][ev])
         start.set_data([clp[0, 0]], [clp[0, 1]])
-        s = np.arange(len(flow.loss_raw), dtype=np.float64)
-        lr_, lc_ = floored(flow.loss_raw), floored(flow.loss_clipped)
+        s = np.arange(len(run_raw.loss), dtype=np.float64)
+        lr_, lc_ = floored(run_raw.loss), floored(run_clip.loss)
         raw_loss.set_data(s, lr_)
         clip_loss.set_data(s, lc_)
         clip_loss_marks.set_offsets(np.column_stack([s[:-1][ev], lc_[:-1][ev]]))
@@ -126,9 +170,8 @@ def clipping_explorer(threshold: float = 0.1, lr: float = 0.5, mode_clip: str = 
             far = raw[np.argmax(np.abs(raw - raw[0]).sum(axis=1))]
             title_s.set_text(f"without clipping a step off the cliff throws (w, b) to "
                              f"({far[0]:.3g}, {far[1]:.3g})")
-        better = "clipping ends lower" if lc_[-1] < lr_[-1] else "clipping does not help here"
-        title_l.set_text(f"loss along each run: {better}")
-        return clipping_readout(flow, threshold, lr)
+        title_l.set_text(clipping_finding(run_raw, run_clip))
+        return clipping_readout(run_raw, run_clip, threshold, lr)
 
     animated = [raw_path, clip_path, clip_marks, start, title_s,
                 raw_loss, clip_loss, clip_loss_marks, title_l]
