@@ -6,7 +6,14 @@ import numpy as np
 import pytest
 
 from rnn_core.analysis.backprop import gradient_map, log10_grad_norms_last
-from rnn_core.analysis.bounds import pascanu_bound_log10, pascanu_eta, pascanu_regime
+from rnn_core.analysis.bounds import (
+    REGIMES,
+    bound_log10_from_eta,
+    pascanu_bound_log10,
+    pascanu_eta,
+    pascanu_regime,
+    regime_from_eta,
+)
 from rnn_core.analysis.jacobians import (
     lstm_jacobians,
     lstm_trajectory,
@@ -20,6 +27,7 @@ from rnn_core.analysis.lyapunov import (
     newman_exponents,
     product_log_singular_values,
 )
+from rnn_core.init import init_matrix
 
 
 def _vanilla(rng, T=12, D=3, H=5, scale=1.0, act="tanh", N=None):
@@ -201,6 +209,37 @@ def test_pascanu_bound_holds(scale, act):
     assert np.all(lg <= bound + 1e-9)
     eta = pascanu_eta(Wh, act)
     regime = pascanu_regime(Wh, act)
-    assert regime == ("vanishing guaranteed" if eta < 1 else "explosion possible")
+    assert regime == ("vanishing guaranteed" if eta < 1 else "explosion possible")  # no eta = 1
     if eta < 1:
         assert lg[0] < lg[-1]  # vanished
+
+
+@pytest.mark.parametrize("act,scale", [("tanh", 1.0), ("linear", 1.0), ("sigmoid", 4.0)])
+def test_pascanu_regime_eta_exactly_one_cannot_grow(act, scale):
+    """Orthogonal Wh with eta = gamma sigma_1 = 1: the bound is 1, the gradient cannot grow."""
+    rng = np.random.default_rng(3)
+    Wh = init_matrix("orthogonal", (8, 8), rng, scale)
+    assert abs(pascanu_eta(Wh, act) - 1.0) < 1e-12
+    assert pascanu_regime(Wh, act) == "cannot grow"
+    np.testing.assert_allclose(pascanu_bound_log10(Wh, 30, act), 0.0, atol=1e-9)
+    x = rng.standard_normal((30, 3))
+    traj = vanilla_trajectory(x, np.zeros(8), rng.standard_normal((3, 8)), Wh, np.zeros(8), act)
+    lg = log10_grad_norms_last(traj, Wh, rng.standard_normal(8))
+    assert np.all(lg <= lg[-1] + 1e-9)                   # never above its upstream norm
+    # just off 1 on either side, beyond the tolerance
+    assert pascanu_regime(Wh * (1 - 1e-6), act) == "vanishing guaranteed"
+    assert pascanu_regime(Wh * (1 + 1e-6), act) == "explosion possible"
+    assert pascanu_regime(Wh * (1 + 1e-6), act, tol=1e-3) == "cannot grow"
+
+
+def test_regime_from_eta_three_way_and_errors():
+    assert [regime_from_eta(e) for e in (0.0, 0.999, 1.0, 1.0 + 1e-12, 1.001)] == [
+        "vanishing guaranteed", "vanishing guaranteed", "cannot grow", "cannot grow",
+        "explosion possible"]
+    assert REGIMES == ("vanishing guaranteed", "cannot grow", "explosion possible")
+    with pytest.raises(ValueError, match="regime_from_eta: eta"):
+        regime_from_eta(float("nan"))
+    with pytest.raises(ValueError, match="regime_from_eta: tol"):
+        regime_from_eta(1.0, tol=-1.0)
+    np.testing.assert_array_equal(bound_log10_from_eta(0.5, 3, 1.0),
+                                  1.0 + np.arange(3, -1, -1) * np.log10(0.5))

@@ -29,6 +29,7 @@ def _all_finite(r):
 def test_vanilla_flow_finite_at_extremes(kw):
     r = vanilla_flow(**kw)
     T = kw.get("T", 100)
+    assert r.regime in ("vanishing guaranteed", "cannot grow", "explosion possible")
     assert r.k.shape == r.grad_norm.shape == r.bound.shape == (T + 1,)
     assert r.log_sv.shape == (r.gaps.size, 8) and r.eig_W.shape == (64,)
     assert _all_finite(r)
@@ -37,11 +38,50 @@ def test_vanilla_flow_finite_at_extremes(kw):
     assert not r.grad_norm.flags.writeable
 
 
-def test_vanilla_flow_scale_sets_lambda1_and_regime():
-    lo, hi = vanilla_flow(scale=0.5), vanilla_flow(scale=2.0)
-    assert lo.lambda1 == pytest.approx(0.5) and hi.lambda1 == pytest.approx(2.0)
+def test_vanilla_flow_scale_sets_sigma1_and_regime():
+    lo, one, hi = vanilla_flow(scale=0.5), vanilla_flow(scale=1.0), vanilla_flow(scale=2.0)
+    assert lo.sigma1 == pytest.approx(0.5) and hi.sigma1 == pytest.approx(2.0)
+    assert hi.lambda1 == hi.sigma1                       # the old name is an alias
     assert lo.regime == "vanishing guaranteed" and hi.regime == "explosion possible"
+    assert one.regime == "cannot grow"                   # orthogonal, scale 1: eta = 1
     assert lo.log10_grad_norm[0] < -20
+    # sigmoid (gamma = 1/4) with orthogonal scale 4: eta = 1 again
+    assert vanilla_flow(scale=4.0, activation="sigmoid", T=20).regime == "cannot grow"
+
+
+@pytest.mark.parametrize(
+    "kw",
+    [{"scale": 0.7}, {"scale": 1.0, "T": 50, "input_scale": 1.0},
+     {"scale": 2.5, "init": "glorot", "activation": "sigmoid", "T": 80, "seed": 2}],
+)
+def test_vanilla_flow_matches_direct_computation(kw):
+    """Cached singular values and the streamed product give what the public functions give."""
+    from rnn_core.analysis.backprop import log10_grad_norms_last
+    from rnn_core.analysis.bounds import pascanu_bound_log10, pascanu_eta, pascanu_regime
+    from rnn_core.analysis.jacobians import vanilla_jacobians, vanilla_trajectory
+    from rnn_core.analysis.lyapunov import log_singular_values_by_gap
+    from rnn_core.init import init_matrix
+
+    r = vanilla_flow(**kw)
+    T, H, act = kw.get("T", 100), 64, kw.get("activation", "tanh")
+    seed, init = kw.get("seed", 0), kw.get("init", "orthogonal")
+    rng = np.random.default_rng([seed, H])                 # the explorer's weights, rebuilt
+    Wh = kw["scale"] * init_matrix(init, (H, H), rng)
+    Wx = rng.standard_normal((explore.D_INPUT, H)) / np.sqrt(explore.D_INPUT)
+    u = rng.standard_normal(H)
+    x = kw.get("input_scale", 0.1) * np.random.default_rng([seed, T, 7]).standard_normal(
+        (T, explore.D_INPUT))
+    traj = vanilla_trajectory(x, np.zeros(H), Wx, Wh, np.zeros(H), act)
+    lg = log10_grad_norms_last(traj, Wh, u / np.linalg.norm(u))
+    np.testing.assert_array_equal(r.log10_grad_norm, lg)
+    assert r.eta == pytest.approx(pascanu_eta(Wh, act), rel=1e-12)
+    assert r.sigma1 == pytest.approx(np.linalg.norm(Wh, 2), rel=1e-12)
+    assert r.regime == pascanu_regime(Wh, act)
+    np.testing.assert_allclose(r.log10_bound, pascanu_bound_log10(Wh, T, act, lg[-1]),
+                               rtol=1e-12, atol=1e-9)
+    direct = log_singular_values_by_gap(vanilla_jacobians(traj, Wh), r.gaps, m=8,
+                                        reortho_every=8)
+    np.testing.assert_array_equal(r.log_sv, direct)        # the same product, bit for bit
 
 
 def test_explore_deterministic_and_cached_equals_uncached():
