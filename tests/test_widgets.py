@@ -225,7 +225,7 @@ def test_blitted_updates_show_the_same_pixels_as_a_full_render(make, small, big,
 def test_readout_widget_follows_every_slider():
     ex = _vanilla()
     ex.update(scale=1.05)
-    assert "weight scale 1.05" in ex.readout_widget.value and "lambda_1 = 1.05" in ex.readout
+    assert "weight scale 1.05" in ex.readout_widget.value and "sigma_1(Wh) = 1.05" in ex.readout
     ex.update(T=210, input_scale=0.5)
     assert "T = 210" in ex.readout_widget.value and "input scale 0.50" in ex.readout_widget.value
     assert ex.readout_widget in ex.widget.children
@@ -314,7 +314,7 @@ def test_vanilla_explorer_follows_the_sliders():
     assert ex.fig is fig and fig.axes[:3] == [ax_g, ax_sv, ax_eig]
     assert ex.values["scale"] == pytest.approx(1.5, rel=0.03)   # the log slider's grid
     flow = vanilla_flow(scale=ex.values["scale"], T=150, init="orthogonal",
-                        activation="linear", input_scale=1.0, H=64, seed=0)
+                        activation="linear", input_scale=0.1, H=64, seed=0)
     assert g_line.get_ydata().shape == (151,) != before.shape
     np.testing.assert_allclose(g_line.get_xdata(), flow.k)
     np.testing.assert_allclose(g_line.get_ydata(), flow.log10_grad_norm)
@@ -326,14 +326,37 @@ def test_vanilla_explorer_follows_the_sliders():
     np.testing.assert_allclose(ys[np.isfinite(ys)], flow.log10_sv[:, 1:].T.ravel())
     eig = ax_eig.collections[0].get_offsets()
     np.testing.assert_allclose(eig[:, 0] + 1j * eig[:, 1], flow.eig_W)
-    assert f"lambda_1 = {flow.lambda1:.2f}" in ex.readout and flow.regime in ex.readout
-    assert "explosion possible" in ex.readout          # linear, lambda_1 = 1.5 > 1/gamma = 1
+    assert f"sigma_1(Wh) = {flow.sigma1:.2f}" in ex.readout and flow.regime in ex.readout
+    assert "explosion possible" in ex.readout          # linear, sigma_1 = 1.5 > 1/gamma = 1
     assert fig._suptitle.get_text() == ex.readout
     assert ex.readout in ex.readout_widget.value
     # a small scale flips the regime, and the gradient vanishes
     ex.update(scale=0.5, activation="tanh")
-    assert "lambda_1 = 0.50" in ex.readout and "vanishing guaranteed" in ex.readout
+    assert "sigma_1(Wh) = 0.50" in ex.readout and "vanishing guaranteed" in ex.readout
     assert g_line.get_ydata()[0] < g_line.get_ydata()[-1] - 10
+
+
+def test_vanilla_explorer_default_is_eta_one_and_small_inputs():
+    """The default (orthogonal, scale 1, tanh, input scale 0.1) is the eta = 1 case: the readout
+    says "cannot grow", and the gradient indeed stays within 10 decades over 200 steps (notebook
+    06, section 6). Input scale 1 saturates tanh and the same weights lose far more."""
+    from rnn_core.analysis.explore import vanilla_flow
+    from rnn_core.widgets.vanilla import SCALE_MAX, SCALE_MIN, SCALE_STEPS, vanilla_flow_explorer
+
+    ex = vanilla_flow_explorer(T=200)
+    assert ex.values["input_scale"] == pytest.approx(0.1) and ex.values["scale"] == 1.0
+    assert "sigma_1(Wh) = 1.00, eta = 1.00: cannot grow" in ex.readout
+    y = ex.fig.axes[0].get_lines()[0].get_ydata()
+    assert y[-1] - 10 < y[0] <= y[-1] + 1e-9             # within 10 decades, never above
+    saturated = vanilla_flow(scale=1.0, T=200, input_scale=1.0)
+    assert saturated.log10_grad_norm[0] < y[0] - 10
+    # 1.0 is a grid point of the log slider (position 100 of 125), so a student can land on it
+    lo, hi = np.log10(SCALE_MIN), np.log10(SCALE_MAX)
+    pos = (0.0 - lo) / ((hi - lo) / SCALE_STEPS)
+    assert abs(pos - round(pos)) < 1e-9 and 0 < pos < SCALE_STEPS
+    # near but not at 1 the readout does not round eta to 1.00
+    ex.update(scale=1.002)
+    assert "eta = 1.002" in ex.readout and "explosion possible" in ex.readout
 
 
 @pytest.mark.parametrize(
@@ -366,7 +389,7 @@ def test_vanilla_explorer_survives_a_linear_state_overflow():
         vanilla_flow(scale=3.0, T=1000, activation="linear")
     ex = vanilla_flow_explorer(T=100, activation="linear")
     ex.update(scale=3.0, T=1000)
-    assert "lambda_1 = 3.00" in ex.readout and "explosion possible" in ex.readout
+    assert "sigma_1(Wh) = 3.00" in ex.readout and "explosion possible" in ex.readout
     _finite_artists(ex.fig)
     y = ex.fig.axes[0].get_lines()[0].get_ydata()
     np.testing.assert_allclose(y[0] - y[-1], 1000 * np.log10(3.0), rtol=1e-6)
@@ -630,5 +653,5 @@ def test_explorers_in_a_kernel_without_frontend_show_images_and_no_warnings():
                 assert "application/vnd.jupyter.widget-view+json" in out["data"]
                 shown.append(out)
     assert len(shown) == 3                  # one picture per explorer, no duplicate figures
-    assert "lambda_1 = 1.50" in nb.cells[2]["outputs"][0]["text"]
+    assert "sigma_1(Wh) = 1.50" in nb.cells[2]["outputs"][0]["text"]
     assert nbformat.validate(nb) is None

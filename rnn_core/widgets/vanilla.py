@@ -1,17 +1,19 @@
 """Explorer (1): how the gradient flows back through a vanilla RNN.
 
-Controls: weight scale (multiplies the initial Wh; for "orthogonal" it is the largest singular
-value), sequence length T, initialiser, activation, input scale. Plots, all from
+Controls: weight scale (multiplies the initial Wh; for "orthogonal" it is sigma_1(Wh), the largest
+singular value), sequence length T, initialiser, activation, input scale (default 0.1: small inputs,
+as in section 6 of notebook 06; larger inputs saturate tanh). Plots, all from
 :func:`rnn_core.analysis.explore.vanilla_flow` (cached):
 
 1. ``||dL/dh_k||`` against k on a log axis, with Pascanu's bound ``eta^(T-k) ||dL/dh_T||``;
 2. the largest singular values of the Jacobian product ``dh_{t}/dh_0`` against the gap t - 0
-   (log axis): straight lines whose slopes are the Lyapunov exponents;
+   (log axis): straight lines whose slopes are the Lyapunov exponents mu_i;
 3. the eigenvalues of Wh in the complex plane, with the unit circle, the circle of radius
-   ``1/gamma`` (vanishing is guaranteed when lambda_1 is inside it) and the circle of radius
-   ``lambda_1`` (the largest singular value, which bounds every eigenvalue).
+   ``1/gamma`` (vanishing is guaranteed when sigma_1(Wh) is inside it) and the circle of radius
+   ``sigma_1(Wh)`` (the largest singular value, which bounds every eigenvalue).
 
-The readout states ``lambda_1``, ``eta = gamma lambda_1`` and the Pascanu regime.
+The readout states ``sigma_1(Wh)``, ``eta = gamma sigma_1(Wh)`` and the Pascanu regime
+("vanishing guaranteed", "cannot grow" at eta = 1, "explosion possible").
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ import warnings
 
 import numpy as np
 
+from rnn_core.analysis.bounds import ETA_TOL
 from rnn_core.analysis.explore import vanilla_flow
 from rnn_core.analysis.jacobians import ACTIVATIONS, GAMMA
 from rnn_core.init import INIT_NAMES
@@ -40,22 +43,33 @@ from rnn_core.widgets.base import (
 __all__ = ["vanilla_flow_explorer", "vanilla_readout"]
 
 _CIRCLE = np.exp(1j * np.linspace(0.0, 2.0 * np.pi, 181))
+SCALE_MIN, SCALE_MAX, SCALE_STEPS = 0.01, 10.0**0.5, 125
+"""Weight-scale slider: 10^-2 .. 10^0.5 in steps of 0.02 decades; position 100 is exactly 1."""
 
 
 def vanilla_readout(flow) -> str:
-    """The one-line readout for a ``VanillaFlow``: lambda_1, eta and the regime."""
-    return f"lambda_1 = {_num(flow.lambda1)}, eta = {_num(flow.eta)}: {flow.regime}"
+    """The one-line readout for a ``VanillaFlow``: sigma_1(Wh), eta and the regime."""
+    return f"sigma_1(Wh) = {_num(flow.sigma1)}, eta = {_num(flow.eta)}: {flow.regime}"
 
 
 def _num(v: float) -> str:
-    """Two decimals, or two significant digits below 0.1 (so eta = 0.005 does not read 0.00)."""
-    return f"{v:.2f}" if abs(v) >= 0.1 or v == 0 else f"{v:.2g}"
+    """Two decimals, or two significant digits below 0.1 (so eta = 0.005 does not read 0.00).
+
+    A value that is not 1 (beyond the regime tolerance) but would read "1.00" gets six significant
+    digits, so "eta = 1.00" always goes with "cannot grow".
+    """
+    if abs(v) < 0.1 and v != 0:
+        return f"{v:.2g}"
+    out = f"{v:.2f}"
+    if out == "1.00" and abs(v - 1.0) > ETA_TOL:
+        out = f"{v:.6g}"
+    return out
 
 
 def _finite_flow(**kwargs):
     """``vanilla_flow(**kwargs)``, or None if its result is not finite.
 
-    A *linear* RNN's forward state grows like lambda_1^T and overflows float64 at the slider's
+    A *linear* RNN's forward state grows like sigma_1^T and overflows float64 at the slider's
     extremes (3^1000), so ``vanilla_flow`` warns; the gradient does not depend on that state
     (phi' = 1), so the result is still right. The warning is silenced here and the result
     checked for finiteness instead.
@@ -84,17 +98,19 @@ def _grad_title(flow) -> str:
 
 
 def vanilla_flow_explorer(scale: float = 1.0, T: int = 200, init: str = "orthogonal",
-                          activation: str = "tanh", input_scale: float = 1.0, H: int = 64,
+                          activation: str = "tanh", input_scale: float = 0.1, H: int = 64,
                           seed: int = 0, mode: str | None = None) -> Explorer:
     """Gradient flow through a vanilla RNN: gradient norms, product singular values, spectrum.
 
     Parameters
     ----------
-    scale : initial weight scale, in [0.01, 3] (log slider).
+    scale : initial weight scale, in [0.01, 3.16] (log slider in steps of 0.02 decades, with 1.0
+        on the grid, so a student can land on eta = 1 exactly).
     T : initial sequence length, in [2, 1000].
     init : one of ``rnn_core.init.INIT_NAMES``.
     activation : "tanh", "linear" or "sigmoid".
-    input_scale : initial input standard deviation, in [0, 3].
+    input_scale : initial input standard deviation, in [0, 3] (default 0.1: tanh stays out of
+        saturation; at 1 the gradient vanishes even for sigma_1(Wh) = 1).
     H : hidden size (fixed for the explorer). seed : seed of weights and inputs.
     mode : ``"ipympl"``, ``"image"`` or None (pick from the matplotlib backend).
 
@@ -104,7 +120,8 @@ def vanilla_flow_explorer(scale: float = 1.0, T: int = 200, init: str = "orthogo
     """
     mode = mode or backend_mode()
     controls = {
-        "scale": log_slider("weight scale", scale, 0.01, 3.0, steps=120, fmt=".3g"),
+        "scale": log_slider("weight scale", scale, SCALE_MIN, SCALE_MAX, steps=SCALE_STEPS,
+                            fmt=".3g"),
         "T": int_slider("sequence length T", T, 2, 1000, continuous=False),
         "init": dropdown("init", init, list(INIT_NAMES)),
         "activation": dropdown("activation", activation, list(ACTIVATIONS)),
@@ -136,7 +153,7 @@ def vanilla_flow_explorer(scale: float = 1.0, T: int = 200, init: str = "orthogo
     (gamma_c,) = ax_eig.plot([], [], color="C3", lw=1, ls="--", zorder=3,
                              label="|z| = 1/gamma")
     (lam_c,) = ax_eig.plot([], [], color="C2", lw=1, ls=":", zorder=3.1,
-                           label="|z| = lambda_1")
+                           label="|z| = sigma_1(Wh)")
     ax_eig.set_aspect("equal", adjustable="box")
     ax_eig.set_xlabel("Re")
     ax_eig.set_ylabel("Im")
@@ -179,17 +196,17 @@ def vanilla_flow_explorer(scale: float = 1.0, T: int = 200, init: str = "orthogo
         x_sv.fit(gaps[-1:])
         y_sv.fit(sv)
         rate = float(flow.log10_sv[-1, 0] / max(gaps[-1], 1))
-        title_sv.set_text(f"sigma_1 changes by 10^{rate:+.3f} per step")
+        title_sv.set_text(f"sigma_1 of dh_t/dh_0 changes by 10^{rate:+.3f} per step")
 
         eig = flow.eig_W
         eig_pts.set_offsets(np.column_stack([eig.real, eig.imag]))
         r_gamma = 1.0 / GAMMA[activation]
         gamma_c.set_data(r_gamma * _CIRCLE.real, r_gamma * _CIRCLE.imag)
-        lam_c.set_data(flow.lambda1 * _CIRCLE.real, flow.lambda1 * _CIRCLE.imag)
+        lam_c.set_data(flow.sigma1 * _CIRCLE.real, flow.sigma1 * _CIRCLE.imag)
         rho = float(np.abs(eig).max()) if eig.size else 0.0
-        r_eig.fit(np.array([1.0, r_gamma, flow.lambda1, rho]))
+        r_eig.fit(np.array([1.0, r_gamma, flow.sigma1, rho]))
         ax_eig.set_ylim(*ax_eig.get_xlim())
-        title_eig.set_text(f"spectrum of Wh: radius {_num(rho)}, lambda_1 {_num(flow.lambda1)}")
+        title_eig.set_text(f"spectrum of Wh: radius {_num(rho)}, sigma_1 {_num(flow.sigma1)}")
         return f"{setting}: {vanilla_readout(flow)}"
 
     animated = [g_line, b_line, title_g, sv1_line, svr_line, title_sv,
