@@ -14,6 +14,7 @@ from rnn_core.experiments.tbptt import (
     gradient_cosine,
     lag_chunk_grid,
     recall_accuracy,
+    shared_chunk_fraction,
     train_stateful_tbptt,
     truncated_gradient,
 )
@@ -188,6 +189,35 @@ def test_recall_accuracy_counts_only_target_steps():
 
 
 # ------------------------------------------------------------------------------------- grid
+@pytest.mark.parametrize("k", [1, 3, 6, 7])
+def test_shared_chunk_fraction_counts_cues_whose_target_is_in_the_same_chunk(k):
+    starts = np.arange(10 * k)  # ten full chunks of a long stream
+    for lag in range(1, 2 * k + 2):
+        chunk_starts = np.array([s.start for s in chunk_slices(20 * k, k)])
+        chunk_of = np.searchsorted(chunk_starts, starts, side="right") - 1
+        chunk_of_target = np.searchsorted(chunk_starts, starts + lag, side="right") - 1
+        brute = np.mean(chunk_of == chunk_of_target)
+        assert shared_chunk_fraction(lag, k) == pytest.approx(brute, abs=1e-15)
+        assert (shared_chunk_fraction(lag, k) == 0) == (lag >= k)
+
+
+def test_shared_chunk_fraction_errors():
+    with pytest.raises(ValueError, match="shared_chunk_fraction: lag must be >= 1"):
+        shared_chunk_fraction(0, 3)
+    with pytest.raises(TypeError, match="shared_chunk_fraction: k must be an integer"):
+        shared_chunk_fraction(2, 2.5)
+
+
+def test_lag_chunk_grid_learns_lag_k_minus_1_but_not_lag_k():
+    """The boundary of notebook 05: with k = 6, lag 5 (1 cue position in 6 connected) is learned,
+    lag 6 (none connected) is not."""
+    grid = lag_chunk_grid((5, 6), (6,), T=24, iterations=100, batch=32, hidden=32, lr=2e-2,
+                          n_test=200, rng=0)
+    assert grid.accuracy[0, 0] > 0.9
+    assert grid.accuracy[1, 0] < 0.5
+    assert grid.losses[1, 0, -10:].mean() > grid.losses[0, 0, -10:].mean() + 0.3
+
+
 def test_lag_chunk_grid_shape_and_determinism():
     kw = dict(T=6, iterations=2, batch=4, hidden=4, embed=2, n_test=8)
     seen = []

@@ -11,8 +11,10 @@ Three measurements back the BPTT notebook (05):
   :func:`gradient_cosine` says how far the truncated one points from it.
 * **Learning.** :func:`train_stateful_tbptt` trains on a batch of sequences with one update per
   chunk; :func:`lag_chunk_grid` runs it on the recall-with-lag task for every (lag, chunk) pair.
-  A cue at step s and its target at s + lag share a chunk only if lag < k, so only then can the
-  gradient link them: truncated BPTT fails (near chance) exactly when lag >= k.
+  A cue at step s and its target at s + lag share a chunk only if lag < k, and then only for the
+  cues in the first k - lag positions of a chunk (:func:`shared_chunk_fraction`); with lag >= k
+  no gradient links any cue to its target, and truncated BPTT fails (far below the accuracy it
+  reaches when lag < k).
 
 The models are :class:`~rnn_core.models.LanguageModel` instances (embedding, RNN/LSTM, scores at
 every step), trained with a mask so that only the target steps of the task count.
@@ -31,6 +33,7 @@ __all__ = [
     "cache_nbytes",
     "bptt_cache_memory",
     "chunk_slices",
+    "shared_chunk_fraction",
     "truncated_gradient",
     "gradient_cosine",
     "train_stateful_tbptt",
@@ -133,6 +136,29 @@ def chunk_slices(T: int, k: int) -> list[slice]:
     T = check_int("chunk_slices", "T", T, minimum=1)
     k = check_int("chunk_slices", "k", k, minimum=1)
     return [slice(s, min(s + k, T)) for s in range(0, T, k)]
+
+
+def shared_chunk_fraction(lag: int, k: int) -> float:
+    """Fraction of the positions in a chunk of k steps whose target, lag steps later, is in the
+    same chunk: ``max(k - lag, 0) / k``.
+
+    A cue at position p of a chunk (0 <= p < k) is connected to its target by the truncated
+    gradient only if ``p + lag < k``; for cues spread evenly over the positions this is the
+    fraction of cue-target pairs that truncated BPTT can learn from. It is 0 exactly when
+    ``lag >= k``.
+
+    Parameters
+    ----------
+    lag : distance from a cue to its target (>= 1).
+    k : chunk length (>= 1).
+
+    Returns
+    -------
+    float in [0, 1).
+    """
+    lag = check_int("shared_chunk_fraction", "lag", lag, minimum=1)
+    k = check_int("shared_chunk_fraction", "k", k, minimum=1)
+    return max(k - lag, 0) / k
 
 
 def _check_batch(fn: str, model: Any, x, y, mask):
