@@ -206,7 +206,7 @@ def vanilla_flow_explorer(scale: float = 1.0, T: int = 200, init: str = "orthogo
         rho = float(np.abs(eig).max()) if eig.size else 0.0
         r_eig.fit(np.array([1.0, r_gamma, flow.sigma1, rho]))
         ax_eig.set_ylim(*ax_eig.get_xlim())
-        title_eig.set_text(f"spectrum of Wh: radius {_num(rho)}, sigma_1 {_num(flow.sigma1)}")
+        title_eig.set_text(f"Wh: radius {_num(rho)}, sigma_1 {_num(flow.sigma1)}")
         return f"{setting}: {vanilla_readout(flow)}"
 
     animated = [g_line, b_line, title_g, sv1_line, svr_line, title_sv,
