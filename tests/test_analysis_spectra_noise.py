@@ -32,6 +32,20 @@ def test_rescaling_amplifies_noise_lstm_keeps_signal():
     assert np.allclose(v.rescaled_snr, v.snr, rtol=1e-9)  # rescaling cannot raise the SNR
     assert np.allclose(v.rescaled_noise, v.noise / v.scale, rtol=1e-9)  # noise amplified
     assert v.rescaled_noise[0] > 1e3 * v.noise[0]
+    # a factor per minibatch (noisy itself) changes the SNR, but does not lift it out of the noise
+    assert v.per_batch_noise[0] > 1e3 * v.noise[0]
+    assert not np.allclose(v.per_batch_snr, v.snr)
     lstm = lstm_contributions(forget_bias=5.0, **kw)
     assert lstm.scale[0] > 0.1  # the far past still gets gradient
     assert lstm.snr[0] > 3 * v.rescaled_snr[0]
+
+
+def test_per_batch_rescaling_does_not_lift_the_far_past_out_of_the_noise():
+    kw = dict(T=30, H=16, batches=100, N=16, rng=0)
+    v = vanilla_contributions(scale=0.8, **kw)
+    lstm = lstm_contributions(forget_bias=5.0, **kw)
+    assert v.scale[0] < 1e-6 and v.snr[0] < 0.5
+    ratio = v.per_batch_signal / v.per_batch_noise
+    np.testing.assert_allclose(v.per_batch_snr, ratio, rtol=1e-12)
+    assert v.per_batch_snr[0] < 0.5 and v.per_batch_noise[0] > 1e6 * v.noise[0]
+    assert lstm.snr[0] > 10 * v.per_batch_snr[0]

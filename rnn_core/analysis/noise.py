@@ -39,7 +39,9 @@ class StepContributions:
     rescaled_signal, rescaled_noise, rescaled_snr : the same after dividing the contribution by
         ``scale`` (the "scale it up" idea with a constant factor: SNR exactly unchanged, noise
         multiplied by 1/scale).
-    per_batch_snr : SNR when each minibatch is divided by its own ratio (a noisy factor).
+    per_batch_signal, per_batch_noise, per_batch_snr : the same when each minibatch's contribution
+        is divided by that minibatch's own ratio ``||dL/dh_k|| / ||dL/dh_T||`` (a practical
+        "undo the vanishing" rule: the factor is itself noisy, so the SNR can change either way).
     """
 
     signal: np.ndarray
@@ -49,6 +51,8 @@ class StepContributions:
     rescaled_signal: np.ndarray
     rescaled_noise: np.ndarray
     rescaled_snr: np.ndarray
+    per_batch_signal: np.ndarray
+    per_batch_noise: np.ndarray
     per_batch_snr: np.ndarray
 
 
@@ -78,9 +82,10 @@ def _summarise(contrib: np.ndarray, dh_norm: np.ndarray, batches: int) -> StepCo
     sig, noi, snr = stats(c)
     scale = ratio.mean(axis=0)
     rs, rn, rsnr = stats(c / scale[:, None])
-    pb = stats(c / ratio[..., None])[2]
+    ps, pn, psnr = stats(c / ratio[..., None])
     return StepContributions(signal=sig, noise=noi, snr=snr, scale=scale, rescaled_signal=rs,
-                             rescaled_noise=rn, rescaled_snr=rsnr, per_batch_snr=pb)
+                             rescaled_noise=rn, rescaled_snr=rsnr, per_batch_signal=ps,
+                             per_batch_noise=pn, per_batch_snr=psnr)
 
 
 def vanilla_contributions(
