@@ -61,7 +61,10 @@ def cliff_runs(threshold: float, lr: float, steps: int = 60, mode: str = "norm",
 
 
 def clipping_finding(raw: DescentPath, clipped: DescentPath) -> str:
-    """What the loss panel shows, decided from the data: compares the mean of the last losses."""
+    """What the loss panel shows, decided from the data: compares the mean of the last losses.
+
+    The numbers in brackets are the mean of the last ``TAIL`` losses with, then without, clipping.
+    """
     r, c = raw.tail_loss(TAIL), clipped.tail_loss(TAIL)
     if c < r / 10:
         verdict = "clipping ends lower"
@@ -69,7 +72,7 @@ def clipping_finding(raw: DescentPath, clipped: DescentPath) -> str:
         verdict = "clipping ends higher"
     else:
         verdict = "both end about as low"
-    return f"{verdict} (mean of last {TAIL} losses: {r:.1g} without, {c:.1g} with)"
+    return f"{verdict} (last {TAIL}: {c:.1g} vs {r:.1g})"
 
 
 def clipping_readout(raw: DescentPath, clipped: DescentPath, threshold: float, lr: float) -> str:
