@@ -225,9 +225,11 @@ def test_blitted_updates_show_the_same_pixels_as_a_full_render(make, small, big,
 def test_readout_widget_follows_every_slider():
     ex = _vanilla()
     ex.update(scale=1.05)
-    assert "weight scale 1.05" in ex.readout_widget.value and "sigma_1(Wh) = 1.05" in ex.readout
+    assert "x 1.05" in ex.readout_widget.value and "sigma_1(Wh) = 1.05" in ex.readout
     ex.update(T=210, input_scale=0.5)
     assert "T = 210" in ex.readout_widget.value and "input scale 0.50" in ex.readout_widget.value
+    ex.update(init="identity", activation="linear")
+    assert "identity init" in ex.readout_widget.value and "linear" in ex.readout_widget.value
     assert ex.readout_widget in ex.widget.children
     assert ex.fig._suptitle.get_text() == ex.readout and not ex.fig._suptitle.get_visible()
     png = ex.static_png()                            # the static picture carries the readout

@@ -171,7 +171,8 @@ def vanilla_flow_explorer(scale: float = 1.0, T: int = 200, init: str = "orthogo
     r_eig = StickyAxis(ax_eig, "x", "symmetric", pad=0.08)
 
     def draw(scale: float, T: int, init: str, activation: str, input_scale: float) -> str:
-        setting = f"weight scale {scale:.3g}, T = {int(T)}, input scale {input_scale:.2f}"
+        setting = (f"{init} init x {scale:.3g}, {activation}, T = {int(T)}, "
+                   f"input scale {input_scale:.2f}")
         flow = _finite_flow(scale=scale, T=int(T), init=init, activation=activation,
                             input_scale=input_scale, H=H, seed=seed)
         if flow is None:   # keep the last picture, say why
