@@ -331,7 +331,7 @@ def test_vanilla_explorer_follows_the_sliders():
     assert f"sigma_1(Wh) = {flow.sigma1:.2f}" in ex.readout and flow.regime in ex.readout
     assert "explosion possible" in ex.readout          # linear, sigma_1 = 1.5 > 1/gamma = 1
     assert fig._suptitle.get_text() == ex.readout
-    assert ex.readout in ex.readout_widget.value
+    assert ex.readout.replace("\n", "<br>") in ex.readout_widget.value
     # a small scale flips the regime, and the gradient vanishes
     ex.update(scale=0.5, activation="tanh")
     assert "sigma_1(Wh) = 0.50" in ex.readout and "vanishing guaranteed" in ex.readout
@@ -590,7 +590,7 @@ def test_static_fallback_without_ipympl_gives_an_image():
     ex.controls["clip"].value = not ex.controls["clip"].value
     assert bytes(image.value) != before and bytes(image.value).startswith(PNG_MAGIC)
     assert bytes(image.value) == base.canvas_png(ex.fig.canvas)
-    assert ex.readout in ex.readout_widget.value
+    assert ex.readout.replace("\n", "<br>") in ex.readout_widget.value
 
 
 def test_ipympl_mode_builds_a_canvas_widget_without_warnings():
@@ -657,3 +657,27 @@ def test_explorers_in_a_kernel_without_frontend_show_images_and_no_warnings():
     assert len(shown) == 3                  # one picture per explorer, no duplicate figures
     assert "sigma_1(Wh) = 1.50" in nb.cells[2]["outputs"][0]["text"]
     assert nbformat.validate(nb) is None
+
+
+def test_vanilla_findings_live_in_the_readout_and_in_the_static_titles(monkeypatch):
+    # Live, the changing findings are in the readout widget (not re-rendered on the canvas at
+    # every step); the static picture writes them into the panel titles and restores them after.
+    ex = _vanilla()
+    ex.update(scale=1.5)
+    live_titles = [ax.get_title() for ax in ex.fig.axes[:3]]
+    assert live_titles[0] == "gradient norm vs step (loss at step T)"
+    assert "||dL/dh_k|| grows by 10^" in ex.readout_widget.value
+    seen = []
+    import rnn_core.widgets.base as base
+
+    real = base.figure_png
+
+    def spy(fig, dpi=None):
+        seen.append([ax.get_title() for ax in fig.axes[:3]] + [fig._suptitle.get_text()])
+        return real(fig, dpi)
+
+    monkeypatch.setattr(base, "figure_png", spy)
+    ex.static_png()
+    assert seen[0][0].startswith("||dL/dh_k|| grows by 10^") and "\n" not in seen[0][3]
+    assert [ax.get_title() for ax in ex.fig.axes[:3]] == live_titles
+    assert ex.fig._suptitle.get_text() == ex.readout

@@ -515,10 +515,15 @@ class Explorer:
 
     def __init__(self, name: str, controls: Mapping[str, Any], fig: Any,
                  draw: Callable[..., str], readout_artist: Any, mode: str,
-                 animated: Sequence[Any] = (), overlays: Sequence[Any] = ()) -> None:
+                 animated: Sequence[Any] = (), overlays: Sequence[Any] = (),
+                 static_titles: Mapping[Any, str] | None = None) -> None:
         import ipywidgets as w
 
         self.name = name
+        # Text artist -> the finding it states, kept up to date by ``draw``. Live, the findings
+        # are in the readout widget (re-rendering changing titles is most of a blit's cost); the
+        # static picture writes each one into its panel's title instead.
+        self._static_titles = static_titles if static_titles is not None else {}
         self.controls: dict[str, Any] = dict(controls)
         self.fig = fig
         self.mode = mode
@@ -612,7 +617,7 @@ class Explorer:
     def _render(self) -> None:
         text = self._draw(**self._values)
         self.readout = text
-        self.readout_widget.value = f"<b>{html.escape(text)}</b>"
+        self.readout_widget.value = "<b>" + html.escape(text).replace("\n", "<br>") + "</b>"
         if self._readout_artist is not None:
             self._readout_artist.set_text(text)
         if self.mode == "ipympl":
@@ -709,12 +714,20 @@ class Explorer:
     def static_png(self) -> bytes:
         """A PNG of the figure with the readout as its title (for static notebook outputs)."""
         art = self._readout_artist
+        saved = {t: t.get_text() for t in self._static_titles}
         if art is not None:
             art.set_visible(True)
+            if saved:       # the findings go to the panel titles, the setting stays on top
+                art.set_text(self.readout.split("\n", 1)[0])
+        for t, text in self._static_titles.items():
+            t.set_text(text)
         try:
             return figure_png(self.fig)
         finally:
+            for t, text in saved.items():
+                t.set_text(text)
             if art is not None:
+                art.set_text(self.readout)
                 art.set_visible(False)
 
     def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, Any]:
