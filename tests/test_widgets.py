@@ -681,3 +681,15 @@ def test_vanilla_findings_live_in_the_readout_and_in_the_static_titles(monkeypat
     assert seen[0][0].startswith("||dL/dh_k|| grows by 10^") and "\n" not in seen[0][3]
     assert [ax.get_title() for ax in ex.fig.axes[:3]] == live_titles
     assert ex.fig._suptitle.get_text() == ex.readout
+
+
+def test_decade_range_settles_when_a_slider_goes_back_and_forth():
+    from rnn_core.widgets.base import decade_range
+
+    lims, seen = None, []
+    for i in range(8):
+        lo, hi = ((-6.0, 0.0), (-2.0, 4.0))[i % 2]
+        lims = decade_range(lo, hi, lims)
+        assert lims[0] <= lo and hi <= lims[1]           # the data are always inside
+        seen.append(lims)
+    assert seen[-1] == seen[-2] == seen[-3]              # settled: no redraw at every step

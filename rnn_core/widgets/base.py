@@ -231,6 +231,17 @@ def decade_range(lo: float, hi: float, current: tuple[float, float] | None = Non
     span = max(hi - lo, min_span)
     new_lo = lo - p - (headroom * span if down else 0.0)
     new_hi = hi + p + (headroom * span if up else 0.0)
+    if current is not None and up != down:
+        # The data left on one side only: keep the other side where it was if the data still
+        # fill enough of the axis, so a slider moved back and forth settles on limits that hold
+        # both positions instead of flipping between two fits (and redrawing at every step).
+        room = max(hi - lo + 2 * p, min_span) * slack
+        for extra in (headroom * span, 0.0):          # with headroom if it fits, else without
+            keep_lo, keep_hi = ((min(lo - p, clo), hi + p + extra) if up
+                                else (lo - p - extra, max(hi + p, chi)))
+            if keep_hi - keep_lo <= room:
+                new_lo, new_hi = keep_lo, keep_hi
+                break
     if new_hi - new_lo < min_span:
         mid = 0.5 * (new_lo + new_hi)
         new_lo, new_hi = mid - 0.5 * min_span, mid + 0.5 * min_span
