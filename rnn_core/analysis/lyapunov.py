@@ -22,6 +22,7 @@ products of i.i.d. Gaussian matrices (Newman 1986).
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
 
 import numpy as np
 
@@ -188,14 +189,27 @@ def log_singular_values_by_gap(
         raise ValueError(f"{fn}: gaps must increase strictly within 1..{J.shape[0]}, got {g}")
     H = J.shape[1]
     m = H if m is None else check_int(fn, "m", m, minimum=1)
-    p = _Product(H, check_int(fn, "reortho_every", reortho_every, minimum=1))
-    out = np.empty((g.size, min(m, H)))
+    every = check_int(fn, "reortho_every", reortho_every, minimum=1)
+    return stream_log_singular_values(iter(J), H, g, min(m, H), every)
+
+
+def stream_log_singular_values(
+    jacobians: Iterator[np.ndarray], H: int, gaps: np.ndarray, m: int, reortho_every: int
+) -> np.ndarray:
+    """``log_singular_values_by_gap`` for Jacobians that arrive one at a time (unchecked).
+
+    For callers that build each (H, H) Jacobian on the fly instead of holding a (S, H, H) stack
+    (the explorers: ``diag(phi'(a_t)) Wh^T`` from a trajectory). ``gaps`` must increase strictly
+    from 1 and ``jacobians`` must yield at least ``gaps[-1]`` matrices; nothing is checked here.
+    """
+    p = _Product(H, reortho_every)
+    out = np.empty((len(gaps), m))
     j = 0
-    for s in range(1, int(g[-1]) + 1):
-        p.push(J[s - 1])
-        if s == g[j]:
+    for s in range(1, int(gaps[-1]) + 1):
+        p.push(next(jacobians))
+        if s == gaps[j]:
             p.reortho()
-            out[j] = _log_sv(p.L, p.U, min(m, H))
+            out[j] = _log_sv(p.L, p.U, m)
             j += 1
     return out
 
