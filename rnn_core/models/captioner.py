@@ -23,6 +23,7 @@ from rnn_core.layers import (
     word_embedding_backward,
     word_embedding_forward,
 )
+from rnn_core.models._tokens import check_special_ids
 from rnn_core.models.recurrent import RecurrentStack, check_dtype, check_tokens, greedy_decode
 
 __all__ = ["Captioner"]
@@ -70,13 +71,9 @@ class Captioner:
         self.vocab_size = check_int(fn, "vocab_size", vocab_size, minimum=3)
         self.feature_dim = check_int(fn, "feature_dim", feature_dim, minimum=1)
         check_int(fn, "embed_dim", embed_dim, minimum=1)
-        ids = {"null_id": null_id, "start_id": start_id, "end_id": end_id}
-        for k, v in ids.items():
-            if check_int(fn, k, v, minimum=0) >= vocab_size:
-                raise ValueError(f"{fn}: {k} must be < vocab_size={vocab_size}, got {v}")
-        if len(set(ids.values())) != 3:
-            raise ValueError(f"{fn}: null_id, start_id and end_id must differ, got {ids}")
-        self.null_id, self.start_id, self.end_id = null_id, start_id, end_id
+        self.null_id, self.start_id, self.end_id = check_special_ids(
+            fn, "vocab_size", vocab_size, null_id, start_id, end_id
+        )
         self.stack = RecurrentStack(
             cell, embed_dim, hidden_dim, num_layers, static_dim=feature_dim
         )

@@ -26,6 +26,7 @@ from rnn_core.layers import (
     word_embedding_backward,
     word_embedding_forward,
 )
+from rnn_core.models._tokens import check_special_ids
 from rnn_core.models.recurrent import RecurrentStack, check_dtype, check_tokens, greedy_decode
 
 __all__ = ["Seq2Seq"]
@@ -73,12 +74,7 @@ class Seq2Seq:
         self.src_vocab_size = check_int(fn, "src_vocab_size", src_vocab_size, minimum=2)
         self.tgt_vocab_size = check_int(fn, "tgt_vocab_size", tgt_vocab_size, minimum=3)
         check_int(fn, "embed_dim", embed_dim, minimum=1)
-        ids = {"null_id": null_id, "start_id": start_id, "end_id": end_id}
-        for k, v in ids.items():
-            if check_int(fn, k, v, minimum=0) >= tgt_vocab_size:
-                raise ValueError(f"{fn}: {k} must be < tgt_vocab_size={tgt_vocab_size}, got {v}")
-        if len(set(ids.values())) != 3:
-            raise ValueError(f"{fn}: null_id, start_id and end_id must differ, got {ids}")
+        check_special_ids(fn, "tgt_vocab_size", tgt_vocab_size, null_id, start_id, end_id)
         if null_id >= src_vocab_size:
             raise ValueError(f"{fn}: null_id must be < src_vocab_size={src_vocab_size}")
         self.null_id, self.start_id, self.end_id = null_id, start_id, end_id
