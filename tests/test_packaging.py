@@ -50,3 +50,11 @@ def test_environment_yml_installs_the_project_and_pins_python_311():
     text = (ROOT / "environment.yml").read_text()
     assert re.search(r"^  - python=3\.11$", text, re.M)
     assert re.search(r"^      - -e \.$", text, re.M)
+
+
+def test_environment_yml_sets_one_blas_thread_like_the_makefile():
+    text = (ROOT / "environment.yml").read_text()
+    makefile = (ROOT / "Makefile").read_text()
+    for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+        assert re.search(rf'^  {var}: "1"$', text, re.M), var
+        assert re.search(rf"^{var}\s*\?= 1$", makefile, re.M), var
