@@ -16,15 +16,14 @@ import numpy as np
 
 from rnn_core._validate import as_generator, check_array, check_int
 from rnn_core.init import init_matrix
-from rnn_core.layers import (
-    temporal_affine_backward,
-    temporal_affine_forward,
-    temporal_softmax_loss,
-    word_embedding_backward,
-    word_embedding_forward,
-)
 from rnn_core.models._tokens import check_special_ids
-from rnn_core.models.recurrent import RecurrentStack, check_dtype, check_tokens, greedy_decode
+from rnn_core.models.recurrent import (
+    RecurrentStack,
+    check_dtype,
+    check_tokens,
+    greedy_decode,
+    token_sequence_loss,
+)
 
 __all__ = ["Captioner"]
 
@@ -117,18 +116,10 @@ class Captioner:
             )
         cap_in, cap_out = captions[:, :-1], captions[:, 1:]
         mask = cap_out != self.null_id
-        p = self.params
-        emb, emb_cache = word_embedding_forward(cap_in, p["W_embed"])
-        h, cache = self.stack.forward(p, emb, static=v)
-        scores, aff_cache = temporal_affine_forward(h, p["W_vocab"], p["b_vocab"])
-        loss, dscores = temporal_softmax_loss(scores, cap_out, mask)
-        dh, dW_vocab, db_vocab = temporal_affine_backward(dscores, aff_cache)
-        g = self.stack.backward(dh, cache)
-        grads = {"W_embed": word_embedding_backward(g.dx, emb_cache)}
-        grads.update(g.grads)
-        grads["W_vocab"] = dW_vocab
-        grads["b_vocab"] = db_vocab
-        return float(loss), grads
+        loss, grads, _, _ = token_sequence_loss(
+            self.stack, self.params, cap_in, cap_out, mask, static=v
+        )
+        return loss, grads
 
     def sample(self, features: np.ndarray, max_length: int = 30) -> tuple[np.ndarray, np.ndarray]:
         """Greedy captions: start from <START>, feed back the argmax word, stop at <END>.

@@ -16,14 +16,13 @@ import numpy as np
 
 from rnn_core._validate import as_generator, check_array, check_int, check_positive
 from rnn_core.init import init_matrix
-from rnn_core.layers import (
-    temporal_affine_backward,
-    temporal_affine_forward,
-    temporal_softmax_loss,
-    word_embedding_backward,
-    word_embedding_forward,
+from rnn_core.models.recurrent import (
+    RecurrentStack,
+    State,
+    check_dtype,
+    check_tokens,
+    token_sequence_loss,
 )
-from rnn_core.models.recurrent import RecurrentStack, State, check_dtype, check_tokens
 
 __all__ = ["LanguageModel"]
 
@@ -126,18 +125,10 @@ class LanguageModel:
             mask = np.ones(x.shape, dtype=bool)
         else:
             check_array(fn, "mask", mask, ("N", "T"), s, kind="any")
-        p = self.params
-        emb, emb_cache = word_embedding_forward(x, p["W_embed"])
-        h, cache = self.stack.forward(p, emb, state)
-        scores, aff_cache = temporal_affine_forward(h, p["W_vocab"], p["b_vocab"])
-        loss, dscores = temporal_softmax_loss(scores, y, mask)
-        dh, dW_vocab, db_vocab = temporal_affine_backward(dscores, aff_cache)
-        g = self.stack.backward(dh, cache)
-        grads = {"W_embed": word_embedding_backward(g.dx, emb_cache)}
-        grads.update(g.grads)
-        grads["W_vocab"] = dW_vocab
-        grads["b_vocab"] = db_vocab
-        return float(loss), grads, cache.final_state
+        loss, grads, _, final_state = token_sequence_loss(
+            self.stack, self.params, x, y, mask, state=state
+        )
+        return loss, grads, final_state
 
     def sample(
         self,

@@ -39,6 +39,13 @@ import numpy as np
 
 from rnn_core._validate import as_generator, check_array, check_int
 from rnn_core.init import init_matrix
+from rnn_core.layers import (
+    temporal_affine_backward,
+    temporal_affine_forward,
+    temporal_softmax_loss,
+    word_embedding_backward,
+    word_embedding_forward,
+)
 from rnn_core.lstm import (
     lstm_backward_with_cells,
     lstm_forward_with_cells,
@@ -47,7 +54,15 @@ from rnn_core.lstm import (
 )
 from rnn_core.rnn import rnn_backward, rnn_forward, rnn_step_backward, rnn_step_forward
 
-__all__ = ["LayerState", "StackCache", "StackGradients", "RecurrentStack", "CELLS", "greedy_decode"]
+__all__ = [
+    "LayerState",
+    "StackCache",
+    "StackGradients",
+    "RecurrentStack",
+    "CELLS",
+    "greedy_decode",
+    "token_sequence_loss",
+]
 
 CELLS = ("rnn", "lstm")
 
@@ -543,3 +558,41 @@ def greedy_decode(
         if done.all():
             break
     return tokens, lengths
+
+
+def token_sequence_loss(
+    stack: RecurrentStack,
+    params: Mapping[str, np.ndarray],
+    tokens: np.ndarray,
+    targets: np.ndarray,
+    mask: np.ndarray,
+    *,
+    prefix: str = "",
+    state: Sequence | None = None,
+    static: np.ndarray | None = None,
+) -> tuple[float, dict[str, np.ndarray], StackGradients, State]:
+    """The many-to-many path every token model shares, forward and backward.
+
+    tokens (N, T) -> embedding ``{prefix}W_embed`` -> ``stack`` -> scores over the vocabulary at
+    every step (``{prefix}W_vocab``, ``{prefix}b_vocab``) -> temporal softmax loss against
+    ``targets`` (N, T) where ``mask`` (N, T) is true; then back through all of it.
+
+    Returns
+    -------
+    loss : float; grads : the embedding, stack and vocabulary gradients, keyed like ``params``;
+    stack_grads : StackGradients (``dstate`` for an encoder feeding this stack);
+    final_state : the stack's final state (stateful truncated BPTT).
+    """
+    emb, emb_cache = word_embedding_forward(tokens, params[f"{prefix}W_embed"])
+    h, cache = stack.forward(params, emb, state, static=static)
+    scores, aff_cache = temporal_affine_forward(
+        h, params[f"{prefix}W_vocab"], params[f"{prefix}b_vocab"]
+    )
+    loss, dscores = temporal_softmax_loss(scores, targets, mask)
+    dh, dW_vocab, db_vocab = temporal_affine_backward(dscores, aff_cache)
+    g = stack.backward(dh, cache)
+    grads = {f"{prefix}W_embed": word_embedding_backward(g.dx, emb_cache)}
+    grads.update(g.grads)
+    grads[f"{prefix}W_vocab"] = dW_vocab
+    grads[f"{prefix}b_vocab"] = db_vocab
+    return float(loss), grads, g, cache.final_state

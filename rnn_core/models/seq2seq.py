@@ -20,14 +20,17 @@ import numpy as np
 from rnn_core._validate import as_generator, check_int
 from rnn_core.init import init_matrix
 from rnn_core.layers import (
-    temporal_affine_backward,
-    temporal_affine_forward,
-    temporal_softmax_loss,
     word_embedding_backward,
     word_embedding_forward,
 )
 from rnn_core.models._tokens import check_special_ids
-from rnn_core.models.recurrent import RecurrentStack, check_dtype, check_tokens, greedy_decode
+from rnn_core.models.recurrent import (
+    RecurrentStack,
+    check_dtype,
+    check_tokens,
+    greedy_decode,
+    token_sequence_loss,
+)
 
 __all__ = ["Seq2Seq"]
 
@@ -125,22 +128,16 @@ class Seq2Seq:
         p = self.params
         state, enc_cache, src_emb_cache = self.encode(src)
         tgt_in, tgt_out = tgt[:, :-1], tgt[:, 1:]
-        emb, emb_cache = word_embedding_forward(tgt_in, p["dec_W_embed"])
-        h, dec_cache = self.decoder.forward(p, emb, state)
-        scores, aff_cache = temporal_affine_forward(h, p["dec_W_vocab"], p["dec_b_vocab"])
-        loss, dscores = temporal_softmax_loss(scores, tgt_out, tgt_out != self.null_id)
-        dh, dW_vocab, db_vocab = temporal_affine_backward(dscores, aff_cache)
-        gd = self.decoder.backward(dh, dec_cache)
+        loss, dec_grads, gd, _ = token_sequence_loss(
+            self.decoder, p, tgt_in, tgt_out, tgt_out != self.null_id, prefix="dec_", state=state
+        )
         N, S = src.shape
-        dh_enc = np.zeros((N, S, self.encoder.hidden_dim), dtype=dh.dtype)
+        dh_enc = np.zeros((N, S, self.encoder.hidden_dim), dtype=gd.dx.dtype)
         ge = self.encoder.backward(dh_enc, enc_cache, dfinal_state=gd.dstate)
         grads = {"enc_W_embed": word_embedding_backward(ge.dx, src_emb_cache)}
         grads.update(ge.grads)
-        grads["dec_W_embed"] = word_embedding_backward(gd.dx, emb_cache)
-        grads.update(gd.grads)
-        grads["dec_W_vocab"] = dW_vocab
-        grads["dec_b_vocab"] = db_vocab
-        return float(loss), grads
+        grads.update(dec_grads)
+        return loss, grads
 
     def translate(self, src: np.ndarray, max_length: int = 20) -> tuple[np.ndarray, np.ndarray]:
         """Greedy decoding until <END> (per sample) or ``max_length``.
