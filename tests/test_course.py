@@ -199,7 +199,7 @@ def test_config_defaults_describe_this_repository_and_unknown_keys_fail(tmp_path
 def test_course_modules_import_without_jupyter_machinery():
     code = (
         "import sys, rnn_core.course, rnn_core.course.release, rnn_core.course.grade, "
-        "rnn_core.course.checks, rnn_core.course.markers, rnn_core.course.__main__\n"
+        "rnn_core.checks, rnn_core.course.markers, rnn_core.course.__main__\n"
         "heavy = sorted(m for m in ('nbgrader', 'nbclient', 'nbformat', 'jupyter_client') "
         "if m in sys.modules)\n"
         "print(heavy)"

@@ -2,7 +2,7 @@
 
 ``python -m rnn_core.course release SRC OUT`` and
 ``python -m rnn_core.course grade SUBMISSIONS --source SRC --out RESULTS``; see
-``docs/instructors.md``. Notebook authors use :mod:`rnn_core.course.checks` (self-checks with
+``docs/instructors.md``. Notebook authors use :mod:`rnn_core.checks` (self-checks with
 hints) and :mod:`rnn_core.course.markers` (exercise markers, nbgrader cell metadata).
 
 Importing this package needs the standard library only; nbgrader and the Jupyter machinery are

@@ -2,7 +2,7 @@
 
 Notebook authors use these in visible test cells::
 
-    from rnn_core.course.checks import check_close, check_gradient
+    from rnn_core.checks import check_close, check_gradient
     check_close("dWh", dWh, dWh_expected, hint="are you accumulating over all time steps?")
     # AssertionError: dWh is off by 3.1e-02 (relative; worst entry [1, 0]: got 0.2113,
     #                 expected 0.2049): are you accumulating over all time steps?
