@@ -405,3 +405,22 @@ def test_self_checks_in_a_stubbed_release_show_the_stub_message(tmp_path):
         assert kind == "NotImplementedError", (grade_id, kind, message)
         assert message.startswith(f"Exercise {first}: implement the body of {first} in "
                                   f"rnn_core/{file}"), (grade_id, message)
+
+
+# ---------------------------------------------------------------------------------------------
+# the exercise boxes say which file to open and how to check
+
+
+@pytest.mark.parametrize("grade_id", list(EXERCISES))
+def test_exercise_box_names_functions_links_the_file_and_says_how_to_rerun(grade_id):
+    notebook, functions, file = EXERCISES[grade_id]
+    box = exercise_box(grade_id)
+    for fn in functions:
+        assert f"`{fn}" in box, f"{notebook}: the box of {grade_id} does not name {fn}"
+    link = f"](../rnn_core/{file})"
+    assert link in box, f"{notebook}: the box of {grade_id} does not link ../rnn_core/{file}"
+    assert (NOTEBOOKS / f"../rnn_core/{file}").resolve().is_file()
+    assert f"`rnn_core/{file}`" in box  # the path in words too (the release moves the notebooks)
+    flat = " ".join(box.split())
+    assert "save the file" in flat and "run the self-check" in flat
+    assert "no kernel restart is needed" in flat
