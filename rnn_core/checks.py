@@ -16,7 +16,7 @@ For example::
     check_stored("next_h", next_h, (3, 5), total=1.25, weighted=-0.5, entries={(0, 0): 0.7},
                  hint="next_h = tanh(x @ Wx + prev_h @ Wh + b)")
     # AssertionError: next_h does not match the values stored for this input: entry [0, 0] is
-    #                 0.6 but should be 0.7: next_h = tanh(x @ Wx + prev_h @ Wh + b)
+    #                 0.6 but should be 0.7; its sum is ...: next_h = tanh(x @ Wx + prev_h @ Wh + b)
 
 A failed check raises ``AssertionError``, so the cell stops there and the message says what to fix.
 Numeric gradients and relative errors come from :mod:`rnn_core.gradcheck` (one implementation).
@@ -353,8 +353,9 @@ def stored_call(name: str, value: object, expr: str | None = None) -> str:
 def check_stable(name: str, call: Callable[[], Any], hint: str | None = None) -> Any:
     """Run ``call()`` with numpy's overflow and invalid-value warnings as errors; return its result.
 
-    For inputs that a careless formula overflows on (logits of 1000, gate pre-activations of
-    -500): an overflow, a ``log(0)``, or a NaN/inf in any returned array fails with ``hint``.
+    For inputs that a careless formula overflows on (logits in the hundreds, gate
+    pre-activations below -710): an overflow, a ``log(0)``, an invalid operation, or a NaN/inf in
+    any returned array fails with ``hint``.
     """
     with warnings.catch_warnings():
         warnings.simplefilter("error", RuntimeWarning)
