@@ -31,7 +31,12 @@ from typing import Any
 
 import numpy as np
 
-from rnn_core.gradcheck import eval_numerical_gradient, rel_error
+from rnn_core.gradcheck import (
+    eval_numerical_gradient,
+    eval_numerical_gradient_array,
+    layer_numerical_gradient,
+    rel_error,
+)
 
 __all__ = [
     "check_shape",
@@ -180,16 +185,17 @@ def check_gradient(
     a = _as_array("check_gradient", name, analytic, hint)
     check_shape(name, a, x.shape, hint)
     if dout is None:
-        scalar = f
+        numeric = eval_numerical_gradient(f, x, eps)
     else:
-        up = np.asarray(dout, dtype=np.float64)
+        numeric = eval_numerical_gradient_array(f, x, np.asarray(dout, dtype=np.float64), eps)
+    _against_numeric(name, a, numeric, hint, rtol)
 
-        def scalar(v: np.ndarray) -> float:
-            return float(np.sum(np.asarray(f(v), dtype=np.float64) * up))
 
-    numeric = eval_numerical_gradient(scalar, x, eps)
+def _against_numeric(
+    name: str, analytic: np.ndarray, numeric: np.ndarray, hint: str | None, rtol: float
+) -> None:
     try:
-        check_close(name, a, numeric, rtol=rtol, atol=1e-10)
+        check_close(name, analytic, numeric, rtol=rtol, atol=1e-10)
     except AssertionError as err:
         raise AssertionError(
             f"{err} (compared with the numeric gradient of your forward pass){_hint(hint)}"
@@ -207,15 +213,15 @@ def check_backward(
 ) -> None:
     """Check a backward pass against centred differences of the student's own forward pass.
 
-    The scalar differentiated is ``sum_k sum(out_k * douts[k])`` over the forward's outputs, so
-    ``grads`` must be what the backward pass returned for the same ``douts``.
+    The scalar differentiated is ``sum_k sum(out_k * douts[k])`` over the forward's outputs
+    (:func:`rnn_core.gradcheck.layer_numerical_gradient`), so ``grads`` must be what the backward
+    pass returned for the same ``douts``.
 
     Parameters
     ----------
     forward : ``forward(**inputs)`` returns the output array, or a tuple of output arrays
         (extra items such as a cache are ignored).
-    inputs : every argument of ``forward`` by name; the float arrays among them are copied, so
-        the caller's arrays are never touched.
+    inputs : every argument of ``forward`` by name; never modified.
     grads : input name -> the student's gradient for it (``{"x": dx, "prev_h": dprev_h}``);
         messages call it ``"d" + name``.
     douts : upstream gradient of the output, or a tuple, one per output.
@@ -226,33 +232,15 @@ def check_backward(
     AssertionError
         For the first gradient (in the order of ``grads``) that disagrees.
     """
-    ups = douts if isinstance(douts, tuple) else (douts,)
-    ups = tuple(np.asarray(u, dtype=np.float64) for u in ups)
-    args = {
-        k: (v.astype(np.float64) if isinstance(v, np.ndarray) and v.dtype.kind == "f" else v)
-        for k, v in inputs.items()
-    }
-
-    def loss(**kw: Any) -> float:
-        out = forward(**kw)
-        outs = (out if isinstance(out, tuple) else (out,))[: len(ups)]
-        if len(outs) < len(ups):
-            raise TypeError(f"check_backward: {len(ups)} douts for {len(outs)} outputs")
-        pairs = zip(outs, ups, strict=True)
-        return float(sum(np.sum(np.asarray(o, dtype=np.float64) * u) for o, u in pairs))
-
     for name, analytic in grads.items():
-        if name not in args:
+        if name not in inputs:
             raise KeyError(f"check_backward: gradient for {name!r}, which is not an input")
         gname = f"d{name}"
-        check_gradient(
-            gname,
-            lambda v, name=name: loss(**{**args, name: v}),
-            args[name].copy(),
-            analytic,
-            (hints or {}).get(gname),
-            rtol=rtol,
-        )
+        hint = (hints or {}).get(gname)
+        a = _as_array("check_backward", gname, analytic, hint)
+        check_shape(gname, a, np.shape(inputs[name]), hint)
+        numeric = layer_numerical_gradient(forward, inputs, name, douts)
+        _against_numeric(gname, a, numeric, hint, rtol)
 
 
 def fingerprint(value: object) -> dict[str, Any]:
