@@ -21,6 +21,7 @@ __all__ = [
     "eval_numerical_gradient",
     "eval_numerical_gradient_array",
     "rel_error",
+    "layer_numerical_gradient",
     "check_layer_gradients",
     "random_upstream",
 ]
@@ -105,21 +106,63 @@ def rel_error(a: np.ndarray, b: np.ndarray) -> float:
     return float(np.max(np.abs(a - b)) / scale)
 
 
+def layer_numerical_gradient(
+    forward: Callable[..., object],
+    inputs: Mapping[str, object],
+    name: str,
+    dout: np.ndarray | tuple[np.ndarray, ...],
+    h: float = 1e-5,
+) -> np.ndarray:
+    """Numeric gradient of a layer's ``L = sum_k sum(out_k * dout_k)`` with respect to one input.
+
+    Parameters
+    ----------
+    forward : ``forward(**inputs)`` returns the output array, or a tuple whose first items are
+        the outputs, one per upstream gradient (items after them, such as a cache, are ignored).
+    inputs : every argument of ``forward`` by name.
+    name : the float input to differentiate with respect to; it is copied, so the caller's
+        arrays are never modified.
+    dout : upstream gradient of the output, or a tuple of them, one per output.
+    h : step size.
+
+    Returns
+    -------
+    grad : array of the shape of ``inputs[name]``: what the layer's backward should return for
+        ``dout``.
+    """
+    fn = "layer_numerical_gradient"
+    if name not in inputs:
+        raise KeyError(f"{fn}: {name!r} is not one of the inputs {sorted(inputs)}")
+    douts = dout if isinstance(dout, tuple) else (dout,)
+    ups = tuple(np.asarray(u, dtype=np.float64) for u in douts)
+
+    def loss(v: np.ndarray) -> float:
+        out = forward(**{**inputs, name: v})
+        outs = out if isinstance(out, tuple) else (out,)
+        if len(outs) < len(ups):
+            raise TypeError(f"{fn}: {len(ups)} upstream gradients for {len(outs)} outputs")
+        return float(sum(np.sum(np.asarray(o) * u) for o, u in zip(outs, ups, strict=False)))
+
+    x = np.array(inputs[name], dtype=np.float64)
+    return eval_numerical_gradient(loss, x, h)
+
+
 def check_layer_gradients(
-    forward: Callable[..., np.ndarray],
+    forward: Callable[..., object],
     inputs: Mapping[str, np.ndarray],
     analytic: Mapping[str, np.ndarray],
-    dout: np.ndarray,
+    dout: np.ndarray | tuple[np.ndarray, ...],
     h: float = 1e-5,
 ) -> dict[str, float]:
     """Compare analytic gradients of a layer with numeric ones, for every named input.
 
     Parameters
     ----------
-    forward : ``forward(**inputs)`` returns the layer output (an array, same shape as dout).
-    inputs : the layer's float inputs by name (they are nudged in place and restored).
+    forward : ``forward(**inputs)`` returns the layer output (an array, same shape as dout), or
+        a tuple of outputs as in :func:`layer_numerical_gradient`.
+    inputs : the layer's inputs by name (never modified).
     analytic : the gradient the backward pass returned for each name to check (a subset of inputs).
-    dout : upstream gradient used for ``analytic``.
+    dout : upstream gradient used for ``analytic`` (a tuple for several outputs).
     h : step size.
 
     Returns
@@ -130,8 +173,7 @@ def check_layer_gradients(
     for name, grad in analytic.items():
         if name not in inputs:
             raise KeyError(f"check_layer_gradients: analytic gradient {name!r} has no input")
-        num = eval_numerical_gradient_array(lambda _z: forward(**inputs), inputs[name], dout, h)
-        errors[name] = rel_error(grad, num)
+        errors[name] = rel_error(grad, layer_numerical_gradient(forward, inputs, name, dout, h))
     return errors
 
 

@@ -10,6 +10,7 @@ from rnn_core import (
     random_upstream,
     rel_error,
 )
+from rnn_core.gradcheck import layer_numerical_gradient
 
 
 def test_scalar_gradient_of_known_function():
@@ -74,3 +75,21 @@ def test_bad_inputs():
         eval_numerical_gradient(lambda z: 0.0, np.zeros(2), h=0.0)
     with pytest.raises(TypeError, match=r"eval_numerical_gradient: x must be a floating-point"):
         eval_numerical_gradient(lambda z: 0.0, np.zeros(2, dtype=int))
+
+
+def test_layer_numerical_gradient_several_outputs_and_inputs_left_alone():
+    rng = np.random.default_rng(2)
+    x, w = rng.standard_normal((4, 3)), rng.standard_normal((3, 2))
+    d1, d2 = rng.standard_normal((4, 2)), rng.standard_normal((4, 2))
+    x0 = x.copy()
+
+    def two_outputs(x, w):
+        return x @ w, np.tanh(x @ w), "a cache, ignored"
+
+    num = layer_numerical_gradient(two_outputs, {"x": x, "w": w}, "x", (d1, d2))
+    assert rel_error(num, (d1 + d2 * (1 - np.tanh(x @ w) ** 2)) @ w.T) < 1e-8
+    assert np.array_equal(x, x0)
+    with pytest.raises(KeyError, match="'v' is not one of the inputs"):
+        layer_numerical_gradient(two_outputs, {"x": x, "w": w}, "v", d1)
+    with pytest.raises(TypeError, match="3 upstream gradients for 1 outputs"):
+        layer_numerical_gradient(lambda x, w: x @ w, {"x": x, "w": w}, "x", (d1, d1, d1))
