@@ -29,11 +29,7 @@ def cliff_loss(w: np.ndarray | float, b: np.ndarray | float, T: int = STEPS) -> 
     w and b broadcast against each other.
     """
     T = check_int("cliff_loss", "T", T, minimum=1)
-    w, b = np.asarray(w, dtype=float), np.asarray(b, dtype=float)
-    x = np.full(np.broadcast_shapes(w.shape, b.shape), X0)
-    for _ in range(T):
-        x = w * sigmoid(x) + b
-    return (sigmoid(x) - TARGET) ** 2
+    return (sigmoid(cliff_state(w, b, T)) - TARGET) ** 2
 
 
 def cliff_loss_and_grad(
@@ -182,3 +178,18 @@ def gradient_descent(
             g = gc
         params[s + 1] = params[s] - rates[s] * g
     return DescentPath(params=params, loss=loss, grad_norm=gnorm, clipped=clipped, lr=rates)
+
+
+def cliff_state(w: np.ndarray | float, b: np.ndarray | float, T: int = STEPS) -> np.ndarray:
+    """``x_T`` of ``x_t = w sigma(x_{t-1}) + b``, x_0 = 0.5: the state that jumps at the wall.
+
+    ``cliff_loss`` is ``(sigma(x_T) - 0.7)^2`` of it. Notebook 07 (section 2) plots it along a line
+    through the wall, next to the fixed points of ``x -> w sigma(x) + b``. w and b broadcast against
+    each other; the result has their broadcast shape.
+    """
+    T = check_int("cliff_state", "T", T, minimum=1)
+    w, b = np.asarray(w, dtype=float), np.asarray(b, dtype=float)
+    x = np.full(np.broadcast_shapes(w.shape, b.shape), X0)
+    for _ in range(T):
+        x = w * sigmoid(x) + b
+    return x
