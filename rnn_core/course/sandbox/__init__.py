@@ -6,11 +6,19 @@
 >>> out.status, out.message
 
 Isolation (``backend="bwrap"``, what ``"auto"`` picks): Debian's bubblewrap puts the command in
-new user, PID, network, IPC, UTS, mount and cgroup namespaces with every capability dropped,
-``--die-with-parent`` and ``--new-session``. Its file system holds only the operating system's
-``/usr``, the read-only Python runtime at ``/opt/python`` (numpy and nothing else, see
-:mod:`.runtime`), a fresh ``/proc``, a minimal ``/dev``, a small ``/tmp`` and the folders the caller
-binds. When the run ends, or is stopped, the PID namespace dies and every process in it with it.
+new PID, network, IPC, UTS, mount and cgroup namespaces, ``--die-with-parent`` and
+``--new-session``. Its file system holds only the operating system's ``/usr``, the read-only
+Python runtime at ``/opt/python`` (numpy and nothing else, see :mod:`.runtime`), a fresh ``/proc``,
+a minimal ``/dev``, a small ``/tmp`` and the folders the caller binds. When the run ends, or is
+stopped, the PID namespace dies and every process in it with it.
+
+The command never runs as root: when the grader is root (the grading machines), ``setpriv``
+switches to :data:`SANDBOX_UID` with no capability before the command starts. Root in a user
+namespace would not do: its host uid stays 0, which the kernel still trusts for global sysctls
+under ``/proc/sys`` and for root's key rings. When the grader is not root, bubblewrap maps the
+command into a new user namespace as the grader's own uid. Consequence for callers: ``ro``
+folders must be readable by others (mode ``o+rX``); ``rw`` folders are handed to the sandbox user
+for the run and back to their owner after it.
 
 ``backend="none"`` (the grader's ``--no-sandbox``) runs the command on the host with the same
 arguments: inside paths in ``argv``, ``cwd`` and ``env`` are translated to their host folders. It
@@ -42,6 +50,9 @@ from rnn_core.course.sandbox.limits import human_bytes
 
 STATUSES = ("ok", "exit", "timeout", "memory", "pids", "output", "error")
 BACKENDS = ("auto", "bwrap", "none")
+
+# The host uid/gid the command runs as when the grader is root ("nobody" on Debian).
+SANDBOX_UID = 65534
 
 # Inside paths a caller may not bind over: the sandbox's own system and runtime.
 RESERVED = ("/usr", "/bin", "/sbin", "/lib", "/lib64", "/etc", "/proc", "/dev", _runtime.PREFIX)
@@ -146,6 +157,10 @@ class Sandbox:
                                    "(apt-get install bubblewrap) or run without isolation "
                                    "(backend='none', the grader's --no-sandbox)")
             self.backend = "bwrap"
+            self._setpriv = shutil.which("setpriv") if os.geteuid() == 0 else None
+            if os.geteuid() == 0 and self._setpriv is None:
+                raise RuntimeError("Sandbox: setpriv (util-linux) is missing; as root the "
+                                   "sandbox needs it to drop to an unprivileged uid")
             self._runtime = _runtime.discover()
             self.python = self._runtime.python
         else:
@@ -182,6 +197,13 @@ class Sandbox:
         for host in rw:
             if not os.path.isdir(host):
                 raise ValueError(f"Sandbox.run: rw maps {host!r}, which is not a folder")
+        if self.backend == "bwrap":
+            for host in ro:
+                st = os.stat(host)
+                need = 0o005 if os.path.isdir(host) else 0o004
+                if st.st_mode & need != need:
+                    raise ValueError(f"Sandbox.run: ro maps {host!r}, which the sandbox user "
+                                     f"cannot read (mode {st.st_mode & 0o777:04o}); chmod o+rX")
         env = _check_env(env)
         if cwd is not None and (not isinstance(cwd, str) or not cwd.startswith("/")):
             raise ValueError(f"Sandbox.run: cwd must be an absolute inside path, got {cwd!r}")
@@ -194,8 +216,10 @@ class Sandbox:
                            f"cannot set up the {self.limit_backend} limits: {exc}")
         scratch = None
         status_r = status_w = -1
+        owners = {}
         try:
             if self.backend == "bwrap":
+                owners = _hand_over(rw, self._setpriv is not None)
                 status_r, status_w = os.pipe()
                 command = self._bwrap_argv(argv, ro, rw, cwd, env, status_w)
                 popen_env, popen_cwd = {"PATH": "/usr/bin:/bin"}, "/"
@@ -214,17 +238,29 @@ class Sandbox:
                     except OSError:
                         pass
             group.close()
+            _hand_back(owners)
             if scratch is not None:
                 shutil.rmtree(scratch, ignore_errors=True)
 
     # ------------------------------------------------------------ commands
     def _bwrap_argv(self, argv, ro, rw, cwd, env, status_fd) -> list[str]:
         rt = self._runtime
-        a = [self._bwrap, "--unshare-all", "--unshare-user", "--cap-drop", "ALL",
-             "--die-with-parent", "--new-session", "--hostname", "sandbox",
-             "--json-status-fd", str(status_fd)]
+        if self._setpriv:
+            # Root: no user namespace (its uid 0 would map to host root); setpriv drops to
+            # SANDBOX_UID with empty capability sets, after bwrap has built the mounts.
+            a = [self._bwrap, "--unshare-pid", "--unshare-net", "--unshare-ipc", "--unshare-uts",
+                 "--unshare-cgroup-try", "--cap-drop", "ALL", "--cap-add", "CAP_SETUID",
+                 "--cap-add", "CAP_SETGID", "--cap-add", "CAP_SETPCAP"]
+            drop = [self._setpriv, "--reuid", str(SANDBOX_UID), "--regid", str(SANDBOX_UID),
+                    "--clear-groups", "--inh-caps=-all", "--bounding-set=-all", "--"]
+        else:
+            a = [self._bwrap, "--unshare-all", "--unshare-user", "--cap-drop", "ALL"]
+            drop = []
+        a += ["--die-with-parent", "--new-session", "--hostname", "sandbox",
+              "--json-status-fd", str(status_fd)]
+        made = {"/", "/tmp"}
         for host, inside in rt.binds:
-            a += ["--ro-bind", host, inside]
+            a += _parents(inside, made) + ["--ro-bind", host, inside]
         for target, link in _runtime.symlinks():
             a += ["--symlink", target, link]
         for inside in rt.hidden:
@@ -234,18 +270,18 @@ class Sandbox:
         for inside in rt.hidden:
             a += ["--remount-ro", inside]
         a += ["--proc", "/proc", "--dev", "/dev",
-              "--size", str(self.limits.output_bytes), "--tmpfs", "/tmp"]
+              "--perms", "1777", "--size", str(self.limits.output_bytes), "--tmpfs", "/tmp"]
         # Parents before children, so a bind inside another bind lands on top of it.
         binds = [(inside, host, "--ro-bind") for host, inside in ro.items()]
         binds += [(inside, host, "--bind") for host, inside in rw.items()]
         for inside, host, flag in sorted(binds, key=lambda b: b[0].count("/")):
-            a += [flag, host, inside]
+            a += _parents(inside, made) + [flag, host, inside]
         a += ["--chdir", cwd or "/tmp", "--clearenv"]
         inner = {"PATH": f"{_runtime.PREFIX}/bin:/usr/bin:/bin", "HOME": "/tmp",
                  "TMPDIR": "/tmp", **dict(rt.env), **_quiet_env(), **env}
         for key, value in inner.items():
             a += ["--setenv", key, value]
-        return [*a, "--", *argv]
+        return [*a, "--", *drop, *argv]
 
     def _none_argv(self, argv, ro, rw, cwd, env, scratch):
         mapping = {inside: host for host, inside in (*ro.items(), *rw.items())}
@@ -402,6 +438,44 @@ def _killpg(pid: int) -> None:
         os.killpg(pid, signal.SIGKILL)
     except (ProcessLookupError, PermissionError):
         pass
+
+
+def _parents(inside: str, made: set[str]) -> list[str]:
+    """bwrap arguments creating the missing parent folders of ``inside`` with mode 0755.
+
+    Left to itself, bwrap (as root) creates them 0700, which the sandbox user cannot enter.
+    """
+    out = []
+    parts = inside.strip("/").split("/")[:-1]
+    for i in range(len(parts)):
+        d = "/" + "/".join(parts[: i + 1])
+        if d not in made:
+            made.add(d)
+            out += ["--perms", "0755", "--dir", d]
+    return out
+
+
+def _hand_over(rw: dict[str, str], chown: bool) -> dict[str, tuple[int, int]]:
+    """Give the rw folders to the sandbox user; return their owners to restore."""
+    owners = {}
+    if chown:
+        for host in rw:
+            st = os.stat(host)
+            owners[host] = (st.st_uid, st.st_gid)
+            os.chown(host, SANDBOX_UID, SANDBOX_UID)
+    return owners
+
+
+def _hand_back(owners: dict[str, tuple[int, int]]) -> None:
+    """Give the rw folders and everything written in them back (symlinks not followed)."""
+    for host, (uid, gid) in owners.items():
+        for folder, dirs, files in os.walk(host):
+            for name in dirs + files:
+                try:
+                    os.lchown(os.path.join(folder, name), uid, gid)
+                except OSError:
+                    pass
+        os.chown(host, uid, gid)
 
 
 def _tree_bytes(root: str) -> int:
