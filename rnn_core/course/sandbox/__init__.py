@@ -310,8 +310,6 @@ class Sandbox:
         except OSError as exc:
             return Outcome("error", None, "", "", time.monotonic() - t0,
                            f"cannot start the sandbox: {exc}")
-        if status_w >= 0:
-            os.close(status_w)
         done = threading.Event()
         capture = _Capture(proc, lim.output_bytes, done)
         threading.Thread(target=lambda: (proc.wait(), done.set()), daemon=True).start()
@@ -328,10 +326,9 @@ class Sandbox:
         stdout, stderr = capture.text()
 
         code = proc.returncode if proc.returncode >= 0 else 128 - proc.returncode
-        started = True
         if status_r >= 0:
-            code, started = _bwrap_exit(status_r)
-            os.close(status_r)
+            # bwrap's own failures (a bind, chdir) leave no exit code of the command
+            code = _bwrap_exit(status_r)
         rc = code if finished else None
 
         def out(status, message):
@@ -340,7 +337,7 @@ class Sandbox:
         if survivors:
             return out("error", f"{len(survivors)} processes survived the sandbox "
                                 f"(pids {survivors[:5]})")
-        if status_r >= 0 and not started and finished:
+        if status_r >= 0 and finished and code is None:
             lines = [s for s in stderr.splitlines() if s.startswith("bwrap:")]
             return out("error", f"the sandbox did not start: {(lines or ['no reason given'])[0]}")
         if "memory" in hits:
@@ -403,8 +400,8 @@ class _Capture:
                          for k in ("stdout", "stderr"))
 
 
-def _bwrap_exit(fd: int) -> tuple[int | None, bool]:
-    """(exit code of the command, whether it started) from bwrap's ``--json-status-fd``."""
+def _bwrap_exit(fd: int) -> int | None:
+    """Exit code of the command from bwrap's ``--json-status-fd``; None if it has none."""
     os.set_blocking(fd, False)
     raw = b""
     while True:
@@ -416,7 +413,7 @@ def _bwrap_exit(fd: int) -> tuple[int | None, bool]:
             break
         raw += chunk
     text, decoder, pos = raw.decode("utf-8", "replace"), json.JSONDecoder(), 0
-    code, started = None, False
+    code = None
     while True:
         while pos < len(text) and text[pos].isspace():
             pos += 1
@@ -426,11 +423,9 @@ def _bwrap_exit(fd: int) -> tuple[int | None, bool]:
             doc, pos = decoder.raw_decode(text, pos)
         except ValueError:
             break
-        if "child-pid" in doc:
-            started = True
         if "exit-code" in doc:
             code = int(doc["exit-code"])
-    return code, started
+    return code
 
 
 def _killpg(pid: int) -> None:
