@@ -74,8 +74,11 @@ def test_sandbox_rejects_unknown_backends():
         Sandbox(backend="docker")
     with pytest.raises(ValueError, match="limits must be 'auto' or one of"):
         Sandbox(backend="none", limit_backend="ulimit")
-    with pytest.raises(TypeError, match="limits must be a Limits"):
-        Sandbox({"pids": 3}, backend="none")
+    with pytest.raises(TypeError, match="limits must be a Limits or a dict"):
+        Sandbox([3], backend="none")
+    with pytest.raises(ValueError, match=r"unknown limits \['timeout'\]; known: memory_bytes"):
+        Sandbox({"timeout": 3}, backend="none")
+    assert Sandbox({"pids": 3}, backend="none").limits == Limits(pids=3)
 
 
 def test_auto_refuses_rather_than_running_unisolated(monkeypatch):
@@ -291,3 +294,17 @@ def test_rlimit_backend_keeps_blas_working_and_stops_a_flood():
     small = Sandbox(Limits(memory_bytes=256 * 2**20, wall_seconds=60), limit_backend="rlimit")
     res = small.run([small.python, "-c", "import numpy as np; a = np.ones(2**30 // 8)"])
     assert (res.status, res.message) == ("memory", "memory limit 256 MiB exceeded"), res
+
+
+def test_rw_folder_comes_back_with_regular_files_only(box, tmp_path):
+    out = tmp_path / "out"
+    (out / "sub").mkdir(parents=True)
+    (out / "previous.txt").write_text("from the grader\n")
+    (out / "sub" / "gone.txt").write_text("x")
+    script = ("cat /out/previous.txt; rm /out/previous.txt /out/sub/gone.txt; "
+              "echo new > /out/sub/new.txt; mkfifo /out/fifo; ln -s / /out/root; "
+              "ln -s /out/sub /out/sublink")
+    res = box.run(["/bin/sh", "-c", script], rw={str(out): "/out"})
+    assert (res.status, res.stdout) == ("ok", "from the grader\n"), res
+    assert sorted(str(p.relative_to(out)) for p in out.rglob("*")) == ["sub", "sub/new.txt"]
+    assert (out / "sub" / "new.txt").read_text() == "new\n"

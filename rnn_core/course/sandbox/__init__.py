@@ -17,8 +17,8 @@ switches to :data:`SANDBOX_UID` with no capability before the command starts. Ro
 namespace would not do: its host uid stays 0, which the kernel still trusts for global sysctls
 under ``/proc/sys`` and for root's key rings. When the grader is not root, bubblewrap maps the
 command into a new user namespace as the grader's own uid. Consequence for callers: ``ro``
-folders must be readable by others (mode ``o+rX``); ``rw`` folders are handed to the sandbox user
-for the run and back to their owner after it.
+folders must be readable by others (mode ``o+rX``); ``rw`` folders are staged in a tmpfs owned by
+the sandbox user (or, bound directly, lent to it for the run) and hold the grader's files after.
 
 ``backend="none"`` (the grader's ``--no-sandbox``) runs the command on the host with the same
 arguments: inside paths in ``argv``, ``cwd`` and ``env`` are translated to their host folders. It
@@ -26,7 +26,8 @@ still applies the limits, but isolates nothing.
 
 Limits (:mod:`.limits`): memory and process count through cgroup v1, cgroup v2 or rlimits, the
 strongest the machine offers (:attr:`Sandbox.enforced` names what is enforced, for the CSV); wall
-time; total bytes of stdout plus stderr; bytes written in the writable folders.
+time; total bytes of stdout plus stderr; bytes written in each writable folder (a private tmpfs
+per run where the grader may mount, see :mod:`.outdir`).
 """
 
 from __future__ import annotations
@@ -47,6 +48,7 @@ from typing import NamedTuple
 from rnn_core.course.sandbox import limits as _limits
 from rnn_core.course.sandbox import runtime as _runtime
 from rnn_core.course.sandbox.limits import human_bytes
+from rnn_core.course.sandbox.outdir import Stage
 
 STATUSES = ("ok", "exit", "timeout", "memory", "pids", "output", "error")
 BACKENDS = ("auto", "bwrap", "none")
@@ -124,7 +126,8 @@ class Sandbox:
 
     Parameters
     ----------
-    limits : the limits of every run (default :class:`Limits()`).
+    limits : the limits of every run: a :class:`Limits`, or a dict of some of its fields
+        (the rest keep their defaults); default ``Limits()``.
     backend : ``"bwrap"`` (namespaces), ``"none"`` (no isolation, for ``--no-sandbox``) or
         ``"auto"``: bwrap when installed, else ``RuntimeError`` (never a silent downgrade).
     limit_backend : ``"auto"`` (cgroup v1, else cgroup v2, else rlimits), or one of those by
@@ -144,8 +147,15 @@ class Sandbox:
                  *, limit_backend: str = "auto"):
         if limits is None:
             limits = Limits()
+        elif isinstance(limits, Mapping):
+            unknown = set(limits) - set(Limits.__dataclass_fields__)
+            if unknown:
+                raise ValueError(f"Sandbox: unknown limits {sorted(unknown)}; known: "
+                                 f"{', '.join(Limits.__dataclass_fields__)}")
+            limits = Limits(**limits)
         if not isinstance(limits, Limits):
-            raise TypeError(f"Sandbox: limits must be a Limits, got {type(limits).__name__}")
+            raise TypeError(f"Sandbox: limits must be a Limits or a dict of its fields, "
+                            f"got {type(limits).__name__}")
         if backend not in BACKENDS:
             raise ValueError(f"Sandbox: backend must be one of {', '.join(BACKENDS)}, "
                              f"got {backend!r}")
@@ -216,20 +226,28 @@ class Sandbox:
                            f"cannot set up the {self.limit_backend} limits: {exc}")
         scratch = None
         status_r = status_w = -1
-        owners = {}
+        owners, stages = {}, []
+        uid = SANDBOX_UID if self.backend == "bwrap" and self._setpriv else None
         try:
+            for host in rw:
+                stages.append(Stage(host, self.limits.output_bytes, uid))
+            seen = {st.path: rw[st.host] for st in stages}
             if self.backend == "bwrap":
-                owners = _hand_over(rw, self._setpriv is not None)
+                owners = _hand_over([st.host for st in stages if st.direct], uid is not None)
                 status_r, status_w = os.pipe()
-                command = self._bwrap_argv(argv, ro, rw, cwd, env, status_w)
+                command = self._bwrap_argv(argv, ro, seen, cwd, env, status_w)
                 popen_env, popen_cwd = {"PATH": "/usr/bin:/bin"}, "/"
             else:
                 scratch = tempfile.mkdtemp(prefix="sandbox-none-")
-                command, popen_env, popen_cwd = self._none_argv(argv, ro, rw, cwd, env, scratch)
+                command, popen_env, popen_cwd = self._none_argv(argv, ro, seen, cwd, env,
+                                                                scratch)
             wrapper = [sys.executable, "-I", "-S", "-c", _limits.JOIN_WRAPPER,
                        *group.wrapper_args(), "--", *command]
-            return self._supervise(wrapper, popen_env, popen_cwd, group, rw, status_r,
+            return self._supervise(wrapper, popen_env, popen_cwd, group, stages, status_r,
                                    status_w, t0)
+        except OSError as exc:
+            return Outcome("error", None, "", "", time.monotonic() - t0,
+                           f"cannot prepare the sandbox: {exc}")
         finally:
             for fd in (status_r, status_w):
                 if fd >= 0:
@@ -239,6 +257,8 @@ class Sandbox:
                         pass
             group.close()
             _hand_back(owners)
+            for st in stages:
+                st.close()
             if scratch is not None:
                 shutil.rmtree(scratch, ignore_errors=True)
 
@@ -300,7 +320,7 @@ class Sandbox:
         return [host_path(s) for s in argv], inner, host_path(cwd or "/tmp")
 
     # ---------------------------------------------------------- supervise
-    def _supervise(self, wrapper, popen_env, popen_cwd, group, rw, status_r, status_w, t0):
+    def _supervise(self, wrapper, popen_env, popen_cwd, group, stages, status_r, status_w, t0):
         lim = self.limits
         try:
             proc = subprocess.Popen(
@@ -347,8 +367,7 @@ class Sandbox:
         if capture.over:
             return out("output", f"output limit {human_bytes(lim.output_bytes)} exceeded "
                                  "(stdout and stderr)")
-        written = sum(_tree_bytes(host) for host in rw)
-        if written > lim.output_bytes or rc == 128 + signal.SIGXFSZ:
+        if any(st.full() for st in stages) or rc == 128 + signal.SIGXFSZ:
             return out("output", f"output limit {human_bytes(lim.output_bytes)} exceeded "
                                  "(files written)")
         if timed_out:
@@ -450,11 +469,11 @@ def _parents(inside: str, made: set[str]) -> list[str]:
     return out
 
 
-def _hand_over(rw: dict[str, str], chown: bool) -> dict[str, tuple[int, int]]:
-    """Give the rw folders to the sandbox user; return their owners to restore."""
+def _hand_over(folders: list[str], chown: bool) -> dict[str, tuple[int, int]]:
+    """Give directly bound rw folders to the sandbox user; return their owners to restore."""
     owners = {}
     if chown:
-        for host in rw:
+        for host in folders:
             st = os.stat(host)
             owners[host] = (st.st_uid, st.st_gid)
             os.chown(host, SANDBOX_UID, SANDBOX_UID)
@@ -471,19 +490,6 @@ def _hand_back(owners: dict[str, tuple[int, int]]) -> None:
                 except OSError:
                     pass
         os.chown(host, uid, gid)
-
-
-def _tree_bytes(root: str) -> int:
-    """Bytes of the regular files under ``root`` (symlinks not followed)."""
-    total = 0
-    for folder, _dirs, files in os.walk(root):
-        for f in files:
-            try:
-                st = os.lstat(os.path.join(folder, f))
-            except OSError:
-                continue
-            total += st.st_size
-    return total
 
 
 def _exit_message(rc: int | None) -> str:
