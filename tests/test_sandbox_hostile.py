@@ -14,8 +14,10 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import signal
 import socket
 import subprocess
+import sys
 import threading
 import time
 import uuid
@@ -569,3 +571,42 @@ def test_no_network_not_even_the_hosts_loopback(world):
     finally:
         tcp.close()
         unix.close()
+
+
+HANG = """
+import os, subprocess, sys, time
+for _ in range(3):
+    subprocess.Popen([sys.executable, "-c", "import time; time.sleep(600)"],
+                     start_new_session=True)
+if os.fork() == 0:
+    os.setsid()
+    time.sleep(600)
+print("hanging", flush=True)
+time.sleep(600)
+"""
+
+
+def test_wall_time_kills_the_whole_namespace(world):
+    res, _ = attack(world, HANG, limits=Limits(wall_seconds=1.5), settle=1.0)
+    assert (res.status, res.message, res.returncode) == (
+        "timeout", "wall time limit 1.5 s exceeded", None), res
+    assert res.stdout == "hanging\n"
+    assert 1.5 <= res.seconds < 10
+
+
+def test_the_process_scan_finds_survivors_when_nothing_isolates(world):
+    """The check every attack ends with can fail: without namespaces or cgroups, setsid
+    children outlive the run and the scan finds them."""
+    box = Sandbox(Limits(wall_seconds=1.0), backend="none", limit_backend="rlimit")
+    token = f"MARK{uuid.uuid4().hex}"
+    res = box.run([sys.executable, "-c", HANG], env={"RUN_MARK": token})
+    survivors = marked_processes(token)
+    try:
+        assert res.status == "timeout"
+        assert len(survivors) >= 3
+    finally:
+        for pid in survivors:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
