@@ -2,11 +2,12 @@
 
 A writable bind of a host folder would let a run fill the host's disk until its wall time ends
 (``RLIMIT_FSIZE`` caps single files only). So, where the grader may mount (as root), each ``rw``
-folder is staged: its regular files are copied into a fresh tmpfs of ``output_bytes`` (and a
-bounded number of inodes), the tmpfs is what the sandbox sees, and when the run is over the host
-folder is made equal to it: regular files and folders only, never a symlink, FIFO or device, and
-never following one. Without mount rights the host folder is bound directly and the cap is checked
-after the run instead (``Stage.direct``).
+folder is staged: its regular files are copied into a fresh tmpfs of ``output_bytes`` plus
+:data:`SLACK` (and a bounded number of inodes), the tmpfs is what the sandbox sees, and when the
+run is over the host folder is made equal to it: regular files and folders only, never a
+symlink, FIFO or device, and never following one. More than ``output_bytes`` in files, or a full
+tmpfs, counts as exceeding the cap. Without mount rights the host folder is bound directly and
+the cap is checked after the run instead (``Stage.direct``).
 """
 
 from __future__ import annotations
@@ -19,6 +20,9 @@ import tempfile
 
 # A run's output is a handful of .npz files and JSON statuses.
 MAX_INODES = 4096
+# Room above the cap, so that a run stopped by RLIMIT_FSIZE on one big file can still write its
+# small status files (and the grader can tell the two apart), and for page rounding.
+SLACK = 64 * 1024
 
 
 class Stage:
@@ -30,7 +34,7 @@ class Stage:
         if os.geteuid() != 0 or shutil.which("mount") is None:
             return
         staging = tempfile.mkdtemp(prefix="sandbox-rw-")
-        opts = f"size={size},nr_inodes={MAX_INODES},mode=0755"
+        opts = f"size={size + SLACK},nr_inodes={MAX_INODES},mode=0755"
         if uid is not None:
             opts += f",uid={uid},gid={uid}"
         r = subprocess.run(["mount", "-t", "tmpfs", "-o", opts, "tmpfs", staging],
@@ -42,9 +46,11 @@ class Stage:
         _mirror(host, staging, uid)
 
     def full(self) -> bool:
-        """Whether the run used up the tmpfs (bytes or inodes)."""
+        """Whether the run wrote more than the cap, or used up the tmpfs (bytes or inodes)."""
+        if _tree_bytes(self.path) > self.size:
+            return True
         if self.direct:
-            return _tree_bytes(self.host) > self.size
+            return False
         st = os.statvfs(self.path)
         return st.f_bavail == 0 or st.f_favail == 0
 
