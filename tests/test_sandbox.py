@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from rnn_core.course.sandbox import SANDBOX_UID, Limits, Outcome, Sandbox, probe
+from rnn_core.course.sandbox import SANDBOX_UIDS, Limits, Outcome, Sandbox, probe
 from rnn_core.course.sandbox import limits as L
 from rnn_core.course.sandbox.limits import human_bytes
 
@@ -207,7 +207,8 @@ def test_inside_numpy_runs_but_the_project_is_absent(box):
     import numpy as np
     a = np.random.default_rng(0).standard_normal((400, 400))
     assert float(first.split()[0]) == pytest.approx(np.linalg.norm(a @ a.T), rel=1e-9)
-    assert int(first.split()[1]) == (SANDBOX_UID if os.geteuid() == 0 else os.getuid())
+    uid = int(first.split()[1])
+    assert uid in SANDBOX_UIDS if os.geteuid() == 0 else uid == os.getuid()
     # numpy's dist-info is not bound in, so no distribution at all is visible
     assert second == "None []"
 
@@ -287,7 +288,9 @@ def test_memory_limit_is_a_status_with_the_limit_in_the_message():
 def test_rlimit_backend_keeps_blas_working_and_stops_a_flood():
     need_bwrap()
     box = Sandbox(Limits(memory_bytes=4 * 2**30, wall_seconds=60), limit_backend="rlimit")
-    assert box.enforced == ("memory", "wall", "output")
+    # as root each run has a uid of its own, so RLIMIT_NPROC counts that run only
+    pids = ("pids",) if os.geteuid() == 0 else ()
+    assert box.enforced == ("memory", *pids, "wall", "output")
     res = box.run([box.python, "-c", "import numpy as np; a = np.ones((1000, 1000)); "
                    "print(float((a @ a).sum()))"], env={"OPENBLAS_NUM_THREADS": "4"})
     assert res.status == "ok", res
@@ -308,3 +311,35 @@ def test_rw_folder_comes_back_with_regular_files_only(box, tmp_path):
     assert (res.status, res.stdout) == ("ok", "from the grader\n"), res
     assert sorted(str(p.relative_to(out)) for p in out.rglob("*")) == ["sub", "sub/new.txt"]
     assert (out / "sub" / "new.txt").read_text() == "new\n"
+
+
+def test_rlimit_backend_counts_threads_of_the_run_only():
+    need_bwrap()
+    if os.geteuid() != 0:
+        pytest.skip("only root gives each run a uid of its own")
+    box = Sandbox(Limits(pids=40, wall_seconds=60), limit_backend="rlimit")
+    flood = ("import threading, time\nwhile True:\n"
+             "    threading.Thread(target=time.sleep, args=(30,), daemon=True).start()\n")
+    res = box.run([box.python, "-c", flood])
+    assert (res.status, res.message) == ("pids", "process limit 40 exceeded (threads count)")
+    calm = box.run([box.python, "-c", "import threading; t = [threading.Thread(target=len, "
+                    "args=((),)) for _ in range(20)]; [x.start() for x in t]; print('fine')"])
+    assert (calm.status, calm.stdout) == ("ok", "fine\n"), calm
+
+
+def test_runs_at_the_same_time_have_different_uids(box):
+    import threading
+    if os.geteuid() != 0:
+        pytest.skip("only root gives each run a uid of its own")
+    uids = []
+    code = "import os, time; time.sleep(1); print(os.getuid())"
+
+    def run():
+        uids.append(int(box.run([box.python, "-c", code]).stdout))
+
+    threads = [threading.Thread(target=run) for _ in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(set(uids)) == 3 and all(u in SANDBOX_UIDS for u in uids)

@@ -13,10 +13,12 @@ a minimal ``/dev``, a small ``/tmp`` and the folders the caller binds. When the 
 stopped, the PID namespace dies and every process in it with it.
 
 The command never runs as root: when the grader is root (the grading machines), ``setpriv``
-switches to :data:`SANDBOX_UID` with no capability before the command starts. Root in a user
-namespace would not do: its host uid stays 0, which the kernel still trusts for global sysctls
-under ``/proc/sys`` and for root's key rings. When the grader is not root, bubblewrap maps the
-command into a new user namespace as the grader's own uid. Consequence for callers: ``ro``
+switches to a uid of its own for this run (from :data:`SANDBOX_UIDS`, no account has them) with
+no capability before the command starts. Root in a user namespace would not do: its host uid
+stays 0, which the kernel still trusts for global sysctls under ``/proc/sys`` and for root's key
+rings. One uid per run, rather than one for all, leaves two students graded at the same time
+nothing per-user to share (key rings, process counts). When the grader is not root, bubblewrap
+maps the command into a new user namespace as the grader's own uid. Consequence for callers: ``ro``
 folders must be readable by others (mode ``o+rX``); ``rw`` folders are staged in a tmpfs owned by
 the sandbox user (or, bound directly, lent to it for the run) and hold the grader's files after.
 
@@ -53,8 +55,31 @@ from rnn_core.course.sandbox.outdir import Stage
 STATUSES = ("ok", "exit", "timeout", "memory", "pids", "output", "error")
 BACKENDS = ("auto", "bwrap", "none")
 
-# The host uid/gid the command runs as when the grader is root ("nobody" on Debian).
-SANDBOX_UID = 65534
+# Host uids/gids the command runs as when the grader is root: one per run at a time, far above
+# any account. A grader process starts at an offset of its own, so two graders rarely meet.
+SANDBOX_UIDS = range(1_800_000_000, 1_800_100_000)
+
+
+class _UidPool:
+    def __init__(self, uids: range):
+        self.uids, self.busy, self.lock = uids, set(), threading.Lock()
+
+    def take(self) -> int:
+        with self.lock:
+            start = (os.getpid() * 1009) % len(self.uids)
+            for i in range(len(self.uids)):
+                uid = self.uids[(start + i) % len(self.uids)]
+                if uid not in self.busy:
+                    self.busy.add(uid)
+                    return uid
+        raise RuntimeError("Sandbox: every sandbox uid is in use")
+
+    def give(self, uid: int | None) -> None:
+        with self.lock:
+            self.busy.discard(uid)
+
+
+_UIDS = _UidPool(SANDBOX_UIDS)
 
 # Inside paths a caller may not bind over: the sandbox's own system and runtime.
 RESERVED = ("/usr", "/bin", "/sbin", "/lib", "/lib64", "/etc", "/proc", "/dev", _runtime.PREFIX)
@@ -180,7 +205,10 @@ class Sandbox:
             self.python = sys.executable
         self._limit = _limits.choose(limit_backend)
         self.limit_backend = self._limit.name
-        self.enforced = (*self._limit.enforced, "wall", "output")
+        own_uid = self.backend == "bwrap" and self._setpriv is not None
+        extra = ("pids",) if own_uid and "pids" not in self._limit.enforced else ()
+        # RLIMIT_NPROC counts the processes of a uid: a per-run uid makes it a per-run count.
+        self.enforced = (*self._limit.enforced, *extra, "wall", "output")
 
     def __repr__(self) -> str:
         return (f"Sandbox(backend={self.backend!r}, limits={self.limit_backend!r}, "
@@ -219,23 +247,24 @@ class Sandbox:
             raise ValueError(f"Sandbox.run: cwd must be an absolute inside path, got {cwd!r}")
 
         t0 = time.monotonic()
+        uid = _UIDS.take() if self.backend == "bwrap" and self._setpriv else None
         try:
-            group = self._limit.start(self.limits)
+            group = self._limit.start(self.limits, uid)
         except OSError as exc:
+            _UIDS.give(uid)
             return Outcome("error", None, "", "", time.monotonic() - t0,
                            f"cannot set up the {self.limit_backend} limits: {exc}")
         scratch = None
         status_r = status_w = -1
         owners, stages = {}, []
-        uid = SANDBOX_UID if self.backend == "bwrap" and self._setpriv else None
         try:
             for host in rw:
                 stages.append(Stage(host, self.limits.output_bytes, uid))
             seen = {st.path: rw[st.host] for st in stages}
             if self.backend == "bwrap":
-                owners = _hand_over([st.host for st in stages if st.direct], uid is not None)
+                owners = _hand_over([st.host for st in stages if st.direct], uid)
                 status_r, status_w = os.pipe()
-                command = self._bwrap_argv(argv, ro, seen, cwd, env, status_w)
+                command = self._bwrap_argv(argv, ro, seen, cwd, env, status_w, uid)
                 popen_env, popen_cwd = {"PATH": "/usr/bin:/bin"}, "/"
             else:
                 scratch = tempfile.mkdtemp(prefix="sandbox-none-")
@@ -259,19 +288,20 @@ class Sandbox:
             _hand_back(owners)
             for st in stages:
                 st.close()
+            _UIDS.give(uid)
             if scratch is not None:
                 shutil.rmtree(scratch, ignore_errors=True)
 
     # ------------------------------------------------------------ commands
-    def _bwrap_argv(self, argv, ro, rw, cwd, env, status_fd) -> list[str]:
+    def _bwrap_argv(self, argv, ro, rw, cwd, env, status_fd, uid) -> list[str]:
         rt = self._runtime
         if self._setpriv:
-            # Root: no user namespace (its uid 0 would map to host root); setpriv drops to
-            # SANDBOX_UID with empty capability sets, after bwrap has built the mounts.
+            # Root: no user namespace (its uid 0 would map to host root); setpriv drops to the
+            # run's uid with empty capability sets, after bwrap has built the mounts.
             a = [self._bwrap, "--unshare-pid", "--unshare-net", "--unshare-ipc", "--unshare-uts",
                  "--unshare-cgroup-try", "--cap-drop", "ALL", "--cap-add", "CAP_SETUID",
                  "--cap-add", "CAP_SETGID", "--cap-add", "CAP_SETPCAP"]
-            drop = [self._setpriv, "--reuid", str(SANDBOX_UID), "--regid", str(SANDBOX_UID),
+            drop = [self._setpriv, "--reuid", str(uid), "--regid", str(uid),
                     "--clear-groups", "--inh-caps=-all", "--bounding-set=-all", "--"]
         else:
             a = [self._bwrap, "--unshare-all", "--unshare-user", "--cap-drop", "ALL"]
@@ -372,8 +402,13 @@ class Sandbox:
                                  "(files written)")
         if timed_out:
             return out("timeout", f"wall time limit {lim.wall_seconds:g} s exceeded")
-        if self._limit.name == "rlimit" and "MemoryError" in stderr:
-            return out("memory", f"memory limit {human_bytes(lim.memory_bytes)} exceeded")
+        if self._limit.name == "rlimit":
+            # No counter to read: the errors the limits cause are the evidence.
+            if "MemoryError" in stderr or "Cannot allocate memory" in stderr:
+                return out("memory", f"memory limit {human_bytes(lim.memory_bytes)} exceeded")
+            if "pids" in self.enforced and ("Resource temporarily unavailable" in stderr
+                                            or "can't start new thread" in stderr):
+                return out("pids", f"process limit {lim.pids} exceeded (threads count)")
         if rc != 0:
             return out("exit", _exit_message(rc))
         return out("ok", "")
@@ -469,14 +504,14 @@ def _parents(inside: str, made: set[str]) -> list[str]:
     return out
 
 
-def _hand_over(folders: list[str], chown: bool) -> dict[str, tuple[int, int]]:
-    """Give directly bound rw folders to the sandbox user; return their owners to restore."""
+def _hand_over(folders: list[str], uid: int | None) -> dict[str, tuple[int, int]]:
+    """Give directly bound rw folders to the run's uid; return their owners to restore."""
     owners = {}
-    if chown:
+    if uid is not None:
         for host in folders:
             st = os.stat(host)
             owners[host] = (st.st_uid, st.st_gid)
-            os.chown(host, SANDBOX_UID, SANDBOX_UID)
+            os.chown(host, uid, uid)
     return owners
 
 
@@ -552,4 +587,4 @@ def _check_env(env) -> dict[str, str]:
     return dict(env)
 
 
-__all__ = ["Limits", "Outcome", "STATUSES", "Sandbox", "probe"]
+__all__ = ["SANDBOX_UIDS", "STATUSES", "Limits", "Outcome", "Sandbox", "probe"]

@@ -10,8 +10,9 @@ Which backend is used depends on what the machine offers (:func:`choose`): cgrou
 ``memory`` and ``pids`` controllers (what the course's grading machines have, as root), else
 cgroup v2 with both controllers, else rlimits. Rlimits are weaker: ``RLIMIT_DATA`` caps private
 writable memory (unlike ``RLIMIT_AS``, it ignores the address space BLAS libraries reserve without
-writing to it), and there is no per-run process count (``RLIMIT_NPROC`` counts every process of
-the user), so that backend does not enforce ``pids`` and says so.
+writing to it), and ``RLIMIT_NPROC`` counts every process of a user, so it is a per-run process
+count only when the run has a uid of its own (the sandbox gives it one when the grader is root);
+otherwise that backend does not enforce ``pids`` and says so. A hit leaves no counter to read.
 """
 
 from __future__ import annotations
@@ -191,9 +192,12 @@ class LimitBackend:
         # after the run). RLIMIT_CORE: no core dumps in the student's folder.
         return {"RLIMIT_FSIZE": limits.output_bytes, "RLIMIT_CORE": 0}
 
-    def start(self, limits) -> RunGroup:
+    def start(self, limits, uid: int | None = None) -> RunGroup:
+        """The limits of one run; ``uid``: the run's own uid, if it has one."""
         rl = self.rlimits(limits)
         rl["RLIMIT_DATA"] = limits.memory_bytes
+        if uid is not None:
+            rl["RLIMIT_NPROC"] = limits.pids
         return RunGroup(rl)
 
 
@@ -215,7 +219,7 @@ class CgroupV1(LimitBackend):
                 return f"cgroup v1 {ctl} controller at {d} is not writable (run as root)"
         return None
 
-    def start(self, limits) -> RunGroup:
+    def start(self, limits, uid: int | None = None) -> RunGroup:
         name = uuid.uuid4().hex[:12]
         mem = self.root / "memory" / PARENT / name
         pids = self.root / "pids" / PARENT / name
@@ -255,7 +259,7 @@ class CgroupV2(LimitBackend):
             return f"cgroup v2 at {self.root} is not writable (run as root)"
         return None
 
-    def start(self, limits) -> RunGroup:
+    def start(self, limits, uid: int | None = None) -> RunGroup:
         parent = self.root / PARENT
         if not parent.exists():
             parent.mkdir()
