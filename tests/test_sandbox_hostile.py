@@ -611,3 +611,59 @@ def test_the_process_scan_finds_survivors_when_nothing_isolates(world):
                 os.kill(pid, signal.SIGKILL)
             except ProcessLookupError:
                 pass
+
+
+KEYRING = """
+import ctypes, errno, sys, time
+libc = ctypes.CDLL(None, use_errno=True)
+SYS_add_key, SYS_request_key, SYS_keyctl = 248, 249, 250
+KEYCTL_READ = 11
+name = sys.argv[2].encode()
+rings = {"user": -4, "session": -3}
+if sys.argv[1] == "put":
+    payload = b"alice's answer"
+    for ring, spec in rings.items():
+        key = libc.syscall(SYS_add_key, b"user", name + ring.encode(), payload, len(payload), spec)
+        print("put", "ok" if key > 0 else errno.errorcode[ctypes.get_errno()], key)
+    time.sleep(2)
+else:
+    time.sleep(0.5)
+    for ring in rings:
+        key = libc.syscall(SYS_request_key, b"user", name + ring.encode(), None, 0)
+        print("get", "LEAK" if key > 0 else errno.errorcode[ctypes.get_errno()])
+    buf = ctypes.create_string_buffer(64)
+    for guess in range(int(sys.argv[3]) - 50, int(sys.argv[3]) + 50):
+        if libc.syscall(SYS_keyctl, KEYCTL_READ, guess, buf, 64) > 0 and b"answer" in buf.raw:
+            print("LEAK read", guess)
+"""
+
+
+def test_students_at_the_same_time_share_no_key_ring(world):
+    """Key rings are outside every namespace: the user key ring belongs to a uid, the session
+    key ring is inherited from the grader. A channel between two runs that shared either; one
+    uid per run and a fresh session key ring per run close it."""
+    if os.geteuid() != 0:
+        pytest.skip("only root gives each run a uid of its own")
+    import ctypes
+    # As after a login: the grader has a session key ring its children would inherit.
+    ring = ctypes.CDLL(None).syscall(250, 1, f"grader-{uuid.uuid4().hex}".encode())
+    assert ring > 0
+    box = Sandbox(Limits(wall_seconds=30))
+    name = f"answer-{uuid.uuid4().hex}"
+    put = attack(world, KEYRING, "put", name, who="alice", box=box)[0]
+    key = int(put.stdout.split()[2])
+    assert put.stdout.split()[:2] == ["put", "ok"], put
+    got = {}
+
+    def run(who, *args):
+        got[who] = attack(world, KEYRING, *args, who=who, box=box, may_add=("alice", "bob"))[0]
+
+    threads = [threading.Thread(target=run, args=("alice", "put", name)),
+               threading.Thread(target=run, args=("bob", "get", name, str(key)))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert got["alice"].stdout.split()[0::3] == ["put", "put"]
+    assert got["alice"].stdout.split()[1::3] == ["ok", "ok"]
+    assert (got["bob"].status, got["bob"].stdout) == ("ok", "get ENOKEY\n" * 2), got["bob"]

@@ -38,6 +38,11 @@ for spec in a[:i]:
     else:
         n = int(value)
         resource.setrlimit(getattr(resource, key), (n, n))
+try:  # a fresh anonymous session key ring: none inherited from the grader's login to share
+    import ctypes
+    ctypes.CDLL(None).syscall(250, 1, None)  # keyctl(KEYCTL_JOIN_SESSION_KEYRING, NULL)
+except Exception:
+    pass
 os.execvp(a[i + 1], a[i + 1:])
 """
 
