@@ -164,6 +164,21 @@ def test_cgroup1_reads_oom_kills_and_pid_refusals(tmp_path):
     assert group.hits() == {"memory"}
 
 
+# ----------------------------------------------------------------- the runtime
+def test_runtime_binds_the_base_interpreter_and_numpy_only():
+    from rnn_core.course.sandbox import runtime
+
+    rt = runtime.discover()
+    assert rt.python.startswith(runtime.PREFIX + "/bin/python3")
+    hosts = [host for host, _ in rt.binds]
+    # never a folder of packages wholesale (the venv's holds the editable finder)
+    assert not [h for h in hosts if h.endswith(("site-packages", "dist-packages"))]
+    assert all(not h.startswith(str(REPO) + "/") or "numpy" in h for h in hosts)
+    assert sorted(Path(h).name for h, _ in rt.packages) in (["numpy"], ["numpy", "numpy.libs"])
+    site = str(Path(rt.packages[0][1]).parent)
+    assert site in rt.hidden  # bound over an empty read-only tmpfs
+
+
 # ----------------------------------------------------------------- the none backend
 def test_none_translates_inside_paths_and_applies_limits(tmp_path):
     work, out = tmp_path / "work", tmp_path / "out"

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import glob
 import os
+import site as _site
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -77,9 +78,14 @@ def discover() -> Runtime:
         hidden.append(PREFIX + site[len(prefix):])
     # The system's own Python packages (Debian's dist-packages, pip installs in /usr/local).
     hidden.extend(_site_dirs("/usr"))
-    # numpy goes into the runtime's own site-packages (the first hidden one under PREFIX).
+    # numpy goes where the interpreter looks for packages: its first site folder under the prefix
+    # (lib/python3.X/site-packages for a python.org or pyenv build, dist-packages on Debian).
     version = f"python{sys.version_info[0]}.{sys.version_info[1]}"
     site = f"{PREFIX}/lib/{version}/site-packages"
+    for candidate in _site.getsitepackages([prefix]):
+        if os.path.realpath(candidate).startswith(prefix + os.sep) and os.path.isdir(candidate):
+            site = PREFIX + os.path.realpath(candidate)[len(prefix):]
+            break
     if site not in hidden:
         hidden.append(site)
     packages = tuple((str(f), f"{site}/{f.name}") for f in _numpy_folders())
