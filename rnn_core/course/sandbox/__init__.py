@@ -224,8 +224,8 @@ class Sandbox:
         ----------
         argv : command and arguments; paths in it are inside paths.
         ro : ``{host folder or file: inside path}`` bound read-only.
-        rw : ``{host folder: inside path}`` bound writable; what the run writes there counts
-            against ``output_bytes``.
+        rw : ``{host folder: inside path}`` writable; holds what the run left there when it
+            returns (regular files and folders only); each counts against ``output_bytes``.
         cwd : working directory, an inside path (default ``/tmp``).
         env : extra environment variables (the rest of the environment is not passed in).
         """
@@ -235,7 +235,7 @@ class Sandbox:
         for host in rw:
             if not os.path.isdir(host):
                 raise ValueError(f"Sandbox.run: rw maps {host!r}, which is not a folder")
-        if self.backend == "bwrap":
+        if self.backend == "bwrap" and self._setpriv:  # the run has a uid of its own
             for host in ro:
                 st = os.stat(host)
                 need = 0o005 if os.path.isdir(host) else 0o004
