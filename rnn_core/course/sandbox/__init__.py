@@ -387,13 +387,14 @@ class Sandbox:
         if survivors:
             return out("error", f"{len(survivors)} processes survived the sandbox "
                                 f"(pids {survivors[:5]})")
-        if status_r >= 0 and finished and code is None:
-            lines = [s for s in stderr.splitlines() if s.startswith("bwrap:")]
-            return out("error", f"the sandbox did not start: {(lines or ['no reason given'])[0]}")
+        # A limit hit first: it may also have killed bwrap itself, or kept it from forking.
         if "memory" in hits:
             return out("memory", f"memory limit {human_bytes(lim.memory_bytes)} exceeded")
         if "pids" in hits:
             return out("pids", f"process limit {lim.pids} exceeded (threads count)")
+        if status_r >= 0 and finished and code is None:
+            lines = [s for s in stderr.splitlines() if s.startswith("bwrap:")]
+            return out("error", f"the sandbox did not start: {(lines or ['no reason given'])[0]}")
         if capture.over:
             return out("output", f"output limit {human_bytes(lim.output_bytes)} exceeded "
                                  "(stdout and stderr)")
@@ -402,8 +403,8 @@ class Sandbox:
                                  "(files written)")
         if timed_out:
             return out("timeout", f"wall time limit {lim.wall_seconds:g} s exceeded")
-        if self._limit.name == "rlimit":
-            # No counter to read: the errors the limits cause are the evidence.
+        if self._limit.name == "rlimit" and rc != 0:
+            # No counter to read: the errors the limits cause are the evidence of a failed run.
             if "MemoryError" in stderr or "Cannot allocate memory" in stderr:
                 return out("memory", f"memory limit {human_bytes(lim.memory_bytes)} exceeded")
             if "pids" in self.enforced and ("Resource temporarily unavailable" in stderr
