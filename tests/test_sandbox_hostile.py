@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -201,6 +202,35 @@ def test_source_results_and_classmates_are_absent_by_every_path(world):
     res, _ = attack(world, OPEN_PATHS, *targets)
     assert (res.status, res.message) == ("ok", ""), res
     assert res.stdout.strip() == f"tried {5 * len(targets)}"
+
+
+INTROSPECT = """
+import os
+seen = open("/proc/self/mountinfo").read()
+for pid in [p for p in os.listdir("/proc") if p.isdigit()]:
+    for what in ("cmdline", "environ"):
+        try:
+            seen += open(f"/proc/{pid}/{what}", "rb").read().decode(errors="replace")
+        except OSError:
+            pass
+print(len(seen))
+open("/out/seen.txt", "w").write(seen)
+"""
+
+
+def test_what_the_sandbox_can_learn_about_itself_names_nothing_outside(world):
+    """The mount table and every visible process's command line (bwrap's own, with the
+    binds) name only what is bound: not the source, the results or the classmate."""
+    res, _ = attack(world, INTROSPECT)
+    assert res.status == "ok", res
+    seen = (world.out["alice"] / "seen.txt").read_text()
+    assert int(res.stdout) == len(seen) > 1000
+    assert str(world.work["alice"]) in seen  # what is bound does show: the check can see paths
+    for outside in (world.source, world.results, world.work["bob"], world.subs["bob"]):
+        assert str(outside) not in seen, outside
+    # this checkout shows only as where numpy's folders come from (its venv), if at all
+    mentions = re.findall(re.escape(str(REPO)) + r"[^\s\x00]*", seen)
+    assert all(m.startswith(f"{REPO}/.venv/lib/") and "numpy" in m for m in mentions), mentions
 
 
 SYMLINKS = """
