@@ -544,7 +544,9 @@ def test_stdout_flood_is_cut(world):
     "open('/out/big.bin', 'wb').write(b'x' * 5_000_000)\n",
     "for i in range(50):\n    open(f'/out/f{i}.bin', 'wb').write(b'x' * 100_000)\n",
     "import os\nfor i in range(100_000):\n    os.mkdir(f'/out/d{i}')\n",
-], ids=["one-big-file", "many-files", "many-folders"])
+    "import os\nfor i in range(1000):\n    os.truncate(os.open(f'/out/s{i}', os.O_CREAT | "
+    "os.O_WRONLY), 190_000)\n",
+], ids=["one-big-file", "many-files", "many-folders", "sparse-files"])
 def test_file_floods_are_stopped_and_reported(world, code):
     res, _ = attack(world, code, limits=Limits(output_bytes=200_000, wall_seconds=30))
     assert (res.status, res.message) == ("output", "output limit 200 kB exceeded (files "

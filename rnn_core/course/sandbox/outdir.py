@@ -59,7 +59,9 @@ class Stage:
         if self.direct:
             return
         try:
-            _mirror(self.path, self.host, None)
+            # Sparse files take no room in the tmpfs but would on the host: copy back no more
+            # bytes than the tmpfs could hold.
+            _mirror(self.path, self.host, None, budget=self.size + SLACK)
         finally:
             subprocess.run(["umount", "-l", self.path], capture_output=True)
             try:
@@ -68,10 +70,11 @@ class Stage:
                 pass
 
 
-def _mirror(src: str, dst: str, uid: int | None) -> None:
+def _mirror(src: str, dst: str, uid: int | None, budget: int | None = None) -> None:
     """Make ``dst`` hold exactly ``src``'s regular files and folders (no link followed).
 
-    New entries in ``dst`` belong to ``uid`` (when given) or to the caller.
+    New entries in ``dst`` belong to ``uid`` (when given) or to the caller. With a ``budget``,
+    files are copied while their bytes fit in it; the rest are left out.
     """
     keep = set()
     for folder, dirs, files in os.walk(src):
@@ -90,8 +93,13 @@ def _mirror(src: str, dst: str, uid: int | None) -> None:
             keep.add(os.path.normpath(d))
         for name in files:
             s, d = os.path.join(folder, name), os.path.join(target, name)
-            if not stat.S_ISREG(os.lstat(s).st_mode):
+            st = os.lstat(s)
+            if not stat.S_ISREG(st.st_mode):
                 continue
+            if budget is not None:
+                if st.st_size > budget:
+                    continue
+                budget -= st.st_size
             if os.path.lexists(d) and (os.path.islink(d) or not os.path.isfile(d)):
                 _remove(d)
             fd = os.open(s, os.O_RDONLY | os.O_NOFOLLOW)
