@@ -42,29 +42,6 @@ def _release(args: argparse.Namespace) -> int:
     return 0
 
 
-def _grade(args: argparse.Namespace) -> int:
-    from rnn_core.course.grade import grade
-
-    def show(r) -> None:
-        line = f"{r.student:<20} {r.status:<8} {r.total:g}/{r.max_total:g}  ({r.seconds:.1f} s)"
-        print(line + (f"  {r.message[:120]}" if r.status != "ok" else ""), flush=True)
-
-    results = grade(
-        args.submissions,
-        args.source,
-        args.out,
-        config=_config(args),
-        timeout=args.timeout,
-        jobs=args.jobs,
-        students=args.student,
-        assignment=args.assignment,
-        progress=show,
-    )
-    out = Path(args.out)
-    print(f"graded {len(results)} student(s): {out / 'grades.csv'}, feedback in {out / 'feedback'}")
-    return 0
-
-
 def _list(args: argparse.Namespace) -> int:
     from rnn_core.course.markers import find_regions
     from rnn_core.course.release import _package_files, list_exercises
@@ -113,21 +90,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     _layout(p)
     p.set_defaults(run=_release)
 
-    p = sub.add_parser("grade", help="grade a folder of submissions")
-    p.add_argument("submissions", help="folder with one subfolder per student")
-    p.add_argument("--source", required=True, help="course source folder (with solutions)")
-    p.add_argument("--out", required=True, help="results folder")
-    p.add_argument(
-        "--timeout", type=float, help="per-cell limit in seconds (default 300, or course.toml)"
-    )
-    p.add_argument("--jobs", type=int, help="students graded at once (default: all cores)")
-    p.add_argument("--student", action="append", help="grade only this student (repeatable)")
-    p.add_argument(
-        "--assignment",
-        help="nbgrader layout: files in SUBMISSIONS/<student>/<ASSIGNMENT>/ (nbgrader collect)",
-    )
-    _layout(p)
-    p.set_defaults(run=_grade)
+    from rnn_core.course.grade import add_grade_parser
+
+    add_grade_parser(sub)
 
     p = sub.add_parser("list", help="list the graded cells, points and stubbed functions")
     p.add_argument("source", help="course source folder")

@@ -10,7 +10,8 @@ Example ``course.toml``::
     packages = ["rnn_core"]                       # package folders the students complete
     extra_files = ["pyproject.toml", "README.md"] # copied into the release as they are
     exclude = ["rnn_core/course/grade.py"]        # never shipped (globs)
-    timeout = 300                                 # default per-cell limit when grading (s)
+    exercises = "rnn_core/course/exercises.py"    # the autograded exercises' specs (grader)
+    timeout = 300                                 # default limit per exercise when grading (s)
 """
 
 from __future__ import annotations
@@ -37,9 +38,10 @@ class CourseConfig:
     """further files (globs) copied unchanged when they exist"""
     exclude: list[str] = field(default_factory=list)
     """globs never shipped (``__pycache__`` and ``*.pyc`` are always left out)"""
+    exercises: str = "rnn_core/course/exercises.py"
+    """the exercise specs the grader uses (drivers, cases, tolerances), relative to the source"""
     timeout: float = 300.0
-    """per-cell time limit when grading, in seconds (the real course trains models for up to a
-    minute in a cell; on a loaded machine with one kernel per core that can take much longer)"""
+    """time limit per exercise when grading, in seconds (a student's function may loop forever)"""
 
     def __post_init__(self) -> None:
         for name in ("notebooks", "packages", "extra_files", "exclude"):
