@@ -45,8 +45,10 @@ class _Budget:
         self.bytes += size
         if self.files > self.caps.files:
             raise ValueError(f"more than {self.caps.files} files")
-        if size > self.caps.file_bytes or self.bytes > self.caps.total_bytes:
-            raise ValueError(f"{name}: larger than the cap ({self.caps.total_bytes // 2**20} MiB)")
+        if size > self.caps.file_bytes:
+            raise ValueError(f"{name}: larger than {self.caps.file_bytes // 2**20} MiB")
+        if self.bytes > self.caps.total_bytes:
+            raise ValueError(f"more than {self.caps.total_bytes // 2**20} MiB in all")
 
 
 def _safe_rel(name: str) -> PurePosixPath | None:
@@ -77,7 +79,7 @@ def _entries_zip(zf: zipfile.ZipFile):
         if info.is_dir():
             continue
         mode = info.external_attr >> 16
-        if mode and not stat.S_ISREG(mode):
+        if stat.S_IFMT(mode) and not stat.S_ISREG(mode):  # a symlink, device, fifo
             yield info.filename, None, 0
             continue
         yield info.filename, (lambda i=info: zf.open(i)), info.file_size
@@ -139,7 +141,7 @@ def _copy_capped(opener, target: Path, cap: int, name: str) -> None:
         while chunk := fin.read(1 << 16):
             written += len(chunk)
             if written > cap:
-                raise ValueError(f"{name}: larger than the cap ({cap // 2**20} MiB)")
+                raise ValueError(f"{name}: larger than {cap // 2**20} MiB")
             fout.write(chunk)
 
 
