@@ -13,10 +13,12 @@ import json
 import os
 import stat
 import zipfile
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
+from typing import Any
 
-__all__ = ["Caps", "Submission", "collect", "written_answers"]
+__all__ = ["Caps", "Submission", "blank_answers", "collect", "find_submissions", "written_answers"]
 
 
 @dataclass(frozen=True)
@@ -160,3 +162,29 @@ def written_answers(nb_path: Path, grade_ids: set[str]) -> dict[str, str]:
             src = cell.get("source", "")
             found[gid] = "".join(src) if isinstance(src, list) else str(src)
     return {g: found.get(g, "") for g in grade_ids}
+
+
+def find_submissions(subs: Path, students: Sequence[str] | None) -> dict[str, Path]:
+    """Student name -> folder or ``<student>.zip`` (a folder wins over a zip of that name)."""
+    found = {p.name: p for p in subs.iterdir() if p.is_dir() and not p.name.startswith(".")}
+    found |= {p.stem: p for p in subs.glob("*.zip") if p.is_file() and p.stem not in found}
+    if students is not None:
+        unknown = sorted(set(students) - set(found))
+        if unknown:
+            raise FileNotFoundError(f"grade: no submission for {', '.join(unknown)} in {subs}")
+        found = {k: v for k, v in found.items() if k in set(students)}
+    return dict(sorted(found.items()))
+
+
+def blank_answers(root: Path, manual: list[Any]) -> dict[str, str]:
+    """Each written answer's text as the release hands it out: sent back unchanged = unanswered."""
+    from rnn_core.course.release import read_notebook, student_version
+
+    blank: dict[str, str] = {}
+    for rel in sorted({m.notebook for m in manual}):
+        nb = student_version(read_notebook(root / rel, rel), rel)
+        for cell in nb.cells:
+            gid = cell.metadata.get("nbgrader", {}).get("grade_id")
+            if gid in {m.grade_id for m in manual}:
+                blank[gid] = cell.source.strip()
+    return blank

@@ -26,10 +26,10 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-from rnn_core.course.cases import Exercise, draw_cases, load_exercises, read_secret, write_inputs
-from rnn_core.course.collect import collect, written_answers
+from rnn_core.course.cases import draw_cases, load_exercises, read_secret, write_inputs
+from rnn_core.course.collect import blank_answers, collect, find_submissions, written_answers
 from rnn_core.course.config import CourseConfig, load_config
-from rnn_core.course.produce import make_tools, produce, reference
+from rnn_core.course.produce import expected_outputs, make_tools, produce
 from rnn_core.course.report import (
     ExerciseResult,
     StudentResult,
@@ -39,14 +39,13 @@ from rnn_core.course.report import (
     write_feedback,
     write_result,
 )
-from rnn_core.course.score import read_case, score_exercise
+from rnn_core.course.score import score_exercise
 
 __all__ = ["STAGES", "grade", "add_grade_parser"]
 
 STAGES = ("collect", "cases", "produce", "reference", "score", "report")
 _RUN_STATUS = {"ok": "ok", "exit": "crashed", "timeout": "timeout", "memory": "memory",
                "pids": "pids", "output": "output", "error": "error"}
-_UNANSWERED = {"", "YOUR ANSWER HERE"}
 
 
 def open_sandbox(cfg: CourseConfig, timeout: float, no_sandbox: bool) -> Any:
@@ -59,34 +58,6 @@ def open_sandbox(cfg: CourseConfig, timeout: float, no_sandbox: bool) -> Any:
             raise RuntimeError(f"grade: no working sandbox ({reason}); pass --no-sandbox to "
                                "grade without one (every CSV row will say so)")
     return Sandbox({"wall_seconds": timeout}, backend="none" if no_sandbox else "auto")
-
-
-def _submissions(subs: Path, students: Sequence[str] | None) -> dict[str, Path]:
-    found = {p.name: p for p in subs.iterdir() if p.is_dir() and not p.name.startswith(".")}
-    found |= {p.stem: p for p in subs.glob("*.zip") if p.is_file() and p.stem not in found}
-    if students is not None:
-        unknown = sorted(set(students) - set(found))
-        if unknown:
-            raise FileNotFoundError(f"grade: no submission for {', '.join(unknown)} in {subs}")
-        found = {k: v for k, v in found.items() if k in set(students)}
-    return dict(sorted(found.items()))
-
-
-def _reference(ex: Exercise, cases, tools: Path, root: Path, inputs: Path, tmp: Path,
-               timeout: float) -> list[dict] | str:
-    """Expected outputs per case, kept in memory only; a failing source gives the reason."""
-    out = tmp / "reference" / ex.grade_id
-    try:
-        reference(tools, root, inputs, ex.grade_id, out, timeout)
-        want = []
-        for i, case in enumerate(cases):
-            status, values, _ = read_case(out, i)
-            if values is None:
-                return f"the course source fails {case.name}: {status}"
-            want.append(values)
-        return want
-    finally:
-        shutil.rmtree(out, ignore_errors=True)
 
 
 def grade_student(name: str, src: Path, ctx: dict) -> StudentResult:
@@ -130,7 +101,7 @@ def grade_student(name: str, src: Path, ctx: dict) -> StudentResult:
         nb = sub.notebooks.get(m.notebook) if sub else None
         text = written_answers(nb, {m.grade_id})[m.grade_id] if nb else ""
         res.answers[m.grade_id] = text
-        blank = text.strip() in _UNANSWERED
+        blank = text.strip() in ("", ctx["blank_answers"].get(m.grade_id))
         res.exercises.append(ExerciseResult(m.grade_id, m.notebook, m.points,
                                             0.0 if blank else None, "manual",
                                             "left unanswered" if blank else "graded by hand"))
@@ -175,7 +146,7 @@ def grade(
     exercises = load_exercises(root / cfg.exercises, graded)
     box = sandbox if sandbox is not None else open_sandbox(cfg, limit, no_sandbox)
     label = "none (--no-sandbox)" if no_sandbox else ", ".join(box.enforced) or "none"
-    todo = _submissions(subs, students)
+    todo = find_submissions(subs, students)
     if assignment:
         todo = {k: v / assignment for k, v in todo.items()}
     dest.mkdir(parents=True, exist_ok=True)
@@ -183,8 +154,10 @@ def grade(
     with tempfile.TemporaryDirectory(prefix="grade-") as tmp_name:
         tmp = Path(tmp_name)
         tools = make_tools(root / cfg.exercises, tmp / "tools")
+        manual = [e for e in graded if e.manual]
         ctx = {"cfg": cfg, "tmp": tmp, "tools": tools, "sandbox": box, "sandbox_label": label,
-               "exercises": exercises, "manual": [e for e in graded if e.manual],
+               "exercises": exercises, "manual": manual,
+               "blank_answers": blank_answers(root, manual),
                "notebooks": [p.as_posix() for p in cfg.notebook_paths(root)],
                "cases": {}, "inputs": {}, "reference": {}}
         (tmp / "inputs").mkdir()
@@ -192,7 +165,8 @@ def grade(
             cases = ctx["cases"][ex.grade_id] = draw_cases(ex, key)
             path = ctx["inputs"][ex.grade_id] = tmp / "inputs" / f"{ex.grade_id}.npz"
             write_inputs(path, cases)
-            ctx["reference"][ex.grade_id] = _reference(ex, cases, tools, root, path, tmp, limit)
+            ctx["reference"][ex.grade_id] = expected_outputs(ex, cases, tools, root, path, tmp,
+                                                             limit)
         if students is None:  # a full run: forget students whose submission is gone
             for stale in dest.glob("*/result.json"):
                 if stale.parent.name not in todo:

@@ -18,8 +18,9 @@ from pathlib import Path
 from typing import Any
 
 from rnn_core.course import harness
+from rnn_core.course.score import read_case
 
-__all__ = ["Run", "make_tools", "produce", "reference"]
+__all__ = ["Run", "expected_outputs", "make_tools", "produce", "reference"]
 
 _ENV = {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
         "PYTHONDONTWRITEBYTECODE": "1", "PYTHONHASHSEED": "0"}
@@ -70,3 +71,20 @@ def reference(tools: Path, source: Path, inputs: Path, gid: str, out: Path,
     if r.returncode != 0:
         tail = (r.stderr.strip().splitlines() or ["no output"])[-1]
         raise RuntimeError(f"grade: the reference run of {gid} failed: {tail}")
+
+
+def expected_outputs(ex: Any, cases: list, tools: Path, root: Path, inputs: Path, tmp: Path,
+                     timeout: float) -> list[dict] | str:
+    """Expected outputs per case, kept in memory only; a failing source gives the reason."""
+    out = tmp / "reference" / ex.grade_id
+    try:
+        reference(tools, root, inputs, ex.grade_id, out, timeout)
+        want = []
+        for i, case in enumerate(cases):
+            status, values, _ = read_case(out, i)
+            if values is None:
+                return f"the course source fails {case.name}: {status}"
+            want.append(values)
+        return want
+    finally:
+        shutil.rmtree(out, ignore_errors=True)
