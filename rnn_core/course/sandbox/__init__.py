@@ -1,0 +1,549 @@
+"""Run a command in an OS sandbox with limits: one per student process (design record D3).
+
+>>> box = Sandbox(Limits(wall_seconds=30))
+>>> out = box.run([box.python, "/h/harness.py"], ro={"/srv/harness": "/h", work: "/w"},
+...               rw={outdir: "/out"}, cwd="/w")
+>>> out.status, out.message
+
+Isolation (``backend="bwrap"``, what ``"auto"`` picks): Debian's bubblewrap puts the command in
+new PID, network, IPC, UTS, mount and cgroup namespaces, ``--die-with-parent`` and
+``--new-session``. Its file system holds only the operating system's ``/usr``, the read-only
+Python runtime at ``/opt/python`` (numpy and nothing else, see :mod:`.runtime`), a fresh ``/proc``,
+a minimal ``/dev``, a small ``/tmp`` and the folders the caller binds. When the run ends, or is
+stopped, the PID namespace dies and every process in it with it.
+
+The command never runs as root: when the grader is root (the grading machines), ``setpriv``
+switches to :data:`SANDBOX_UID` with no capability before the command starts. Root in a user
+namespace would not do: its host uid stays 0, which the kernel still trusts for global sysctls
+under ``/proc/sys`` and for root's key rings. When the grader is not root, bubblewrap maps the
+command into a new user namespace as the grader's own uid. Consequence for callers: ``ro``
+folders must be readable by others (mode ``o+rX``); ``rw`` folders are handed to the sandbox user
+for the run and back to their owner after it.
+
+``backend="none"`` (the grader's ``--no-sandbox``) runs the command on the host with the same
+arguments: inside paths in ``argv``, ``cwd`` and ``env`` are translated to their host folders. It
+still applies the limits, but isolates nothing.
+
+Limits (:mod:`.limits`): memory and process count through cgroup v1, cgroup v2 or rlimits, the
+strongest the machine offers (:attr:`Sandbox.enforced` names what is enforced, for the CSV); wall
+time; total bytes of stdout plus stderr; bytes written in the writable folders.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import NamedTuple
+
+from rnn_core.course.sandbox import limits as _limits
+from rnn_core.course.sandbox import runtime as _runtime
+from rnn_core.course.sandbox.limits import human_bytes
+
+STATUSES = ("ok", "exit", "timeout", "memory", "pids", "output", "error")
+BACKENDS = ("auto", "bwrap", "none")
+
+# The host uid/gid the command runs as when the grader is root ("nobody" on Debian).
+SANDBOX_UID = 65534
+
+# Inside paths a caller may not bind over: the sandbox's own system and runtime.
+RESERVED = ("/usr", "/bin", "/sbin", "/lib", "/lib64", "/etc", "/proc", "/dev", _runtime.PREFIX)
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Per-run limits (defaults as in ``course.toml``).
+
+    memory_bytes : memory of all processes of the run together (4 GiB).
+    pids : processes *and threads* of the run together (256).
+    wall_seconds : wall-clock time from start to the last process gone (60 s).
+    output_bytes : stdout plus stderr together, and separately the files written in the writable
+        folders together (2 MB).
+    """
+
+    memory_bytes: int = 4 * 2**30
+    pids: int = 256
+    wall_seconds: float = 60.0
+    output_bytes: int = 2_000_000
+
+    def __post_init__(self):
+        for name in ("memory_bytes", "pids", "output_bytes"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+                raise ValueError(f"Limits: {name} must be a positive int, got {value!r}")
+        w = self.wall_seconds
+        if isinstance(w, bool) or not isinstance(w, int | float) or not (0 < w < float("inf")):
+            raise ValueError(f"Limits: wall_seconds must be a positive finite number, got {w!r}")
+
+
+class Outcome(NamedTuple):
+    """What a run did.
+
+    status : ``ok`` (exit code 0), ``exit`` (non-zero exit code), ``timeout`` (wall time),
+        ``memory``, ``pids``, ``output`` (a limit was hit), ``error`` (the sandbox failed).
+    returncode : exit code of the command, 128 + N when signal N killed it; None when the run
+        was stopped (timeout, output) or never started.
+    stdout, stderr : the command's output, decoded as UTF-8, at most ``output_bytes`` together.
+    seconds : wall time of the run, sandbox start-up included.
+    message : one line for people ("memory limit 4 GiB exceeded"); empty when ``ok``.
+    """
+
+    status: str
+    returncode: int | None
+    stdout: str
+    stderr: str
+    seconds: float
+    message: str
+
+
+def probe(limits: Limits | None = None) -> str | None:
+    """None when bubblewrap sandboxes work here, else the reason they do not (one line)."""
+    if shutil.which("bwrap") is None:
+        return "bubblewrap is not installed (apt-get install bubblewrap)"
+    try:
+        box = Sandbox(limits or Limits(wall_seconds=30), backend="bwrap")
+    except (RuntimeError, OSError) as exc:
+        return str(exc)
+    out = box.run([box.python, "-c", "import numpy; print(numpy.ones(2).sum())"])
+    if out.status != "ok" or out.stdout.strip() != "2.0":
+        detail = out.message or out.stderr.strip().splitlines()[-1:] or ["no output"]
+        return f"bwrap cannot run numpy in a sandbox: {out.status}: {detail}"
+    return None
+
+
+class Sandbox:
+    """Runs commands in a sandbox with :class:`Limits`.
+
+    Parameters
+    ----------
+    limits : the limits of every run (default :class:`Limits()`).
+    backend : ``"bwrap"`` (namespaces), ``"none"`` (no isolation, for ``--no-sandbox``) or
+        ``"auto"``: bwrap when installed, else ``RuntimeError`` (never a silent downgrade).
+    limit_backend : ``"auto"`` (cgroup v1, else cgroup v2, else rlimits), or one of those by
+        name: ``"cgroup1"``, ``"cgroup2"``, ``"rlimit"``.
+
+    Attributes
+    ----------
+    backend : the isolation backend in use, ``"bwrap"`` or ``"none"``.
+    enforced : names of the limits actually enforced, in the order ``memory``, ``pids``,
+        ``wall``, ``output``.
+    limit_backend : ``"cgroup1"``, ``"cgroup2"`` or ``"rlimit"``.
+    python : the interpreter to call inside: numpy only under bwrap; under ``none`` the
+        grader's own interpreter.
+    """
+
+    def __init__(self, limits: Limits | None = None, backend: str = "auto",
+                 *, limit_backend: str = "auto"):
+        if limits is None:
+            limits = Limits()
+        if not isinstance(limits, Limits):
+            raise TypeError(f"Sandbox: limits must be a Limits, got {type(limits).__name__}")
+        if backend not in BACKENDS:
+            raise ValueError(f"Sandbox: backend must be one of {', '.join(BACKENDS)}, "
+                             f"got {backend!r}")
+        self.limits = limits
+        if backend in ("auto", "bwrap"):
+            self._bwrap = shutil.which("bwrap")
+            if self._bwrap is None:
+                raise RuntimeError("Sandbox: bubblewrap (bwrap) is not installed; install it "
+                                   "(apt-get install bubblewrap) or run without isolation "
+                                   "(backend='none', the grader's --no-sandbox)")
+            self.backend = "bwrap"
+            self._setpriv = shutil.which("setpriv") if os.geteuid() == 0 else None
+            if os.geteuid() == 0 and self._setpriv is None:
+                raise RuntimeError("Sandbox: setpriv (util-linux) is missing; as root the "
+                                   "sandbox needs it to drop to an unprivileged uid")
+            self._runtime = _runtime.discover()
+            self.python = self._runtime.python
+        else:
+            self.backend = "none"
+            self._bwrap = None
+            self._runtime = None
+            self.python = sys.executable
+        self._limit = _limits.choose(limit_backend)
+        self.limit_backend = self._limit.name
+        self.enforced = (*self._limit.enforced, "wall", "output")
+
+    def __repr__(self) -> str:
+        return (f"Sandbox(backend={self.backend!r}, limits={self.limit_backend!r}, "
+                f"enforced={self.enforced!r})")
+
+    # ------------------------------------------------------------------ run
+    def run(self, argv: Sequence[str], ro: Mapping[str, str] | None = None,
+            rw: Mapping[str, str] | None = None, cwd: str | None = None,
+            env: Mapping[str, str] | None = None) -> Outcome:
+        """Run ``argv`` in a fresh sandbox and wait for it (at most ``wall_seconds``).
+
+        Parameters
+        ----------
+        argv : command and arguments; paths in it are inside paths.
+        ro : ``{host folder or file: inside path}`` bound read-only.
+        rw : ``{host folder: inside path}`` bound writable; what the run writes there counts
+            against ``output_bytes``.
+        cwd : working directory, an inside path (default ``/tmp``).
+        env : extra environment variables (the rest of the environment is not passed in).
+        """
+        argv = _check_argv(argv)
+        ro = _check_binds("ro", ro)
+        rw = _check_binds("rw", rw)
+        for host in rw:
+            if not os.path.isdir(host):
+                raise ValueError(f"Sandbox.run: rw maps {host!r}, which is not a folder")
+        if self.backend == "bwrap":
+            for host in ro:
+                st = os.stat(host)
+                need = 0o005 if os.path.isdir(host) else 0o004
+                if st.st_mode & need != need:
+                    raise ValueError(f"Sandbox.run: ro maps {host!r}, which the sandbox user "
+                                     f"cannot read (mode {st.st_mode & 0o777:04o}); chmod o+rX")
+        env = _check_env(env)
+        if cwd is not None and (not isinstance(cwd, str) or not cwd.startswith("/")):
+            raise ValueError(f"Sandbox.run: cwd must be an absolute inside path, got {cwd!r}")
+
+        t0 = time.monotonic()
+        try:
+            group = self._limit.start(self.limits)
+        except OSError as exc:
+            return Outcome("error", None, "", "", time.monotonic() - t0,
+                           f"cannot set up the {self.limit_backend} limits: {exc}")
+        scratch = None
+        status_r = status_w = -1
+        owners = {}
+        try:
+            if self.backend == "bwrap":
+                owners = _hand_over(rw, self._setpriv is not None)
+                status_r, status_w = os.pipe()
+                command = self._bwrap_argv(argv, ro, rw, cwd, env, status_w)
+                popen_env, popen_cwd = {"PATH": "/usr/bin:/bin"}, "/"
+            else:
+                scratch = tempfile.mkdtemp(prefix="sandbox-none-")
+                command, popen_env, popen_cwd = self._none_argv(argv, ro, rw, cwd, env, scratch)
+            wrapper = [sys.executable, "-I", "-S", "-c", _limits.JOIN_WRAPPER,
+                       *group.wrapper_args(), "--", *command]
+            return self._supervise(wrapper, popen_env, popen_cwd, group, rw, status_r,
+                                   status_w, t0)
+        finally:
+            for fd in (status_r, status_w):
+                if fd >= 0:
+                    try:
+                        os.close(fd)
+                    except OSError:
+                        pass
+            group.close()
+            _hand_back(owners)
+            if scratch is not None:
+                shutil.rmtree(scratch, ignore_errors=True)
+
+    # ------------------------------------------------------------ commands
+    def _bwrap_argv(self, argv, ro, rw, cwd, env, status_fd) -> list[str]:
+        rt = self._runtime
+        if self._setpriv:
+            # Root: no user namespace (its uid 0 would map to host root); setpriv drops to
+            # SANDBOX_UID with empty capability sets, after bwrap has built the mounts.
+            a = [self._bwrap, "--unshare-pid", "--unshare-net", "--unshare-ipc", "--unshare-uts",
+                 "--unshare-cgroup-try", "--cap-drop", "ALL", "--cap-add", "CAP_SETUID",
+                 "--cap-add", "CAP_SETGID", "--cap-add", "CAP_SETPCAP"]
+            drop = [self._setpriv, "--reuid", str(SANDBOX_UID), "--regid", str(SANDBOX_UID),
+                    "--clear-groups", "--inh-caps=-all", "--bounding-set=-all", "--"]
+        else:
+            a = [self._bwrap, "--unshare-all", "--unshare-user", "--cap-drop", "ALL"]
+            drop = []
+        a += ["--die-with-parent", "--new-session", "--hostname", "sandbox",
+              "--json-status-fd", str(status_fd)]
+        made = {"/", "/tmp"}
+        for host, inside in rt.binds:
+            a += _parents(inside, made) + ["--ro-bind", host, inside]
+        for target, link in _runtime.symlinks():
+            a += ["--symlink", target, link]
+        for inside in rt.hidden:
+            a += ["--size", "65536", "--tmpfs", inside]
+        for host, inside in rt.packages:
+            a += ["--ro-bind", host, inside]
+        for inside in rt.hidden:
+            a += ["--remount-ro", inside]
+        a += ["--proc", "/proc", "--dev", "/dev",
+              "--perms", "1777", "--size", str(self.limits.output_bytes), "--tmpfs", "/tmp"]
+        # Parents before children, so a bind inside another bind lands on top of it.
+        binds = [(inside, host, "--ro-bind") for host, inside in ro.items()]
+        binds += [(inside, host, "--bind") for host, inside in rw.items()]
+        for inside, host, flag in sorted(binds, key=lambda b: b[0].count("/")):
+            a += _parents(inside, made) + [flag, host, inside]
+        a += ["--chdir", cwd or "/tmp", "--clearenv"]
+        inner = {"PATH": f"{_runtime.PREFIX}/bin:/usr/bin:/bin", "HOME": "/tmp",
+                 "TMPDIR": "/tmp", **dict(rt.env), **_quiet_env(), **env}
+        for key, value in inner.items():
+            a += ["--setenv", key, value]
+        return [*a, "--", *drop, *argv]
+
+    def _none_argv(self, argv, ro, rw, cwd, env, scratch):
+        mapping = {inside: host for host, inside in (*ro.items(), *rw.items())}
+        mapping.setdefault("/tmp", scratch)
+        order = sorted(mapping, key=len, reverse=True)
+
+        def host_path(s: str) -> str:
+            for inside in order:
+                if s == inside or s.startswith(inside.rstrip("/") + "/"):
+                    return mapping[inside] + s[len(inside):]
+            return s
+
+        inner = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": scratch,
+                 "TMPDIR": scratch, **_quiet_env(), **env}
+        inner = {k: host_path(v) for k, v in inner.items()}
+        return [host_path(s) for s in argv], inner, host_path(cwd or "/tmp")
+
+    # ---------------------------------------------------------- supervise
+    def _supervise(self, wrapper, popen_env, popen_cwd, group, rw, status_r, status_w, t0):
+        lim = self.limits
+        try:
+            proc = subprocess.Popen(
+                wrapper, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE, start_new_session=True, env=popen_env, cwd=popen_cwd,
+                pass_fds=(status_w,) if status_w >= 0 else ())
+        except OSError as exc:
+            return Outcome("error", None, "", "", time.monotonic() - t0,
+                           f"cannot start the sandbox: {exc}")
+        done = threading.Event()
+        capture = _Capture(proc, lim.output_bytes, done)
+        threading.Thread(target=lambda: (proc.wait(), done.set()), daemon=True).start()
+        finished = done.wait(lim.wall_seconds) and proc.poll() is not None
+        timed_out = not done.is_set()
+        if not finished:
+            _killpg(proc.pid)
+            group.kill()
+            proc.wait()
+        hits = group.hits()
+        survivors = group.close()
+        capture.join(timeout=2.0)
+        seconds = time.monotonic() - t0
+        stdout, stderr = capture.text()
+
+        code = proc.returncode if proc.returncode >= 0 else 128 - proc.returncode
+        if status_r >= 0:
+            # bwrap's own failures (a bind, chdir) leave no exit code of the command
+            code = _bwrap_exit(status_r)
+        rc = code if finished else None
+
+        def out(status, message):
+            return Outcome(status, rc, stdout, stderr, seconds, message)
+
+        if survivors:
+            return out("error", f"{len(survivors)} processes survived the sandbox "
+                                f"(pids {survivors[:5]})")
+        if status_r >= 0 and finished and code is None:
+            lines = [s for s in stderr.splitlines() if s.startswith("bwrap:")]
+            return out("error", f"the sandbox did not start: {(lines or ['no reason given'])[0]}")
+        if "memory" in hits:
+            return out("memory", f"memory limit {human_bytes(lim.memory_bytes)} exceeded")
+        if "pids" in hits:
+            return out("pids", f"process limit {lim.pids} exceeded (threads count)")
+        if capture.over:
+            return out("output", f"output limit {human_bytes(lim.output_bytes)} exceeded "
+                                 "(stdout and stderr)")
+        written = sum(_tree_bytes(host) for host in rw)
+        if written > lim.output_bytes or rc == 128 + signal.SIGXFSZ:
+            return out("output", f"output limit {human_bytes(lim.output_bytes)} exceeded "
+                                 "(files written)")
+        if timed_out:
+            return out("timeout", f"wall time limit {lim.wall_seconds:g} s exceeded")
+        if self._limit.name == "rlimit" and "MemoryError" in stderr:
+            return out("memory", f"memory limit {human_bytes(lim.memory_bytes)} exceeded")
+        if rc != 0:
+            return out("exit", _exit_message(rc))
+        return out("ok", "")
+
+
+class _Capture:
+    """Reads stdout and stderr in threads; keeps at most ``cap`` bytes of the two together."""
+
+    def __init__(self, proc: subprocess.Popen, cap: int, full: threading.Event):
+        self.cap, self.kept, self.over, self.full = cap, 0, False, full
+        self.lock = threading.Lock()
+        self.parts: dict[str, list[bytes]] = {"stdout": [], "stderr": []}
+        self.threads = [threading.Thread(target=self._read, args=(name, stream), daemon=True)
+                        for name, stream in (("stdout", proc.stdout), ("stderr", proc.stderr))]
+        for t in self.threads:
+            t.start()
+
+    def _read(self, name, stream):
+        fd = stream.fileno()
+        while True:
+            try:
+                data = os.read(fd, 65536)
+            except OSError:
+                return
+            if not data:
+                return
+            with self.lock:
+                room = self.cap - self.kept
+                self.parts[name].append(data[:room])
+                self.kept += min(room, len(data))
+                if len(data) > room and not self.over:
+                    self.over = True
+                    self.full.set()
+
+    def join(self, timeout: float) -> None:
+        end = time.monotonic() + timeout
+        for t in self.threads:
+            t.join(max(0.0, end - time.monotonic()))
+
+    def text(self) -> tuple[str, str]:
+        with self.lock:
+            return tuple(b"".join(self.parts[k]).decode("utf-8", "replace")
+                         for k in ("stdout", "stderr"))
+
+
+def _bwrap_exit(fd: int) -> int | None:
+    """Exit code of the command from bwrap's ``--json-status-fd``; None if it has none."""
+    os.set_blocking(fd, False)
+    raw = b""
+    while True:
+        try:
+            chunk = os.read(fd, 65536)
+        except BlockingIOError:
+            break
+        if not chunk:
+            break
+        raw += chunk
+    text, decoder, pos = raw.decode("utf-8", "replace"), json.JSONDecoder(), 0
+    code = None
+    while True:
+        while pos < len(text) and text[pos].isspace():
+            pos += 1
+        if pos >= len(text):
+            break
+        try:
+            doc, pos = decoder.raw_decode(text, pos)
+        except ValueError:
+            break
+        if "exit-code" in doc:
+            code = int(doc["exit-code"])
+    return code
+
+
+def _killpg(pid: int) -> None:
+    try:
+        os.killpg(pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
+
+
+def _parents(inside: str, made: set[str]) -> list[str]:
+    """bwrap arguments creating the missing parent folders of ``inside`` with mode 0755.
+
+    Left to itself, bwrap (as root) creates them 0700, which the sandbox user cannot enter.
+    """
+    out = []
+    parts = inside.strip("/").split("/")[:-1]
+    for i in range(len(parts)):
+        d = "/" + "/".join(parts[: i + 1])
+        if d not in made:
+            made.add(d)
+            out += ["--perms", "0755", "--dir", d]
+    return out
+
+
+def _hand_over(rw: dict[str, str], chown: bool) -> dict[str, tuple[int, int]]:
+    """Give the rw folders to the sandbox user; return their owners to restore."""
+    owners = {}
+    if chown:
+        for host in rw:
+            st = os.stat(host)
+            owners[host] = (st.st_uid, st.st_gid)
+            os.chown(host, SANDBOX_UID, SANDBOX_UID)
+    return owners
+
+
+def _hand_back(owners: dict[str, tuple[int, int]]) -> None:
+    """Give the rw folders and everything written in them back (symlinks not followed)."""
+    for host, (uid, gid) in owners.items():
+        for folder, dirs, files in os.walk(host):
+            for name in dirs + files:
+                try:
+                    os.lchown(os.path.join(folder, name), uid, gid)
+                except OSError:
+                    pass
+        os.chown(host, uid, gid)
+
+
+def _tree_bytes(root: str) -> int:
+    """Bytes of the regular files under ``root`` (symlinks not followed)."""
+    total = 0
+    for folder, _dirs, files in os.walk(root):
+        for f in files:
+            try:
+                st = os.lstat(os.path.join(folder, f))
+            except OSError:
+                continue
+            total += st.st_size
+    return total
+
+
+def _exit_message(rc: int | None) -> str:
+    if rc is None:
+        return "stopped"
+    if rc > 128:
+        try:
+            name = signal.Signals(rc - 128).name
+        except ValueError:
+            name = f"signal {rc - 128}"
+        return f"exited with code {rc} (killed by {name})"
+    return f"exited with code {rc}"
+
+
+def _quiet_env() -> dict[str, str]:
+    # One BLAS thread per run: threads count against the pids limit, and the grader runs one
+    # sandbox per core.
+    return {"LANG": "C.UTF-8", "PYTHONDONTWRITEBYTECODE": "1", "PYTHONNOUSERSITE": "1",
+            "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+
+
+def _check_argv(argv) -> list[str]:
+    if isinstance(argv, str | bytes) or not isinstance(argv, Sequence) or not argv:
+        raise ValueError(f"Sandbox.run: argv must be a non-empty list of str, got {argv!r}")
+    if not all(isinstance(s, str) and "\0" not in s for s in argv):
+        raise ValueError("Sandbox.run: argv must hold str without NUL bytes")
+    return list(argv)
+
+
+def _check_binds(name: str, binds) -> dict[str, str]:
+    if binds is None:
+        return {}
+    if not isinstance(binds, Mapping):
+        raise ValueError(f"Sandbox.run: {name} must be a dict {{host path: inside path}}, "
+                         f"got {type(binds).__name__}")
+    out = {}
+    for host, inside in binds.items():
+        host = os.fspath(host)
+        if not os.path.exists(host):
+            raise ValueError(f"Sandbox.run: {name} maps {host!r}, which does not exist")
+        if (not isinstance(inside, str) or not inside.startswith("/") or inside == "/"
+                or os.path.normpath(inside) != inside):
+            raise ValueError(f"Sandbox.run: {name}[{host!r}] must be a normalised absolute "
+                             f"inside path other than '/', got {inside!r}")
+        for r in RESERVED:
+            if inside == r or inside.startswith(r + "/"):
+                raise ValueError(f"Sandbox.run: {name}[{host!r}] = {inside!r} is under {r}, "
+                                 "which the sandbox reserves")
+        out[os.path.abspath(host)] = inside
+    return out
+
+
+def _check_env(env) -> dict[str, str]:
+    if env is None:
+        return {}
+    if not isinstance(env, Mapping) or not all(
+            isinstance(k, str) and isinstance(v, str) and k and "=" not in k
+            for k, v in env.items()):
+        raise ValueError("Sandbox.run: env must be a dict of str to str (names without '=')")
+    return dict(env)
+
+
+__all__ = ["Limits", "Outcome", "STATUSES", "Sandbox", "probe"]
