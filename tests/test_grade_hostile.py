@@ -21,7 +21,8 @@ from pathlib import Path
 import nbformat
 import numpy as np
 import pytest
-from grade_helpers import LocalBox
+
+from rnn_core.course.sandbox import Limits, Sandbox
 
 FIXTURE = Path(__file__).parent / "course_fixture"
 FULL = {"test_scale": 1, "test_step": 2, "test_step_backward": 3, "test_count": 2, "test_seq": 2}
@@ -167,7 +168,8 @@ def hostile(tmp_path_factory):
     _edit_notebooks(subs / "edits_notebooks")
     _make_zips(subs, rel, base)
     before = set(sys.modules)
-    results = grade(subs, FIXTURE, base / "out", sandbox=LocalBox(wall=WALL), secret=SECRET,
+    box = Sandbox(Limits(wall_seconds=WALL), backend="none")
+    results = grade(subs, FIXTURE, base / "out", sandbox=box, no_sandbox=True, secret=SECRET,
                     jobs=2)
     new_modules = set(sys.modules) - before
     rows = {r["student"]: r for r in csv.DictReader(open(base / "out" / "grades.csv"))}
@@ -222,8 +224,8 @@ def test_a_crash_costs_only_its_exercise(hostile):
     assert _points(hostile, "exit_in_backward") == _all_but({"test_step_backward"})
     assert hostile["rows"]["exit_in_backward"]["status"] == "crashed"
     e = _exercise(hostile, "exit_in_backward", "test_step_backward")
-    assert (e.status, e.message) == ("crashed", "the process ended with status 3; public case "
-                                     "(N=2, D=4): no result (the process ended before this case)")
+    assert (e.status, e.message) == ("crashed", "exited with code 3; public case (N=2, D=4): no "
+                                     "result (the process ended before this case)")
     e = _exercise(hostile, "sys_exit_in_scale", "test_scale")
     assert (e.status, e.message) == ("failed", "public case (v=3): SystemExit: 0")
     assert _points(hostile, "sys_exit_in_scale") == _all_but({"test_scale"})
@@ -262,7 +264,8 @@ def test_a_malicious_pickle_is_never_loaded(hostile):
     ("object_out", "public case (D=2): output rejected: h_next has dtype object, not a real "
                    "number type"),
     ("nan_out", "public case (D=2): h_next has non-finite entries"),
-    ("huge_out", "public case (D=2): output rejected: more than 4194304 numbers in all"),
+    ("huge_out", "output limit 2 MB exceeded (files written); public case (D=2): OSError: [Errno "
+                 "27] File too large"),
     ("wrong_shape", "public case (D=2): h_next has shape (1,), expected shape (2,)"),
     ("modifies_input", "public case (D=2): x modified in place (it must be left unchanged)"),
     ("leaks_hidden_input", "hidden case (N=3, D=4): ValueError raised"),
@@ -274,6 +277,22 @@ def test_bad_outputs_cost_their_exercise_with_a_precise_message(hostile, student
         "test_step", "test_seq"}
     assert _points(hostile, student) == _all_but(lost)
     assert _exercise(hostile, student, "test_step").message == message
+
+
+def test_oversized_and_object_arrays_are_refused_from_their_header(tmp_path):
+    from rnn_core.course.score import Unreadable, read_case
+
+    (tmp_path / "case0.json").write_text('{"status": "ok"}')
+    np.savez(tmp_path / "case0.npz", big=np.zeros(5_000_000, dtype=np.uint8))
+    with pytest.raises(Unreadable, match="^more than 4194304 numbers in all$"):
+        read_case(tmp_path, 0)
+    np.savez(tmp_path / "case0.npz", ok=np.zeros(3), obj=np.array([{}], dtype=object))
+    with pytest.raises(Unreadable, match="^obj has dtype object, not a real number type$"):
+        read_case(tmp_path, 0)
+    (tmp_path / "case0.npz").unlink()
+    (tmp_path / "case0.npz").symlink_to("/etc/passwd")
+    with pytest.raises(Unreadable, match="^case0.npz cannot be opened"):
+        read_case(tmp_path, 0)
 
 
 def test_shadowing_modules_and_edited_test_cells_change_nothing(hostile):

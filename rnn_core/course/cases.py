@@ -117,3 +117,4 @@ def write_inputs(path: Path, cases: list[Case]) -> None:
                 raise TypeError(f"write_inputs: case {case.label!r} input {name} is {a.dtype}")
             arrays[CASE_KEY.format(i) + name] = a
     np.savez(path, **arrays)
+    path.chmod(0o644)  # read by the sandbox user

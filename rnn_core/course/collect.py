@@ -106,7 +106,8 @@ def _wanted(rel: PurePosixPath, packages: list[str], notebooks: set[str]) -> str
 def collect(src: Path, work: Path, packages: list[str], notebooks: list[str],
             caps: Caps = Caps()) -> Submission:
     """Copy what grading needs from a submission folder or zip into ``work`` (created)."""
-    work.mkdir(mode=0o700, parents=True)
+    work.mkdir(parents=True)
+    work.chmod(0o755)  # the sandbox user reads it; the grader's temp folder above stays private
     sub = Submission(work)
     budget = _Budget(caps)
     wanted = set(notebooks)
@@ -126,8 +127,9 @@ def collect(src: Path, work: Path, packages: list[str], notebooks: list[str],
                 continue
             budget.take(name, size)
             target = work / dest
-            target.parent.mkdir(parents=True, exist_ok=True)
+            target.parent.mkdir(mode=0o755, parents=True, exist_ok=True)
             _copy_capped(opener, target, caps.file_bytes, name)
+            target.chmod(0o644)
             if dest in wanted:
                 sub.notebooks[dest] = target
     finally:

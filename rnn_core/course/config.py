@@ -12,6 +12,9 @@ Example ``course.toml``::
     exclude = ["rnn_core/course/grade.py"]        # never shipped (globs)
     exercises = "rnn_core/course/exercises.py"    # the autograded exercises' specs (grader)
     timeout = 300                                 # default limit per exercise when grading (s)
+    memory_bytes = 4294967296                     # per sandboxed run (memory of all processes)
+    pids = 256                                    # per sandboxed run (processes and threads)
+    output_bytes = 2000000                        # per run: stdout + stderr, and files written
 """
 
 from __future__ import annotations
@@ -42,6 +45,12 @@ class CourseConfig:
     """the exercise specs the grader uses (drivers, cases, tolerances), relative to the source"""
     timeout: float = 300.0
     """time limit per exercise when grading, in seconds (a student's function may loop forever)"""
+    memory_bytes: int = 4 * 2**30
+    """memory limit of one sandboxed run (all its processes together)"""
+    pids: int = 256
+    """process limit of one sandboxed run (threads count: BLAS pools, numpy's workers)"""
+    output_bytes: int = 2_000_000
+    """stdout plus stderr of one run, and separately the bytes it writes to its output folder"""
 
     def __post_init__(self) -> None:
         for name in ("notebooks", "packages", "extra_files", "exclude"):

@@ -50,27 +50,33 @@ _RUN_STATUS = {"ok": "ok", "exit": "crashed", "timeout": "timeout", "memory": "m
 
 def open_sandbox(cfg: CourseConfig, timeout: float, no_sandbox: bool) -> Any:
     """The D3 sandbox with the course's limits; refuses to grade without one unless told."""
-    from rnn_core.course.sandbox import Sandbox, probe
+    from rnn_core.course.sandbox import Limits, Sandbox, probe
 
-    if not no_sandbox:
-        reason = probe()
-        if reason:
-            raise RuntimeError(f"grade: no working sandbox ({reason}); pass --no-sandbox to "
-                               "grade without one (every CSV row will say so)")
-    return Sandbox({"wall_seconds": timeout}, backend="none" if no_sandbox else "auto")
+    limits = Limits(memory_bytes=cfg.memory_bytes, pids=cfg.pids, wall_seconds=timeout,
+                    output_bytes=cfg.output_bytes)
+    if no_sandbox:
+        return Sandbox(limits, backend="none")
+    reason = probe(limits)
+    if reason:
+        raise RuntimeError(f"grade: no working sandbox ({reason}); pass --no-sandbox to grade "
+                           "without one (every CSV row will say so)")
+    return Sandbox(limits, backend="bwrap")
 
 
 def grade_student(name: str, src: Path, ctx: dict) -> StudentResult:
-    """collect -> produce -> score for one student (inside ``ctx["tmp"]/students/<name>``)."""
+    """collect -> produce -> score for one student, in a private folder of ``ctx["tmp"]``."""
     t0 = time.perf_counter()
     cfg: CourseConfig = ctx["cfg"]
     home = Path(tempfile.mkdtemp(prefix="s-", dir=ctx["tmp"]))
     res = StudentResult(name, "ok", "", ctx["sandbox_label"])
-    try:
-        sub = collect(src, home / "work", cfg.packages, ctx["notebooks"])
-    except (ValueError, OSError, EOFError, zipfile.BadZipFile) as e:
-        sub = None
-        res.status, res.message = "error", f"submission refused: {e}"
+    sub = None
+    if not src.exists():
+        res.status, res.message = "missing", "nothing submitted"
+    else:
+        try:
+            sub = collect(src, home / "work", cfg.packages, ctx["notebooks"])
+        except (ValueError, OSError, EOFError, zipfile.BadZipFile) as e:
+            res.status, res.message = "error", f"submission refused: {e}"
     notes = list(sub.refused) if sub else []
     has_package = bool(sub) and all((sub.root / p).is_dir() for p in cfg.packages)
     if sub and not has_package:
@@ -83,7 +89,7 @@ def grade_student(name: str, src: Path, ctx: dict) -> StudentResult:
         if isinstance(want, str):
             er.status, er.message = "error", f"not graded: {want}"
         elif not has_package:
-            er.status, er.message = "missing", "package not handed in"
+            er.status, er.message = "missing", "not handed in"
         else:
             out = home / "out" / ex.grade_id
             run = produce(ctx["sandbox"], ctx["tools"], sub.root, ctx["inputs"][ex.grade_id],
@@ -145,7 +151,7 @@ def grade(
     graded = list_exercises(root, cfg)
     exercises = load_exercises(root / cfg.exercises, graded)
     box = sandbox if sandbox is not None else open_sandbox(cfg, limit, no_sandbox)
-    label = "none (--no-sandbox)" if no_sandbox else ", ".join(box.enforced) or "none"
+    label = "none (--no-sandbox)" if no_sandbox else " ".join(box.enforced) or "none"
     todo = find_submissions(subs, students)
     if assignment:
         todo = {k: v / assignment for k, v in todo.items()}
@@ -174,10 +180,7 @@ def grade(
 
         def one(item: tuple[str, Path]) -> StudentResult:
             name, src = item
-            if not src.exists():
-                r = StudentResult(name, "missing", "nothing submitted", label)
-            else:
-                r = grade_student(name, src, ctx)
+            r = grade_student(name, src, ctx)
             write_result(dest, r)
             write_feedback(dest / "feedback", r, assignment or "course")
             if progress is not None:

@@ -37,9 +37,10 @@ class Run:
 
 def make_tools(spec_file: Path, tools: Path) -> Path:
     """Copy the harness and the spec file into ``tools`` (read-only in every sandbox)."""
-    tools.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(harness.__file__, tools / "harness.py")
-    shutil.copyfile(spec_file, tools / "exercises.py")
+    tools.mkdir(mode=0o755, parents=True, exist_ok=True)
+    for src, name in ((harness.__file__, "harness.py"), (spec_file, "exercises.py")):
+        shutil.copyfile(src, tools / name)
+        (tools / name).chmod(0o644)  # the sandbox user reads them (the parent stays private)
     return tools
 
 
@@ -51,13 +52,15 @@ def _argv(python: str, tools: Path, gid: str, root: Path, inputs: Path, out: Pat
 def produce(sandbox: Any, tools: Path, work: Path, inputs: Path, gid: str, out: Path) -> Run:
     """The student's outputs for one exercise, written by the sandboxed harness into ``out``.
 
-    Paths are the same inside and outside the sandbox; only ``out`` is writable there.
+    Inside, the tools are ``/grader``, the inputs ``/inputs/<file>``, the working copy
+    ``/submission`` (all read-only) and ``out`` is ``/out``, the only writable place.
     """
     out.mkdir(parents=True)
-    argv = _argv(sandbox.python, tools, gid, work, inputs, out)
-    o = sandbox.run(argv, ro={str(tools): str(tools), str(work): str(work),
-                              str(inputs): str(inputs)},
-                    rw={str(out): str(out)}, cwd=str(out), env=dict(_ENV))
+    inside = Path("/inputs") / inputs.name
+    argv = _argv(sandbox.python, Path("/grader"), gid, Path("/submission"), inside, Path("/out"))
+    o = sandbox.run(argv, ro={str(tools): "/grader", str(work): "/submission",
+                              str(inputs): str(inside)},
+                    rw={str(out): "/out"}, cwd="/out", env=dict(_ENV))
     return Run(o.status, o.message or "", float(o.seconds))
 
 
