@@ -328,11 +328,6 @@ def test_delegating_an_exercise_to_another_public_function_scores_zero(graded):
     assert rows["delegate"]["test_lstm_step_forward"] == "0"
 
 
-def test_grading_a_complete_submission_takes_seconds(graded):
-    res, _ = graded
-    assert all(res[s].seconds < 60 for s in ("instructor", "blank", "bug"))
-
-
 # ---------------------------------------------------------------------------------------------
 # the specs of 05 and 06 against stand-ins (the library's versions come with the layers branches)
 

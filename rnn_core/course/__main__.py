@@ -1,7 +1,8 @@
 """Command line: ``python -m rnn_core.course {release,grade,list,mark} ...``.
 
     python -m rnn_core.course release SRC OUT [--force]
-    python -m rnn_core.course grade SUBMISSIONS --source SRC --out RESULTS [--timeout S] [--jobs N]
+    python -m rnn_core.course grade SUBMISSIONS --source SRC --out RESULTS [--secret S]
+                                    [--timeout S] [--jobs N] [--student NAME] [--no-sandbox]
     python -m rnn_core.course list SRC                 exercises, points, stubbed functions
     python -m rnn_core.course mark NOTEBOOK...         write nbgrader metadata from directives
 
