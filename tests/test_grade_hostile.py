@@ -223,6 +223,8 @@ def test_hooks_and_patched_helpers_cannot_raise_a_blank_score(hostile, student):
 def test_a_crash_costs_only_its_exercise(hostile):
     assert _points(hostile, "exit_in_backward") == _all_but({"test_step_backward"})
     assert hostile["rows"]["exit_in_backward"]["status"] == "crashed"
+    assert hostile["rows"]["exit_in_backward"]["message"] == (
+        "test_step_backward: exited with code 3")
     e = _exercise(hostile, "exit_in_backward", "test_step_backward")
     assert (e.status, e.message) == ("crashed", "exited with code 3; public case (N=2, D=4): no "
                                      "result (the process ended before this case)")
@@ -234,6 +236,8 @@ def test_a_crash_costs_only_its_exercise(hostile):
 def test_a_timeout_costs_only_its_exercise(hostile):
     assert _points(hostile, "loops_forever") == _all_but({"test_count"})
     assert hostile["rows"]["loops_forever"]["status"] == "timeout"
+    assert hostile["rows"]["loops_forever"]["message"] == (
+        f"test_count: wall time limit {WALL:g} s exceeded")
     e = _exercise(hostile, "loops_forever", "test_count")
     assert e.message == (f"wall time limit {WALL:g} s exceeded; public case (n=4): no result "
                          "(the process ended before this case)")

@@ -97,11 +97,12 @@ def grade_student(name: str, src: Path, ctx: dict) -> StudentResult:
             v = score_exercise(ctx["cases"][ex.grade_id], out, want, ex.tol)
             er.points = ex.points if v.passed else 0.0
             er.status, er.message = ("passed" if v.passed else "failed"), v.message
-            if run.status != "ok":
-                run_status.append(_RUN_STATUS.get(run.status, "error"))
+            if run.status != "ok":  # a limit or a crash: said, and costs the cases it cut
                 er.status = _RUN_STATUS.get(run.status, "error")
-                er.message = f"{run.message or run.status}; {v.message}" if not v.passed else (
-                    er.message)
+                run_status.append(er.status)
+                notes.append(f"{ex.grade_id}: {run.message or run.status}")
+                if not v.passed:
+                    er.message = f"{run.message or run.status}; {v.message}"
         res.exercises.append(er)
     for m in ctx["manual"]:
         nb = sub.notebooks.get(m.notebook) if sub else None
