@@ -287,6 +287,8 @@ def test_instructor_code_scores_every_point_the_source_can_grade(graded):
     got = {e.grade_id: e.points for e in r.exercises if e.status != "manual"}
     assert {g: got[g] for g in have} == {g: AUTO[g] for g in have}
     assert r.pending_manual == 12  # three written answers, read as text for the instructor
+    assert rows["instructor"]["message"] == "; ".join(
+        f"{g}: not graded (the course source fails it)" for g in AUTO if g not in have)
     assert all(len(t) > 100 for t in r.answers.values())
 
 
