@@ -169,7 +169,8 @@ def written_answers(nb_path: Path, grade_ids: set[str]) -> dict[str, str]:
 def find_submissions(subs: Path, students: Sequence[str] | None) -> dict[str, Path]:
     """Student name -> folder or ``<student>.zip`` (a folder wins over a zip of that name)."""
     found = {p.name: p for p in subs.iterdir() if p.is_dir() and not p.name.startswith(".")}
-    found |= {p.stem: p for p in subs.glob("*.zip") if p.is_file() and p.stem not in found}
+    found |= {p.stem: p for p in subs.glob("*.zip")
+              if p.is_file() and p.stem not in found and not p.stem.startswith(".")}
     if students is not None:
         unknown = sorted(set(students) - set(found))
         if unknown:

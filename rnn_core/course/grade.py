@@ -1,13 +1,14 @@
 """Grade a folder of submissions: the verdict is computed outside the student's process.
 
-The pipeline, in order (design record D2 in docs/architecture.md)::
+The pipeline (``STAGES``; design record D2 in docs/architecture.md)::
 
-    collect    collect.collect        submission folder or zip -> private working copy, answers
-    cases      cases.draw_cases       public cases (fixed seeds), hidden cases (the secret)
-    produce    produce.produce        the harness on the student's functions, one sandbox each
-    reference  produce.reference      the same harness and drivers on the course source
-    score      score.score_exercise   plain data checked and compared, all-or-nothing
-    report     report.write_*         grades.csv, result.json, feedback/<student>/<assignment>/
+    collect    collect.collect            submission folder or zip -> private working copy
+    cases      cases.draw_cases           public cases (fixed seeds), hidden ones (the secret)
+    produce    produce.produce            the harness on the student's functions, one sandbox
+                                          per exercise
+    reference  produce.expected_outputs   the same harness and drivers on the course source
+    score      score.score_exercise       plain data checked and compared, all-or-nothing
+    report     report.write_*             grades.csv, result.json, feedback/<student>/<assignment>/
 
 Cases and reference values are computed once per run; collect, produce and score once per
 student (``jobs`` students at a time). The grader never imports anything from a submission and
@@ -43,7 +44,14 @@ from rnn_core.course.score import score_exercise
 
 __all__ = ["STAGES", "grade", "add_grade_parser"]
 
-STAGES = ("collect", "cases", "produce", "reference", "score", "report")
+STAGES = {  # in order; cases and reference run once per run, the others once per student
+    "collect": collect,
+    "cases": draw_cases,
+    "produce": produce,
+    "reference": expected_outputs,
+    "score": score_exercise,
+    "report": write_result,
+}
 _RUN_STATUS = {"ok": "ok", "exit": "crashed", "timeout": "timeout", "memory": "memory",
                "pids": "pids", "output": "output", "error": "error"}
 
@@ -182,7 +190,10 @@ def grade(
 
         def one(item: tuple[str, Path]) -> StudentResult:
             name, src = item
-            r = grade_student(name, src, ctx)
+            try:
+                r = grade_student(name, src, ctx)
+            except Exception as e:  # noqa: BLE001 - a grader bug costs this student's row only
+                r = StudentResult(name, "error", f"grader error: {type(e).__name__}: {e}", label)
             write_result(dest, r)
             write_feedback(dest / "feedback", r, assignment or "course")
             if progress is not None:
