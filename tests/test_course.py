@@ -549,6 +549,24 @@ def test_hidden_cases_follow_the_secret_and_are_reproducible(released, tmp_path)
     assert read_secret("given", tmp_path) == "given"
 
 
+def test_collect_takes_the_release_layout_and_only_what_grading_needs(tmp_path):
+    from rnn_core.course.collect import collect, written_answers
+
+    nb = nbformat.read(FIXTURE / NB01, as_version=4)
+    q = next(c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id") == "q_why")
+    q.source = "Because every factor is below one."
+    with zipfile.ZipFile(tmp_path / "ann.zip", "w") as zf:  # what the D4 release's submit writes
+        zf.writestr("01_step.ipynb", nbformat.writes(nb))
+        zf.writestr("minirnn/cell.py", (FIXTURE / "minirnn/cell.py").read_text())
+        zf.writestr("minirnn/notes.txt", "not needed")
+        zf.writestr("Makefile", "not needed")
+    sub = collect(tmp_path / "ann.zip", tmp_path / "work", ["minirnn"], [NB01, NB02])
+    files = sorted(p.relative_to(sub.root).as_posix() for p in sub.root.rglob("*") if p.is_file())
+    assert files == ["minirnn/cell.py", NB01] and sub.refused == []
+    assert written_answers(sub.notebooks[NB01], {"q_why"}) == {
+        "q_why": "Because every factor is below one."}
+
+
 def test_a_spec_file_must_cover_every_test_cell(tmp_path):
     from rnn_core.course.cases import load_exercises
     from rnn_core.course.release import list_exercises
