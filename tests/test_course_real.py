@@ -273,14 +273,14 @@ def graded(release_dir, tmp_path_factory):
     res = grade(subs, ROOT, results, sandbox=box, no_sandbox=bool(reason), secret=SECRET, jobs=2)
     with open(results / "grades.csv", newline="") as f:
         rows = {row["student"]: row for row in csv.DictReader(f)}
-    return {r.student: r for r in res}, rows
+    return {r.student: r for r in res}, rows, results
 
 
 AUTO = {g: p for g, (_, p, manual) in EXERCISES.items() if not manual}
 
 
 def test_instructor_code_scores_every_point_the_source_can_grade(graded):
-    res, rows = graded
+    res, rows, _ = graded
     r = res["instructor"]
     assert r.status == "ok", r.message
     have = _have_reference()
@@ -297,12 +297,12 @@ def test_instructor_code_scores_every_point_the_source_can_grade(graded):
     reason="tbptt_pass (05) and jacobians_along/qr_step (06) join the library with the layers "
            "branches (#9); until then their exercises have no reference here")
 def test_instructor_code_scores_all_88_autograded_points(graded):
-    res, rows = graded
+    res, rows, _ = graded
     assert rows["instructor"]["total"] == "88" and rows["instructor"]["message"] == ""
 
 
 def test_blank_release_scores_zero_and_names_each_missing_exercise(graded):
-    res, rows = graded
+    res, rows, _ = graded
     r = res["blank"]
     assert r.status == "ok", r.message  # failures are results, not crashes
     assert rows["blank"]["total"] == "0" and r.pending_manual == 0  # answers left blank
@@ -314,7 +314,7 @@ def test_blank_release_scores_zero_and_names_each_missing_exercise(graded):
 
 
 def test_planted_bug_in_lstm_step_backward_loses_exactly_that_exercise(graded):
-    res, rows = graded
+    res, rows, _ = graded
     r = res["bug"]
     have = _have_reference()
     got = {e.grade_id: e.points for e in r.exercises if e.grade_id in have}
@@ -326,8 +326,18 @@ def test_planted_bug_in_lstm_step_backward_loses_exactly_that_exercise(graded):
 @pytest.mark.xfail(strict=False, reason="until the layers branch for the LSTM (#9) merges, "
                                          "lstm_forward_with_cells is a second LSTM step")
 def test_delegating_an_exercise_to_another_public_function_scores_zero(graded):
-    res, rows = graded
+    res, rows, _ = graded
     assert rows["delegate"]["test_lstm_step_forward"] == "0"
+
+
+def test_student_feedback_holds_no_hidden_input_or_expected_value(graded, tmp_path):
+    from test_grade_hostile import feedback_leaks
+
+    _, _, results = graded
+    pages = sorted(p.name for p in (results / "feedback" / "bug" / "course").iterdir())
+    assert pages == sorted([*(_nb(n).stem + ".html" for n in ("00", "01", "05", "06", "07", "08")),
+                            "index.html"])
+    assert feedback_leaks(ROOT, SECRET, results / "feedback", tmp_path) == []
 
 
 # ---------------------------------------------------------------------------------------------

@@ -331,33 +331,45 @@ def _numbers(a: np.ndarray) -> set[str]:
     return {f"{v:.4f}" for v in vals if abs(v) > 1e-3} | {f"{v:.3g}" for v in vals if abs(v) > 1e-3}
 
 
-def test_student_feedback_holds_no_hidden_input_expected_value_or_grader_code(hostile, tmp_path):
+def feedback_leaks(source: Path, secret: str, feedback: Path, tmp: Path) -> list[str]:
+    """Every student-facing file under ``feedback`` scanned for the hidden inputs and expected
+    values of ``secret`` (as printed to 4 decimals or 3 digits) and for lines of the grader's
+    code (the spec file and the harness); an empty list means clean. Asserts there was something
+    to find."""
     from rnn_core.course import harness
     from rnn_core.course.cases import draw_cases, load_exercises, write_inputs
+    from rnn_core.course.config import load_config
     from rnn_core.course.produce import make_tools, reference
     from rnn_core.course.release import list_exercises
     from rnn_core.course.score import read_case
 
-    tools = make_tools(FIXTURE / "exercises.py", tmp_path / "tools")
+    spec = source / load_config(source).exercises
+    tools = make_tools(spec, tmp / "tools")
     secret_numbers: set[str] = set()
-    for ex in load_exercises(FIXTURE / "exercises.py", list_exercises(FIXTURE)):
-        cases = draw_cases(ex, SECRET)
-        write_inputs(tmp_path / f"{ex.grade_id}.npz", cases)
-        reference(tools, FIXTURE, tmp_path / f"{ex.grade_id}.npz", ex.grade_id,
-                  tmp_path / ex.grade_id, 60)
+    for ex in load_exercises(spec, list_exercises(source)):
+        cases = draw_cases(ex, secret)
+        write_inputs(tmp / f"{ex.grade_id}.npz", cases)
+        reference(tools, source, tmp / f"{ex.grade_id}.npz", ex.grade_id, tmp / ex.grade_id, 60)
         for i, case in enumerate(cases):
             if case.hidden:
                 for a in case.inputs.values():
                     secret_numbers |= _numbers(a)
-            for a in read_case(tmp_path / ex.grade_id, i)[1].values():
+            for a in (read_case(tmp / ex.grade_id, i)[1] or {}).values():
                 secret_numbers |= _numbers(a)
     assert len(secret_numbers) > 50  # the scan has something to find
-    code_lines = {ln.strip() for f in (FIXTURE / "exercises.py", Path(harness.__file__))
+    code_lines = {ln.strip() for f in (spec, Path(harness.__file__))
                   for ln in f.read_text().splitlines() if len(ln.strip()) >= 20}
+    leaks = []
+    for f in sorted(feedback.rglob("*")):
+        if f.is_file():
+            text = f.read_text()
+            words = set(re.findall(r"-?\d+\.\d+(?:e[+-]\d+)?", text))
+            leaks += [f"{f.name}: number {w}" for w in sorted(words & secret_numbers)]
+            leaks += [f"{f.name}: code {ln}" for ln in code_lines if ln in text]
+    return leaks
+
+
+def test_student_feedback_holds_no_hidden_input_expected_value_or_grader_code(hostile, tmp_path):
     files = list((hostile["base"] / "out" / "feedback").rglob("*.html"))
     assert len(files) == 3 * len(hostile["rows"])
-    for f in files:
-        text = f.read_text()
-        words = set(re.findall(r"-?\d+\.\d+(?:e[+-]\d+)?", text))
-        assert not words & secret_numbers, (f, words & secret_numbers)
-        assert not [ln for ln in code_lines if ln in text], f
+    assert feedback_leaks(FIXTURE, SECRET, hostile["base"] / "out" / "feedback", tmp_path) == []
