@@ -11,7 +11,7 @@ Example ``course.toml``::
     extra_files = ["pyproject.toml", "README.md"] # copied into the release as they are
     exclude = ["rnn_core/course/grade.py"]        # never shipped (globs)
     exercises = "rnn_core/course/exercises.py"    # the autograded exercises' specs (grader)
-    timeout = 300                                 # default limit per exercise when grading (s)
+    timeout = 60                                  # wall time per exercise when grading (s)
     memory_bytes = 4294967296                     # per sandboxed run (memory of all processes)
     pids = 256                                    # per sandboxed run (processes and threads)
     output_bytes = 2000000                        # per run: stdout + stderr, and files written
@@ -43,7 +43,7 @@ class CourseConfig:
     """globs never shipped (``__pycache__`` and ``*.pyc`` are always left out)"""
     exercises: str = "rnn_core/course/exercises.py"
     """the exercise specs the grader uses (drivers, cases, tolerances), relative to the source"""
-    timeout: float = 300.0
+    timeout: float = 60.0
     """time limit per exercise when grading, in seconds (a student's function may loop forever)"""
     memory_bytes: int = 4 * 2**30
     """memory limit of one sandboxed run (all its processes together)"""
