@@ -318,6 +318,16 @@ def test_hostile_zips_are_refused_or_cleaned(hostile):
         "submission refused: minirnn/bomb.py: larger than 10 MiB")
 
 
+def test_a_zip_with_too_many_files_is_refused_at_the_cap(tmp_path):
+    from rnn_core.course.collect import collect
+
+    with zipfile.ZipFile(tmp_path / "many.zip", "w") as zf:
+        for i in range(2001):
+            zf.writestr(f"minirnn/m{i}.py", "")
+    with pytest.raises(ValueError, match="^more than 2000 files$"):
+        collect(tmp_path / "many.zip", tmp_path / "work", ["minirnn"], [])
+
+
 def test_the_grader_imports_nothing_from_a_submission(hostile):
     roots = (str(hostile["subs"]), str(Path(tempfile.gettempdir()) / "grade-"))
     loaded = [(m, getattr(sys.modules.get(m), "__file__", None) or "") for m in
