@@ -18,6 +18,7 @@ never executes a notebook: the student's code only produces values.
 from __future__ import annotations
 
 import argparse
+import os
 import shutil
 import tempfile
 import time
@@ -200,7 +201,7 @@ def grade(
                 progress(r)
             return r
 
-        with ThreadPoolExecutor(max_workers=max(1, jobs or 2)) as pool:
+        with ThreadPoolExecutor(max_workers=max(1, jobs or os.cpu_count() or 1)) as pool:
             results = list(pool.map(one, todo.items()))
     write_csv(dest / "grades.csv", read_results(dest), [e.grade_id for e in graded])
     return results
@@ -213,7 +214,7 @@ def add_grade_parser(sub: Any) -> None:
     p.add_argument("--source", required=True, help="course source folder (with solutions)")
     p.add_argument("--out", required=True, help="results folder (never inside a sandbox)")
     p.add_argument("--timeout", type=float, help="per-exercise limit in seconds (course.toml)")
-    p.add_argument("--jobs", type=int, help="students graded at once (default 2)")
+    p.add_argument("--jobs", type=int, help="students graded at once (default: all cores)")
     p.add_argument("--student", action="append", help="grade only this student (repeatable)")
     p.add_argument("--assignment", help="nbgrader layout: SUBMISSIONS/<student>/<ASSIGNMENT>/")
     p.add_argument("--secret", help="seed of the hidden cases (else $RNN_COURSE_SECRET, else "
