@@ -10,18 +10,19 @@ written answer q_why (2 points, by hand). The grading tests share one run over e
 from __future__ import annotations
 
 import csv
-import json
 import os
 import re
+import shutil
 import subprocess
 import sys
+import zipfile
 from pathlib import Path
 
 import nbformat
 import numpy as np
 import pytest
 
-from rnn_core.course import checks
+from rnn_core import checks
 from rnn_core.course.config import CourseConfig, load_config
 from rnn_core.course.markers import (
     MarkerError,
@@ -32,6 +33,7 @@ from rnn_core.course.markers import (
     secret_lines,
     stub_regions,
 )
+from rnn_core.course.sandbox import Limits, Sandbox
 
 FIXTURE = Path(__file__).parent / "course_fixture"
 NB01, NB02 = "notebooks/01_step.ipynb", "notebooks/02_loop.ipynb"
@@ -320,13 +322,18 @@ def released(tmp_path_factory):
 def test_release_contains_no_solution_or_hidden_test_line(released):
     out, report = released
     secret, leaks = _own_secret_scan(FIXTURE, out)
-    # the scan really covers package solutions, notebook answers, hidden tests, written answers
-    assert "dw = float(np.sum(da * h))" in secret and "return 2 * v" in secret
-    assert any("hidden test" in s for s in secret) and any("geometrically" in s for s in secret)
+    # the scan really covers package solutions and written answers
+    assert "dw = float(np.sum(da * h))" in secret and "out = 2 * v" in secret
+    assert any("geometrically" in s for s in secret)
     assert leaks == []
     assert not list(out.rglob("*.pyc")) and not (out / "minirnn" / "_instructor_only.py").exists()
     assert (out / "README.md").is_file()
-    assert report.stubbed == {"minirnn/cell.py": ["step", "step_backward"]}
+    assert report.stubbed == {
+        "minirnn/basics.py": ["scale", "count_up"],
+        "minirnn/cell.py": ["step", "step_backward"],
+        "minirnn/loop.py": ["run_steps"],
+    }
+    assert not (out / "exercises.py").exists()  # the grader's specs stay with the instructor
     assert report.auto_points == 10 and report.manual_points == 2
 
 
@@ -334,10 +341,6 @@ def test_release_notebooks_are_nbgrader_student_versions(released):
     out, _ = released
     nb = nbformat.read(out / NB01, as_version=4)
     by_id = {c.metadata["nbgrader"]["grade_id"]: c for c in nb.cells if "nbgrader" in c.metadata}
-    # the stub names the exercise after the function the region is in
-    assert (
-        'raise NotImplementedError("Exercise scale: write your answer' in by_id["ans_scale"].source
-    )
     assert by_id["q_why"].source == "YOUR ANSWER HERE"
     assert (
         "HIDDEN" not in by_id["test_scale"].source and "scale(3) == 6" in by_id["test_scale"].source
@@ -398,358 +401,180 @@ def test_release_refuses_a_solution_outside_an_answer_cell(tmp_path):
 
 
 # ---------------------------------------------------------------------------------------------
-# restoring cells (no kernel)
+# grading: the harness produces values, the grader judges them (tests/test_grade_hostile.py has
+# the hostile submissions)
+
+BUGS = {  # planted bug -> the exercises it must cost (step is also what run_steps calls)
+    "scale": ("minirnn/basics.py", "out = 2 * v", "out = 3 * v", {"test_scale"}),
+    "step": ("minirnn/cell.py", "np.tanh(x + w * h)", "np.tanh(x - w * h)",
+             {"test_step", "test_seq"}),
+    "step_backward": ("minirnn/cell.py", "dw = float(np.sum(da * h))",
+                      "dw = -float(np.sum(da * h))", {"test_step_backward"}),
+    "count_up": ("minirnn/basics.py", "for i in range(n):", "for i in range(n + 1):",
+                 {"test_count"}),
+    "run_steps": ("minirnn/loop.py", "hs.append(h)", "hs.insert(0, h)", {"test_seq"}),
+}
 
 
-def test_restore_cells_puts_tests_back_and_keeps_answers():
-    from rnn_core.course.grade import restore_cells
-    from rnn_core.course.release import autograde_version, read_notebook
-
-    ref = autograde_version(read_notebook(FIXTURE / NB01))
-    student = nbformat.read(FIXTURE / NB01, as_version=4)
-    cells = {c.metadata.get("nbgrader", {}).get("grade_id"): c for c in student.cells}
-    cells["ans_scale"].source = "def scale(v):\n    return 3 * v"
-    cells["test_scale"].source = "pass"
-    cells["test_step"].metadata["nbgrader"]["points"] = 100
-    student.cells.remove(cells["test_step_backward"])
-    student.cells.append(nbformat.v4.new_code_cell("print('mine')"))
-    forged = nbformat.v4.new_code_cell("pass")
-    mark_cell(forged, "tests", "bonus", 50)
-    student.cells.append(forged)
-
-    merged, notes = restore_cells(student, ref)
-    got = {c.metadata.get("nbgrader", {}).get("grade_id"): c for c in merged.cells}
-    assert "bonus" not in got and "print('mine')" in [c.source for c in merged.cells]
-    assert got["ans_scale"].source.endswith("3 * v")
-    assert "### BEGIN HIDDEN TESTS" in got["test_scale"].source
-    assert got["test_step"].metadata["nbgrader"]["points"] == 2
-    order = [c.metadata.get("nbgrader", {}).get("grade_id") for c in merged.cells]
-    assert order.index("test_step_backward") == order.index("test_step") + 1
-    assert set(notes) >= {
-        "restored edited cell 'test_scale'",
-        "restored the metadata of cell 'test_step'",
-        "restored deleted cell 'test_step_backward'",
-        "ignored an unknown graded cell 'bonus' (its nbgrader metadata was dropped)",
-    }
+def solved(release_dir: Path, dest: Path) -> Path:
+    """The release with the instructor's package: a complete submission in the release layout."""
+    shutil.copytree(release_dir, dest)
+    shutil.rmtree(dest / "minirnn")
+    shutil.copytree(FIXTURE / "minirnn", dest / "minirnn")
+    return dest
 
 
-# ---------------------------------------------------------------------------------------------
-# the process pool
+def grade_fixture(subs: Path, out: Path, **kw):
+    from rnn_core.course.grade import grade
 
-
-def _job_that_may_die(job):
-    if job == "die":
-        os._exit(3)
-    if job == "raise":
-        raise ValueError("boom")
-    return job * 2
-
-
-def test_pool_reports_a_dead_worker_and_finishes_the_others():
-    from rnn_core.course.grade import _run_pool
-
-    res = _run_pool(
-        _job_that_may_die,
-        ["a", "die", "b", "raise", "c"],
-        2,
-        on_lost=lambda job, why: f"lost {job}: {why}",
-    )
-    assert res[0] == "aa" and res[2] == "bb" and res[4] == "cc"
-    assert res[1] == "lost die: the grading process died (exit code 3)"
-    assert res[3] == "lost raise: grader error: ValueError: boom"
-
-
-@pytest.mark.slow
-def test_a_loop_that_swallows_the_interrupt_gets_the_kernel_restarted(tmp_path):
-    from rnn_core.course.grade import _execute, _kernel_env
-
-    nb = nbformat.v4.new_notebook(
-        cells=[
-            nbformat.v4.new_code_cell("x = 41"),
-            nbformat.v4.new_code_cell(
-                "import signal\nsignal.signal(signal.SIGINT, signal.SIG_IGN)\nwhile True:\n    pass"
-            ),
-            nbformat.v4.new_code_cell("print(x + 1)"),
-        ]
-    )
-    outcome, notes = _execute(
-        nb, cwd=tmp_path, setup="pass", timeout=2, env=_kernel_env(tmp_path), max_restarts=2
-    )
-    assert outcome == ["ok", "timeout", "ok"]
-    assert notes == [
-        "cell 2 exceeded the 2 s limit and was stopped",
-        "the kernel did not respond after the interrupt; restarted",
-    ]
-    assert nb.cells[1].outputs[-1]["ename"] == "CellTimeout"
-    assert nb.cells[2].outputs[0]["text"] == "42\n"  # x came back: earlier cells replayed
-
-
-# ---------------------------------------------------------------------------------------------
-# grading: eight students, one run
-
-
-def _solved(src_nb, rel_nb):
-    """A release notebook with the source's answers typed in (a real student's file)."""
-    nb = nbformat.from_dict(json.loads(json.dumps(rel_nb)))
-    answers = {
-        c.metadata["nbgrader"]["grade_id"]: c.source
-        for c in src_nb.cells
-        if c.metadata.get("nbgrader", {}).get("solution")
-    }
-    for c in nb.cells:
-        gid = c.metadata.get("nbgrader", {}).get("grade_id")
-        if gid in answers:
-            c.source = answers[gid]
-    return nb
-
-
-def _cell(nb, gid):
-    return next(c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id") == gid)
-
-
-def _make_students(release: Path, subs: Path) -> None:
-    import shutil
-
-    def student(name, *, solved=True, package="source"):
-        d = subs / name
-        shutil.copytree(
-            FIXTURE / "minirnn" if package == "source" else release / "minirnn",
-            d / "minirnn",
-            ignore=shutil.ignore_patterns("_instructor_only.py", "__pycache__"),
-        )
-        nbs = {}
-        for rel in (NB01, NB02):
-            rel_nb = nbformat.read(release / rel, as_version=4)
-            nbs[rel] = (
-                _solved(nbformat.read(FIXTURE / rel, as_version=4), rel_nb) if solved else rel_nb
-            )
-        return d, nbs
-
-    def save(d, nbs):
-        for rel, nb in nbs.items():
-            (d / rel).parent.mkdir(parents=True, exist_ok=True)
-            nbformat.write(nb, d / rel)
-
-    # alice: the instructor's solution, in her own copy of the package, which prints a marker
-    d, nbs = student("alice")
-    with open(d / "minirnn" / "__init__.py", "a") as f:
-        f.write('\nprint("MARKER: alice\'s own minirnn")\n')
-    save(d, nbs)
-    # blank: the release, untouched
-    save(*student("blank", solved=False, package="release"))
-    # bug: one wrong sign in step_backward's dw
-    d, nbs = student("bug")
-    cell_py = d / "minirnn" / "cell.py"
-    text = cell_py.read_text()
-    assert "dw = float(np.sum(da * h))" in text
-    cell_py.write_text(text.replace("dw = float(np.sum(da * h))", "dw = -float(np.sum(da * h))"))
-    save(d, nbs)
-    # loop: count_up never returns
-    d, nbs = student("loop")
-    _cell(
-        nbs[NB02], "ans_count"
-    ).source = "def count_up(n):\n    total = 0\n    while True:\n        total += 1\n"
-    save(d, nbs)
-    # crash: the answer cell kills the kernel
-    d, nbs = student("crash")
-    c = _cell(nbs[NB01], "ans_scale")
-    c.source = "import os\nos._exit(1)\n" + c.source
-    save(d, nbs)
-    # tamper: wrong answer with its test edited away; a test deleted; points inflated
-    d, nbs = student("tamper")
-    _cell(nbs[NB01], "ans_scale").source = "def scale(v):\n    return 3 * v"
-    _cell(nbs[NB01], "test_scale").source = "pass  # my test now"
-    _cell(nbs[NB01], "test_step").metadata["nbgrader"]["points"] = 100
-    nbs[NB01].cells.remove(_cell(nbs[NB01], "test_step_backward"))
-    save(d, nbs)
-    # cheat: step_backward loads the reference solution; a cell tries the installed rnn_core
-    d, nbs = student("cheat")
-    ref_file = (FIXTURE / "minirnn" / "cell.py").resolve()
-    text = (d / "minirnn" / "cell.py").read_text()
-    start, end = text.index("    ### BEGIN SOLUTION\n    pre_"), text.rindex("    ### END SOLUTION")
-    stolen = (
-        "    import importlib.util\n"
-        f"    spec = importlib.util.spec_from_file_location('_ref', {str(ref_file)!r})\n"
-        "    ref = importlib.util.module_from_spec(spec)\n"
-        "    spec.loader.exec_module(ref)\n"
-        "    dx, dh, dw = ref.step_backward(dout, x, h, w)\n"
-    )
-    (d / "minirnn" / "cell.py").write_text(text[:start] + stolen + text[end:])
-    probe = (
-        "import sys\n"
-        "try:\n    import rnn_core\n    print('LEAK: rnn_core from', rnn_core.__file__)\n"
-        "except ImportError as e:\n    print('no rnn_core:', type(e).__name__)\n"
-        f"sys.path.insert(0, {str(FIXTURE.resolve())!r})\n"
-        "for m in [m for m in sys.modules if m.startswith('minirnn')]:\n    del sys.modules[m]\n"
-        "try:\n    import minirnn.cell\n    print('LEAK: minirnn from', minirnn.cell.__file__)\n"
-        "except PermissionError as e:\n    print('import blocked:', e)\n"
-        "try:\n"
-        f"    print('LEAK:', open({str(ref_file)!r}).read()[:20])\n"
-        "except PermissionError as e:\n    print('blocked:', e)\n"
-    )
-    nbs[NB02].cells.append(nbformat.v4.new_code_cell(probe))
-    save(d, nbs)
-    # missing: notebook 02 not handed in
-    d, nbs = student("missing")
-    del nbs[NB02]
-    save(d, nbs)
+    if not kw.get("sandbox"):  # the judging holds under any sandbox; D3's own tests are its
+        kw.update(sandbox=Sandbox(Limits(wall_seconds=30), backend="none"), no_sandbox=True)
+    kw.setdefault("secret", "fixture-secret")
+    results = grade(subs, FIXTURE, out, jobs=2, **kw)
+    rows = {r["student"]: r for r in csv.DictReader(open(out / "grades.csv", encoding="utf-8"))}
+    return {r.student: r for r in results}, rows
 
 
 @pytest.fixture(scope="module")
 def graded(released, tmp_path_factory):
-    from rnn_core.course.grade import grade
-
-    out, _ = released
+    rel, _ = released
     base = tmp_path_factory.mktemp("grading")
-    subs, results = base / "submissions", base / "results"
-    _make_students(out, subs)
-    res = grade(subs, FIXTURE, results, timeout=TIMEOUT, jobs=os.cpu_count())
-    by_name = {r.student: r for r in res}
-    with open(results / "grades.csv", newline="") as f:
-        rows = {row["student"]: row for row in csv.DictReader(f)}
-    return by_name, rows, results
-
-
-def _outputs(results: Path, student: str, nb: str) -> str:
-    graded_nb = nbformat.read(results / student / Path(nb).name, as_version=4)
-    return "\n".join(
-        o.get("text", "") + o.get("evalue", "")
-        for c in graded_nb.cells
-        if c.cell_type == "code"
-        for o in c.outputs
-    )
+    subs = base / "subs"
+    subs.mkdir()
+    shutil.copytree(FIXTURE, subs / "instructor")  # the source layout
+    shutil.copytree(rel, subs / "blank")
+    for name, (path, good, bad, _) in BUGS.items():
+        d = solved(rel, subs / f"bug_{name}")
+        text = (d / path).read_text()
+        assert good in text
+        (d / path).write_text(text.replace(good, bad))
+    zipped = solved(rel, base / "zipped")
+    with zipfile.ZipFile(subs / "zipper.zip", "w") as zf:
+        for p in sorted(zipped.rglob("*")):
+            if p.is_file():
+                zf.write(p, p.relative_to(zipped).as_posix())
+    results, rows = grade_fixture(subs, base / "out")
+    return base, results, rows
 
 
 def _points(row) -> dict[str, float]:
-    return {k: float(row[k]) for k in MAX_AUTO}
+    return {g: float(row[g]) for g in MAX_AUTO}
 
 
-@pytest.mark.slow
-def test_grades_csv_has_a_row_per_student_and_a_column_per_exercise(graded):
-    _, rows, results = graded
-    assert sorted(rows) == ["alice", "blank", "bug", "cheat", "crash", "loop", "missing", "tamper"]
-    header = next(csv.reader(open(results / "grades.csv")))
-    assert header == [
-        "student",
-        "status",
-        "message",
-        "test_scale",
-        "test_step",
-        "test_step_backward",
-        "q_why",
-        "test_count",
-        "test_seq",
-        "total",
-        "max",
-        "manual_pending",
-    ]
-    assert all(row["max"] == "10" for row in rows.values())
+def test_grades_csv_has_a_row_per_student_a_column_per_exercise_and_the_sandbox(graded):
+    base, _, rows = graded
+    header = next(csv.reader(open(base / "out" / "grades.csv", encoding="utf-8")))
+    assert header == ["student", "status", "message", "test_scale", "test_step",
+                      "test_step_backward", "q_why", "test_count", "test_seq", "total", "max",
+                      "manual_pending", "sandbox"]
+    assert sorted(rows) == sorted(["instructor", "blank", "zipper", *(f"bug_{b}" for b in BUGS)])
+    assert {r["sandbox"] for r in rows.values()} == {"none (--no-sandbox)"}
+    assert {r["max"] for r in rows.values()} == {"10"}
 
 
-@pytest.mark.slow
-def test_instructor_solution_scores_everything_from_the_students_own_package(graded):
-    by_name, rows, results = graded
-    alice = rows["alice"]
-    assert alice["status"] == "ok" and alice["total"] == "10"
-    assert _points(alice) == MAX_AUTO
-    assert alice["q_why"] == "" and alice["manual_pending"] == "2"  # waits for a human
-    text = _outputs(results, "alice", NB01)
-    assert "MARKER: alice's own minirnn" in text
-    where = re.search(r"minirnn from (\S+)", text).group(1)
-    assert "alice" in where and not where.startswith(str(FIXTURE.resolve()))
+def test_instructor_source_and_a_zipped_release_score_every_autograded_point(graded):
+    _, results, rows = graded
+    for who in ("instructor", "zipper"):
+        assert _points(rows[who]) == MAX_AUTO, who
+        assert rows[who]["status"] == "ok" and rows[who]["total"] == "10"
+        assert rows[who]["message"] == ""
+    # the written answer is read as text, left for the instructor to grade
+    assert rows["instructor"]["q_why"] == "" and rows["instructor"]["manual_pending"] == "2"
+    assert "shrinks geometrically" in results["instructor"].answers["q_why"]
 
 
-@pytest.mark.slow
-def test_blank_release_scores_zero_on_every_code_exercise(graded):
-    by_name, rows, _ = graded
-    blank = rows["blank"]
-    assert blank["status"] == "ok" and blank["total"] == "0" and blank["q_why"] == "0"
-    assert set(_points(blank).values()) == {0.0}
-    msgs = {c.grade_id: c.message for c in by_name["blank"].cells}
-    assert msgs["test_step"].startswith("NotImplementedError: Exercise step: implement the body")
-    assert msgs["test_scale"].startswith("NotImplementedError: Exercise scale: write your answer")
-
-
-@pytest.mark.slow
-def test_planted_bug_loses_exactly_that_exercise(graded):
-    by_name, rows, _ = graded
-    assert rows["bug"]["status"] == "ok"
-    assert _points(rows["bug"]) == {**MAX_AUTO, "test_step_backward": 0}
-    msg = next(c.message for c in by_name["bug"].cells if c.grade_id == "test_step_backward")
-    assert msg.startswith("AssertionError: dw is off by") and "check its sign" in msg
-
-
-@pytest.mark.slow
-def test_infinite_loop_scores_zero_on_that_cell_and_the_rest_is_graded(graded):
-    by_name, rows, _ = graded
-    loop = rows["loop"]
-    assert loop["status"] == "timeout"
-    assert _points(loop) == {**MAX_AUTO, "test_count": 0}
-    assert f"cell 3 (test_count) exceeded the {TIMEOUT:g} s limit" in loop["message"]
-    cell = next(c for c in by_name["loop"].cells if c.grade_id == "test_count")
-    assert cell.outcome == "timeout"
-
-
-@pytest.mark.slow
-def test_kernel_crash_is_reported_and_later_cells_are_graded(graded):
-    by_name, rows, _ = graded
-    crash = rows["crash"]
-    assert crash["status"] == "crashed"
-    assert "kernel died in cell 3 (ans_scale)" in crash["message"]
-    # scale was never defined (its cell killed the kernel); everything after still counts
-    assert _points(crash) == {**MAX_AUTO, "test_scale": 0}
-    assert next(c for c in by_name["crash"].cells if c.grade_id == "test_scale").message.startswith(
-        "NameError"
+def test_blank_release_scores_zero_and_says_which_exercise_to_write(graded):
+    _, results, rows = graded
+    assert rows["blank"]["total"] == "0" and rows["blank"]["status"] == "ok"
+    assert rows["blank"]["q_why"] == "0"  # unanswered: nothing to grade by hand
+    msg = {e.grade_id: e.message for e in results["blank"].exercises}
+    assert msg["test_step"] == (
+        "public case (D=2): NotImplementedError: Exercise step: implement the body of step in "
+        "minirnn/cell.py (see notebook 01_step)"
     )
 
 
-@pytest.mark.slow
-def test_edited_and_deleted_test_cells_are_restored(graded):
-    by_name, rows, _ = graded
-    tamper = rows["tamper"]
-    assert tamper["status"] == "ok"
-    assert _points(tamper) == {**MAX_AUTO, "test_scale": 0}  # restored test catches 3 * v
-    assert "restored edited cell 'test_scale'" in tamper["message"]
-    assert "restored deleted cell 'test_step_backward'" in tamper["message"]
-    assert tamper["max"] == "10"  # the 100 points it claimed were reset
+@pytest.mark.parametrize("bug", sorted(BUGS))
+def test_planted_bug_loses_exactly_its_exercise(graded, bug):
+    _, results, rows = graded
+    lost = BUGS[bug][3]
+    expected = {g: 0.0 if g in lost else p for g, p in MAX_AUTO.items()}
+    assert _points(rows[f"bug_{bug}"]) == expected
+    assert rows[f"bug_{bug}"]["status"] == "ok"
+    failed = [e for e in results[f"bug_{bug}"].exercises if e.status == "failed"]
+    assert {e.grade_id for e in failed} == lost
+    assert all(re.fullmatch(r"(public|hidden) case \(.*\): \w+ off by \d\.\de[+-]\d\d relative",
+                            e.message) for e in failed), [e.message for e in failed]
 
 
-@pytest.mark.slow
-def test_reference_solution_is_out_of_reach(graded):
-    by_name, rows, results = graded
-    cheat = rows["cheat"]
-    assert _points(cheat) == {**MAX_AUTO, "test_step_backward": 0}
-    msg = next(c.message for c in by_name["cheat"].cells if c.grade_id == "test_step_backward")
-    assert msg.startswith("PermissionError: grading sandbox: open of")
-    text = _outputs(results, "cheat", NB02)
-    assert "LEAK" not in text
-    assert "no rnn_core: ModuleNotFoundError" in text  # the editable install does not leak in
-    assert "import blocked: grading sandbox: open of" in text  # sys.path games do not help
-    assert "blocked: grading sandbox: open of" in text.replace("import blocked", "")
+def test_feedback_is_in_the_nbgrader_exchange_layout(graded):
+    base, _, _ = graded
+    fb = base / "out" / "feedback" / "bug_scale" / "course"
+    assert sorted(p.name for p in fb.iterdir()) == ["01_step.html", "02_loop.html", "index.html"]
+    page = (fb / "01_step.html").read_text()
+    assert "test_scale" in page and "0 / 1" in page and "off by" in page
+    assert "9 / 10" in (fb / "index.html").read_text()
 
 
-@pytest.mark.slow
-def test_missing_notebook_is_reported_not_zeroed_silently(graded):
-    by_name, rows, results = graded
-    missing = rows["missing"]
-    assert missing["status"] == "missing" and "02_loop.ipynb: not submitted" in missing["message"]
-    assert missing["test_count"] == "0" and missing["total"] == "6"
-    assert (
-        "| test_count | 0 / 2 | missing: notebook missing |"
-        in (results / "feedback" / "missing.md").read_text()
-    )
+def test_under_the_os_sandbox_the_source_scores_full_and_rows_name_the_limits(released, tmp_path):
+    from rnn_core.course.sandbox import probe
+
+    reason = probe()
+    if reason:
+        pytest.skip(f"no OS sandbox here: {reason}")
+    rel, _ = released
+    subs = tmp_path / "subs"
+    shutil.copytree(FIXTURE, subs / "instructor")
+    shutil.copytree(rel, subs / "blank")
+    _, rows = grade_fixture(subs, tmp_path / "out", sandbox=Sandbox(Limits(wall_seconds=60)))
+    assert (rows["instructor"]["total"], rows["blank"]["total"]) == ("10", "0")
+    assert rows["instructor"]["status"] == rows["blank"]["status"] == "ok"
+    assert rows["instructor"]["sandbox"] == "memory pids wall output"
 
 
-@pytest.mark.slow
-def test_feedback_gives_points_and_the_failing_message(graded):
-    _, _, results = graded
-    text = (results / "feedback" / "bug.md").read_text()
-    assert "**Autograded score:** 7 / 10" in text
-    assert "| test_step_backward | 0 / 3 | failed: AssertionError: dw is off by" in text
-    assert "| test_step | 2 / 2 | passed |" in text
-    assert "| q_why | pending / 2 | manual: graded by hand |" in text
-    assert sorted(p.stem for p in (results / "feedback").glob("*.md")) == sorted(graded[1])
+def test_hidden_cases_follow_the_secret_and_are_reproducible(released, tmp_path):
+    from rnn_core.course.cases import draw_cases, load_exercises, read_secret
+    from rnn_core.course.release import list_exercises
 
+    ex = {e.grade_id: e for e in load_exercises(FIXTURE / "exercises.py",
+                                                list_exercises(FIXTURE))}["test_step"]
+    a, b, c = (draw_cases(ex, s) for s in ("one", "one", "two"))
+    assert [k.label for k in a] == ["D=2", "N=3, D=4", "D=1"]
+    assert np.array_equal(a[1].inputs["x"], b[1].inputs["x"])  # same secret, same cases
+    assert np.array_equal(a[0].inputs["x"], c[0].inputs["x"])  # public: no secret involved
+    assert not np.array_equal(a[1].inputs["x"], c[1].inputs["x"])
+    secret = read_secret(None, tmp_path)
+    assert (tmp_path / "secret.txt").stat().st_mode & 0o777 == 0o600
+    assert read_secret(None, tmp_path) == secret and len(secret) == 32
+    assert read_secret("given", tmp_path) == "given"
+
+
+def test_collect_takes_the_release_layout_and_only_what_grading_needs(tmp_path):
+    from rnn_core.course.collect import collect, written_answers
+
+    nb = nbformat.read(FIXTURE / NB01, as_version=4)
+    q = next(c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id") == "q_why")
+    q.source = "Because every factor is below one."
+    with zipfile.ZipFile(tmp_path / "ann.zip", "w") as zf:  # what the D4 release's submit writes
+        zf.writestr("01_step.ipynb", nbformat.writes(nb))
+        zf.writestr("minirnn/cell.py", (FIXTURE / "minirnn/cell.py").read_text())
+        zf.writestr("minirnn/notes.txt", "not needed")
+        zf.writestr("Makefile", "not needed")
+    sub = collect(tmp_path / "ann.zip", tmp_path / "work", ["minirnn"], [NB01, NB02])
+    files = sorted(p.relative_to(sub.root).as_posix() for p in sub.root.rglob("*") if p.is_file())
+    assert files == ["minirnn/cell.py", NB01] and sub.refused == []
+    assert written_answers(sub.notebooks[NB01], {"q_why"}) == {
+        "q_why": "Because every factor is below one."}
+
+
+def test_a_spec_file_must_cover_every_test_cell(tmp_path):
+    from rnn_core.course.cases import load_exercises
+    from rnn_core.course.release import list_exercises
+
+    spec = tmp_path / "exercises.py"
+    spec.write_text((FIXTURE / "exercises.py").read_text() + "\ndel EXERCISES['test_seq']\n")
+    with pytest.raises(ValueError, match="no spec for test_seq; spec without a test cell: -"):
+        load_exercises(spec, list_exercises(FIXTURE))
 
 # ---------------------------------------------------------------------------------------------
 # command line (in-process) and the nbgrader exchange layout
@@ -782,18 +607,11 @@ def test_grade_nbgrader_layout_reports_a_student_who_submitted_nothing(tmp_path,
     from rnn_core.course.__main__ import main
 
     (tmp_path / "submitted" / "ghost").mkdir(parents=True)  # collected, but no rnn1/ inside
-    argv = [
-        "grade",
-        str(tmp_path / "submitted"),
-        "--assignment",
-        "rnn1",
-        "--source",
-        str(FIXTURE),
-        "--out",
-        str(tmp_path / "results"),
-    ]
+    argv = ["grade", str(tmp_path / "submitted"), "--assignment", "rnn1", "--source", str(FIXTURE),
+            "--out", str(tmp_path / "results"), "--no-sandbox", "--secret", "s"]
     assert main(argv) == 0
     row = next(csv.DictReader(open(tmp_path / "results" / "grades.csv")))
     assert row["student"] == "ghost" and row["status"] == "missing" and row["total"] == "0"
-    assert row["message"] == "nothing submitted (rnn1 not found)" and row["max"] == "10"
+    assert row["message"] == "nothing submitted" and row["max"] == "10"
+    assert row["sandbox"] == "none (--no-sandbox)"
     assert "ghost" in capsys.readouterr().out

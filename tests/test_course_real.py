@@ -1,15 +1,12 @@
 """The real course (notebooks/NN_*.ipynb + rnn_core) as graded exercises: points, release, grading.
 
 tests/test_course.py proves the machinery on a small fixture course; this file checks the REAL
-course: the exercise table adds up to 100, the student release leaks no solution or hidden-test
-line and runs up to the first unimplemented exercise, and grading gives the instructor's code
-100%, the blank release 0 on every code exercise, and a planted bug in lstm_step_backward exactly
-that exercise's points.
-
-Grading runs whole notebooks (a kernel each, with the training cells), so the grading tests use
-the notebooks in ``GRADED`` (00 and the LSTM notebook 08 by default: five of the nine code
-exercises, about a minute on two cores). ``COURSE_REAL_NOTEBOOKS='notebooks/[0-9][0-9]_*.ipynb'``
-grades the whole course with the same assertions (several minutes; see docs/instructors.md);
+course: the exercise table adds up to 100, every test cell has a grader spec
+(rnn_core/course/exercises.py), the student release leaks no solution line and runs up to the
+first unimplemented exercise, and grading (the harness, D2: seconds per submission) gives the
+instructor's code 100%, the blank release 0 on every code exercise, a planted bug in
+lstm_step_backward exactly that exercise's points, and an exercise delegated to another public
+function 0. The specs of 05 and 06 are also checked against stand-ins defined here.
 ``COURSE_REAL_SOURCE=DIR`` checks a course source other than this checkout.
 """
 
@@ -22,6 +19,7 @@ import shutil
 from pathlib import Path
 
 import nbformat
+import numpy as np
 import pytest
 
 from rnn_core.course.config import load_config
@@ -52,7 +50,6 @@ PACKAGE_EXERCISES = {
     "rnn_core/clipping.py": ["clip_grad_norm"],
     "rnn_core/lstm.py": ["lstm_step_forward", "lstm_step_backward"],
 }
-GRADED = os.environ.get("COURSE_REAL_NOTEBOOKS", "notebooks/0[08]_*.ipynb")
 BUG = ("    dprev_c = dc * f\n", "    dprev_c = -dc * f\n")  # one wrong sign in lstm_step_backward
 
 
@@ -82,23 +79,18 @@ def test_points_add_up_to_100_with_unique_grade_ids():
     assert len({e.grade_id for e in found}) == len(found)
 
 
-def test_every_test_cell_has_a_self_check_and_hidden_tests():
+def test_every_test_cell_is_a_self_check_with_a_grader_spec():
+    from rnn_core.course.exercises import EXERCISES as SPECS
+
     for gid, (prefix, _, manual) in EXERCISES.items():
         cell = _graded_cells(_nb(prefix))[gid]
         if manual:
             assert cell.cell_type == "markdown" and "BEGIN SOLUTION" in cell.source, gid
             continue
-        regions = find_regions(cell.source, gid)
-        hidden = [r for r in regions if r.kind == "hidden"]
-        assert len(hidden) == 1, f"{gid}: one hidden-test region expected"
-        lines = cell.source.split("\n")
-        visible = "\n".join(lines[: hidden[0].start])
-        secret = "\n".join(hidden[0].body(lines))
-        # the visible part explains failures; the hidden part checks more (other shapes,
-        # gradients, edge cases) and says what to fix too
-        assert re.search(r"assert |check_close|check_gradient", visible), gid
-        assert len(secret.split("\n")) > 15, gid
-        assert "hint=" in secret or re.search(r"assert .*, \(?f?\"", secret), gid
+        # the grader draws its own cases (D2): no hidden tests in a notebook, a spec instead
+        assert not [r for r in find_regions(cell.source, gid) if r.kind == "hidden"], gid
+        assert re.search(r"assert |check_\w+\(", cell.source), gid
+        assert gid in SPECS and len(SPECS[gid]["hidden"](np.random.default_rng(0))) >= 4, gid
 
 
 def test_the_package_exercises_are_where_the_table_says():
@@ -151,9 +143,8 @@ def _secret_lines() -> set[str]:
 def test_release_has_no_solution_or_hidden_test_line(release_dir):
     out, report = release_dir
     secret = _secret_lines()
-    # the scan covers package solutions, answer cells, hidden tests and written answers
+    # the scan covers package solutions, answer cells and written answers
     assert "dprev_c = dc * f" in secret and "J = dphi[:, :, None] * Wh.T[None, :, :]" in secret
-    assert "_hidden_lstm_step_backward()" in secret
     assert any("A vanished gradient is not a correctly pointed gradient" in s for s in secret)
     leaks = []
     for p in out.rglob("*"):
@@ -229,85 +220,220 @@ def test_student_release_runs_up_to_the_first_unimplemented_exercise(release_dir
 
 
 # ---------------------------------------------------------------------------------------------
-# grading: the instructor's code, the blank release, one planted bug
+# grading through the harness: the instructor's code, the blank release, a planted bug, delegation
+
+SECRET = "real-course-test"
+DELEGATE = (  # lstm_step_forward handed to the sequence function of the same module
+    "    a = x @ Wx + prev_h @ Wh + b\n",
+    "    h_seq, c_seq, _ = lstm_forward_with_cells(x[:, None], prev_h, Wx, Wh, b, prev_c)\n"
+    "    next_h, next_c = h_seq[:, 0], c_seq[:, 0]\n"
+    "    cache = None\n"
+    "    return next_h, next_c, cache\n"
+    "    a = x @ Wx + prev_h @ Wh + b\n",
+)
 
 
-def _answers(src: Path, rel_nb):
-    nb = nbformat.from_dict(rel_nb)
-    src_cells = {
-        c.metadata["nbgrader"]["grade_id"]: c.source
-        for c in nbformat.read(src, as_version=4).cells
-        if c.metadata.get("nbgrader", {}).get("solution")
-    }
-    for c in nb.cells:
-        gid = c.metadata.get("nbgrader", {}).get("grade_id")
-        if gid in src_cells:
-            c.source = src_cells[gid]
-    return nb
+def _in_source(call: str) -> bool:
+    module, _, name = call.partition(":")
+    path = ROOT / (module.replace(".", "/") + ".py")
+    return path.is_file() and f"def {name}(" in path.read_text()
+
+
+def _have_reference() -> set[str]:
+    """Exercises whose Layer A functions exist in this source (05 and 06 arrive with #9)."""
+    from rnn_core.course.exercises import EXERCISES as SPECS
+
+    return {g for g, s in SPECS.items() if all(_in_source(c) for c in s["calls"])}
 
 
 @pytest.fixture(scope="module")
 def graded(release_dir, tmp_path_factory):
     from rnn_core.course.grade import grade
+    from rnn_core.course.sandbox import Limits, Sandbox, probe
 
     out, _ = release_dir
-    cfg = load_config(ROOT, notebooks=[GRADED])
     base = tmp_path_factory.mktemp("real-grading")
     subs = base / "submissions"
-    ignore = shutil.ignore_patterns("__pycache__")
-    for name in ("instructor", "bug", "blank"):
-        d = subs / name
-        pkg = ROOT / "rnn_core" if name != "blank" else out / "rnn_core"
-        shutil.copytree(pkg, d / "rnn_core", ignore=ignore)
-        for rel in cfg.notebook_paths(ROOT):
-            rel_nb = nbformat.read(out / rel, as_version=4)
-            nb = rel_nb if name == "blank" else _answers(ROOT / rel, rel_nb)
-            (d / rel).parent.mkdir(parents=True, exist_ok=True)
-            nbformat.write(nb, d / rel)
-    lstm = subs / "bug" / "rnn_core" / "lstm.py"
-    text = lstm.read_text()
-    assert text.count(BUG[0]) == 1
-    lstm.write_text(text.replace(*BUG))
+    ignore = shutil.ignore_patterns("__pycache__", "_kernels")
+    shutil.copytree(ROOT / "rnn_core", subs / "instructor" / "rnn_core", ignore=ignore)
+    shutil.copytree(ROOT / "notebooks", subs / "instructor" / "notebooks")  # source layout
+    shutil.copytree(out, subs / "blank")
+    for name, (old, new) in (("bug", BUG), ("delegate", DELEGATE)):
+        shutil.copytree(out, subs / name)
+        shutil.rmtree(subs / name / "rnn_core")
+        shutil.copytree(ROOT / "rnn_core", subs / name / "rnn_core", ignore=ignore)
+        lstm = subs / name / "rnn_core" / "lstm.py"
+        text = lstm.read_text()
+        assert text.count(old) == 1, name
+        lstm.write_text(text.replace(old, new))
+    # under the OS sandbox with the default limits when this machine has one
+    reason = probe()
+    box = Sandbox(Limits(wall_seconds=120), backend="none" if reason else "bwrap")
     results = base / "results"
-    res = grade(subs, ROOT, results, config=cfg, jobs=2)
+    res = grade(subs, ROOT, results, sandbox=box, no_sandbox=bool(reason), secret=SECRET, jobs=2)
     with open(results / "grades.csv", newline="") as f:
         rows = {row["student"]: row for row in csv.DictReader(f)}
-    expected = {e.grade_id: e for e in list_exercises(ROOT, cfg)}
-    return {r.student: r for r in res}, rows, expected
+    return {r.student: r for r in res}, rows, results
 
 
-@pytest.mark.slow
-def test_instructor_code_scores_every_autograded_point(graded):
-    res, rows, expected = graded
+AUTO = {g: p for g, (_, p, manual) in EXERCISES.items() if not manual}
+
+
+def test_instructor_code_scores_every_point_the_source_can_grade(graded):
+    res, rows, _ = graded
     r = res["instructor"]
     assert r.status == "ok", r.message
-    assert r.max_total == sum(e.points for e in expected.values() if not e.manual) > 0
-    assert r.total == r.max_total
-    assert float(rows["instructor"]["total"]) == r.max_total
-    assert all(c.outcome == "passed" for c in r.cells if not c.manual)
-    assert r.pending_manual == sum(e.points for e in expected.values() if e.manual)
+    have = _have_reference()
+    got = {e.grade_id: e.points for e in r.exercises if e.status != "manual"}
+    assert {g: got[g] for g in have} == {g: AUTO[g] for g in have}
+    assert r.pending_manual == 12  # three written answers, read as text for the instructor
+    assert rows["instructor"]["message"] == "; ".join(
+        f"{g}: not graded (the course source fails it)" for g in AUTO if g not in have)
+    assert all(len(t) > 100 for t in r.answers.values())
 
 
-@pytest.mark.slow
-def test_blank_release_scores_zero_on_every_code_exercise(graded):
-    res, rows, expected = graded
+@pytest.mark.xfail(
+    not set(AUTO) <= _have_reference(), strict=False,
+    reason="tbptt_pass (05) and jacobians_along/qr_step (06) join the library with the layers "
+           "branches (#9); until then their exercises have no reference here")
+def test_instructor_code_scores_all_88_autograded_points(graded):
+    res, rows, _ = graded
+    assert rows["instructor"]["total"] == "88" and rows["instructor"]["message"] == ""
+
+
+def test_blank_release_scores_zero_and_names_each_missing_exercise(graded):
+    res, rows, _ = graded
     r = res["blank"]
     assert r.status == "ok", r.message  # failures are results, not crashes
-    code = [c for c in r.cells if not c.manual]
-    assert {c.grade_id for c in code} == {g for g, e in expected.items() if not e.manual}
-    assert all(c.points == 0 for c in code)
-    assert all("NotImplementedError" in c.message and "Exercise " in c.message for c in code)
-    assert float(rows["blank"]["total"]) == 0
+    assert rows["blank"]["total"] == "0" and r.pending_manual == 0  # answers left blank
+    for e in r.exercises:
+        if e.grade_id in _have_reference():
+            assert re.fullmatch(r"public case \(.*\): NotImplementedError: Exercise \w+: "
+                                r"implement the body of \w+ in rnn_core/\S+\.py \(see notebook "
+                                r"\d\d_\w+\)", e.message), e.message
 
 
-@pytest.mark.slow
 def test_planted_bug_in_lstm_step_backward_loses_exactly_that_exercise(graded):
-    res, rows, expected = graded
+    res, rows, _ = graded
     r = res["bug"]
-    assert r.status == "ok", r.message
-    lost = {c.grade_id: c.max_points - c.points for c in r.cells if not c.manual}
-    assert lost.pop("test_lstm_step_backward") == EXERCISES["test_lstm_step_backward"][1]
-    assert all(v == 0 for v in lost.values()), lost
-    cell = next(c for c in r.cells if c.grade_id == "test_lstm_step_backward")
-    assert "dprev_c is off by" in cell.message
-    assert float(rows["bug"]["total"]) == r.max_total - 8
+    have = _have_reference()
+    got = {e.grade_id: e.points for e in r.exercises if e.grade_id in have}
+    assert got == {g: 0.0 if g == "test_lstm_step_backward" else AUTO[g] for g in have}
+    e = next(e for e in r.exercises if e.grade_id == "test_lstm_step_backward")
+    assert re.fullmatch(r"public case \(N=3, D=4, H=5\): dprev_c off by \S+ relative", e.message)
+
+
+@pytest.mark.xfail(strict=False, reason="until the layers branch for the LSTM (#9) merges, "
+                                         "lstm_forward_with_cells is a second LSTM step")
+def test_delegating_an_exercise_to_another_public_function_scores_zero(graded):
+    res, rows, _ = graded
+    assert rows["delegate"]["test_lstm_step_forward"] == "0"
+
+
+def test_student_feedback_holds_no_hidden_input_or_expected_value(graded, tmp_path):
+    from test_grade_hostile import feedback_leaks
+
+    _, _, results = graded
+    pages = sorted(p.name for p in (results / "feedback" / "bug" / "course").iterdir())
+    assert pages == sorted([*(_nb(n).stem + ".html" for n in ("00", "01", "05", "06", "07", "08")),
+                            "index.html"])
+    assert feedback_leaks(ROOT, SECRET, results / "feedback", tmp_path) == []
+
+
+# ---------------------------------------------------------------------------------------------
+# the specs of 05 and 06 against stand-ins (the library's versions come with the layers branches)
+
+STANDIN_TBPTT = """
+import numpy as np
+
+
+def tbptt_pass(model, x, y, k, optimizer, mask=None, state=None):
+    mask = np.ones(x.shape, bool) if mask is None else mask
+    losses = []
+    for start in range(0, x.shape[1], k):
+        c = slice(start, start + k)
+        loss, grads, state = model.loss_stateful(x[:, c], y[:, c], state, mask=mask[:, c])
+        losses.append(float(loss))
+        optimizer.step(model.params, grads)
+    return losses, state
+"""
+STANDIN_JAC = """
+import numpy as np
+
+
+def jacobians_along(dphi, Wh):
+    return dphi[:, :, None] * Wh.T[None, :, :]
+"""
+STANDIN_QR = """
+import numpy as np
+
+
+def qr_step(J, Q):
+    Q_next, R = np.linalg.qr(J @ Q)
+    return Q_next, np.log(np.abs(np.diag(R)))
+"""
+STANDIN_BUGS = {
+    "one update after the last chunk": ("test_truncated_bptt", STANDIN_TBPTT.replace(
+        "        optimizer.step(model.params, grads)\n    return",
+        "    optimizer.step(model.params, grads)\n    return"), False),
+    "state not carried": ("test_truncated_bptt", STANDIN_TBPTT.replace(
+        "loss, grads, state = model.loss_stateful(x[:, c], y[:, c], state,",
+        "loss, grads, _ = model.loss_stateful(x[:, c], y[:, c], state,"), False),
+    "chunks overlap": ("test_truncated_bptt", STANDIN_TBPTT.replace(
+        "slice(start, start + k)", "slice(max(start - 1, 0), start + k)"), False),
+    "Wh instead of Wh.T": ("test_jacobian_product", STANDIN_JAC.replace("Wh.T[", "Wh["), False),
+    "columns of Q flipped": ("test_jacobian_product", STANDIN_QR.replace(
+        "return Q_next,", "return -Q_next,"), True),
+    "log of R signed": ("test_jacobian_product", STANDIN_QR.replace(
+        "np.log(np.abs(np.diag(R)))", "np.log(np.abs(np.diag(R))) * np.sign(np.diag(R))"), False),
+}
+
+
+def _standin_tree(root: Path, replace: dict[str, str] | None = None) -> Path:
+    files = {"rnn_core/__init__.py": "", "rnn_core/analysis/__init__.py": "",
+             "rnn_core/train.py": STANDIN_TBPTT, "rnn_core/analysis/jacobians.py": STANDIN_JAC,
+             "rnn_core/analysis/lyapunov.py": STANDIN_QR}
+    files |= replace or {}
+    for rel, text in files.items():
+        (root / rel).parent.mkdir(mode=0o755, parents=True, exist_ok=True)
+        (root / rel).write_text(text)
+    return root
+
+
+def _judge_standin(tmp: Path, gid: str, student: Path):
+    from rnn_core.course.cases import draw_cases, load_exercises, write_inputs
+    from rnn_core.course.produce import expected_outputs, make_tools, produce
+    from rnn_core.course.sandbox import Limits, Sandbox
+    from rnn_core.course.score import score_exercise
+
+    ex = next(e for e in load_exercises(ROOT / "rnn_core/course/exercises.py",
+                                        list_exercises(ROOT)) if e.grade_id == gid)
+    tools = make_tools(ROOT / "rnn_core/course/exercises.py", tmp / "tools")
+    cases = draw_cases(ex, SECRET)
+    write_inputs(tmp / "in.npz", cases)
+    want = expected_outputs(ex, cases, tools, _standin_tree(tmp / "ref"), tmp / "in.npz", tmp,
+                            60)
+    assert not isinstance(want, str), want
+    run = produce(Sandbox(Limits(wall_seconds=60), backend="none"), tools, student,
+                  tmp / "in.npz", gid, tmp / "out")
+    assert run.status == "ok", run.message
+    return score_exercise(cases, tmp / "out", want, ex.tol)
+
+
+@pytest.mark.parametrize("bug", sorted(STANDIN_BUGS))
+def test_specs_of_05_and_06_catch_each_standin_bug(tmp_path, bug):
+    gid, text, passes = STANDIN_BUGS[bug]
+    rel = {"test_truncated_bptt": "rnn_core/train.py",
+           "test_jacobian_product": ("rnn_core/analysis/lyapunov.py" if "qr_step" in text
+                                     else "rnn_core/analysis/jacobians.py")}[gid]
+    student = _standin_tree(tmp_path / "student", {rel: text})
+    v = _judge_standin(tmp_path, gid, student)
+    assert v.passed is passes, v.message
+    if not passes:
+        assert re.fullmatch(r"(public|hidden) case \(.*\): .+", v.message), v.message
+
+
+def test_specs_of_05_and_06_pass_the_standin_itself(tmp_path):
+    for gid in ("test_truncated_bptt", "test_jacobian_product"):
+        v = _judge_standin(tmp_path / gid, gid, _standin_tree(tmp_path / gid / "student"))
+        assert v.passed and v.message == "6 cases passed", (gid, v.message)

@@ -1,7 +1,8 @@
 """Command line: ``python -m rnn_core.course {release,grade,list,mark} ...``.
 
     python -m rnn_core.course release SRC OUT [--force]
-    python -m rnn_core.course grade SUBMISSIONS --source SRC --out RESULTS [--timeout S] [--jobs N]
+    python -m rnn_core.course grade SUBMISSIONS --source SRC --out RESULTS [--secret S]
+                                    [--timeout S] [--jobs N] [--student NAME] [--no-sandbox]
     python -m rnn_core.course list SRC                 exercises, points, stubbed functions
     python -m rnn_core.course mark NOTEBOOK...         write nbgrader metadata from directives
 
@@ -39,29 +40,6 @@ def _release(args: argparse.Namespace) -> int:
     for f, names in rep.stubbed.items():
         print(f"  {f}: stubbed {', '.join(names)}")
     print(f"  points: {rep.auto_points:g} autograded + {rep.manual_points:g} graded by hand")
-    return 0
-
-
-def _grade(args: argparse.Namespace) -> int:
-    from rnn_core.course.grade import grade
-
-    def show(r) -> None:
-        line = f"{r.student:<20} {r.status:<8} {r.total:g}/{r.max_total:g}  ({r.seconds:.1f} s)"
-        print(line + (f"  {r.message[:120]}" if r.status != "ok" else ""), flush=True)
-
-    results = grade(
-        args.submissions,
-        args.source,
-        args.out,
-        config=_config(args),
-        timeout=args.timeout,
-        jobs=args.jobs,
-        students=args.student,
-        assignment=args.assignment,
-        progress=show,
-    )
-    out = Path(args.out)
-    print(f"graded {len(results)} student(s): {out / 'grades.csv'}, feedback in {out / 'feedback'}")
     return 0
 
 
@@ -113,21 +91,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     _layout(p)
     p.set_defaults(run=_release)
 
-    p = sub.add_parser("grade", help="grade a folder of submissions")
-    p.add_argument("submissions", help="folder with one subfolder per student")
-    p.add_argument("--source", required=True, help="course source folder (with solutions)")
-    p.add_argument("--out", required=True, help="results folder")
-    p.add_argument(
-        "--timeout", type=float, help="per-cell limit in seconds (default 300, or course.toml)"
-    )
-    p.add_argument("--jobs", type=int, help="students graded at once (default: all cores)")
-    p.add_argument("--student", action="append", help="grade only this student (repeatable)")
-    p.add_argument(
-        "--assignment",
-        help="nbgrader layout: files in SUBMISSIONS/<student>/<ASSIGNMENT>/ (nbgrader collect)",
-    )
-    _layout(p)
-    p.set_defaults(run=_grade)
+    from rnn_core.course.grade import add_grade_parser
+
+    add_grade_parser(sub)
 
     p = sub.add_parser("list", help="list the graded cells, points and stubbed functions")
     p.add_argument("source", help="course source folder")

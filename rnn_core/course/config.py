@@ -10,7 +10,11 @@ Example ``course.toml``::
     packages = ["rnn_core"]                       # package folders the students complete
     extra_files = ["pyproject.toml", "README.md"] # copied into the release as they are
     exclude = ["rnn_core/course/grade.py"]        # never shipped (globs)
-    timeout = 300                                 # default per-cell limit when grading (s)
+    exercises = "rnn_core/course/exercises.py"    # the autograded exercises' specs (grader)
+    timeout = 60                                  # wall time per exercise when grading (s)
+    memory_bytes = 4294967296                     # per sandboxed run (memory of all processes)
+    pids = 256                                    # per sandboxed run (processes and threads)
+    output_bytes = 2000000                        # per run: stdout + stderr, and files written
 """
 
 from __future__ import annotations
@@ -37,9 +41,16 @@ class CourseConfig:
     """further files (globs) copied unchanged when they exist"""
     exclude: list[str] = field(default_factory=list)
     """globs never shipped (``__pycache__`` and ``*.pyc`` are always left out)"""
-    timeout: float = 300.0
-    """per-cell time limit when grading, in seconds (the real course trains models for up to a
-    minute in a cell; on a loaded machine with one kernel per core that can take much longer)"""
+    exercises: str = "rnn_core/course/exercises.py"
+    """the exercise specs the grader uses (drivers, cases, tolerances), relative to the source"""
+    timeout: float = 60.0
+    """time limit per exercise when grading, in seconds (a student's function may loop forever)"""
+    memory_bytes: int = 4 * 2**30
+    """memory limit of one sandboxed run (all its processes together)"""
+    pids: int = 256
+    """process limit of one sandboxed run (threads count: BLAS pools, numpy's workers)"""
+    output_bytes: int = 2_000_000
+    """stdout plus stderr of one run, and separately the bytes it writes to its output folder"""
 
     def __post_init__(self) -> None:
         for name in ("notebooks", "packages", "extra_files", "exclude"):

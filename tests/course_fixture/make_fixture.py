@@ -3,7 +3,8 @@
 The cells carry ``nbgrader:`` directives; :func:`rnn_core.course.markers.apply_directives` turns
 them into nbgrader metadata, the way a notebook author of the real course would.
 Autograded points: test_scale 1, test_step 2, test_step_backward 3, test_count 2, test_seq 2
-(10 in all); written answer q_why: 2 points, graded by hand.
+(10 in all), self-checks of the package's functions (the grader draws its own cases from
+``exercises.py``); written answer q_why: 2 points, graded by hand.
 """
 
 from __future__ import annotations
@@ -20,35 +21,24 @@ HERE = Path(__file__).parent
 NB01 = [
     (
         "md",
-        "<!-- nbgrader: locked id=intro -->\n# 01: one tanh step\n\nFill in `scale` and "
-        "the two functions of `minirnn/cell.py`.",
+        "<!-- nbgrader: locked id=intro -->\n# 01: one tanh step\n\nFill in `scale` in "
+        "`minirnn/basics.py` and the two functions of `minirnn/cell.py`.",
     ),
     (
         "code",
-        "import minirnn\nimport numpy as np\nfrom minirnn.cell import step, step_backward\n\n"
+        "import minirnn\nimport numpy as np\nfrom minirnn import scale, step, step_backward\n\n"
         'print("minirnn from", minirnn.__file__)',
     ),
     (
         "code",
-        '# nbgrader: answer id=ans_scale\ndef scale(v):\n    """Return twice v."""\n'
-        "    ### BEGIN SOLUTION\n    return 2 * v\n    ### END SOLUTION",
-    ),
-    (
-        "code",
         "# nbgrader: tests id=test_scale points=1\n"
-        'assert scale(3) == 6, "scale(3) should be 6"\n'
-        "### BEGIN HIDDEN TESTS\n"
-        'assert scale(-1.5) == -3.0, "scale(-1.5) should be -3.0 (hidden test)"\n'
-        "### END HIDDEN TESTS",
+        'assert scale(3) == 6, "scale(3) should be 6"',
     ),
     (
         "code",
         "# nbgrader: tests id=test_step points=2\n"
         "x, h = np.array([0.1, -0.2]), np.array([0.3, 0.4])\n"
-        'assert np.allclose(step(x, h, 0.5), np.tanh(x + 0.5 * h)), "step is not tanh(x + w h)"\n'
-        "### BEGIN HIDDEN TESTS\n"
-        'assert np.allclose(step(np.zeros(3), np.ones(3), 2.0), np.tanh(2.0)), "w (hidden)"\n'
-        "### END HIDDEN TESTS",
+        'assert np.allclose(step(x, h, 0.5), np.tanh(x + 0.5 * h)), "step is not tanh(x + w h)"',
     ),
     (
         "code",
@@ -58,13 +48,7 @@ NB01 = [
         "w, eps = 0.7, 1e-6\n"
         "dx, dh, dw = step_backward(dout, x, h, w)\n"
         "num_dw = np.sum((step(x, h, w + eps) - step(x, h, w - eps)) * dout) / (2 * eps)\n"
-        'assert abs(dw - num_dw) < 1e-6, f"dw is off by {abs(dw - num_dw):.1e}: check its sign"\n'
-        "### BEGIN HIDDEN TESTS\n"
-        "num_dx = (step(x + eps, h, w) - step(x - eps, h, w)) * dout / (2 * eps)\n"
-        'assert np.allclose(dx, num_dx, atol=1e-6), "dx is wrong (hidden)"\n'
-        "num_dh = (step(x, h + eps, w) - step(x, h - eps, w)) * dout / (2 * eps)\n"
-        'assert np.allclose(dh, num_dh, atol=1e-6), "dh is wrong (hidden)"\n'
-        "### END HIDDEN TESTS",
+        'assert abs(dw - num_dw) < 1e-6, f"dw is off by {abs(dw - num_dw):.1e}: check its sign"',
     ),
     (
         "md",
@@ -80,31 +64,18 @@ NB01 = [
 ]
 
 NB02 = [
-    ("code", "import numpy as np\nfrom minirnn.cell import step"),
-    (
-        "code",
-        "# nbgrader: answer id=ans_count\ndef count_up(n):\n"
-        '    """Return 0 + 1 + ... + (n - 1), with a loop."""\n    total = 0\n'
-        "    ### BEGIN SOLUTION\n    for i in range(n):\n        total += i\n    ### END SOLUTION\n"
-        "    return total",
-    ),
+    ("code", "import numpy as np\nfrom minirnn import count_up, run_steps"),
     (
         "code",
         "# nbgrader: tests id=test_count points=2\n"
-        'assert count_up(4) == 6, "count_up(4) should be 0 + 1 + 2 + 3 = 6"\n'
-        "### BEGIN HIDDEN TESTS\n"
-        'assert count_up(0) == 0 and count_up(100) == 4950, "wrong for 0 or 100 (hidden)"\n'
-        "### END HIDDEN TESTS",
+        'assert count_up(4) == 6, "count_up(4) should be 0 + 1 + 2 + 3 = 6"',
     ),
     (
         "code",
         "# nbgrader: tests id=test_seq points=2\n"
-        "h = np.zeros(2)\nfor t in range(3):\n    h = step(np.full(2, 0.1 * t), h, 0.5)\n"
+        "hs = run_steps(np.array([[0.0, 0.0], [0.1, 0.1], [0.2, 0.2]]), np.zeros(2), 0.5)\n"
         "expected = np.tanh(0.2 + 0.5 * np.tanh(0.1 + 0.5 * np.tanh(0.0)))\n"
-        'assert np.allclose(h, expected), "three steps of step() do not compose"\n'
-        "### BEGIN HIDDEN TESTS\n"
-        'assert np.allclose(step(np.ones(2), np.ones(2), -1.0), 0.0), "should be 0 (hidden)"\n'
-        "### END HIDDEN TESTS",
+        'assert np.allclose(hs[-1], expected), "three steps of step() do not compose"',
     ),
 ]
 

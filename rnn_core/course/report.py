@@ -1,0 +1,155 @@
+"""Stage 6, report: results, written by the grader's process only, into the results folder.
+
+``grades.csv`` (one row per student, rebuilt from every ``<student>/result.json`` so that
+regrading one student updates one row), ``<student>/result.json`` (for instructors: also the
+written answers' text), and student feedback in the layout nbgrader's exchange delivers:
+``feedback/<student>/<assignment>/<notebook>.html`` plus ``index.html``, holding points and
+messages only (messages never carry expected values or hidden inputs: see ``score.py``).
+"""
+
+from __future__ import annotations
+
+import csv
+import html
+import json
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path, PurePosixPath
+
+__all__ = ["STATUSES", "ExerciseResult", "StudentResult", "write_csv", "write_feedback",
+           "write_result", "read_results"]
+
+STATUSES = ("ok", "missing", "error", "timeout", "output", "pids", "memory", "crashed")
+"""Student status, least to most severe; a student gets the worst of their exercises' runs."""
+
+
+@dataclass
+class ExerciseResult:
+    grade_id: str
+    notebook: str
+    max_points: float
+    points: float | None
+    """None for a written answer: graded by hand"""
+    status: str
+    """passed, failed, or how the run ended (error, timeout, memory, pids, output, crashed)"""
+    message: str = ""
+
+
+@dataclass
+class StudentResult:
+    student: str
+    status: str
+    message: str
+    sandbox: str
+    exercises: list[ExerciseResult] = field(default_factory=list)
+    answers: dict[str, str] = field(default_factory=dict)
+    seconds: float = 0.0
+
+    @property
+    def total(self) -> float:
+        return sum(e.points or 0.0 for e in self.exercises if e.status != "manual")
+
+    @property
+    def max_total(self) -> float:
+        return sum(e.max_points for e in self.exercises if e.status != "manual")
+
+    @property
+    def pending_manual(self) -> float:
+        return sum(e.max_points for e in self.exercises
+                   if e.status == "manual" and e.points is None)
+
+    @classmethod
+    def from_json(cls, d: dict) -> StudentResult:
+        ex = [ExerciseResult(**e) for e in d.pop("exercises")]
+        return cls(**d, exercises=ex)
+
+
+def worst(statuses: Sequence[str]) -> str:
+    known = [s for s in statuses if s in STATUSES]
+    return max(known, key=STATUSES.index) if known else "ok"
+
+
+def write_result(out: Path, r: StudentResult) -> None:
+    folder = out / r.student
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "result.json").write_text(json.dumps(asdict(r), indent=1), encoding="utf-8")
+
+
+def read_results(out: Path) -> list[StudentResult]:
+    return [StudentResult.from_json(json.loads(p.read_text(encoding="utf-8")))
+            for p in sorted(out.glob("*/result.json"))]
+
+
+def _fmt(p: float | None) -> str:
+    return "" if p is None else f"{p:g}"
+
+
+def write_csv(path: Path, results: Sequence[StudentResult], grade_ids: Sequence[str]) -> None:
+    """student, status, message, one column per grade id, total, max, manual_pending, sandbox.
+
+    A written answer's column is empty until graded by hand (0 if left unanswered).
+    """
+    with open(path, "w", newline="", encoding="utf-8") as f:
+        w = csv.writer(f)
+        w.writerow(["student", "status", "message", *grade_ids, "total", "max", "manual_pending",
+                    "sandbox"])
+        for r in sorted(results, key=lambda r: r.student):
+            by_id = {e.grade_id: e for e in r.exercises}
+            cols = [_fmt(by_id[g].points) if g in by_id else "0" for g in grade_ids]
+            w.writerow([r.student, r.status, r.message, *cols, _fmt(r.total), _fmt(r.max_total),
+                        _fmt(r.pending_manual), r.sandbox])
+
+
+_PAGE = """<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><title>{title}</title>
+<style>body{{font-family:sans-serif;max-width:50em;margin:2em auto}}
+td,th{{border-bottom:1px solid #ccc;padding:.3em .6em;text-align:left}}</style></head>
+<body><h1>{title}</h1>
+{body}
+</body></html>
+"""
+
+
+def _page(title: str, body: str) -> str:
+    return _PAGE.format(title=html.escape(title), body=body)
+
+
+def _row(cells: Sequence[str]) -> str:
+    return "<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in cells) + "</tr>"
+
+
+def _points(e: ExerciseResult) -> str:
+    return "graded by hand" if e.status == "manual" else f"{e.points or 0:g} / {e.max_points:g}"
+
+
+def write_feedback(folder: Path, r: StudentResult, assignment: str) -> list[Path]:
+    """One HTML page per notebook and an ``index.html``; returns the files written."""
+    dest = folder / r.student / assignment
+    dest.mkdir(parents=True, exist_ok=True)
+    written = []
+    notebooks: dict[str, list[ExerciseResult]] = {}
+    for e in r.exercises:
+        notebooks.setdefault(e.notebook, []).append(e)
+    head = "<tr><th>exercise</th><th>points</th><th>result</th></tr>"
+    links = []
+    for nb, exercises in notebooks.items():
+        name = PurePosixPath(nb).stem
+        rows = [_row([e.grade_id, _points(e), e.message or e.status]) for e in exercises]
+        page = _page(f"{name}: feedback for {r.student}",
+                     f"<table>{head}{''.join(rows)}</table>")
+        (dest / f"{name}.html").write_text(page, encoding="utf-8")
+        written.append(dest / f"{name}.html")
+        got = sum(e.points or 0 for e in exercises if e.status != "manual")
+        top = sum(e.max_points for e in exercises if e.status != "manual")
+        links.append(f'<tr><td><a href="{html.escape(name)}.html">{html.escape(name)}</a></td>'
+                     f"<td>{got:g} / {top:g}</td></tr>")
+    summary = (f"<p>Status: {html.escape(r.status)}. Autograded points: {r.total:g} / "
+               f"{r.max_total:g}" + (f" (plus up to {r.pending_manual:g} points for written "
+                                    "answers, graded by hand)" if r.pending_manual else "") +
+               ".</p>" + (f"<p>{html.escape(r.message)}</p>" if r.message else ""))
+    index = _page(f"Feedback for {r.student}: {assignment}",
+                  summary + f"<table><tr><th>notebook</th><th>points</th></tr>"
+                            f"{''.join(links)}</table>")
+    (dest / "index.html").write_text(index, encoding="utf-8")
+    written.append(dest / "index.html")
+    return written

@@ -1,0 +1,162 @@
+"""Stage 5, score: read what a harness run left behind as plain data, and compare.
+
+Everything in an output folder may have been written by the student's code, so nothing is trusted:
+files are opened without following links and must be regular; a ``.npz`` is read member by
+member with ``allow_pickle=False`` after its header (dtype, shape) is checked against the caps;
+only real numbers and bools are accepted. Messages name the case and the size of the error,
+never expected values or hidden inputs.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import stat
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from rnn_core.course.cases import Case
+
+__all__ = ["Caps", "Verdict", "read_case", "score_exercise"]
+
+
+@dataclass(frozen=True)
+class Caps:
+    file_bytes: int = 64 * 2**20
+    elements: int = 4 * 2**20
+    arrays: int = 64
+    status_bytes: int = 4096
+
+
+@dataclass(frozen=True)
+class Verdict:
+    passed: bool
+    message: str
+
+
+class Unreadable(ValueError):
+    """An output file that is not plain data within the caps."""
+
+
+def _open_regular(path: Path, cap: int):
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    except FileNotFoundError:
+        return None
+    except OSError as e:
+        raise Unreadable(f"{path.name} cannot be opened ({e.strerror})") from None
+    st = os.fstat(fd)
+    if not stat.S_ISREG(st.st_mode) or st.st_size > cap:
+        os.close(fd)
+        raise Unreadable(f"{path.name} is not a regular file under {cap} bytes")
+    return os.fdopen(fd, "rb")
+
+
+def _read_npz(f, caps: Caps) -> dict[str, np.ndarray]:
+    arrays: dict[str, np.ndarray] = {}
+    total = 0
+    try:
+        with zipfile.ZipFile(f) as zf:
+            infos = zf.infolist()
+            if len(infos) > caps.arrays:
+                raise Unreadable(f"more than {caps.arrays} arrays")
+            for info in infos:
+                if not info.filename.endswith(".npy"):
+                    raise Unreadable(f"member {info.filename[:40]!r} is not an array")
+                with zf.open(info) as m:
+                    version = np.lib.format.read_magic(m)
+                    if version not in ((1, 0), (2, 0)):
+                        raise Unreadable(f"array format {version} not accepted")
+                    read_header = (np.lib.format.read_array_header_1_0 if version == (1, 0)
+                                   else np.lib.format.read_array_header_2_0)
+                    shape, _, dtype = read_header(m)
+                    if dtype.kind not in "biuf" or dtype.hasobject:
+                        raise Unreadable(f"{info.filename[:-4]} has dtype {dtype}, not a real "
+                                         "number type")
+                    total += int(np.prod(shape, dtype=np.int64))
+                    if total > caps.elements:
+                        raise Unreadable(f"more than {caps.elements} numbers in all")
+                with zf.open(info) as m:
+                    arrays[info.filename[:-4]] = np.lib.format.read_array(m, allow_pickle=False)
+    except (zipfile.BadZipFile, EOFError, OSError, ValueError) as e:
+        if isinstance(e, Unreadable):
+            raise
+        raise Unreadable(f"not a valid .npz ({type(e).__name__})") from None
+    return arrays
+
+
+def read_case(folder: Path, i: int, caps: Caps = Caps()) -> tuple[str, dict | None, bool]:
+    """(status line, outputs or None, whether the line is the student's exception) of case i."""
+    f = _open_regular(folder / f"case{i}.json", caps.status_bytes)
+    if f is None:
+        return "no result (the process ended before this case)", None, False
+    with f:
+        try:
+            status = json.loads(f.read().decode("utf-8"))
+            ok = isinstance(status, dict) and status.get("status") == "ok"
+            error = str(status.get("error", "error"))[:300] if isinstance(status, dict) else ""
+        except (ValueError, UnicodeDecodeError):
+            return "unreadable status file", None, False
+    if not ok:
+        return error or "error", None, True
+    f = _open_regular(folder / f"case{i}.npz", caps.file_bytes)
+    if f is None:
+        return "no outputs written", None, False
+    with f:
+        return "", _read_npz(f, caps), False
+
+
+def _compare(name: str, key: str, got: np.ndarray, want: np.ndarray, tol: float) -> str:
+    if got.shape != want.shape:
+        return f"{name}: {key} has shape {got.shape}, expected shape {want.shape}"
+    if want.dtype.kind == "b":
+        if got.dtype.kind != "b" or not np.array_equal(got, want):
+            return f"{name}: {key} differs"
+        return ""
+    g, w = got.astype(np.float64), want.astype(np.float64)
+    finite = np.isfinite(w)  # where the reference is inf or NaN, the same is expected
+    if not np.all(np.isfinite(g[finite])) or not np.array_equal(g[~finite], w[~finite],
+                                                                 equal_nan=True):
+        return f"{name}: {key} has non-finite entries"
+    g, w = g[finite], w[finite]
+    err = float(np.max(np.abs(g - w), initial=0.0)) / max(float(np.max(np.abs(w), initial=0.0)),
+                                                          1e-8)
+    if not err <= tol:
+        what = "modified in place (it must be left unchanged)" if key.startswith("in.") else (
+            f"off by {err:.1e} relative")
+        return f"{name}: {key[3:] if key.startswith('in.') else key} {what}"
+    return ""
+
+
+def _shown(status: str, hidden: bool) -> str:
+    """A hidden case's error shows its exception type only: the student's own message could
+    print the hidden inputs into the feedback."""
+    if not hidden:
+        return status
+    kind = status.split(":", 1)[0]
+    return f"{kind} raised" if re.fullmatch(r"[A-Za-z_][A-Za-z0-9_.]{0,60}", kind) else "error"
+
+
+def score_exercise(cases: list[Case], got_dir: Path, want: list[dict], tol: float) -> Verdict:
+    """All cases must pass; the verdict names the first failing case and how it failed."""
+    for i, case in enumerate(cases):
+        try:
+            status, got, raised = read_case(got_dir, i)
+        except Unreadable as e:
+            return Verdict(False, f"{case.name}: output rejected: {e}")
+        if got is None:
+            return Verdict(False, f"{case.name}: {_shown(status, case.hidden and raised)}")
+        extra = sorted(set(got) - set(want[i]))
+        missing = sorted(set(want[i]) - set(got))
+        if missing or extra:
+            return Verdict(False, f"{case.name}: outputs {', '.join(missing) or '-'} missing, "
+                                  f"{', '.join(extra)[:80] or '-'} unexpected")
+        for key in want[i]:
+            msg = _compare(case.name, key, got[key], want[i][key], tol)
+            if msg:
+                return Verdict(False, msg)
+    return Verdict(True, f"{len(cases)} cases passed")
