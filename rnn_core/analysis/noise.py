@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from rnn_core._validate import as_generator, check_int, check_positive
-from rnn_core.analysis.jacobians import lstm_trajectory, vanilla_trajectory
+from rnn_core.analysis.jacobians import lstm_trajectory, vanilla_trajectory, walk_back
 from rnn_core.init import init_matrix
 
 _TINY = np.finfo(float).tiny
@@ -63,11 +63,10 @@ def _task(T: int, batches: int, N: int, noise_std: float, gen: np.random.Generat
     return x, s
 
 
-def _summarise(contrib: np.ndarray, dh_norm: np.ndarray, batches: int) -> StepContributions:
-    """contrib: (M, T, P) per-sequence contributions; dh_norm: (M, T+1) norms of dL/dh_k."""
-    M, T, P = contrib.shape
-    N = M // batches
-    c = contrib.reshape(batches, N, T, P).mean(axis=1)  # minibatch gradients (B, T, P)
+def _summarise(c: np.ndarray, dh_norm: np.ndarray, batches: int) -> StepContributions:
+    """c: (B, T, P) minibatch gradients of each step; dh_norm: (M, T+1) norms of dL/dh_k."""
+    B, T, P = c.shape
+    N = dh_norm.shape[0] // batches
     g = dh_norm.reshape(batches, N, T + 1)
     ratio = np.sqrt((g[..., 1:] ** 2).mean(axis=1)) / np.maximum(
         np.sqrt((g[..., -1:] ** 2).mean(axis=1)), _TINY
@@ -109,18 +108,21 @@ def vanilla_contributions(
     Wx = gen.standard_normal((1, H))
     v = gen.standard_normal(H) / np.sqrt(H)
     x, s = _task(T, batches, N, noise_std, gen)
-    M = x.shape[0]
-    traj = vanilla_trajectory(x, np.zeros((M, H)), Wx, Wh, np.zeros(H))
-    dh = ((traj.h[:, -1] @ v - s)[:, None]) * v  # dL/dh_T, (M, H)
-    contrib = np.empty((M, T, H))
-    norms = np.empty((M, T + 1))
-    norms[:, T] = np.linalg.norm(dh, axis=1)
-    for k in range(T, 0, -1):
-        da = dh * traj.dphi[:, k - 1]
-        contrib[:, k - 1] = x[:, k - 1, 0:1] * da  # step-k term of dL/dWx (D = 1)
-        dh = da @ Wh.T
-        norms[:, k - 1] = np.linalg.norm(dh, axis=1)
-    return _summarise(contrib, norms, batches)
+    c = np.empty((batches, T, H))  # minibatch gradient of step k: its dWx term / N (D = 1)
+    norms = np.empty((batches * N, T + 1))
+    for i in range(batches):
+        rows = slice(i * N, (i + 1) * N)
+        traj = vanilla_trajectory(x[rows], np.zeros((N, H)), Wx, Wh, np.zeros(H))
+        dh = ((traj.h[:, -1] @ v - s[rows])[:, None]) * v  # dL/dh_T, (N, H)
+        norms[rows, T] = np.linalg.norm(dh, axis=1)
+
+        def record(k: int, grads: tuple, i: int = i, rows: slice = rows) -> np.ndarray:
+            c[i, k - 1] = grads[2][0] / N
+            norms[rows, k - 1] = np.linalg.norm(grads[1], axis=1)
+            return grads[1]
+
+        walk_back(traj, dh, record)
+    return _summarise(c, norms, batches)
 
 
 def lstm_contributions(
@@ -159,4 +161,4 @@ def lstm_contributions(
         contrib[:, k - 1] = x[:, k - 1, 0:1] * da
         dh, dc = da @ Wh.T, dct * f
         norms[:, k - 1] = np.sqrt(np.linalg.norm(dh, axis=1) ** 2 + np.linalg.norm(dc, axis=1) ** 2)
-    return _summarise(contrib, norms, batches)
+    return _summarise(contrib.reshape(batches, N, T, 4 * H).mean(axis=1), norms, batches)
