@@ -28,17 +28,13 @@ from dataclasses import dataclass
 import numpy as np
 
 from rnn_core._validate import check_array
+from rnn_core.lstm import lstm_step_forward, sigmoid
 from rnn_core.rnn import RNNStepCache, rnn_forward, rnn_step_backward
 
 ACTIVATIONS = ("tanh", "linear", "sigmoid")
 
 GAMMA = {"tanh": 1.0, "linear": 1.0, "sigmoid": 0.25}
 """Upper bound gamma of |phi'| for each activation (Pascanu et al. 2013)."""
-
-
-def sigmoid(a: np.ndarray) -> np.ndarray:
-    """Logistic sigmoid written through tanh: never overflows, no warnings for any finite a."""
-    return 0.5 * (1.0 + np.tanh(0.5 * a))
 
 
 def _generic_activation(name: str, a: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -293,7 +289,7 @@ def lstm_trajectory(
     Wh: np.ndarray,
     b: np.ndarray,
 ) -> LSTMTrajectory:
-    """Run an LSTM (gates i, f, o, g along 4H) and keep every gate.
+    """Run an LSTM (gates i, f, o, g along 4H) and keep every gate: ``lstm_step_forward`` per step.
 
     ``a = x_t Wx + h_{t-1} Wh + b``; ``i, f, o = sigmoid(a_i, a_f, a_o)``, ``g = tanh(a_g)``;
     ``c_t = f * c_{t-1} + i * g``; ``h_t = o * tanh(c_t)``.
@@ -321,19 +317,14 @@ def lstm_trajectory(
     check_array(fn, "b", b, (4 * H,), s)
     xb = x[None] if single else x
     N, T, _ = xb.shape
-    xa = xb @ Wx + b
     gates = np.empty((4, N, T, H))
     c = np.empty((N, T + 1, H))
     h = np.empty((N, T + 1, H))
     h[:, 0] = h0
     c[:, 0] = c0
     for t in range(T):
-        a = xa[:, t] + h[:, t] @ Wh
-        i, f, o = sigmoid(a[:, :H]), sigmoid(a[:, H : 2 * H]), sigmoid(a[:, 2 * H : 3 * H])
-        g = np.tanh(a[:, 3 * H :])
-        gates[:, :, t] = i, f, o, g
-        c[:, t + 1] = f * c[:, t] + i * g
-        h[:, t + 1] = o * np.tanh(c[:, t + 1])
+        h[:, t + 1], c[:, t + 1], step = lstm_step_forward(xb[:, t], h[:, t], c[:, t], Wx, Wh, b)
+        gates[:, :, t] = step.i, step.f, step.o, step.g
     if single:
         gates, c, h = gates[:, 0], c[0], h[0]
     return LSTMTrajectory(i=gates[0], f=gates[1], o=gates[2], g=gates[3], c=c, h=h)
