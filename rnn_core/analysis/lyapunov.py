@@ -8,11 +8,12 @@ It is kept in the exact factored form
     P = Q diag(exp(L)) U,     Q orthonormal, U upper triangular with unit-norm rows,
 
 updated by QR re-orthonormalisation (``J Q = Q' R'``, the growth of each direction goes into the
-accumulated logs ``L``, the rest into ``U``). The singular values of ``P`` are those of
-``diag(exp(L)) U``; they are extracted in log space by a few unshifted QR sweeps (which separate
-strongly graded directions) followed by an SVD of each group of comparable size. Nothing is
-exponentiated above 1, so nothing overflows, and each direction keeps its own scale, so nothing
-collapses to rank one.
+accumulated logs ``L``, the rest into ``U``). Every QR step is ``qr_step`` (the exercise of
+notebook 06), so the products and the explorers run on the student's code in the release. The
+singular values of ``P`` are those of ``diag(exp(L)) U``; they are extracted in log space by a
+few unshifted QR sweeps (which separate strongly graded directions) followed by an SVD of each
+group of comparable size. Nothing is exponentiated above 1, so nothing overflows, and each
+direction keeps its own scale, so nothing collapses to rank one.
 
 The Lyapunov exponents are the classical Benettin et al. (1980) estimate: the accumulated
 ``log|R_ii|`` divided by the number of steps. ``newman_exponents`` gives the exact exponents of
@@ -44,7 +45,9 @@ def qr_step(J: np.ndarray, Q: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     Parameters
     ----------
     J : the Jacobian of this step, shape (H, H).
-    Q : orthonormal columns carried from the previous step (the identity at the start), (H, H).
+    Q : the factor carried from the previous step, (H, H): orthonormal columns (the identity at
+        the start). The products of this module may carry a few factors not yet orthonormalised
+        (``reortho_every``); the formula is the same.
 
     Returns
     -------
@@ -83,7 +86,8 @@ class _Product:
             self.pending += 1
 
     def _qr_step(self, J: np.ndarray) -> None:
-        Q, logs = qr_step(J, self.Z)
+        with np.errstate(divide="ignore"):  # log(0) of an exactly singular direction: floored
+            Q, logs = qr_step(J, self.Z)
         # The factored product needs all of R, not only its diagonal: R = Q^T (J Z), upper
         # triangular, its diagonal taken from qr_step (exact zeros stay exact).
         R = np.triu(Q.T @ (J @ self.Z))
