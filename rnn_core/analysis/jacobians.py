@@ -279,6 +279,9 @@ class LSTMTrajectory:
     g: np.ndarray
     c: np.ndarray
     h: np.ndarray
+    steps: tuple = ()
+    """the ``LSTMStepCache`` of every step (batch axis N, 1 for one sequence), for
+    ``lstm_step_backward``"""
 
 
 def lstm_trajectory(
@@ -322,12 +325,15 @@ def lstm_trajectory(
     h = np.empty((N, T + 1, H))
     h[:, 0] = h0
     c[:, 0] = c0
+    steps = []
     for t in range(T):
         h[:, t + 1], c[:, t + 1], step = lstm_step_forward(xb[:, t], h[:, t], c[:, t], Wx, Wh, b)
         gates[:, :, t] = step.i, step.f, step.o, step.g
+        steps.append(step)
     if single:
         gates, c, h = gates[:, 0], c[0], h[0]
-    return LSTMTrajectory(i=gates[0], f=gates[1], o=gates[2], g=gates[3], c=c, h=h)
+    return LSTMTrajectory(i=gates[0], f=gates[1], o=gates[2], g=gates[3], c=c, h=h,
+                          steps=tuple(steps))
 
 
 def lstm_cell_direct(traj: LSTMTrajectory) -> np.ndarray:
