@@ -243,3 +243,103 @@ def test_regime_from_eta_three_way_and_errors():
         regime_from_eta(1.0, tol=-1.0)
     np.testing.assert_array_equal(bound_log10_from_eta(0.5, 3, 1.0),
                                   1.0 + np.arange(3, -1, -1) * np.log10(0.5))
+
+
+def test_jacobians_along_known_answer_and_errors():
+    from rnn_core.analysis.jacobians import jacobians_along
+
+    Wh = np.array([[1.0, 2.0], [3.0, 4.0]])
+    J = jacobians_along(np.array([[1.0, 0.5], [0.0, 2.0]]), Wh)
+    np.testing.assert_array_equal(J, [[[1.0, 3.0], [1.0, 2.0]], [[0.0, 0.0], [4.0, 8.0]]])
+    with pytest.raises(ValueError, match=r"jacobians_along: Wh must have shape"):
+        jacobians_along(np.ones((3, 2)), np.ones((3, 3)))
+    with pytest.raises(ValueError, match=r"jacobians_along: dphi must have 2 dimensions"):
+        jacobians_along(np.ones(2), Wh)
+
+
+def test_qr_step_is_one_qr_of_J_Q():
+    from rnn_core.analysis.lyapunov import qr_step
+
+    rng = np.random.default_rng(7)
+    J, Q = rng.standard_normal((5, 5)), np.linalg.qr(rng.standard_normal((5, 5)))[0]
+    Qn, logs = qr_step(J, Q)
+    np.testing.assert_allclose(Qn.T @ Qn, np.eye(5), atol=1e-13)
+    R = Qn.T @ J @ Q
+    np.testing.assert_allclose(np.tril(R, -1), 0, atol=1e-13)
+    np.testing.assert_allclose(np.exp(logs), np.abs(np.diag(R)), rtol=1e-12)
+    assert logs.sum() == pytest.approx(np.linalg.slogdet(J)[1], rel=1e-12)
+    _, logs_d = qr_step(np.diag([2.0, -0.5, 3.0]), np.eye(3))  # column order, not sorted
+    np.testing.assert_allclose(logs_d, np.log([2.0, 0.5, 3.0]), rtol=1e-14)
+    with pytest.raises(ValueError, match=r"qr_step: Q must have shape \(H=5, H=5\), got \(4, 4\)"):
+        qr_step(J, np.eye(4))
+
+
+def test_exactly_singular_direction_is_floored_not_nan():
+    J = np.stack([np.diag([2.0, 0.0, 0.5])] * 3)
+    ls = product_log_singular_values(J, reortho_every=1)
+    assert np.all(np.isfinite(ls)) and ls[-1] < -700
+    np.testing.assert_allclose(ls[:2], np.log([8.0, 0.125]), rtol=1e-12)
+    assert np.isfinite(lyapunov_exponents(J)).all()
+
+
+@pytest.mark.parametrize("N", [None, 3])
+def test_walk_back_is_rnn_backward_for_tanh(N):
+    from rnn_core.analysis.jacobians import walk_back
+    from rnn_core.rnn import rnn_backward, rnn_forward
+
+    rng = np.random.default_rng(8)
+    x, h0, Wx, Wh, b = _vanilla(rng, T=6, N=N)
+    traj = vanilla_trajectory(x, h0, Wx, Wh, b)
+    x3, h03 = (x[None], h0[None]) if N is None else (x, h0)
+    h, cache = rnn_forward(x3, h03, Wx, Wh, b)
+    np.testing.assert_allclose(traj.h[..., 1:, :].reshape(h.shape), h, rtol=1e-14)
+    dh = rng.standard_normal(h.shape)
+    ref = rnn_backward(dh, cache)
+    dh_traj = dh[0] if N is None else dh
+    acc = [np.zeros_like(Wx), np.zeros_like(Wh), np.zeros_like(b)]
+    dx = np.empty_like(x)
+
+    def hook(t, grads):
+        dx[..., t - 1, :] = grads[0]
+        for a, g in zip(acc, grads[2:], strict=True):
+            a += g
+        return grads[1] + (dh_traj[..., t - 2, :] if t >= 2 else 0.0)
+
+    dh0 = walk_back(traj, dh_traj[..., -1, :], hook)
+    np.testing.assert_allclose(dh0.reshape(ref[1].shape), ref[1], rtol=1e-10, atol=1e-14)
+    np.testing.assert_allclose(dx.reshape(ref[0].shape), ref[0], rtol=1e-10, atol=1e-14)
+    for a, r in zip(acc, ref[2:], strict=True):
+        np.testing.assert_allclose(a, r, rtol=1e-10, atol=1e-14)
+
+
+@pytest.mark.parametrize("act", ["linear", "sigmoid"])
+def test_generic_step_backward_matches_numeric_gradients(act):
+    from rnn_core.analysis.jacobians import walk_back
+    from rnn_core.gradcheck import eval_numerical_gradient, rel_error
+
+    rng = np.random.default_rng(9)
+    x, h0, Wx, Wh, b = _vanilla(rng, T=4, N=2, act=act)
+    g = rng.standard_normal((2, 5))
+
+    def loss(_):
+        return float(np.sum(vanilla_trajectory(x, h0, Wx, Wh, b, act).h[:, -1] * g))
+
+    traj = vanilla_trajectory(x, h0, Wx, Wh, b, act)
+    acc = {"Wx": np.zeros_like(Wx), "Wh": np.zeros_like(Wh)}
+
+    def hook(t, grads):
+        acc["Wx"] += grads[2]
+        acc["Wh"] += grads[3]
+        return grads[1]
+
+    dh0 = walk_back(traj, g, hook)
+    for name, p in (("Wx", Wx), ("Wh", Wh)):
+        assert rel_error(acc[name], eval_numerical_gradient(loss, p)) < 1e-7, name
+    assert rel_error(dh0, eval_numerical_gradient(loss, h0)) < 1e-7
+
+
+def test_generic_activation_refuses_tanh():
+    from rnn_core.analysis.jacobians import _generic_activation
+
+    with pytest.raises(ValueError, match="'linear' or 'sigmoid'"):
+        _generic_activation("tanh", np.zeros(3))

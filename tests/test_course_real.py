@@ -49,6 +49,8 @@ PACKAGE_EXERCISES = {
     "rnn_core/layers.py": ["word_embedding_backward", "temporal_softmax_loss"],
     "rnn_core/clipping.py": ["clip_grad_norm"],
     "rnn_core/lstm.py": ["lstm_step_forward", "lstm_step_backward"],
+    "rnn_core/analysis/jacobians.py": ["jacobians_along"],
+    "rnn_core/analysis/lyapunov.py": ["qr_step"],
 }
 BUG = ("    dprev_c = dc * f\n", "    dprev_c = -dc * f\n")  # one wrong sign in lstm_step_backward
 
@@ -171,8 +173,11 @@ def test_release_notebooks_keep_self_checks_and_drop_hidden_tests(release_dir):
             else ("assert" in cell.source or "check_" in cell.source)
         )
     rel06 = (out / _nb("06").relative_to(ROOT)).read_text()
-    for name in ("jacobians_along", "naive_product_sv", "qr_log_growth"):
-        assert f"Exercise {name}: write your answer in this cell" in rel06
+    assert "Exercise naive_product_sv: write your answer in this cell" in rel06  # the warm-up
+    for rel, name in (("jacobians.py", "jacobians_along"), ("lyapunov.py", "qr_step")):
+        text = (out / "rnn_core" / "analysis" / rel).read_text()
+        assert f"Exercise {name}: implement the body of {name} in rnn_core/analysis/{rel} " \
+            "(see notebook 06_" in text
     stub = (out / "rnn_core" / "lstm.py").read_text()
     assert (
         "Exercise lstm_step_backward: implement the body of lstm_step_backward in "

@@ -93,7 +93,7 @@ def test_default_upstream_and_checks():
     assert np.all(res.from_above[-1, :-1] == 0)
     with pytest.raises(ValueError, match="layer_time_grad_norms: x"):
         layer_time_grad_norms(stack, params, np.ones((2, 3, 5)))
-    with pytest.raises(KeyError, match="layer_time_grad_norms: params has no entry 'Wx1'"):
+    with pytest.raises(KeyError, match="params has no entry 'Wx1'"):
         layer_time_grad_norms(stack, {k: v for k, v in params.items() if k != "Wx1"}, x)
     with pytest.raises(TypeError, match="layer_time_grad_norms: stack"):
         layer_time_grad_norms("lstm", params, x)
@@ -158,3 +158,17 @@ def test_stack_gradient_explorer_follows_the_sliders():
     assert ax_r.get_ylim() == (0.5, 4.5)
     assert "4 layers" in ex.readout
     ex.fig.canvas.draw()
+
+
+def test_record_needs_the_per_step_forward():
+    stack = RecurrentStack("rnn", 2, 3, num_layers=2)
+    params = stack.init_params(0)
+    x = np.random.default_rng(0).standard_normal((2, 4, 2))
+    _, fast = stack.forward(params, x)
+    with pytest.raises(ValueError, match="record=True needs the cache of forward"):
+        stack.backward(np.ones((2, 4, 3)), fast, record=True)
+    _, steps = stack.forward(params, x, per_step=True)
+    g = stack.backward(np.ones((2, 4, 3)), steps, record=True)
+    assert g.dh_layers.shape == g.dh_above.shape == (2, 2, 4, 3)
+    np.testing.assert_array_equal(g.dh_above[1], np.ones((2, 4, 3)))  # the top layer's upstream
+    assert stack.backward(np.ones((2, 4, 3)), steps).dh_layers is None

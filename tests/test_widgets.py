@@ -252,25 +252,6 @@ def test_bit_memory_loss_gradient_matches_numeric():
         assert rel_error(g, num) < 1e-7
 
 
-def test_bit_memory_loss_matches_rnn_core_rnn():
-    from rnn_core.rnn import rnn_backward, rnn_forward
-
-    rng = np.random.default_rng(4)
-    N, T, D, H = 3, 5, 2, 4
-    params = [rng.normal(0, 0.5, (D, H)), rng.normal(0, 0.4, (H, H)), rng.normal(0, 0.1, H),
-              rng.normal(0, 0.5, H), rng.normal(0, 0.1, 1)]
-    x = rng.normal(size=(N, T, D))
-    bits = rng.choice([-1.0, 1.0], size=N)
-    loss, grads = bit_memory_loss(params, x, bits)
-    h, cache = rnn_forward(x, np.zeros((N, H)), *params[:3])
-    resid = h[:, -1] @ params[3] + params[4][0] - bits
-    assert loss == pytest.approx(0.5 * np.mean(resid**2), rel=1e-12)
-    dh = np.zeros_like(h)
-    dh[:, -1] = np.outer(resid / N, params[3])
-    for g, ref in zip(grads[:3], rnn_backward(dh, cache)[2:], strict=True):
-        np.testing.assert_allclose(g, ref, rtol=1e-10, atol=1e-14)
-
-
 def test_training_trace_clipping_tames_the_spike():
     free = training_trace(lr=0.3, clip=False, threshold=1.0)
     clipped = training_trace(lr=0.3, clip=True, threshold=1.0)

@@ -1,9 +1,10 @@
 """How much gradient reaches each step: norms of dL/dh_k from a real backward pass.
 
 The backward pass is the ordinary one, ``dL/dh_{k-1} = J_k^T dL/dh_k`` i.e.
-``dprev_h = (dh * phi'(a)) @ Wh.T`` (docs/architecture.md), carried out in log space: the vector
-is renormalised after every step and its norm accumulated as a logarithm, so T = 10,000 steps with
-a large or tiny Wh neither overflow nor underflow. Results are log10 norms.
+``dprev_h = (dh * phi'(a)) @ Wh.T`` (docs/architecture.md), taken one step at a time by
+``rnn_core.analysis.jacobians.walk_back`` (``rnn_step_backward`` for tanh) and carried out in log
+space: the vector is renormalised after every step and its norm accumulated as a logarithm, so
+T = 10,000 steps with a large or tiny Wh neither overflow nor underflow. Results are log10 norms.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from rnn_core._validate import check_array
-from rnn_core.analysis.jacobians import VanillaTrajectory
+from rnn_core.analysis.jacobians import VanillaTrajectory, walk_back
 
 _TINY = np.finfo(float).tiny
 _LN10 = np.log(10.0)
@@ -52,12 +53,17 @@ def log10_grad_norms_last(traj: VanillaTrajectory, Wh: np.ndarray, dh_T: np.ndar
     T, H = _check(fn, traj, Wh)
     check_array(fn, "dh_T", dh_T, (H,))
     out = np.empty(T + 1)
-    u, s = _unit_rows(dh_T)
-    out[T] = s
-    for t in range(T, 0, -1):
-        u, ds = _unit_rows((u * traj.dphi[t - 1]) @ Wh.T)
-        s = s + ds
-        out[t - 1] = s
+    u, log_norm = _unit_rows(dh_T)
+    out[T] = log_norm
+
+    def renormalise(t: int, grads: tuple) -> np.ndarray:
+        nonlocal log_norm
+        u, ds = _unit_rows(grads[1])
+        log_norm = log_norm + ds
+        out[t - 1] = log_norm
+        return u
+
+    walk_back(traj, u, renormalise, Wh)
     return out / _LN10
 
 
@@ -92,19 +98,26 @@ def gradient_map(traj: VanillaTrajectory, Wh: np.ndarray, dh: np.ndarray) -> Gra
     fn = "gradient_map"
     T, H = _check(fn, traj, Wh)
     check_array(fn, "dh", dh, (T, H))
-    G = np.zeros((T + 1, H))  # row t: unit direction of dL_t/dh_k
-    S = np.full(T + 1, -np.inf)  # row t: natural-log norm of dL_t/dh_k
     out = np.full((T + 1, T + 1), -np.inf)
     total = np.empty(T + 1)
-    for k in range(T, -1, -1):
+    sources = np.arange(T, 0, -1)  # carried row i holds the gradient of the loss of step T - i
+    S = np.empty(0)  # natural-log norms of the carried rows (the rows themselves are unit)
+
+    def add_loss_and_record(k: int, G: np.ndarray) -> np.ndarray:
+        nonlocal S
         if k >= 1:
-            G[k], S[k] = _unit_rows(dh[k - 1])
-        live = slice(max(k, 1), T + 1)
-        out[live, k] = S[live]
-        top = S[live].max()
-        w = np.exp(S[live] - top)
-        total[k] = top + np.log(max(np.linalg.norm(w @ G[live]), _TINY))
-        if k >= 1:
-            u, ds = _unit_rows((G[live] * traj.dphi[k - 1]) @ Wh.T)
-            G[live], S[live] = u, S[live] + ds
+            u, s = _unit_rows(dh[k - 1])
+            G, S = np.vstack([G, u]), np.append(S, s)
+        out[sources[: S.size], k] = S
+        top = S.max()
+        total[k] = top + np.log(max(np.linalg.norm(np.exp(S - top) @ G), _TINY))
+        return G
+
+    def step(t: int, grads: tuple) -> np.ndarray:
+        nonlocal S
+        G, ds = _unit_rows(grads[1])
+        S = S + ds
+        return add_loss_and_record(t - 1, G)
+
+    walk_back(traj, add_loss_and_record(T, np.empty((0, H))), step, Wh)
     return GradientMap(log10_map=out / _LN10, log10_total=total / _LN10)

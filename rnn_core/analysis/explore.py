@@ -17,7 +17,7 @@ import numpy as np
 from rnn_core.analysis.backprop import log10_grad_norms_last
 from rnn_core.analysis.bounds import bound_log10_from_eta, regime_from_eta
 from rnn_core.analysis.cliff import cliff_surface, gradient_descent
-from rnn_core.analysis.jacobians import ACTIVATIONS, GAMMA, vanilla_trajectory
+from rnn_core.analysis.jacobians import ACTIVATIONS, GAMMA, jacobians_along, vanilla_trajectory
 from rnn_core.analysis.lyapunov import stream_log_singular_values
 from rnn_core.init import INIT_NAMES, init_matrix
 
@@ -180,12 +180,17 @@ def _log_sv_by_gap(dphi: np.ndarray, Wh: np.ndarray, gaps: np.ndarray, m: int,
                    reortho_every: int) -> np.ndarray:
     """``log_singular_values_by_gap(vanilla_jacobians(traj, Wh), gaps, m, reortho_every)``.
 
-    The same running product, bit for bit, fed one Jacobian ``diag(dphi[s]) Wh^T`` at a time
-    instead of a (T, H, H) stack (which costs a 6.5 MB allocation and a NaN scan at T=200, H=64).
+    The same running product, bit for bit, fed the Jacobians of ``jacobians_along`` a chunk of
+    steps at a time instead of one (T, H, H) stack (a 6.5 MB allocation and a NaN scan at T=200,
+    H=64), and only up to the last gap.
     """
-    WhT = Wh.T
-    jacobians = (d[:, None] * WhT for d in dphi)
-    return stream_log_singular_values(jacobians, Wh.shape[0], gaps, m, reortho_every)
+    chunk = 16
+
+    def jacobians():
+        for t0 in range(0, int(gaps[-1]), chunk):
+            yield from jacobians_along(dphi[t0 : min(t0 + chunk, int(gaps[-1]))], Wh)
+
+    return stream_log_singular_values(jacobians(), Wh.shape[0], gaps, m, reortho_every)
 
 
 CLIFF_W = np.linspace(-2.0, 14.0, 161)

@@ -11,18 +11,25 @@ Backpropagation multiplies by the transpose: ``dL/dh_{t-1} = J_t^T dL/dh_t``, in
 Index convention for trajectories: ``h[0]`` is the initial state ``h_0`` and ``h[t]`` the state
 after step ``t = 1..T``; ``a[t-1]``, ``dphi[t-1]`` and ``jac[t-1]`` belong to step ``t``.
 
-The forward passes here are written out (a few lines each) so that the analysis keeps every
-pre-activation; the maths is the same as ``rnn_core.rnn`` / ``rnn_core.lstm``;
-the tests check that.
+One engine serves the analysis, the experiments and the explorers: ``vanilla_trajectory`` runs
+the tanh recurrence through ``rnn_core.rnn.rnn_forward`` (the exercise of notebook 00),
+``step_backward`` takes one step back through ``rnn_step_backward``, and ``walk_back`` calls a
+per-step hook with the gradients of every step, from T down to 1. ``jacobians_along`` (the
+exercise of notebook 06, section 3) builds the per-step Jacobians that every product of this
+package multiplies. Other activations ("linear", "sigmoid") are not exercises and take a generic
+path keyed by their name; "tanh" never does.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 
 from rnn_core._validate import check_array
+from rnn_core.lstm import lstm_step_forward, sigmoid
+from rnn_core.rnn import RNNStepCache, rnn_forward, rnn_step_backward
 
 ACTIVATIONS = ("tanh", "linear", "sigmoid")
 
@@ -30,22 +37,18 @@ GAMMA = {"tanh": 1.0, "linear": 1.0, "sigmoid": 0.25}
 """Upper bound gamma of |phi'| for each activation (Pascanu et al. 2013)."""
 
 
-def sigmoid(a: np.ndarray) -> np.ndarray:
-    """Logistic sigmoid written through tanh: never overflows, no warnings for any finite a."""
-    return 0.5 * (1.0 + np.tanh(0.5 * a))
+def _generic_activation(name: str, a: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``(phi(a), phi'(a))`` for the activations that are not exercises ("linear", "sigmoid").
 
-
-def activate(name: str, a: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Return ``(phi(a), phi'(a))`` for ``name`` in ``ACTIVATIONS``; a has any shape."""
-    if name == "tanh":
-        h = np.tanh(a)
-        return h, 1.0 - h * h
+    "tanh" is refused on purpose: the tanh recurrence and its backward run through
+    ``rnn_core.rnn`` (Layer A), so that the analysis runs on the student's code.
+    """
     if name == "sigmoid":
         s = sigmoid(a)
         return s, s * (1.0 - s)
     if name == "linear":
         return a.copy(), np.ones_like(a)
-    raise ValueError(f"activate: name must be one of {ACTIVATIONS}, got {name!r}")
+    raise ValueError(f"_generic_activation: name must be 'linear' or 'sigmoid', got {name!r}")
 
 
 def _check_activation(fn: str, name: str) -> str:
@@ -56,9 +59,9 @@ def _check_activation(fn: str, name: str) -> str:
 
 @dataclass(frozen=True)
 class VanillaTrajectory:
-    """Everything the forward pass of a vanilla RNN saw.
+    """Everything the forward pass of a vanilla RNN saw, and what a step back needs.
 
-    Shapes are for one sequence; with a batch every array gets a leading N axis.
+    Shapes are for one sequence; with a batch every array except the weights gets a leading N axis.
 
     Attributes
     ----------
@@ -66,12 +69,18 @@ class VanillaTrajectory:
     h : states h_0..h_T, shape (T+1, H).
     dphi : phi'(a_t), shape (T, H).
     activation : name of phi.
+    x : the inputs x_1..x_T, shape (T, D).
+    Wx : input weights, shape (D, H).
+    Wh : recurrent weights, shape (H, H).
     """
 
     a: np.ndarray
     h: np.ndarray
     dphi: np.ndarray
     activation: str
+    x: np.ndarray
+    Wx: np.ndarray
+    Wh: np.ndarray
 
 
 def vanilla_trajectory(
@@ -83,6 +92,9 @@ def vanilla_trajectory(
     activation: str = "tanh",
 ) -> VanillaTrajectory:
     """Run ``h_t = phi(x_t Wx + h_{t-1} Wh + b)`` and keep every pre-activation.
+
+    "tanh" runs through ``rnn_core.rnn.rnn_forward`` (notebook 00); the pre-activations are then
+    read off the states in one matrix product (no second time loop).
 
     Parameters
     ----------
@@ -114,21 +126,124 @@ def vanilla_trajectory(
     hb = h0[None] if single else h0
     N, T, _ = xb.shape
     H = Wh.shape[0]
-    xa = xb @ Wx + b  # input part of every pre-activation, (N, T, H)
-    a = np.empty((N, T, H))
-    h = np.empty((N, T + 1, H))
-    h[:, 0] = hb
-    for t in range(T):
-        a[:, t] = xa[:, t] + h[:, t] @ Wh
-        h[:, t + 1] = activate(act, a[:, t])[0]
-    dphi = activate(act, a)[1]
+    if act == "tanh":
+        h = rnn_forward(xb, hb, Wx, Wh, b)[1].h_all
+        a = xb @ Wx + h[:, :-1] @ Wh + b
+        dphi = 1.0 - h[:, 1:] ** 2
+    else:
+        xa = xb @ Wx + b  # input part of every pre-activation, (N, T, H)
+        a = np.empty((N, T, H))
+        h = np.empty((N, T + 1, H))
+        h[:, 0] = hb
+        for t in range(T):
+            a[:, t] = xa[:, t] + h[:, t] @ Wh
+            h[:, t + 1] = _generic_activation(act, a[:, t])[0]
+        dphi = _generic_activation(act, a)[1]
     if single:
         a, h, dphi = a[0], h[0], dphi[0]
-    return VanillaTrajectory(a=a, h=h, dphi=dphi, activation=act)
+    return VanillaTrajectory(a=a, h=h, dphi=dphi, activation=act, x=x, Wx=Wx, Wh=Wh)
+
+
+def step_backward(
+    traj: VanillaTrajectory, t: int, dh: np.ndarray, Wh: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """One step back along a trajectory: the gradients of step t from ``dh = dL/dh_t``.
+
+    "tanh" runs ``rnn_core.rnn.rnn_step_backward`` (notebook 00) on the step's cache; the other
+    activations take the same chain rule with their own phi'. A single-sequence trajectory accepts
+    any number of rows in ``dh`` (e.g. one row per loss that is carried back at once).
+
+    Parameters
+    ----------
+    traj : from ``vanilla_trajectory``.
+    t : the step, 1..T (maps h_{t-1} to h_t).
+    dh : dL/dh_t, shape (N, H) (or (H,) for one sequence).
+    Wh : recurrent weights (H, H); default ``traj.Wh``.
+
+    Returns
+    -------
+    dx : like the step's input with dh's rows; dprev_h = dL/dh_{t-1} : like dh; dWx : (D, H);
+    dWh : (H, H); db : (H,) -- the contributions of step t.
+    """
+    Wh = traj.Wh if Wh is None else Wh
+    single = traj.dphi.ndim == 2
+    rows = dh[None] if dh.ndim == 1 else dh
+    x_t, prev_h, next_h = traj.x[..., t - 1, :], traj.h[..., t - 1, :], traj.h[..., t, :]
+    if single:
+        n = rows.shape[0]
+        x_t, prev_h, next_h = (
+            v[None] if n == 1 else np.broadcast_to(v, (n, v.size)) for v in (x_t, prev_h, next_h)
+        )
+    if traj.activation == "tanh":
+        cache = RNNStepCache(x=x_t, prev_h=prev_h, Wx=traj.Wx, Wh=Wh, next_h=next_h)
+        dx, dprev_h, dWx, dWh, db = rnn_step_backward(rows, cache)
+    else:
+        da = rows * traj.dphi[..., t - 1, :]
+        dx, dprev_h = da @ traj.Wx.T, da @ Wh.T
+        dWx, dWh, db = x_t.T @ da, prev_h.T @ da, da.sum(axis=0)
+    if dh.ndim == 1:
+        dx, dprev_h = dx[0], dprev_h[0]
+    return dx, dprev_h, dWx, dWh, db
+
+
+StepHook = Callable[[int, tuple], np.ndarray]
+"""``hook(t, grads) -> carry``: gets step t's ``step_backward`` output and returns dL/dh_{t-1}
+to carry on (it may record, renormalise, or add the gradient of a loss at h_{t-1})."""
+
+
+def walk_back(
+    traj: VanillaTrajectory, dh_T: np.ndarray, hook: StepHook, Wh: np.ndarray | None = None
+) -> np.ndarray:
+    """Backpropagate from h_T to h_0 one step at a time, calling ``hook`` after every step.
+
+    The one backward loop of ``rnn_core.analysis`` (gradient norms, the gradient map, per-step
+    contributions): each consumer only says what to do with a step's gradients.
+
+    Parameters
+    ----------
+    traj : from ``vanilla_trajectory``.
+    dh_T : dL/dh_T, shape (N, H) or (H,) (see ``step_backward``).
+    hook : ``hook(t, (dx, dprev_h, dWx, dWh, db)) -> carry`` for t = T..1; the carry is the
+        gradient passed into step t-1 (return ``grads[1]`` to pass it on unchanged).
+    Wh : recurrent weights; default ``traj.Wh``.
+
+    Returns
+    -------
+    the last carry, i.e. dL/dh_0 as the hook shaped it.
+    """
+    g = dh_T
+    for t in range(traj.dphi.shape[-2], 0, -1):
+        g = hook(t, step_backward(traj, t, g, Wh))
+    return g
+
+
+def jacobians_along(dphi: np.ndarray, Wh: np.ndarray) -> np.ndarray:
+    """Per-step Jacobians ``J_t = dh_t/dh_{t-1} = diag(phi'(a_t)) Wh^T`` along a trajectory.
+
+    Exercise of notebook 06, section 3. ``J[t-1][i, j] = d h_t[i] / d h_{t-1}[j]``
+    (docs/architecture.md): row i of ``Wh^T`` scaled by ``dphi[t-1, i]``.
+
+    Parameters
+    ----------
+    dphi : phi'(a_t) of steps 1..T, shape (T, H).
+    Wh : recurrent weights, shape (H, H).
+
+    Returns
+    -------
+    J : shape (T, H, H); ``J[t-1]`` is the Jacobian of step t.
+    """
+    fn = "jacobians_along"
+    s: dict[str, int] = {}
+    check_array(fn, "dphi", dphi, ("T", "H"), s)
+    check_array(fn, "Wh", Wh, ("H", "H"), s)
+    ### BEGIN SOLUTION
+    J = dphi[:, :, None] * Wh.T[None, :, :]
+    ### END SOLUTION
+    return J
 
 
 def vanilla_jacobians(traj: VanillaTrajectory, Wh: np.ndarray) -> np.ndarray:
-    """Per-step Jacobians ``J_t = dh_t/dh_{t-1} = diag(phi'(a_t)) Wh^T`` along a trajectory.
+    """``jacobians_along(traj.dphi, Wh)`` for one sequence or a batch.
 
     Parameters
     ----------
@@ -141,7 +256,8 @@ def vanilla_jacobians(traj: VanillaTrajectory, Wh: np.ndarray) -> np.ndarray:
     """
     H = traj.dphi.shape[-1]
     check_array("vanilla_jacobians", "Wh", Wh, (H, H))
-    return traj.dphi[..., :, None] * Wh.T
+    J = jacobians_along(traj.dphi.reshape(-1, H), Wh)
+    return J.reshape(traj.dphi.shape + (H,))
 
 
 @dataclass(frozen=True)
@@ -163,6 +279,9 @@ class LSTMTrajectory:
     g: np.ndarray
     c: np.ndarray
     h: np.ndarray
+    steps: tuple = ()
+    """the ``LSTMStepCache`` of every step (batch axis N, 1 for one sequence), for
+    ``lstm_step_backward``"""
 
 
 def lstm_trajectory(
@@ -173,7 +292,7 @@ def lstm_trajectory(
     Wh: np.ndarray,
     b: np.ndarray,
 ) -> LSTMTrajectory:
-    """Run an LSTM (gates i, f, o, g along 4H) and keep every gate.
+    """Run an LSTM (gates i, f, o, g along 4H) and keep every gate: ``lstm_step_forward`` per step.
 
     ``a = x_t Wx + h_{t-1} Wh + b``; ``i, f, o = sigmoid(a_i, a_f, a_o)``, ``g = tanh(a_g)``;
     ``c_t = f * c_{t-1} + i * g``; ``h_t = o * tanh(c_t)``.
@@ -201,22 +320,20 @@ def lstm_trajectory(
     check_array(fn, "b", b, (4 * H,), s)
     xb = x[None] if single else x
     N, T, _ = xb.shape
-    xa = xb @ Wx + b
     gates = np.empty((4, N, T, H))
     c = np.empty((N, T + 1, H))
     h = np.empty((N, T + 1, H))
     h[:, 0] = h0
     c[:, 0] = c0
+    steps = []
     for t in range(T):
-        a = xa[:, t] + h[:, t] @ Wh
-        i, f, o = sigmoid(a[:, :H]), sigmoid(a[:, H : 2 * H]), sigmoid(a[:, 2 * H : 3 * H])
-        g = np.tanh(a[:, 3 * H :])
-        gates[:, :, t] = i, f, o, g
-        c[:, t + 1] = f * c[:, t] + i * g
-        h[:, t + 1] = o * np.tanh(c[:, t + 1])
+        h[:, t + 1], c[:, t + 1], step = lstm_step_forward(xb[:, t], h[:, t], c[:, t], Wx, Wh, b)
+        gates[:, :, t] = step.i, step.f, step.o, step.g
+        steps.append(step)
     if single:
         gates, c, h = gates[:, 0], c[0], h[0]
-    return LSTMTrajectory(i=gates[0], f=gates[1], o=gates[2], g=gates[3], c=c, h=h)
+    return LSTMTrajectory(i=gates[0], f=gates[1], o=gates[2], g=gates[3], c=c, h=h,
+                          steps=tuple(steps))
 
 
 def lstm_cell_direct(traj: LSTMTrajectory) -> np.ndarray:

@@ -8,11 +8,12 @@ It is kept in the exact factored form
     P = Q diag(exp(L)) U,     Q orthonormal, U upper triangular with unit-norm rows,
 
 updated by QR re-orthonormalisation (``J Q = Q' R'``, the growth of each direction goes into the
-accumulated logs ``L``, the rest into ``U``). The singular values of ``P`` are those of
-``diag(exp(L)) U``; they are extracted in log space by a few unshifted QR sweeps (which separate
-strongly graded directions) followed by an SVD of each group of comparable size. Nothing is
-exponentiated above 1, so nothing overflows, and each direction keeps its own scale, so nothing
-collapses to rank one.
+accumulated logs ``L``, the rest into ``U``). Every QR step is ``qr_step`` (the exercise of
+notebook 06), so the products and the explorers run on the student's code in the release. The
+singular values of ``P`` are those of ``diag(exp(L)) U``; they are extracted in log space by a
+few unshifted QR sweeps (which separate strongly graded directions) followed by an SVD of each
+group of comparable size. Nothing is exponentiated above 1, so nothing overflows, and each
+direction keeps its own scale, so nothing collapses to rank one.
 
 The Lyapunov exponents are the classical Benettin et al. (1980) estimate: the accumulated
 ``log|R_ii|`` divided by the number of steps. ``newman_exponents`` gives the exact exponents of
@@ -33,6 +34,38 @@ _LOG_TINY = math.log(_TINY)
 _RANGE = 25.0  # nats: a group resolved by one SVD spans at most exp(25) ~ 7e10
 
 
+def qr_step(J: np.ndarray, Q: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """One QR accumulation step: ``Q_next R = J @ Q``; return Q_next and ``log|diag(R)|``.
+
+    Exercise of notebook 06, section 3. Repeated from ``Q = I`` over ``J[0], J[1], ...``, the sums
+    of the returned logs are the accumulated log-growths of the product along its orthonormal
+    directions (Benettin et al. 1980); divided by the number of steps, the Lyapunov exponents.
+    Every product of this module takes its QR steps here.
+
+    Parameters
+    ----------
+    J : the Jacobian of this step, shape (H, H).
+    Q : the factor carried from the previous step, (H, H): orthonormal columns (the identity at
+        the start). The products of this module may carry a few factors not yet orthonormalised
+        (``reortho_every``); the formula is the same.
+
+    Returns
+    -------
+    Q_next : the orthonormal factor of ``J @ Q`` (``np.linalg.qr``), shape (H, H).
+    log_abs_diag_R : ``log|R_ii|`` in column order (not sorted), shape (H,).
+    """
+    fn = "qr_step"
+    s: dict[str, int] = {}
+    check_array(fn, "J", J, ("H", "H"), s)
+    check_array(fn, "Q", Q, ("H", "H"), s)
+    ### BEGIN SOLUTION
+    Q_next, R = np.linalg.qr(J @ Q)
+    with np.errstate(divide="ignore"):
+        log_abs_diag_R = np.log(np.abs(np.diag(R)))
+    ### END SOLUTION
+    return Q_next, log_abs_diag_R
+
+
 class _Product:
     """Running factored product ``P = Z diag(exp(L)) U`` (Z becomes orthonormal at each QR)."""
 
@@ -44,17 +77,23 @@ class _Product:
         self.every = reortho_every
         self.pending = 0
 
-    def push(self, J: np.ndarray) -> None:
-        self.Z = J @ self.Z
-        self.pending += 1
-        if self.pending >= self.every:
-            self.reortho()
+    def push(self, J: np.ndarray, qr: bool = False) -> None:
+        """Multiply J in; take a QR step every ``reortho_every`` factors, or now if ``qr``."""
+        if qr or self.pending + 1 >= self.every:
+            self._qr_step(J)
+        else:
+            self.Z = J @ self.Z
+            self.pending += 1
 
-    def reortho(self) -> None:
-        if self.pending == 0:
-            return
-        Q, R = np.linalg.qr(self.Z)
-        self.lyap += np.log(np.maximum(np.abs(np.diag(R)), _TINY))
+    def _qr_step(self, J: np.ndarray) -> None:
+        with np.errstate(divide="ignore"):  # log(0) of an exactly singular direction: floored
+            Q, logs = qr_step(J, self.Z)
+        # The factored product needs all of R, not only its diagonal: R = Q^T (J Z), upper
+        # triangular, its diagonal taken from qr_step (exact zeros stay exact).
+        R = np.triu(Q.T @ (J @ self.Z))
+        logs = np.maximum(logs, _LOG_TINY)
+        np.fill_diagonal(R, np.where(np.diag(R) < 0, -1.0, 1.0) * np.exp(logs))
+        self.lyap += logs
         W, n = _grade(R, self.L)
         L = self.L + np.log(n)
         U = W @ self.U
@@ -155,9 +194,8 @@ def product_log_singular_values(
     J = _check_jac(fn, jacobians)
     every = check_int(fn, "reortho_every", reortho_every, minimum=1)
     p = _Product(J.shape[1], every)
-    for Js in J:
-        p.push(Js)
-    p.reortho()
+    for s, Js in enumerate(J, start=1):
+        p.push(Js, qr=s == len(J))
     return _log_sv(p.L, p.U, m)
 
 
@@ -206,9 +244,8 @@ def stream_log_singular_values(
     out = np.empty((len(gaps), m))
     j = 0
     for s in range(1, int(gaps[-1]) + 1):
-        p.push(next(jacobians))
+        p.push(next(jacobians), qr=s == gaps[j])
         if s == gaps[j]:
-            p.reortho()
             out[j] = _log_sv(p.L, p.U, m)
             j += 1
     return out
@@ -230,9 +267,8 @@ def lyapunov_exponents(jacobians: np.ndarray, reortho_every: int = 1) -> np.ndar
     fn = "lyapunov_exponents"
     J = _check_jac(fn, jacobians)
     p = _Product(J.shape[1], check_int(fn, "reortho_every", reortho_every, minimum=1))
-    for Js in J:
-        p.push(Js)
-    p.reortho()
+    for s, Js in enumerate(J, start=1):
+        p.push(Js, qr=s == len(J))
     return np.sort(p.lyap)[::-1] / J.shape[0]
 
 

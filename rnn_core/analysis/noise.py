@@ -20,8 +20,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from rnn_core._validate import as_generator, check_int, check_positive
-from rnn_core.analysis.jacobians import lstm_trajectory, vanilla_trajectory
+from rnn_core.analysis.jacobians import vanilla_trajectory, walk_back
 from rnn_core.init import init_matrix
+from rnn_core.lstm import lstm_step_backward, lstm_step_forward
 
 _TINY = np.finfo(float).tiny
 
@@ -63,11 +64,10 @@ def _task(T: int, batches: int, N: int, noise_std: float, gen: np.random.Generat
     return x, s
 
 
-def _summarise(contrib: np.ndarray, dh_norm: np.ndarray, batches: int) -> StepContributions:
-    """contrib: (M, T, P) per-sequence contributions; dh_norm: (M, T+1) norms of dL/dh_k."""
-    M, T, P = contrib.shape
-    N = M // batches
-    c = contrib.reshape(batches, N, T, P).mean(axis=1)  # minibatch gradients (B, T, P)
+def _summarise(c: np.ndarray, dh_norm: np.ndarray, batches: int) -> StepContributions:
+    """c: (B, T, P) minibatch gradients of each step; dh_norm: (M, T+1) norms of dL/dh_k."""
+    B, T, P = c.shape
+    N = dh_norm.shape[0] // batches
     g = dh_norm.reshape(batches, N, T + 1)
     ratio = np.sqrt((g[..., 1:] ** 2).mean(axis=1)) / np.maximum(
         np.sqrt((g[..., -1:] ** 2).mean(axis=1)), _TINY
@@ -109,18 +109,21 @@ def vanilla_contributions(
     Wx = gen.standard_normal((1, H))
     v = gen.standard_normal(H) / np.sqrt(H)
     x, s = _task(T, batches, N, noise_std, gen)
-    M = x.shape[0]
-    traj = vanilla_trajectory(x, np.zeros((M, H)), Wx, Wh, np.zeros(H))
-    dh = ((traj.h[:, -1] @ v - s)[:, None]) * v  # dL/dh_T, (M, H)
-    contrib = np.empty((M, T, H))
-    norms = np.empty((M, T + 1))
-    norms[:, T] = np.linalg.norm(dh, axis=1)
-    for k in range(T, 0, -1):
-        da = dh * traj.dphi[:, k - 1]
-        contrib[:, k - 1] = x[:, k - 1, 0:1] * da  # step-k term of dL/dWx (D = 1)
-        dh = da @ Wh.T
-        norms[:, k - 1] = np.linalg.norm(dh, axis=1)
-    return _summarise(contrib, norms, batches)
+    c = np.empty((batches, T, H))  # minibatch gradient of step k: its dWx term / N (D = 1)
+    norms = np.empty((batches * N, T + 1))
+    for i in range(batches):
+        rows = slice(i * N, (i + 1) * N)
+        traj = vanilla_trajectory(x[rows], np.zeros((N, H)), Wx, Wh, np.zeros(H))
+        dh = ((traj.h[:, -1] @ v - s[rows])[:, None]) * v  # dL/dh_T, (N, H)
+        norms[rows, T] = np.linalg.norm(dh, axis=1)
+
+        def record(k: int, grads: tuple, i: int = i, rows: slice = rows) -> np.ndarray:
+            c[i, k - 1] = grads[2][0] / N
+            norms[rows, k - 1] = np.linalg.norm(grads[1], axis=1)
+            return grads[1]
+
+        walk_back(traj, dh, record)
+    return _summarise(c, norms, batches)
 
 
 def lstm_contributions(
@@ -129,7 +132,8 @@ def lstm_contributions(
 ) -> StepContributions:
     """The same measurement for an LSTM (Glorot weights, forget-gate bias ``forget_bias``).
 
-    The contribution of step k is its term of dL/dWx, shape (1, 4H) flattened.
+    The contribution of step k is its term of dL/dWx, shape (1, 4H) flattened; forward and backward
+    run ``lstm_step_forward`` / ``lstm_step_backward`` (notebook 08), one minibatch at a time.
     """
     fn = "lstm_contributions"
     T, H = check_int(fn, "T", T, minimum=2), check_int(fn, "H", H, minimum=1)
@@ -142,21 +146,19 @@ def lstm_contributions(
     b[H : 2 * H] = forget_bias
     v = gen.standard_normal(H) / np.sqrt(H)
     x, s = _task(T, batches, N, noise_std, gen)
-    M = x.shape[0]
-    tr = lstm_trajectory(x, np.zeros((M, H)), np.zeros((M, H)), Wx, Wh, b)
-    dh = ((tr.h[:, -1] @ v - s)[:, None]) * v
-    dc = np.zeros((M, H))
-    contrib = np.empty((M, T, 4 * H))
-    norms = np.empty((M, T + 1))
-    norms[:, T] = np.linalg.norm(dh, axis=1)
-    for k in range(T, 0, -1):
-        i, f, o, g = tr.i[:, k - 1], tr.f[:, k - 1], tr.o[:, k - 1], tr.g[:, k - 1]
-        tc = np.tanh(tr.c[:, k])
-        dct = dc + dh * o * (1 - tc * tc)
-        da = np.concatenate(
-            [dct * g * i * (1 - i), dct * tr.c[:, k - 1] * f * (1 - f),
-             dh * tc * o * (1 - o), dct * i * (1 - g * g)], axis=1)
-        contrib[:, k - 1] = x[:, k - 1, 0:1] * da
-        dh, dc = da @ Wh.T, dct * f
-        norms[:, k - 1] = np.sqrt(np.linalg.norm(dh, axis=1) ** 2 + np.linalg.norm(dc, axis=1) ** 2)
-    return _summarise(contrib, norms, batches)
+    c = np.empty((batches, T, 4 * H))  # minibatch gradient of step k: its dWx term / N (D = 1)
+    norms = np.empty((batches * N, T + 1))
+    for i in range(batches):
+        rows = slice(i * N, (i + 1) * N)
+        h, cell, caches = np.zeros((N, H)), np.zeros((N, H)), []
+        for t in range(T):
+            h, cell, cache = lstm_step_forward(x[rows, t], h, cell, Wx, Wh, b)
+            caches.append(cache)
+        dh, dc = ((h @ v - s[rows])[:, None]) * v, np.zeros((N, H))
+        norms[rows, T] = np.linalg.norm(dh, axis=1)
+        for k in range(T, 0, -1):
+            _, dh, dc, dWx, _, _ = lstm_step_backward(dh, dc, caches[k - 1])
+            c[i, k - 1] = dWx[0] / N
+            norms[rows, k - 1] = np.sqrt(np.linalg.norm(dh, axis=1) ** 2
+                                         + np.linalg.norm(dc, axis=1) ** 2)
+    return _summarise(c, norms, batches)

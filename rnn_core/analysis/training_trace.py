@@ -8,10 +8,10 @@ magnitude (Pascanu et al. 2013's "cliff"). Plain SGD on fresh minibatches, with 
 clipping of the full gradient (all five parameters together), from the same initial weights and
 the same minibatches. The gradient norm is recorded before clipping.
 
-The forward and backward passes and the clipping are written out here (a few lines each) rather
-than taken from ``rnn_core.rnn`` / ``rnn_core.clipping``: those hold exercise regions, and the
-explorer must work in the student release before the exercises are done. The tests check the
-gradient against numeric differences and against ``rnn_core.rnn``.
+The forward and backward passes are ``rnn_core.rnn``'s ``rnn_forward`` / ``rnn_backward``
+(notebook 00's exercise: in the student release the explorer runs on the student's code). The
+clipping is written out here rather than taken from ``rnn_core.clipping``. The tests check the
+gradient against numeric differences.
 
 A run without clipping whose gradient norm exceeds ``DIVERGED`` (or turns non-finite) stops
 there: the step is recorded and ``diverged_at`` says when, so callers plot what happened without
@@ -26,6 +26,7 @@ from functools import lru_cache
 import numpy as np
 
 from rnn_core._validate import check_int, check_positive
+from rnn_core.rnn import rnn_backward, rnn_forward
 
 __all__ = ["TrainingTrace", "training_trace", "bit_memory_loss", "DIVERGED"]
 
@@ -108,26 +109,16 @@ def bit_memory_loss(params: list[np.ndarray], x: np.ndarray, bits: np.ndarray
     grads : gradients in the order of ``params``, same shapes.
     """
     Wx, Wh, b, w, c = params
-    N, T, _ = x.shape
+    N, _, _ = x.shape
     H = Wh.shape[0]
-    # forward: h_t = tanh(x_t Wx + h_{t-1} Wh + b), h_0 = 0; hs[:, t] is h_t
-    xa = x @ Wx + b
-    hs = np.zeros((N, T + 1, H))
-    for t in range(T):
-        hs[:, t + 1] = np.tanh(xa[:, t] + hs[:, t] @ Wh)
-    hT = hs[:, T]
+    h, cache = rnn_forward(x, np.zeros((N, H)), Wx, Wh, b)
+    hT = h[:, -1]
     resid = hT @ w + c[0] - bits
     loss = 0.5 * float(np.mean(resid**2))
-    # backward: only h_T reaches the loss; then dh_{t-1} = (dh_t * tanh'(a_t)) @ Wh^T
     dy = resid / N                       # dL/d(readout), (N,)
-    dh = np.outer(dy, w)                 # dL/dh_T, (N, H)
-    dWx, dWh, db = np.zeros_like(Wx), np.zeros_like(Wh), np.zeros_like(b)
-    for t in range(T, 0, -1):
-        da = dh * (1.0 - hs[:, t] ** 2)
-        dWx += x[:, t - 1].T @ da
-        dWh += hs[:, t - 1].T @ da
-        db += da.sum(axis=0)
-        dh = da @ Wh.T
+    dh = np.zeros_like(h)
+    dh[:, -1] = np.outer(dy, w)          # only h_T reaches the loss
+    _, _, dWx, dWh, db = rnn_backward(dh, cache)
     return loss, [dWx, dWh, db, hT.T @ dy, np.array([dy.sum()])]
 
 

@@ -11,9 +11,9 @@ and from the same layer one step later (through ``Wh{l}``)::
 
     dL/dh^(l)_t = [from layer l+1 at step t] + [from layer l at step t+1]
 
-:func:`layer_time_grad_norms` runs that backward pass with the cell's step functions and records
-``||dL/dh^(l)_t||`` for every layer and step (the heat map of notebook 09); it also returns the
-parameter gradients, which equal ``RecurrentStack.backward``'s (the tests check this).
+:func:`layer_time_grad_norms` runs that backward pass (``RecurrentStack.backward`` with
+``record=True``, i.e. the cell's step functions) and returns ``||dL/dh^(l)_t||`` for every layer
+and step (the heat map of notebook 09) with the parameter gradients.
 
 :func:`compare_depths` trains character language models with 1, 2, 3 ... layers on the same data
 for the same number of steps and reports the validation loss of each: a measurement, not a
@@ -31,10 +31,8 @@ from functools import lru_cache
 import numpy as np
 
 from rnn_core._validate import as_generator, check_array, check_int, check_positive
-from rnn_core.lstm import lstm_step_backward, lstm_step_forward
 from rnn_core.models import LanguageModel, RecurrentStack
 from rnn_core.optim import Adam
-from rnn_core.rnn import rnn_step_backward, rnn_step_forward
 from rnn_core.train import train
 
 __all__ = [
@@ -79,10 +77,10 @@ def layer_time_grad_norms(
 ) -> LayerTimeGradients:
     """Backpropagate through a stack step by step and record ||dL/dh^(l)_t|| for every l and t.
 
-    The forward pass runs each layer with ``rnn_step_forward`` / ``lstm_step_forward`` from a zero
-    state; the backward pass walks back through time in each layer (top layer first) with the
-    matching step backward, adding at every step the gradient from the layer above to the one
-    from the next step.
+    ``RecurrentStack.forward(..., per_step=True)`` from a zero state, then
+    ``RecurrentStack.backward(..., record=True)``: each layer (top first) walks back through time
+    with its cell's step backward, adding at every step the gradient from the layer above to the
+    one from the next step, and records the sum.
 
     Parameters
     ----------
@@ -104,7 +102,7 @@ def layer_time_grad_norms(
                          f"(static_dim={stack.static_dim})")
     s: dict[str, int] = {}
     x = check_array(fn, "x", x, ("N", "T", stack.input_dim), s)
-    N, T, H, L = s["N"], s["T"], stack.hidden_dim, stack.num_layers
+    N, T, H = s["N"], s["T"], stack.hidden_dim
     if T < 1:
         raise ValueError(f"{fn}: x must have at least one time step, got shape {x.shape}")
     if dh is None:
@@ -112,67 +110,15 @@ def layer_time_grad_norms(
         dh[:, -1] = 1.0
     else:
         dh = check_array(fn, "dh", dh, (N, T, H))
-    lstm = stack.cell == "lstm"
-    p = stack.prefix
-    weights = []
-    for l in range(L):
-        d_in = stack.input_dim if l == 0 else H
-        G = stack.gate_width
-        names = (f"{p}Wx{l}", f"{p}Wh{l}", f"{p}b{l}")
-        shapes = ((d_in, G), (H, G), (G,))
-        ws = []
-        for name, shape in zip(names, shapes, strict=True):
-            if name not in params:
-                raise KeyError(f"{fn}: params has no entry {name!r}")
-            ws.append(check_array(fn, f"params[{name!r}]", params[name], shape))
-        weights.append(ws)
-
-    # forward, one step cache per (layer, step)
-    caches: list[list] = []
-    inp = x
-    for Wx, Wh, b in weights:
-        h = np.zeros((N, H), dtype=np.result_type(inp, Wx))
-        c = np.zeros_like(h)
-        out = np.empty((N, T, H), dtype=h.dtype)
-        layer_caches = []
-        for t in range(T):
-            if lstm:
-                h, c, cache = lstm_step_forward(inp[:, t], h, c, Wx, Wh, b)
-            else:
-                h, cache = rnn_step_forward(inp[:, t], h, Wx, Wh, b)
-            out[:, t] = h
-            layer_caches.append(cache)
-        caches.append(layer_caches)
-        inp = out
-    h_top = inp
-
-    # backward, top layer first; the gradient from above is the layer above's dx
-    norms = np.empty((L, T))
-    above = np.empty((L, T))
-    grads: dict[str, np.ndarray] = {}
-    dout = dh
-    for l in reversed(range(L)):
-        Wx, Wh, b = weights[l]
-        dx = np.empty((N, T, Wx.shape[0]), dtype=dout.dtype)
-        dWx, dWh, db = np.zeros_like(Wx), np.zeros_like(Wh), np.zeros_like(b)
-        dh_next = np.zeros((N, H), dtype=dout.dtype)
-        dc_next = np.zeros((N, H), dtype=dout.dtype)
-        for t in reversed(range(T)):
-            g = dout[:, t] + dh_next  # from above + from step t+1
-            norms[l, t] = np.linalg.norm(g)
-            above[l, t] = np.linalg.norm(dout[:, t])
-            if lstm:
-                dx[:, t], dh_next, dc_next, dWx_t, dWh_t, db_t = lstm_step_backward(
-                    g, dc_next, caches[l][t]
-                )
-            else:
-                dx[:, t], dh_next, dWx_t, dWh_t, db_t = rnn_step_backward(g, caches[l][t])
-            dWx += dWx_t
-            dWh += dWh_t
-            db += db_t
-        grads[f"{p}Wx{l}"], grads[f"{p}Wh{l}"], grads[f"{p}b{l}"] = dWx, dWh, db
-        dout = dx
-    return LayerTimeGradients(norms=norms, from_above=above, h_top=h_top, grads=grads, dx=dout)
+    h_top, cache = stack.forward(params, x, per_step=True)
+    g = stack.backward(dh, cache, record=True)
+    return LayerTimeGradients(
+        norms=np.linalg.norm(g.dh_layers, axis=(1, 3)),
+        from_above=np.linalg.norm(g.dh_above, axis=(1, 3)),
+        h_top=h_top,
+        grads=g.grads,
+        dx=g.dx,
+    )
 
 
 def random_stack_gradients(

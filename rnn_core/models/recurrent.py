@@ -22,7 +22,9 @@ Two optional extras, used by the models:
 Without a mask each layer runs through the sequence functions (``rnn_forward``,
 ``lstm_forward_with_cells``: one validation per layer, batched input projection); with a mask it
 steps through ``rnn_step_forward`` / ``lstm_step_forward`` so it can carry the state per sample.
-Both paths compute the same function.
+Both paths compute the same function. ``forward(..., per_step=True)`` takes the step path without a
+mask too, so that ``backward(..., record=True)`` can record dL/dh of every layer and step (the
+layers x time maps of notebook 09).
 
 The state is a tuple with one ``LayerState(h, c)`` per layer (``c`` is None for the RNN cell).
 States are plain arrays: carrying one into the next call and not back-propagating into it is how
@@ -107,6 +109,12 @@ class StackGradients(NamedTuple):
     """gradients of the stack's parameters, keyed like the parameters"""
     dstatic: np.ndarray | None
     """(N, F) gradient of the static input, or None when there is none"""
+    dh_layers: np.ndarray | None = None
+    """``backward(..., record=True)``: (L, N, T, H), ``dh_layers[l, :, t]`` = dL/dh of layer l at
+    step t+1, both routes summed (from the layer above and from step t+2); else None"""
+    dh_above: np.ndarray | None = None
+    """``record=True``: (L, N, T, H), the part of ``dh_layers`` that came from the layer above at
+    the same step (for the top layer: the upstream ``dh``); else None"""
 
 
 def check_cell(fn: str, cell: object) -> str:
@@ -308,6 +316,7 @@ class RecurrentStack:
         state: Sequence | None = None,
         mask: np.ndarray | None = None,
         static: np.ndarray | None = None,
+        per_step: bool = False,
     ) -> tuple[np.ndarray, StackCache]:
         """Run the stack over a sequence.
 
@@ -319,6 +328,7 @@ class RecurrentStack:
             None means zeros.
         mask : (N, T) bool; False steps carry the state through unchanged. None: all True.
         static : (N, F) per-sequence input added at every step of layer 0 (if static_dim > 0).
+        per_step : run the step functions even without a mask (needed by ``backward``'s record).
 
         Returns
         -------
@@ -329,7 +339,7 @@ class RecurrentStack:
         x, state, mask, static = self._check_inputs(fn, params, x, state, mask, static)
         N, T, D = x.shape
         lstm = self.cell == "lstm"
-        fast = mask is None and T > 0
+        fast = mask is None and T > 0 and not per_step
         inp = x
         all_caches: list = []
         final: list[LayerState] = []
@@ -393,6 +403,7 @@ class RecurrentStack:
         dh: np.ndarray,
         cache: StackCache,
         dfinal_state: Sequence | None = None,
+        record: bool = False,
     ) -> StackGradients:
         """Backpropagation through time through every layer.
 
@@ -402,11 +413,13 @@ class RecurrentStack:
         cache : StackCache from ``forward``.
         dfinal_state : gradient with respect to the final state (one (dh, dc) per layer), e.g.
             when the final state feeds a decoder; None means zero.
+        record : also return dL/dh of every layer and step (``dh_layers``, ``dh_above``); needs
+            a cache from ``forward(..., per_step=True)`` or with a mask.
 
         Returns
         -------
         StackGradients(dx (N, T, D), dstate (gradient of the initial state),
-        grads (dict keyed like the parameters), dstatic ((N, F) or None)).
+        grads (dict keyed like the parameters), dstatic ((N, F) or None), dh_layers, dh_above).
         """
         fn = f"{type(self).__name__}.backward"
         if not isinstance(cache, StackCache):
@@ -420,6 +433,9 @@ class RecurrentStack:
             dfinal = self.zero_state(N, dtype)
         else:
             dfinal = self.check_state(fn, dfinal_state, N, dtype)
+        if record and cache.fast:
+            raise ValueError(f"{fn}: record=True needs the cache of forward(..., per_step=True)")
+        rec = np.zeros((2, self.num_layers, N, T, H), dtype=dh.dtype) if record else None
         mask = cache.mask
         grads: dict[str, np.ndarray] = {}
         dstate: list[LayerState] = [None] * self.num_layers  # type: ignore[list-item]
@@ -433,8 +449,10 @@ class RecurrentStack:
                     dout, caches, dfinal[l]
                 )
             else:
+                if rec is not None:
+                    rec[1, l] = dout
                 dx, dh_next, dc_next, dWx, dWh, db = self._backward_steps(
-                    dout, caches, dfinal[l], mask, d_in
+                    dout, caches, dfinal[l], mask, d_in, None if rec is None else rec[0, l]
                 )
             dstate[l] = LayerState(dh_next, dc_next)
             if l == 0 and cache.static_dim:
@@ -446,7 +464,9 @@ class RecurrentStack:
             grads[f"{p}Wh{l}"] = dWh
             grads[f"{p}b{l}"] = db
             dout = dx
-        return StackGradients(dout, tuple(dstate), grads, dstatic)
+        if rec is None:
+            return StackGradients(dout, tuple(dstate), grads, dstatic)
+        return StackGradients(dout, tuple(dstate), grads, dstatic, rec[0], rec[1])
 
     def _backward_sequence(self, dout, seq_cache, dfinal_l):
         """Backward of one layer run by the sequence functions (no mask)."""
@@ -459,8 +479,10 @@ class RecurrentStack:
         dx, dh0, dWx, dWh, db = rnn_backward(dh_l, seq_cache)
         return dx, dh0, None, dWx, dWh, db
 
-    def _backward_steps(self, dout, caches, dfinal_l, mask, d_in):
-        """Backward of one layer run step by step; masked steps pass the gradient through."""
+    def _backward_steps(self, dout, caches, dfinal_l, mask, d_in, record=None):
+        """Backward of one layer run step by step; masked steps pass the gradient through.
+
+        ``record`` (N, T, H), if given, receives dL/dh_t of every step (both routes summed)."""
         N, T, H = dout.shape
         lstm = self.cell == "lstm"
         dtype = dout.dtype
@@ -471,6 +493,8 @@ class RecurrentStack:
         dh_next, dc_next = dfinal_l.h, dfinal_l.c
         for t in reversed(range(T)):
             dh_t = dout[:, t] + dh_next
+            if record is not None:
+                record[:, t] = dh_t
             dc_t = dc_next
             if mask is not None:
                 m = mask[:, t, None]
