@@ -35,8 +35,9 @@ class CourseConfig:
     goes first on the grading kernel's sys.path"""
     extra_files: list[str] = field(default_factory=lambda: ["pyproject.toml", "README.md"])
     """further files (globs) copied unchanged when they exist"""
-    exclude: list[str] = field(default_factory=list)
-    """globs never shipped (``__pycache__`` and ``*.pyc`` are always left out)"""
+    exclude: list[str] = field(default_factory=lambda: ["rnn_core/_kernels/*"])
+    """globs never shipped (``__pycache__`` and ``*.pyc`` are always left out); by default the
+    instructor-only tuned kernels, whose loops the students' step functions replace"""
     timeout: float = 300.0
     """per-cell time limit when grading, in seconds (the real course trains models for up to a
     minute in a cell; on a loaded machine with one kernel per core that can take much longer)"""
