@@ -58,7 +58,7 @@ from rnn_core.rnn import (
     rnn_step_backward,
     rnn_step_forward,
 )
-from rnn_core.train import History, tbptt_batches, train, train_tbptt
+from rnn_core.train import History, tbptt_pass, train, train_tbptt
 
 __all__ = [
     "__version__",
@@ -117,7 +117,7 @@ __all__ = [
     "Adam",
     "train",
     "train_tbptt",
-    "tbptt_batches",
+    "tbptt_pass",
     "History",
     "data",
 ]

@@ -5,6 +5,10 @@ over all arrays as if they were one vector, every array is multiplied by
 ``min(1, max_norm / (total_norm + eps))`` (so the direction is kept and gradients below the
 threshold are unchanged), and the norm before clipping is returned.
 ``clip_grad_value`` clamps every entry to [-clip_value, clip_value], which changes the direction.
+
+``clip_grad_norm`` is the exercise of notebook 07 and the library's only norm clipping: the
+training loops (``rnn_core.train``), the cliff of ``rnn_core.analysis.cliff`` and the training
+explorer's trace call it, so in the student release they run on the student's clipping.
 """
 
 from __future__ import annotations
@@ -82,7 +86,8 @@ def clip_grad_norm(
             f"{fn}: the total norm of the gradients is {total_norm}, not finite; "
             "pass error_if_nonfinite=False to clip anyway"
         )
-    coef = min(1.0, max_norm / (total_norm + eps)) if not np.isnan(total_norm) else total_norm
+    # NaN <= max_norm is False: a NaN norm gives a NaN coefficient, an infinite one 0
+    coef = 1.0 if total_norm <= max_norm else max_norm / (total_norm + eps)
     if coef < 1.0 or np.isnan(coef):
         with np.errstate(invalid="ignore"):
             for g in grads.values():

@@ -23,15 +23,31 @@ Cell states of a sequence: ``lstm_forward_with_cells`` returns them, and every `
 ``cache.h`` and ``cache.c`` (N, T, H) with the hidden and cell state of every step
 (``cache.h_all`` / ``cache.c_all`` also include h0 / c0 at index 0) and ``cache.gate("f")`` etc.
 (N, T, H) with the gate activations.
+
+The sequence functions are the readable loop over the two step functions (the exercises of
+notebook 08): that loop is the reference, and it is what the student release runs, on the
+student's own steps. In the course source a tuned kernel (``rnn_core/_kernels/lstm_sequence.py``,
+not shipped) computes the same numbers faster and is used when importable;
+``tests/test_lstm.py`` checks that kernel and loop agree.
 """
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import NamedTuple
 
 import numpy as np
 
 from rnn_core._validate import check_array
+
+try:  # instructor-only (docs/architecture.md, D1): absent from the student release
+    from rnn_core._kernels import lstm_sequence as _kernel
+except ImportError:  # pragma: no cover - the release
+    _kernel = None
+if _kernel is not None and Path(_kernel.__file__).parents[2] != Path(__file__).parents[1]:
+    # found through another copy of the package (an editable install of the course source next
+    # to a release copy on sys.path): this copy has no kernel, so it runs the students' steps
+    _kernel = None  # pragma: no cover
 
 __all__ = [
     "sigmoid",
@@ -82,13 +98,11 @@ class LSTMStepCache(NamedTuple):
 
 
 class LSTMCache(NamedTuple):
-    """What ``lstm_backward`` needs from ``lstm_forward``; also the states of every step.
+    """What ``lstm_backward`` needs from ``lstm_forward``: the step caches, and the states of every
+    step.
 
-    The per-step arrays are stored time-major and *transposed* (features before batch), so that
-    each gate of a step, e.g. ``gates[t, :H]`` (i_t as an (H, N) block), is one contiguous piece of
-    memory: numpy's elementwise operations on contiguous blocks are several times faster than on
-    column slices of an (N, 4H) array, which matters in the time loop. Use the properties
-    ``h``, ``c``, ``h_all``, ``c_all`` for the usual batch-first (N, T, H) views.
+    The tuned kernel returns its own cache type with the same properties (``h``, ``c``, ``h_all``,
+    ``c_all``, ``gate``); code outside this module uses only those.
     """
 
     x: np.ndarray
@@ -97,40 +111,31 @@ class LSTMCache(NamedTuple):
     """input-to-gates weights, (D, 4H)"""
     Wh: np.ndarray
     """hidden-to-gates weights, (H, 4H)"""
-    gates: np.ndarray
-    """gate activations, (T, 4H, N): ``gates[t, :H]`` is i_t transposed, then f, o, g"""
-    hT: np.ndarray
-    """h0 then the hidden state of every step, transposed, (T+1, H, N)"""
-    cT: np.ndarray
-    """c0 then the cell state of every step, transposed, (T+1, H, N)"""
-    tanh_cT: np.ndarray
-    """tanh of the cell state of every step, transposed, (T, H, N)"""
+    h_all: np.ndarray
+    """h0 followed by h_1..h_T, (N, T+1, H)"""
+    c_all: np.ndarray
+    """c0 followed by c_1..c_T, (N, T+1, H)"""
+    steps: tuple[LSTMStepCache, ...]
+    """the cache of every step, from ``lstm_step_forward``"""
 
     @property
     def h(self) -> np.ndarray:
         """Hidden states h_1..h_T, (N, T, H) (a view into the cache: do not modify)."""
-        return self.hT[1:].transpose(2, 0, 1)
+        return self.h_all[:, 1:]
 
     @property
     def c(self) -> np.ndarray:
         """Cell states c_1..c_T, (N, T, H) (a view into the cache: do not modify)."""
-        return self.cT[1:].transpose(2, 0, 1)
-
-    @property
-    def h_all(self) -> np.ndarray:
-        """h0 followed by h_1..h_T, (N, T+1, H) (a view)."""
-        return self.hT.transpose(2, 0, 1)
-
-    @property
-    def c_all(self) -> np.ndarray:
-        """c0 followed by c_1..c_T, (N, T+1, H) (a view)."""
-        return self.cT.transpose(2, 0, 1)
+        return self.c_all[:, 1:]
 
     def gate(self, name: str) -> np.ndarray:
         """One gate's activations at every step, (N, T, H); name is "i", "f", "o" or "g"."""
-        k = "ifog".index(name)
-        H = self.hT.shape[1]
-        return self.gates[:, k * H : (k + 1) * H].transpose(2, 0, 1)
+        if name not in ("i", "f", "o", "g"):
+            raise ValueError(f"LSTMCache.gate: name must be 'i', 'f', 'o' or 'g', got {name!r}")
+        N, T1, H = self.h_all.shape
+        if not self.steps:
+            return np.empty((N, 0, H), dtype=self.h_all.dtype)
+        return np.stack([getattr(s, name) for s in self.steps], axis=1)
 
 
 def lstm_step_forward(
@@ -257,50 +262,34 @@ def _lstm_forward(x, h0, Wx, Wh, b, c0, *, with_cells: bool):
     check_array(fn, "h0", h0, ("N", "H"), s)
     if c0 is not None:
         check_array(fn, "c0", c0, ("N", "H"), s)
-    N, T, H = s["N"], s["T"], s["H"]
-    s["4H"] = 4 * H
+    s["4H"] = 4 * s["H"]
     check_array(fn, "Wx", Wx, ("D", "4H"), s)
     check_array(fn, "Wh", Wh, ("H", "4H"), s)
     check_array(fn, "b", b, ("4H",), s)
+    if _kernel is not None:
+        cache = _kernel.forward(x, h0, c0, Wx, Wh, b)
+    else:
+        cache = _lstm_loop_forward(x, h0, c0, Wx, Wh, b)
+    return cache.h.copy(), (cache.c.copy() if with_cells else None), cache
 
+
+def _lstm_loop_forward(x, h0, c0, Wx, Wh, b) -> LSTMCache:
+    """The reference: ``lstm_step_forward`` at every step, each state carried to the next."""
+    N, T, _ = x.shape
+    H = h0.shape[1]
     dtype = np.result_type(x, h0, Wx, Wh, b)
-    G, H3 = 4 * H, 3 * H
-    # Feature-major, time-major layout (see LSTMCache): step t works on contiguous (4H, N) and
-    # (H, N) blocks. The input part of the pre-activations of all steps is one batched matmul;
-    # the loop adds Wh^T h_{t-1} and turns each block, in place, into the gate activations.
-    xT = np.ascontiguousarray(x.transpose(1, 2, 0), dtype=dtype)  # (T, D, N)
-    gates = np.matmul(Wx.T.astype(dtype, copy=False), xT)  # (T, 4H, N) = (x_t Wx)^T
-    gates += b[:, None]
-    hT = np.empty((T + 1, H, N), dtype=dtype)
-    cT = np.empty((T + 1, H, N), dtype=dtype)
-    tanh_cT = np.empty((T, H, N), dtype=dtype)
-    hT[0] = h0.T
-    cT[0] = 0.0 if c0 is None else c0.T
-    WhT = Wh.T
-    rec = np.empty((G, N), dtype=dtype)  # Wh^T h_{t-1}
-    ig = np.empty((H, N), dtype=dtype)
-    with np.errstate(over="ignore"):  # exp(-a) = inf for a < -709 gives sigmoid 0, correctly
-        for t in range(T):
-            a = gates[t]
-            np.matmul(WhT, hT[t], out=rec)
-            a += rec
-            ifo = a[:H3]  # sigmoid in place: 1 / (1 + exp(-a))
-            np.negative(ifo, out=ifo)
-            np.exp(ifo, out=ifo)
-            ifo += 1.0
-            np.reciprocal(ifo, out=ifo)
-            g = a[H3:]
-            np.tanh(g, out=g)
-            c = cT[t + 1]
-            np.multiply(a[H : 2 * H], cT[t], out=c)  # f * c_prev
-            np.multiply(a[:H], g, out=ig)
-            c += ig  # + i * g
-            np.tanh(c, out=tanh_cT[t])
-            np.multiply(a[2 * H : H3], tanh_cT[t], out=hT[t + 1])  # h = o * tanh(c)
-    cache = LSTMCache(x=x, Wx=Wx, Wh=Wh, gates=gates, hT=hT, cT=cT, tanh_cT=tanh_cT)
-    if not with_cells:
-        return cache.h.copy(), None, cache
-    return cache.h.copy(), cache.c.copy(), cache
+    h_all = np.empty((N, T + 1, H), dtype=dtype)
+    c_all = np.empty((N, T + 1, H), dtype=dtype)
+    h_all[:, 0] = h0
+    c_all[:, 0] = 0.0 if c0 is None else c0
+    steps = []
+    h, c = h_all[:, 0], c_all[:, 0]
+    for t in range(T):
+        h, c, step = lstm_step_forward(x[:, t], h, c, Wx, Wh, b)
+        h_all[:, t + 1] = h
+        c_all[:, t + 1] = c
+        steps.append(step)
+    return LSTMCache(x=x, Wx=Wx, Wh=Wh, h_all=h_all, c_all=c_all, steps=tuple(steps))
 
 
 def lstm_forward(
@@ -349,70 +338,39 @@ def lstm_backward_with_cells(
     dx : (N, T, D); dh0 : (N, H); dc0 : (N, H); dWx : (D, 4H); dWh : (H, 4H); db : (4H,).
     """
     fn = "lstm_backward"
-    _check_cache(fn, cache, LSTMCache)
-    T, H, N = cache.tanh_cT.shape
+    kinds = (LSTMCache,) if _kernel is None else (LSTMCache, _kernel.KernelCache)
+    _check_cache(fn, cache, kinds)
+    N, T1, H = cache.h_all.shape
+    T = T1 - 1
     check_array(fn, "dh", dh, (N, T, H))
     if dc is not None:
         check_array(fn, "dc", dc, (N, T, H))
-    gates, cT, tanh_cT, Wh = cache.gates, cache.cT, cache.tanh_cT, cache.Wh
-    G, H3 = 4 * H, 3 * H
-    dtype = np.result_type(gates, dh)
-    dhT = np.ascontiguousarray(dh.transpose(1, 2, 0))  # (T, H, N), like the cache
-    dcT = None if dc is None else np.ascontiguousarray(dc.transpose(1, 2, 0))
+    if not isinstance(cache, LSTMCache):
+        return _kernel.backward(dh, dc, cache)
+    return _lstm_loop_backward(dh, cache, dc)
 
-    # The pre-activation gradients da_t are collected in a block of K steps, (4H, K, N); when a
-    # block is full its steps' contributions to dWx, dWh, db and dx are added with one matmul each
-    # (K*N columns wide: as fast per flop as one huge matmul, but the block stays small and hot).
-    D = cache.Wx.shape[0]
-    K = min(T, _BLOCK_STEPS) if T else 1
-    da = np.empty((G, K, N), dtype=dtype)
-    dWx = np.zeros((D, G), dtype=dtype)
-    dWh = np.zeros((H, G), dtype=dtype)
-    db = np.zeros(G, dtype=dtype)
-    dx = np.empty((N, T, D), dtype=dtype)
-    xT = cache.x.transpose(1, 0, 2)  # (T, N, D) view
-    da_t = np.empty((G, N), dtype=dtype)
-    dact = np.empty((G, N), dtype=dtype)  # local derivatives of the activations at step t
-    dh_next = np.zeros((H, N), dtype=dtype)  # reaches h_t through h_{t+1}
-    dc_next = np.zeros((H, N), dtype=dtype)  # reaches c_t through c_{t+1}
+
+def _lstm_loop_backward(dh, cache: LSTMCache, dc):
+    """The reference: ``lstm_step_backward`` from the last step to the first; each step receives
+    the gradient of its outputs from above (dh, dc) plus what flows back from the step after it."""
+    N, T1, H = cache.h_all.shape
+    T = T1 - 1
+    dtype = np.result_type(cache.h_all, dh)
+    dh_next = np.zeros((N, H), dtype=dtype)  # reaches h_t through step t + 1
+    dc_next = np.zeros((N, H), dtype=dtype)  # reaches c_t through step t + 1
+    dx = np.empty(cache.x.shape, dtype=dtype)
+    dWx = np.zeros(cache.Wx.shape, dtype=dtype)
+    dWh = np.zeros(cache.Wh.shape, dtype=dtype)
+    db = np.zeros(cache.Wh.shape[1], dtype=dtype)
     for t in reversed(range(T)):
-        gt = gates[t]
-        tc = tanh_cT[t]
-        dh_t = dhT[t] + dh_next
-        dct = tc * tc
-        np.subtract(1.0, dct, out=dct)
-        dct *= gt[2 * H : H3]
-        dct *= dh_t
-        dct += dc_next  # dc_t = dc_next + dh_t * o * (1 - tanh(c)^2)
-        if dcT is not None:
-            dct += dcT[t]
-        np.multiply(dct, gt[H3:], out=da_t[:H])  # di = dc * g
-        np.multiply(dct, cT[t], out=da_t[H : 2 * H])  # df = dc * c_prev
-        np.multiply(dh_t, tc, out=da_t[2 * H : H3])  # do = dh * tanh(c)
-        np.multiply(dct, gt[:H], out=da_t[H3:])  # dg = dc * i
-        s = gt[:H3]
-        np.subtract(1.0, s, out=dact[:H3])
-        dact[:H3] *= s  # sigmoid' = s (1 - s)
-        g = gt[H3:]
-        np.multiply(g, g, out=dact[H3:])
-        np.subtract(1.0, dact[H3:], out=dact[H3:])  # tanh' = 1 - g^2
-        da_t *= dact  # through the activations
-        dct *= gt[H : 2 * H]
-        dc_next = dct  # dc_prev = dc * f
-        np.matmul(Wh, da_t, out=dh_next)  # dh_prev = (da Wh^T)^T
-        t0 = t - t % K  # first step of this block
-        da[:, t - t0] = da_t
-        if t == t0:  # block [t0, t1) complete: weight gradients for its steps
-            t1 = min(t0 + K, T)
-            L = t1 - t0
-            DA = da[:, :L].reshape(G, L * N)  # columns ordered (t, n)
-            X = xT[t0:t1].reshape(L * N, D)  # rows ordered (t, n)
-            Hp = cache.hT[t0:t1].transpose(1, 0, 2).reshape(H, L * N)  # h_{t-1}, (t, n)
-            dWx += X.T @ DA.T
-            dWh += Hp @ DA.T
-            db += DA.sum(axis=1)
-            dx[:, t0:t1] = (DA.T @ cache.Wx.T).reshape(L, N, D).transpose(1, 0, 2)
-    return dx, dh_next.T.copy(), dc_next.T.copy(), dWx, dWh, db
+        dc_t = dc_next if dc is None else dc_next + dc[:, t]
+        dx[:, t], dh_next, dc_next, dWx_t, dWh_t, db_t = lstm_step_backward(
+            dh[:, t] + dh_next, dc_t, cache.steps[t]
+        )
+        dWx += dWx_t
+        dWh += dWh_t
+        db += db_t
+    return dx, dh_next, dc_next, dWx, dWh, db
 
 
 def lstm_backward(
@@ -434,13 +392,10 @@ def lstm_backward(
     return dx, dh0, dWx, dWh, db
 
 
-_BLOCK_STEPS = 16
-"""Steps per block of pre-activation gradients in ``lstm_backward_with_cells``."""
-
-
-def _check_cache(fn: str, cache: object, kind: type) -> None:
+def _check_cache(fn: str, cache: object, kind: type | tuple[type, ...]) -> None:
     if not isinstance(cache, kind):
+        name = (kind if isinstance(kind, type) else kind[0]).__name__
         raise TypeError(
-            f"{fn}: cache must be the {kind.__name__} returned by the forward pass, "
+            f"{fn}: cache must be the {name} returned by the forward pass, "
             f"got {type(cache).__name__}"
         )

@@ -5,10 +5,13 @@ whether clipping changed the gradients, and the learning rate used. The loop sto
 why in ``History.stopped``) if the loss or the gradient norm is not finite; no update is applied
 on that step.
 
-Truncated BPTT (``train_tbptt``) cuts a long token stream (N, L) into chunks of k steps. The hidden
-state at the end of chunk i is the initial state of chunk i + 1 (carried), but the gradient of chunk
-i + 1 stops at its first step: the incoming state is a constant. With k >= L - 1 there is a single
-chunk and the update equals full BPTT.
+Truncated BPTT: ``tbptt_pass`` (the exercise of notebook 05, section S10) cuts a batch of
+sequences (N, T) into chunks of k steps and updates the parameters once per chunk. The hidden state
+at the end of chunk i is the initial state of chunk i + 1 (carried), but the gradient of chunk i + 1
+stops at its first step: the incoming state is a constant. With k >= T there is a single chunk and
+the update equals full BPTT. It is the only chunk loop of the library: ``train_tbptt`` (a long token
+stream, several epochs, with the records above) and the experiments of notebook 05 call it, and
+record, schedule and clip through the optimizer they hand it.
 """
 
 from __future__ import annotations
@@ -22,7 +25,7 @@ import numpy as np
 from rnn_core._validate import as_generator, check_array, check_int, check_positive
 from rnn_core.clipping import clip_grad_norm, clip_grad_value, global_norm
 
-__all__ = ["History", "train", "tbptt_batches", "train_tbptt"]
+__all__ = ["History", "train", "tbptt_pass", "train_tbptt"]
 
 CLIP_MODES = ("norm", "value")
 
@@ -83,37 +86,62 @@ def _progress(progress: bool, total: int, desc: str):
     return tqdm(total=total, desc=desc)
 
 
-def _update(
-    fn: str,
-    history: History,
-    model: Any,
-    optimizer: _Optimizer,
-    loss: float,
-    grads: dict[str, np.ndarray],
-    clip: float | None,
-    clip_mode: str,
-) -> bool:
-    """Record one step, clip, update. Returns False if the run must stop (non-finite)."""
-    norm = global_norm(grads)
-    history.loss.append(float(loss))
-    history.grad_norm.append(norm)
-    history.lr.append(float(optimizer.lr))
-    if not (np.isfinite(loss) and np.isfinite(norm)):
-        history.clipped.append(False)
-        history.stopped = (f"{fn}: non-finite loss ({loss}) or gradient norm ({norm}) at step "
-                           f"{len(history) - 1}; no update applied")
-        return False
-    clipped = False
-    if clip is not None:
-        if clip_mode == "norm":
-            clipped = norm > clip
-            clip_grad_norm(grads, clip)
-        else:
-            clipped = any(bool(np.any(np.abs(g) > clip)) for g in grads.values())
-            clip_grad_value(grads, clip)
-    history.clipped.append(bool(clipped))
-    optimizer.step(model.params, grads)
-    return True
+class _Recording:
+    """The optimizer a training loop hands on: before each update of the wrapped optimizer it sets
+    the scheduled learning rate, records the gradient norm (before clipping) and the rate, clips,
+    and stops updating for good at the first non-finite norm (``History.stopped`` says where).
+
+    Because it sits behind ``step(params, grads)``, the same records and clipping serve ``train``
+    and the chunk loop of ``tbptt_pass`` without a second copy of either loop.
+    """
+
+    def __init__(self, fn: str, optimizer: _Optimizer, history: History, clip: float | None,
+                 clip_mode: str, lr_schedule: Callable[[int], float] | None, bar: Any) -> None:
+        self.fn, self.optimizer, self.history = fn, optimizer, history
+        self.clip, self.clip_mode, self.lr_schedule, self.bar = clip, clip_mode, lr_schedule, bar
+        self.steps = 0
+
+    @property
+    def lr(self) -> float:
+        return self.optimizer.lr
+
+    def step(self, params: dict[str, np.ndarray], grads: dict[str, np.ndarray]) -> None:
+        if self.history.stopped is not None:
+            return
+        norm = self._record(grads)
+        if not np.isfinite(norm):
+            self.refuse(f"non-finite gradient norm ({norm})")
+            return
+        clipped = False
+        if self.clip is not None:
+            if self.clip_mode == "norm":
+                clipped = norm > self.clip
+                clip_grad_norm(grads, self.clip)
+            else:
+                clipped = any(bool(np.any(np.abs(g) > self.clip)) for g in grads.values())
+                clip_grad_value(grads, self.clip)
+        self.history.clipped.append(bool(clipped))
+        self.optimizer.step(params, grads)
+        if self.bar is not None:
+            self.bar.update(1)
+
+    def _record(self, grads: Mapping[str, np.ndarray]) -> float:
+        """Set the scheduled rate; record it and the gradient norm; return the norm."""
+        if self.lr_schedule is not None:
+            self.optimizer.lr = self.lr_schedule(self.steps)
+        self.steps += 1
+        norm = global_norm(grads)
+        self.history.grad_norm.append(norm)
+        self.history.lr.append(float(self.optimizer.lr))
+        return norm
+
+    def refuse(self, why: str, grads: Mapping[str, np.ndarray] | None = None) -> None:
+        """Stop: no update for this step (whose records are completed) nor any later one."""
+        if grads is not None:
+            self._record(grads)
+        self.history.clipped.append(False)
+        self.history.stopped = (f"{self.fn}: {why} at step {len(self.history.grad_norm) - 1}; "
+                                "no update applied")
 
 
 def _batch_source(
@@ -194,15 +222,18 @@ def train(
     next_batch = _batch_source(fn, batches, rng)
     history = History()
     bar = _progress(progress, steps, "train")
+    recording = _Recording(fn, optimizer, history, clip, clip_mode, lr_schedule, bar)
     try:
-        for i in range(steps):
-            if lr_schedule is not None:
-                optimizer.lr = lr_schedule(i)
+        for _ in range(steps):
             loss, grads = _call_loss(fn, model, next_batch())
-            if not _update(fn, history, model, optimizer, loss, grads, clip, clip_mode):
+            history.loss.append(float(loss))
+            if not np.isfinite(loss):
+                recording.refuse(f"non-finite loss ({loss})", grads)
+                break
+            recording.step(model.params, grads)
+            if history.stopped is not None:
                 break
             if bar is not None:
-                bar.update(1)
                 bar.set_postfix(loss=f"{loss:.4g}", refresh=False)
     finally:
         if bar is not None:
@@ -210,28 +241,67 @@ def train(
     return history
 
 
-def tbptt_batches(data: np.ndarray, k: int) -> list[tuple[np.ndarray, np.ndarray]]:
-    """Cut a token stream into consecutive chunks for truncated BPTT.
+def _trim(history: History, n: int) -> None:
+    """Keep the first n entries of every record."""
+    del history.loss[n:], history.grad_norm[n:], history.clipped[n:], history.lr[n:]
+
+
+def tbptt_pass(
+    model: Any,
+    x: np.ndarray,
+    y: np.ndarray,
+    k: int,
+    optimizer: _Optimizer,
+    mask: np.ndarray | None = None,
+    state: Any = None,
+) -> tuple[list[float], Any]:
+    """One pass of stateful truncated BPTT over a batch of sequences: one update per chunk.
+
+    The steps 0..T-1 are cut into consecutive chunks of k steps (the last one may be shorter).
+    For each chunk c: ``loss, grads, state = model.loss_stateful(x[:, c], y[:, c], state,
+    mask=mask[:, c])`` (forward from the carried state, backward to the chunk's first step only:
+    the incoming state is a constant), then ``optimizer.step(model.params, grads)``. Taught in
+    notebook 05, section S10.
 
     Parameters
     ----------
-    data : int (N, L): N parallel streams (row n continues across chunks), L >= 2.
-    k : chunk length (time steps per chunk).
+    model : has ``params`` and ``loss_stateful(x, y, state, mask=...)`` returning
+        ``(loss, grads, final_state)`` (e.g. ``LanguageModel``).
+    x, y : int (N, T) inputs and targets.
+    k : chunk length (>= 1); ``k >= T`` gives one chunk, i.e. full BPTT.
+    optimizer : has ``step(params, grads)`` (``rnn_core.optim``).
+    mask : (N, T) bool, the steps that count in the loss; None: all of them.
+    state : the state the first chunk starts from (one (h, c) per layer); None: zeros.
 
     Returns
     -------
-    list of (x, y) with x = data[:, s : s + k] and y = data[:, s + 1 : s + k + 1] for
-    s = 0, k, 2k, ... The last chunk may be shorter; together the chunks cover the L - 1
-    (input, next token) pairs exactly once.
+    losses : list of float, the loss of every chunk, computed before that chunk's update.
+    state : the state after the last chunk (carry it into the next pass to continue the stream).
     """
-    fn = "tbptt_batches"
-    data = check_array(fn, "data", data, (None, None), kind="int")
+    fn = "tbptt_pass"
+    if not callable(getattr(model, "loss_stateful", None)):
+        raise TypeError(f"{fn}: model must have loss_stateful(x, y, state, mask) "
+                        f"(e.g. LanguageModel), got {type(model).__name__}")
+    s: dict[str, int] = {}
+    x = check_array(fn, "x", x, ("N", "T"), s, kind="int")
+    y = check_array(fn, "y", y, ("N", "T"), s, kind="int")
+    if mask is None:
+        mask = np.ones(x.shape, dtype=bool)
+    else:
+        mask = check_array(fn, "mask", mask, ("N", "T"), s, kind="any")
+        if mask.dtype != np.bool_:
+            raise TypeError(f"{fn}: mask must be a bool array (N, T), got dtype {mask.dtype}")
     k = check_int(fn, "k", k, minimum=1)
-    L = data.shape[1]
-    if L < 2:
-        raise ValueError(f"{fn}: data must have L >= 2 time steps (N, L), got {data.shape}")
-    return [(data[:, s : min(s + k, L - 1)], data[:, s + 1 : min(s + k, L - 1) + 1])
-            for s in range(0, L - 1, k)]
+    _check_optimizer(fn, optimizer)
+    losses: list[float] = []
+    ### BEGIN SOLUTION
+    for start in range(0, x.shape[1], k):
+        c = slice(start, start + k)
+        loss, grads, state = model.loss_stateful(x[:, c], y[:, c], state, mask=mask[:, c])
+        losses.append(float(loss))
+        optimizer.step(model.params, grads)
+    ### END SOLUTION
+    return losses, state
 
 
 def train_tbptt(
@@ -246,47 +316,51 @@ def train_tbptt(
     lr_schedule: Callable[[int], float] | None = None,
     progress: bool = True,
 ) -> History:
-    """Stateful truncated BPTT over a token stream: one update per chunk of k steps.
+    """Stateful truncated BPTT over a token stream: ``epochs`` calls of ``tbptt_pass``.
 
     Parameters
     ----------
-    model : has ``params`` and ``loss_stateful(x, y, state) -> (loss, grads, final_state)``
-        (e.g. ``LanguageModel``).
-    data : int (N, L) token streams.
+    model : has ``params`` and ``loss_stateful(x, y, state, mask=...)`` (e.g. ``LanguageModel``).
+    data : int (N, L) token streams, L >= 2: row n is one stream, input ``data[:, :-1]``, target
+        the next token ``data[:, 1:]``.
     k : chunk length; the gradient is truncated to at most k steps back.
     optimizer : has ``lr`` and ``step(params, grads)``.
     epochs : passes over the stream; the state restarts at zero at the start of each pass.
-    clip, clip_mode, lr_schedule, progress : as in ``train``.
+    clip, clip_mode, lr_schedule, progress : as in ``train`` (applied to every chunk's update).
 
     Returns
     -------
-    History with one entry per chunk (the loss of a chunk is summed over its steps).
+    History with one entry per chunk (the loss of a chunk is summed over its steps). A run stops
+    at the first non-finite gradient norm (no update applied from there on) or after a chunk whose
+    loss is not finite.
     """
     fn = "train_tbptt"
     if not callable(getattr(model, "loss_stateful", None)):
-        raise TypeError(f"{fn}: model must have loss_stateful(x, y, state) (e.g. LanguageModel), "
-                        f"got {type(model).__name__}")
-    chunks = tbptt_batches(data, k)
+        raise TypeError(f"{fn}: model must have loss_stateful(x, y, state, mask) "
+                        f"(e.g. LanguageModel), got {type(model).__name__}")
+    data = check_array(fn, "data", data, (None, None), kind="int")
+    if data.shape[1] < 2:
+        raise ValueError(f"{fn}: data must have L >= 2 time steps (N, L), got {data.shape}")
+    k = check_int(fn, "k", k, minimum=1)
     epochs = check_int(fn, "epochs", epochs, minimum=0)
     clip = _check_clip(fn, clip, clip_mode)
     _check_optimizer(fn, optimizer)
     history = History()
-    bar = _progress(progress, epochs * len(chunks), "train_tbptt")
+    chunks = -(-(data.shape[1] - 1) // k)
+    bar = _progress(progress, epochs * chunks, "train_tbptt")
+    recording = _Recording(fn, optimizer, history, clip, clip_mode, lr_schedule, bar)
     try:
-        step = 0
         for _ in range(epochs):
-            state = None
-            for x, y in chunks:
-                if lr_schedule is not None:
-                    optimizer.lr = lr_schedule(step)
-                # the incoming state is a constant: loss_stateful does not backpropagate into it
-                loss, grads, state = model.loss_stateful(x, y, state)
-                if not _update(fn, history, model, optimizer, loss, grads, clip, clip_mode):
-                    return history
-                step += 1
-                if bar is not None:
-                    bar.update(1)
-                    bar.set_postfix(loss=f"{loss:.4g}", refresh=False)
+            losses, _ = tbptt_pass(model, data[:, :-1], data[:, 1:], k, recording)
+            n = len(history.grad_norm) - len(history.loss)  # chunks recorded in this pass
+            history.loss.extend(losses[:n])
+            bad = [i for i, v in enumerate(history.loss) if not np.isfinite(v)]
+            if history.stopped is None and bad:  # the chunk was updated: the norm was finite
+                _trim(history, bad[0] + 1)
+                history.stopped = (f"{fn}: non-finite loss ({history.loss[-1]}) at step "
+                                   f"{bad[0]}; the run ends with this pass")
+            if history.stopped is not None:
+                break
     finally:
         if bar is not None:
             bar.close()

@@ -10,7 +10,6 @@ from rnn_core.experiments.tbptt import (
     LagChunkGrid,
     bptt_cache_memory,
     cache_nbytes,
-    chunk_slices,
     gradient_cosine,
     lag_chunk_grid,
     recall_accuracy,
@@ -21,7 +20,7 @@ from rnn_core.experiments.tbptt import (
 from rnn_core.gradcheck import eval_numerical_gradient, rel_error
 from rnn_core.models import LanguageModel
 from rnn_core.optim import SGD
-from rnn_core.train import train_tbptt
+from rnn_core.train import tbptt_pass
 
 
 def _lm(cell="rnn", seed=0, V=5):
@@ -65,14 +64,6 @@ def test_bptt_memory_errors():
 
 
 # ---------------------------------------------------------------------------------- chunks
-def test_chunk_slices_cover_the_sequence():
-    sl = chunk_slices(10, 4)
-    assert [(s.start, s.stop) for s in sl] == [(0, 4), (4, 8), (8, 10)]
-    assert chunk_slices(3, 5) == [slice(0, 3)]
-    with pytest.raises(ValueError, match="chunk_slices: k must be >= 1"):
-        chunk_slices(3, 0)
-
-
 @pytest.mark.parametrize("cell", ["rnn", "lstm"])
 def test_truncated_gradient_with_one_chunk_is_the_full_gradient(cell):
     m = _lm(cell)
@@ -110,13 +101,14 @@ def test_truncated_gradient_matches_numeric_gradient_with_a_constant_boundary_st
 def test_truncated_gradient_errors():
     m = _lm()
     x, y, mask = _batch()
-    with pytest.raises(ValueError, match="truncated_gradient: k must be >= 1"):
+    # the chunk loop is tbptt_pass's: its checks name it
+    with pytest.raises(ValueError, match="tbptt_pass: k must be >= 1"):
         truncated_gradient(m, x, y, 0, mask)
-    with pytest.raises(ValueError, match="truncated_gradient: y"):
+    with pytest.raises(ValueError, match="tbptt_pass: y"):
         truncated_gradient(m, x, y[:, :-1], 2, mask)
-    with pytest.raises(TypeError, match="truncated_gradient: mask must be a bool array"):
+    with pytest.raises(TypeError, match="tbptt_pass: mask must be a bool array"):
         truncated_gradient(m, x, y, 2, mask.astype(int))
-    with pytest.raises(TypeError, match="truncated_gradient: model must have loss_stateful"):
+    with pytest.raises(TypeError, match="truncated_gradient: model must have params"):
         truncated_gradient(object(), x, y, 2, mask)
 
 
@@ -135,46 +127,34 @@ def test_gradient_cosine():
 
 
 # -------------------------------------------------------------------------------- training
-def test_train_stateful_tbptt_equals_train_tbptt_on_a_stream():
-    g = np.random.default_rng(3)
-    data = g.integers(0, 5, size=(2, 14))
-    m1, m2 = _lm("lstm", 4), _lm("lstm", 4)
-    hist = train_tbptt(m1, data, 4, SGD(0.5), progress=False)
-    losses, state = train_stateful_tbptt(m2, data[:, :-1], data[:, 1:], 4, SGD(0.5))
-    assert np.allclose(losses, hist.loss, rtol=1e-12)
-    for name in m1.params:
-        assert np.allclose(m1.params[name], m2.params[name], rtol=0, atol=1e-12)
-    assert state[0].h.shape == (2, 4)
-
-
-def test_train_stateful_tbptt_carries_the_state_and_updates_per_chunk():
+def test_train_stateful_tbptt_is_tbptt_pass():
     x, y, mask = _batch(seed=5, T=8)
-    ref = _lm(seed=6)
-    m = copy.deepcopy(ref)
-    losses, _ = train_stateful_tbptt(m, x, y, 4, SGD(0.3), mask)
-    assert len(losses) == 2
-    # by hand: chunk 1 from zeros, update, chunk 2 from chunk 1's final state (old params)
-    h = copy.deepcopy(ref)
-    l1, g1, s1 = h.loss_stateful(x[:, :4], y[:, :4], None, mask=mask[:, :4])
-    SGD(0.3).step(h.params, g1)
-    l2, g2, _ = h.loss_stateful(x[:, 4:], y[:, 4:], s1, mask=mask[:, 4:])
-    SGD(0.3).step(h.params, g2)
-    assert losses == pytest.approx([l1, l2], rel=1e-12)
-    for name in h.params:
-        assert np.allclose(m.params[name], h.params[name], rtol=0, atol=1e-12)
-    # a zero state at the second chunk would give a different loss
-    l2_reset = copy.deepcopy(ref)
-    SGD(0.3).step(l2_reset.params, g1)
-    assert l2_reset.loss(x[:, 4:], y[:, 4:], mask[:, 4:])[0] != pytest.approx(l2, rel=1e-9)
+    a, b = _lm("lstm", 6), _lm("lstm", 6)
+    la, sa = train_stateful_tbptt(a, x, y, 3, SGD(0.3), mask)
+    lb, sb = tbptt_pass(b, x, y, 3, SGD(0.3), mask)
+    assert la == lb and len(la) == 3
+    for name in a.params:
+        np.testing.assert_array_equal(a.params[name], b.params[name])
+    np.testing.assert_array_equal(sa[0].c, sb[0].c)
 
 
-def test_train_stateful_tbptt_errors():
-    m = _lm()
-    x, y, mask = _batch()
-    with pytest.raises(TypeError, match="train_stateful_tbptt: optimizer must have a step"):
-        train_stateful_tbptt(m, x, y, 2, object(), mask)
-    with pytest.raises(ValueError, match="train_stateful_tbptt: k must be >= 1"):
-        train_stateful_tbptt(m, x, y, -1, SGD(0.1), mask)
+@pytest.mark.parametrize("cell", ["rnn", "lstm"])
+def test_truncated_gradient_is_the_sum_of_the_chunk_gradients_at_fixed_parameters(cell):
+    x, y, mask = _batch(seed=7, T=8)
+    m = _lm(cell, 8)
+    before = copy.deepcopy(m.params)
+    loss, g = truncated_gradient(m, x, y, 3, mask)
+    for name in m.params:
+        np.testing.assert_array_equal(m.params[name], before[name])  # nothing moved
+    state, want, total = None, {k: 0.0 for k in m.params}, 0.0
+    for s in (0, 3, 6):
+        c = slice(s, s + 3)
+        l_c, g_c, state = m.loss_stateful(x[:, c], y[:, c], state, mask=mask[:, c])
+        total += l_c
+        want = {k: want[k] + g_c[k] for k in want}
+    assert loss == pytest.approx(total, rel=1e-14)
+    for name in want:
+        np.testing.assert_allclose(g[name], want[name], rtol=1e-13, atol=1e-15)
 
 
 def test_recall_accuracy_counts_only_target_steps():
@@ -193,7 +173,7 @@ def test_recall_accuracy_counts_only_target_steps():
 def test_shared_chunk_fraction_counts_cues_whose_target_is_in_the_same_chunk(k):
     starts = np.arange(10 * k)  # ten full chunks of a long stream
     for lag in range(1, 2 * k + 2):
-        chunk_starts = np.array([s.start for s in chunk_slices(20 * k, k)])
+        chunk_starts = np.arange(0, 20 * k, k)
         chunk_of = np.searchsorted(chunk_starts, starts, side="right") - 1
         chunk_of_target = np.searchsorted(chunk_starts, starts + lag, side="right") - 1
         brute = np.mean(chunk_of == chunk_of_target)

@@ -1,10 +1,15 @@
-"""LSTM: forward values by hand, backward against numeric gradients, cell states, input checks."""
+"""LSTM: forward values by hand, backward against numeric gradients, cell states, input checks.
+
+Every sequence test runs twice: on the readable loop over the step functions (what the student
+release runs) and on the tuned kernel of ``rnn_core/_kernels`` (what the course source runs).
+"""
 
 import math
 
 import numpy as np
 import pytest
 
+import rnn_core.lstm as lstm_module
 from rnn_core import (
     eval_numerical_gradient_array,
     lstm_backward,
@@ -16,6 +21,15 @@ from rnn_core import (
     rel_error,
     sigmoid,
 )
+from rnn_core._kernels import lstm_sequence
+
+
+@pytest.fixture(params=["loop", "kernel"], autouse=True)
+def sequence_path(request, monkeypatch):
+    """Run the test on the loop over the step functions, then on the tuned kernel."""
+    if request.param == "loop":
+        monkeypatch.setattr(lstm_module, "_kernel", None)
+    return request.param
 
 
 def _sig(v):
@@ -216,16 +230,17 @@ def test_saturated_gates_no_overflow_warning():
 
 
 @pytest.mark.parametrize("block", [1, 3, 7, 16])
-def test_backward_blocks_of_steps(block, monkeypatch):
-    # the backward pass sums weight gradients over blocks of steps; any block size, including one
-    # that does not divide T, gives the numeric gradient
-    import rnn_core.lstm as lstm_module
-
-    monkeypatch.setattr(lstm_module, "_BLOCK_STEPS", block)
+def test_kernel_backward_blocks_of_steps(block, monkeypatch, sequence_path):
+    # the kernel sums weight gradients over blocks of steps; any block size, including one that
+    # does not divide T, gives the numeric gradient
+    if sequence_path == "loop":
+        pytest.skip("the loop has no blocks")
+    monkeypatch.setattr(lstm_sequence, "BLOCK_STEPS", block)
     rng = np.random.default_rng(8)
     x, h0, Wx, Wh, b = _params(rng, N=2, T=7, D=3, H=2)
     c0 = rng.standard_normal(h0.shape)
     h, c, cache = lstm_forward_with_cells(x, h0, Wx, Wh, b, c0)
+    assert isinstance(cache, lstm_sequence.KernelCache)
     dh = rng.standard_normal(h.shape)
     grads = lstm_backward_with_cells(dh, cache)
     for arr, g in zip((x, h0, c0, Wx, Wh, b), grads, strict=True):
@@ -233,3 +248,70 @@ def test_backward_blocks_of_steps(block, monkeypatch):
             lambda _: lstm_forward_with_cells(x, h0, Wx, Wh, b, c0)[0], arr, dh
         )
         assert rel_error(g, num) < 1e-7
+
+
+@pytest.mark.parametrize("shape", [(3, 9, 5, 4), (1, 1, 2, 3), (4, 20, 3, 6)])
+def test_kernel_equals_loop(shape, monkeypatch, sequence_path):
+    """The tuned kernel computes what the loop over the step functions computes: every state,
+    every gate and every gradient (with upstream dh and dc, and a nonzero c0), in float64."""
+    if sequence_path == "loop":
+        pytest.skip("compares both paths itself")
+    N, T, D, H = shape
+    rng = np.random.default_rng(sum(shape))
+    x, h0, Wx, Wh, b = _params(rng, N=N, T=T, D=D, H=H)
+    c0 = rng.standard_normal(h0.shape)
+    dh, dc = rng.standard_normal((N, T, H)), rng.standard_normal((N, T, H))
+    h_k, c_k, cache_k = lstm_forward_with_cells(x, h0, Wx, Wh, b, c0)
+    grads_k = lstm_backward_with_cells(dh, cache_k, dc)
+    monkeypatch.setattr(lstm_module, "_kernel", None)
+    h_l, c_l, cache_l = lstm_forward_with_cells(x, h0, Wx, Wh, b, c0)
+    grads_l = lstm_backward_with_cells(dh, cache_l, dc)
+    assert isinstance(cache_k, lstm_sequence.KernelCache)
+    assert isinstance(cache_l, lstm_module.LSTMCache)
+    np.testing.assert_allclose(h_k, h_l, rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(c_k, c_l, rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(cache_k.h_all, cache_l.h_all, rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(cache_k.c_all, cache_l.c_all, rtol=1e-12, atol=1e-14)
+    for name in "ifog":
+        np.testing.assert_allclose(cache_k.gate(name), cache_l.gate(name), rtol=1e-12, atol=1e-14)
+    for name, gk, gl in zip(("dx", "dh0", "dc0", "dWx", "dWh", "db"), grads_k, grads_l,
+                            strict=True):
+        assert gk.shape == gl.shape, name
+        assert rel_error(gk, gl) < 1e-12, name
+
+
+def test_loop_runs_on_the_step_functions(monkeypatch, sequence_path):
+    """Without the kernel, the sequence functions are the step functions in a loop: a stubbed
+    step (as in the student release) stops them with the step's own message."""
+    if sequence_path == "kernel":
+        pytest.skip("the kernel does not call the steps")
+    rng = np.random.default_rng(9)
+    x, h0, Wx, Wh, b = _params(rng)
+    h, cache = lstm_forward(x, h0, Wx, Wh, b)
+
+    def stub(*args, **kwargs):
+        raise NotImplementedError("Exercise lstm_step_backward: stub")
+
+    monkeypatch.setattr(lstm_module.lstm_step_backward, "__code__", stub.__code__)
+    with pytest.raises(NotImplementedError, match="lstm_step_backward"):
+        lstm_backward(np.ones_like(h), cache)
+    monkeypatch.setattr(lstm_module.lstm_step_forward, "__code__", stub.__code__)
+    with pytest.raises(NotImplementedError):
+        lstm_forward(x, h0, Wx, Wh, b)
+
+
+def test_the_release_leaves_the_kernel_out(sequence_path):
+    """The files the release copies from the package: the kernel is not among them (by default,
+    with no course.toml), the loop's module is."""
+    if sequence_path == "loop":
+        pytest.skip("about files, not paths")
+    from pathlib import Path
+
+    from rnn_core.course.config import CourseConfig
+    from rnn_core.course.release import _package_files
+
+    root = Path(lstm_module.__file__).parent.parent
+    shipped = {p.as_posix() for p in _package_files(root, CourseConfig())}
+    assert "rnn_core/lstm.py" in shipped
+    assert (root / "rnn_core/_kernels/lstm_sequence.py").is_file()
+    assert not [p for p in shipped if p.startswith("rnn_core/_kernels/")]

@@ -14,7 +14,7 @@ from rnn_core.models import (
     Seq2Seq,
     SequenceClassifier,
 )
-from rnn_core.optim import Adam
+from rnn_core.optim import SGD, Adam
 
 TOL = 1e-7
 CELLS_LAYERS = [("rnn", 1), ("rnn", 2), ("lstm", 1), ("lstm", 2)]
@@ -88,6 +88,30 @@ def test_seq2seq_gradient_with_padded_source(cell, layers):
     # padding never reaches the encoder state, so the <NULL> embedding gets no gradient
     _, grads = m.loss(src, tgt)
     np.testing.assert_array_equal(grads["enc_W_embed"][0], 0.0)
+
+
+@pytest.mark.parametrize("cell,layers", CELLS_LAYERS)
+def test_seq2seq_feeding_the_context_to_every_step(cell, layers):
+    """feed_context: the decoder reads the encoder's final top-layer h at every step through
+    dec_W_ih; the gradient reaches the encoder through that path too (numeric check)."""
+    m = Seq2Seq(5, 5, 2, 3, cell=cell, num_layers=layers, rng=1, feed_context=True)
+    assert m.params["dec_W_ih"].shape == (3, m.decoder.gate_width)
+    for name in ("enc_W_embed", "enc_Wx0"):  # a larger context: W_ih's gradient well above
+        m.params[name] *= 3.0                # the finite differences' rounding error
+    src = np.array([[3, 4, 1], [0, 2, 0]])
+    tgt = np.array([[1, 3, 2], [1, 2, 0]])
+    assert_full_gradient(m, src, tgt)
+    # the context is used: without W_ih the decoder's scores change
+    state, _, _ = m.encode(src)
+    p = m.params
+    h, _ = m.decoder.forward(p, p["dec_W_embed"][tgt[:, :-1]], state, static=m.context(state))
+    np.testing.assert_array_equal(m.context(state), state[-1].h)
+    m.params["dec_W_ih"][:] = 0.0
+    h0, _ = m.decoder.forward(p, p["dec_W_embed"][tgt[:, :-1]], state, static=m.context(state))
+    assert np.abs(h - h0).max() > 1e-3
+    with pytest.raises(TypeError, match="Seq2Seq: feed_context must be True or False"):
+        Seq2Seq(5, 5, 2, 3, rng=0, feed_context=1)
+    assert Seq2Seq(5, 5, 2, 3, rng=0).context(state) is None
 
 
 # ---------------------------------------------------------------- the stacked block
@@ -416,3 +440,125 @@ def test_clear_errors():
             RecurrentStack("rnn", 2, 3).init_params(0), np.zeros((1, 2, 2)),
             mask=np.ones((1, 2)),
         )
+
+
+# ----------------------------------------------------- the LSTM models run on lstm_step_backward
+def _stub_code(dnext_h, dnext_c, cache):
+    raise NotImplementedError("Exercise lstm_step_backward: implement it in rnn_core/lstm.py "
+                              "(notebook 08)")
+
+
+@pytest.fixture
+def release_before_08(monkeypatch):
+    """The student release before notebook 08's exercise: no tuned kernel, and the body of
+    lstm_step_backward replaced by a stub (in place, as the release does, so every module that
+    imported the function gets the stub)."""
+    import rnn_core.lstm as lstm_module
+
+    monkeypatch.setattr(lstm_module, "_kernel", None)
+    monkeypatch.setattr(lstm_module.lstm_step_backward, "__code__", _stub_code.__code__)
+
+
+def _lstm_uses():
+    """Everything public that needs the LSTM's backward pass, on small inputs."""
+    from rnn_core.experiments.lag import train_lag_classifier
+    from rnn_core.experiments.stacked import random_stack_gradients
+    from rnn_core.experiments.tbptt import lag_chunk_grid, truncated_gradient
+    from rnn_core.train import tbptt_pass, train, train_tbptt
+
+    g = np.random.default_rng(0)
+    tok = g.integers(3, 7, (2, 5))
+    src = tok.copy()
+    src[0, :2] = 0  # padding: the encoder's masked (step-by-step) path
+    cap = np.concatenate([np.ones((2, 1), int), tok, np.full((2, 1), 2)], axis=1)
+
+    def lm(layers=1):
+        return LanguageModel(7, 3, 4, cell="lstm", num_layers=layers, rng=0)
+
+    return {
+        "LanguageModel.loss": lambda: lm(2).loss(tok, tok),
+        "LanguageModel.loss_stateful": lambda: lm().loss_stateful(tok, tok, None),
+        "SequenceClassifier.loss": lambda: SequenceClassifier(3, 4, 2, cell="lstm", rng=0).loss(
+            g.standard_normal((2, 5, 3)), np.array([0, 1])),
+        "Captioner.loss": lambda: Captioner(7, 3, 3, 4, cell="lstm", rng=0).loss(
+            g.standard_normal((2, 3)), cap),
+        "Seq2Seq.loss": lambda: Seq2Seq(7, 7, 3, 4, cell="lstm", rng=0).loss(src, cap),
+        "Seq2Seq.loss (feed_context)": lambda: Seq2Seq(
+            7, 7, 3, 4, cell="lstm", rng=0, feed_context=True).loss(src, cap),
+        "train": lambda: train(lm(), (tok, tok), SGD(0.1), 2, progress=False),
+        "train_tbptt": lambda: train_tbptt(lm(), tok, 2, SGD(0.1), progress=False),
+        "tbptt_pass": lambda: tbptt_pass(lm(), tok, tok, 2, SGD(0.1)),
+        "truncated_gradient": lambda: truncated_gradient(lm(), tok, tok, 2),
+        "lag_chunk_grid": lambda: lag_chunk_grid((2,), (3,), T=6, iterations=1, batch=2,
+                                                 hidden=3, embed=2, cell="lstm", n_test=4,
+                                                 rng=0),
+        "train_lag_classifier": lambda: train_lag_classifier("lstm", 2, hidden_dim=3, steps=1,
+                                                             batch_size=2, n_test=4),
+        "random_stack_gradients": lambda: random_stack_gradients("lstm", 2, 4, 0, hidden_dim=3,
+                                                                 input_dim=2, N=2),
+    }
+
+
+@pytest.mark.parametrize("name", sorted(_lstm_uses()))
+def test_lstm_models_and_experiments_stop_on_a_stubbed_step_backward(name, release_before_08):
+    """Layer B runs on Layer A: with lstm_step_backward a stub, every LSTM model, trainer and
+    experiment stops with the stub's message instead of computing a gradient some other way."""
+    with pytest.raises(NotImplementedError, match="Exercise lstm_step_backward"):
+        _lstm_uses()[name]()
+
+
+def test_stack_gradient_explorer_stops_on_a_stubbed_step_backward(release_before_08):
+    from rnn_core.experiments.stacked import _maps, stack_gradient_maps
+
+    _maps.cache_clear()  # computed values from other tests must not hide the stub
+    try:
+        with pytest.raises(NotImplementedError, match="Exercise lstm_step_backward"):
+            stack_gradient_maps(num_layers=2, T=4)
+    finally:
+        _maps.cache_clear()
+
+
+def test_lstm_step_backward_stub_is_what_the_models_call(release_before_08):
+    """Forward-only uses still run (they need lstm_step_forward only)."""
+    m = LanguageModel(7, 3, 4, cell="lstm", rng=0)
+    assert m.sample(3, 4, rng=0).shape == (4,)
+
+
+def _stub_forward_code(x, prev_h, prev_c, Wx, Wh, b):
+    raise NotImplementedError("Exercise lstm_step_forward: implement it in rnn_core/lstm.py "
+                              "(notebook 08)")
+
+
+@pytest.fixture
+def release_before_08_forward(monkeypatch):
+    import rnn_core.lstm as lstm_module
+
+    monkeypatch.setattr(lstm_module, "_kernel", None)
+    monkeypatch.setattr(lstm_module.lstm_step_forward, "__code__", _stub_forward_code.__code__)
+
+
+def test_lstm_forward_uses_stop_on_a_stubbed_step_forward(release_before_08_forward):
+    from rnn_core.experiments.tbptt import bptt_cache_memory
+
+    src = np.array([[0, 3, 4], [5, 6, 3]])
+    uses = [
+        lambda: LanguageModel(7, 3, 4, cell="lstm", rng=0).sample(3, 4, rng=0),
+        lambda: Seq2Seq(7, 7, 3, 4, cell="lstm", rng=0).translate(src, max_length=3),
+        lambda: bptt_cache_memory([2], N=1, D=2, H=3, cell="lstm", rng=0),
+    ]
+    for use in uses:
+        with pytest.raises(NotImplementedError, match="Exercise lstm_step_forward"):
+            use()
+
+
+@pytest.mark.xfail(strict=True, reason="analysis.jacobians.lstm_trajectory runs its own LSTM "
+                   "forward; it should call lstm_step_forward (owned by the Jacobian work)")
+def test_highway_explorer_runs_on_lstm_step_forward(release_before_08_forward):
+    from rnn_core.analysis.explore import _lstm_highway
+
+    _lstm_highway.cache_clear()
+    try:
+        with pytest.raises(NotImplementedError, match="Exercise lstm_step_forward"):
+            _lstm_highway(1.0, 5, 3, 0)
+    finally:
+        _lstm_highway.cache_clear()

@@ -11,7 +11,7 @@ from rnn_core.clipping import global_norm
 from rnn_core.gradcheck import eval_numerical_gradient, rel_error
 from rnn_core.models import LanguageModel
 from rnn_core.optim import SGD, Adam
-from rnn_core.train import History, tbptt_batches, train, train_tbptt
+from rnn_core.train import History, tbptt_pass, train, train_tbptt
 
 
 class Recorder:
@@ -34,8 +34,8 @@ class StateSpy:
         self.state_in: list = []
         self.state_out: list = []
 
-    def loss_stateful(self, x, y, state):
-        loss, grads, final = self.model.loss_stateful(x, y, state)
+    def loss_stateful(self, x, y, state, mask=None):
+        loss, grads, final = self.model.loss_stateful(x, y, state, mask=mask)
         self.state_in.append(state)
         self.state_out.append(final)
         return loss, grads, final
@@ -178,18 +178,78 @@ def test_train_bad_arguments():
 # ---------------------------------------------------------------- truncated BPTT
 
 
-def test_tbptt_batches_cover_the_stream():
-    data = _stream(L=11)
-    chunks = tbptt_batches(data, 4)
-    assert [x.shape[1] for x, _ in chunks] == [4, 4, 2]
-    np.testing.assert_array_equal(np.concatenate([x for x, _ in chunks], 1), data[:, :-1])
-    np.testing.assert_array_equal(np.concatenate([y for _, y in chunks], 1), data[:, 1:])
-    with pytest.raises(TypeError, match="tbptt_batches: data must be an integer array"):
-        tbptt_batches(data.astype(float), 4)
-    with pytest.raises(ValueError, match="tbptt_batches: k must be >= 1"):
-        tbptt_batches(data, 0)
-    with pytest.raises(ValueError, match="L >= 2"):
-        tbptt_batches(data[:, :1], 1)
+def _chunks(data, k):
+    """(x, y) of every chunk of k steps of a stream (N, L), written out for the tests."""
+    L = data.shape[1]
+    return [(data[:, s : min(s + k, L - 1)], data[:, s + 1 : min(s + k, L - 1) + 1])
+            for s in range(0, L - 1, k)]
+
+
+@pytest.mark.parametrize("cell", ["rnn", "lstm"])
+@pytest.mark.parametrize("k", [1, 3, 4, 9])
+def test_tbptt_pass_is_a_sequence_of_loss_stateful_calls_and_updates(cell, k):
+    """tbptt_pass = for every chunk of k steps: loss_stateful from the carried state, then one
+    optimizer step; chunk losses before each update; the final state returned. Compared with the
+    same calls unrolled by hand (and a mask, a given initial state, momentum so that every
+    update depends on the ones before)."""
+    rng = np.random.default_rng(k)
+    x, y = rng.integers(0, 5, (3, 9)), rng.integers(0, 5, (3, 9))
+    mask = rng.random((3, 9)) < 0.7
+    a = LanguageModel(5, 3, 4, cell=cell, num_layers=2, rng=0)
+    b = copy.deepcopy(a)
+    state0 = a.loss_stateful(x[:, :2], y[:, :2], None)[2]  # a nonzero initial state
+    losses, final = tbptt_pass(a, x, y, k, SGD(0.3, momentum=0.5), mask=mask, state=state0)
+    opt, state, want = SGD(0.3, momentum=0.5), state0, []
+    starts = list(range(0, 9, k))
+    for s in starts:
+        c = slice(s, s + k)
+        loss, grads, state = b.loss_stateful(x[:, c], y[:, c], state, mask=mask[:, c])
+        want.append(loss)
+        opt.step(b.params, grads)
+    assert len(losses) == len(starts) == -(-9 // k)
+    assert losses == want
+    for name in a.params:
+        np.testing.assert_array_equal(a.params[name], b.params[name])
+    for got, exp in zip(final, state, strict=True):
+        np.testing.assert_array_equal(got.h, exp.h)
+        if cell == "lstm":
+            np.testing.assert_array_equal(got.c, exp.c)
+    fresh = LanguageModel(5, 3, 4, cell=cell, num_layers=2, rng=0)
+    assert not np.array_equal(a.params["Wh0"], fresh.params["Wh0"])  # the parameters moved
+
+
+def test_tbptt_pass_gradients_are_numeric_gradients_of_each_chunk():
+    """Each update receives the gradient of its chunk's loss with the incoming state held fixed."""
+    rng = np.random.default_rng(3)
+    x, y = rng.integers(0, 5, (2, 7)), rng.integers(0, 5, (2, 7))
+    m = LanguageModel(5, 2, 3, cell="lstm", rng=0)
+    rec = Recorder()
+    losses, _ = tbptt_pass(m, x, y, 3, rec)  # chunks of 3, 3, 1; nothing moves
+    assert len(rec.grads) == len(losses) == 3
+    state = None
+    for s, got in zip((0, 3, 6), rec.grads, strict=True):
+        c = slice(s, s + 3)
+        for name, p in m.params.items():
+            num = eval_numerical_gradient(
+                lambda _p, c=c, st=state: m.loss_stateful(x[:, c], y[:, c], st)[0], p
+            )
+            assert rel_error(got[name], num) < 1e-7, name
+        state = m.loss_stateful(x[:, c], y[:, c], state)[2]
+
+
+def test_tbptt_pass_bad_arguments():
+    m = LanguageModel(5, 3, 4, rng=0)
+    x = np.zeros((2, 6), dtype=int)
+    with pytest.raises(TypeError, match="tbptt_pass: model must have loss_stateful"):
+        tbptt_pass(Quadratic(), x, x, 2, SGD())
+    with pytest.raises(ValueError, match="tbptt_pass: k must be >= 1"):
+        tbptt_pass(m, x, x, 0, SGD())
+    with pytest.raises(ValueError, match="tbptt_pass: y"):
+        tbptt_pass(m, x, x[:, :-1], 2, SGD())
+    with pytest.raises(TypeError, match="tbptt_pass: mask must be a bool array"):
+        tbptt_pass(m, x, x, 2, SGD(), mask=np.ones((2, 6), dtype=int))
+    with pytest.raises(TypeError, match="tbptt_pass: optimizer must have a step"):
+        tbptt_pass(m, x, x, 2, object())
 
 
 @pytest.mark.parametrize("cell,layers", [("rnn", 2), ("lstm", 1), ("lstm", 2)])
@@ -211,7 +271,7 @@ def test_tbptt_chunk_gradient_treats_incoming_state_as_constant(cell):
     m = LanguageModel(5, 2, 2, cell=cell, num_layers=2, rng=0)
     rec = Recorder()
     train_tbptt(m, data, 4, rec, progress=False)  # chunks of 4 and 3 steps; lr 0
-    chunks = tbptt_batches(data, 4)
+    chunks = _chunks(data, 4)
     assert len(rec.grads) == 2
     state = None
     for (x, y), got in zip(chunks, rec.grads, strict=True):
@@ -234,7 +294,7 @@ def test_tbptt_carries_the_state(cell):
     m = LanguageModel(5, 3, 4, cell=cell, num_layers=2, rng=1)
     spy = StateSpy(m)
     h = train_tbptt(spy, data, 4, Recorder(), epochs=2, progress=False)
-    n = len(tbptt_batches(data, 4))
+    n = len(_chunks(data, 4))
     assert len(h) == 2 * n == len(spy.state_in)
     assert spy.state_in[0] is None and spy.state_in[n] is None  # reset at each epoch
     for i in range(n - 1):
@@ -262,7 +322,9 @@ def test_tbptt_bad_arguments():
     with pytest.raises(TypeError, match="train_tbptt: model must have loss_stateful"):
         train_tbptt(Quadratic(), _stream(), 3, SGD(), progress=False)
     m = LanguageModel(5, 3, 4, rng=0)
-    with pytest.raises(ValueError, match="tbptt_batches: k must be >= 1"):
+    with pytest.raises(ValueError, match="train_tbptt: k must be >= 1"):
         train_tbptt(m, _stream(), 0, SGD(), progress=False)
+    with pytest.raises(ValueError, match="train_tbptt: data must have L >= 2"):
+        train_tbptt(m, _stream()[:, :1], 2, SGD(), progress=False)
     with pytest.raises(ValueError, match="train_tbptt: epochs must be >= 0"):
         train_tbptt(m, _stream(), 2, SGD(), epochs=-1, progress=False)

@@ -17,6 +17,7 @@ import numpy as np
 
 from rnn_core._validate import check_int, check_positive
 from rnn_core.analysis.jacobians import sigmoid
+from rnn_core.clipping import clip_grad_norm
 
 X0 = 0.5
 TARGET = 0.7
@@ -72,10 +73,15 @@ def cliff_surface(w_grid: np.ndarray, b_grid: np.ndarray, T: int = STEPS) -> np.
 
 
 def clip_by_norm(g: np.ndarray, threshold: float) -> np.ndarray:
-    """``g * min(1, threshold / ||g||)``: same direction, norm at most ``threshold``."""
+    """``g * min(1, threshold / ||g||)``: same direction, norm at most ``threshold``.
+
+    A copy of g clipped by ``rnn_core.clipping.clip_grad_norm`` (with eps = 0: exactly the
+    threshold), the exercise of notebook 07.
+    """
     threshold = check_positive("clip_by_norm", "threshold", threshold)
-    n = float(np.linalg.norm(g))
-    return g * (threshold / n) if n > threshold else g.copy()
+    out = {"g": np.array(g, dtype=float)}
+    clip_grad_norm(out, threshold, eps=0.0)
+    return out["g"]
 
 
 def clip_by_value(g: np.ndarray, threshold: float) -> np.ndarray:

@@ -9,9 +9,9 @@ clipping of the full gradient (all five parameters together), from the same init
 the same minibatches. The gradient norm is recorded before clipping.
 
 The forward and backward passes are ``rnn_core.rnn``'s ``rnn_forward`` / ``rnn_backward``
-(notebook 00's exercise: in the student release the explorer runs on the student's code). The
-clipping is written out here rather than taken from ``rnn_core.clipping``. The tests check the
-gradient against numeric differences.
+and the clipping is ``rnn_core.clipping.clip_grad_norm`` (the exercises of notebooks 00 and 07:
+in the student release the explorer runs on the student's code). The tests check the gradient
+against numeric differences.
 
 A run without clipping whose gradient norm exceeds ``DIVERGED`` (or turns non-finite) stops
 there: the step is recorded and ``diverged_at`` says when, so callers plot what happened without
@@ -26,6 +26,7 @@ from functools import lru_cache
 import numpy as np
 
 from rnn_core._validate import check_int, check_positive
+from rnn_core.clipping import clip_grad_norm, global_norm
 from rnn_core.rnn import rnn_backward, rnn_forward
 
 __all__ = ["TrainingTrace", "training_trace", "bit_memory_loss", "DIVERGED"]
@@ -141,17 +142,19 @@ def _cached(lr: float, clip: bool, threshold: float, steps: int, T: int, seed: i
         x = rng.normal(0.0, 0.2, (N, T, D))
         x[:, 0, 0] = bits
         loss, grads = bit_memory_loss(params, x, bits)
-        norm = float(np.sqrt(sum(float(np.sum(g * g)) for g in grads)))
+        named = dict(zip("Wx Wh b w c".split(), grads, strict=True))
+        norm = global_norm(named)
         losses.append(loss)
         norms.append(norm)
         if not np.isfinite(norm) or norm > DIVERGED:
             flags.append(False)
             diverged_at = step
             break
-        scale = threshold / norm if (clip and norm > threshold) else 1.0
-        flags.append(scale < 1.0)
+        if clip:
+            clip_grad_norm(named, threshold, eps=0.0)  # the exercise of notebook 07
+        flags.append(bool(clip and norm > threshold))
         for p, g in zip(params, grads, strict=True):
-            p -= (lr * scale) * g
+            p -= lr * g
     n = len(losses)
     return TrainingTrace(
         loss=np.array(losses), grad_norm=np.array(norms), clipped=np.array(flags, dtype=bool),

@@ -39,8 +39,9 @@ class CourseConfig:
     goes first on the grading kernel's sys.path"""
     extra_files: list[str] = field(default_factory=lambda: ["pyproject.toml", "README.md"])
     """further files (globs) copied unchanged when they exist"""
-    exclude: list[str] = field(default_factory=list)
-    """globs never shipped (``__pycache__`` and ``*.pyc`` are always left out)"""
+    exclude: list[str] = field(default_factory=lambda: ["rnn_core/_kernels/*"])
+    """globs never shipped (``__pycache__`` and ``*.pyc`` are always left out); by default the
+    instructor-only tuned kernels, whose loops the students' step functions replace"""
     exercises: str = "rnn_core/course/exercises.py"
     """the exercise specs the grader uses (drivers, cases, tolerances), relative to the source"""
     timeout: float = 60.0

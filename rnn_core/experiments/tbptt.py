@@ -7,10 +7,12 @@ Three measurements back the BPTT notebook (05):
   :func:`bptt_cache_memory` measures it for a range of lengths.
 * **Gradient.** Truncated BPTT with chunks of k steps carries the hidden state forward across a
   chunk boundary but stops the gradient there. :func:`truncated_gradient` sums the chunk gradients
-  at fixed parameters (no update in between); with ``k >= T`` it is the full gradient, and
-  :func:`gradient_cosine` says how far the truncated one points from it.
-* **Learning.** :func:`train_stateful_tbptt` trains on a batch of sequences with one update per
-  chunk; :func:`lag_chunk_grid` runs it on the recall-with-lag task for every (lag, chunk) pair.
+  at fixed parameters (``tbptt_pass`` with an optimizer that adds them up and updates nothing);
+  with ``k >= T`` it is the full gradient, and :func:`gradient_cosine` says how far the truncated
+  one points from it.
+* **Learning.** :func:`~rnn_core.train.tbptt_pass` (the exercise of notebook 05) trains on a batch
+  of sequences with one update per chunk; :func:`lag_chunk_grid` runs it on the recall-with-lag
+  task for every (lag, chunk) pair.
   A cue at step s and its target at s + lag share a chunk only if lag < k, and then only for the
   cues in the first k - lag positions of a chunk (:func:`shared_chunk_fraction`); with lag >= k
   no gradient links any cue to its target, and truncated BPTT fails (far below the accuracy it
@@ -28,11 +30,11 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from rnn_core._validate import as_generator, check_array, check_int, check_positive
+from rnn_core.train import tbptt_pass
 
 __all__ = [
     "cache_nbytes",
     "bptt_cache_memory",
-    "chunk_slices",
     "shared_chunk_fraction",
     "truncated_gradient",
     "gradient_cosine",
@@ -131,13 +133,6 @@ def bptt_cache_memory(
 
 
 # ------------------------------------------------------------------------------------ chunks
-def chunk_slices(T: int, k: int) -> list[slice]:
-    """Consecutive chunks of k steps covering 0..T-1 (the last one may be shorter)."""
-    T = check_int("chunk_slices", "T", T, minimum=1)
-    k = check_int("chunk_slices", "k", k, minimum=1)
-    return [slice(s, min(s + k, T)) for s in range(0, T, k)]
-
-
 def shared_chunk_fraction(lag: int, k: int) -> float:
     """Fraction of the positions in a chunk of k steps whose target, lag steps later, is in the
     same chunk: ``max(k - lag, 0) / k``.
@@ -161,20 +156,16 @@ def shared_chunk_fraction(lag: int, k: int) -> float:
     return max(k - lag, 0) / k
 
 
-def _check_batch(fn: str, model: Any, x, y, mask):
-    if not callable(getattr(model, "loss_stateful", None)):
-        raise TypeError(f"{fn}: model must have loss_stateful(x, y, state, mask) "
-                        f"(e.g. LanguageModel), got {type(model).__name__}")
-    s: dict[str, int] = {}
-    x = check_array(fn, "x", x, ("N", "T"), s, kind="int")
-    y = check_array(fn, "y", y, ("N", "T"), s, kind="int")
-    if mask is None:
-        mask = np.ones(x.shape, dtype=bool)
-    else:
-        mask = check_array(fn, "mask", mask, ("N", "T"), s, kind="any")
-        if mask.dtype != np.bool_:
-            raise TypeError(f"{fn}: mask must be a bool array (N, T), got dtype {mask.dtype}")
-    return x, y, mask
+class _SumGradients:
+    """An optimizer that updates nothing and adds up the gradients it is given: handed to
+    ``tbptt_pass``, it turns one pass into the truncated gradient at fixed parameters."""
+
+    def __init__(self, params: Mapping[str, np.ndarray]) -> None:
+        self.grads = {name: np.zeros_like(p) for name, p in params.items()}
+
+    def step(self, params: Mapping[str, np.ndarray], grads: Mapping[str, np.ndarray]) -> None:
+        for name in self.grads:
+            self.grads[name] += grads[name]
 
 
 def truncated_gradient(
@@ -203,18 +194,12 @@ def truncated_gradient(
     loss : float, the total loss (the same as the full loss: the forward pass is unchanged).
     grads : dict keyed like ``model.params``.
     """
-    fn = "truncated_gradient"
-    x, y, mask = _check_batch(fn, model, x, y, mask)
-    k = check_int(fn, "k", k, minimum=1)
-    total = 0.0
-    grads: dict[str, np.ndarray] = {name: np.zeros_like(p) for name, p in model.params.items()}
-    state = None
-    for sl in chunk_slices(x.shape[1], k):
-        loss, g, state = model.loss_stateful(x[:, sl], y[:, sl], state, mask=mask[:, sl])
-        total += loss
-        for name in grads:
-            grads[name] += g[name]
-    return total, grads
+    if not isinstance(getattr(model, "params", None), Mapping):
+        raise TypeError(f"truncated_gradient: model must have params (a dict) and loss_stateful "
+                        f"(e.g. LanguageModel), got {type(model).__name__}")
+    total = _SumGradients(model.params)
+    losses, _ = tbptt_pass(model, x, y, k, total, mask=mask)
+    return float(sum(losses)), total.grads
 
 
 def gradient_cosine(a: Mapping[str, np.ndarray], b: Mapping[str, np.ndarray]) -> float:
@@ -243,37 +228,9 @@ def train_stateful_tbptt(
     mask: np.ndarray | None = None,
     state: Sequence | None = None,
 ) -> tuple[list[float], Any]:
-    """Stateful truncated BPTT over one batch of sequences: one update per chunk of k steps.
-
-    For each chunk: forward from the carried state, backward to the chunk's first step only
-    (the incoming state is a constant), update the parameters, carry the final state on.
-
-    Parameters
-    ----------
-    model : has ``params`` and ``loss_stateful(x, y, state, mask)`` (``LanguageModel``).
-    x, y : int (N, T) inputs and targets.
-    k : chunk length (>= 1).
-    optimizer : has ``step(params, grads)`` (``rnn_core.optim``).
-    mask : (N, T) bool, steps that count in the loss; None: all.
-    state : initial state (one (h, c) per layer); None: zeros.
-
-    Returns
-    -------
-    losses : the loss of every chunk (before its update).
-    state : the state after the last chunk.
-    """
-    fn = "train_stateful_tbptt"
-    x, y, mask = _check_batch(fn, model, x, y, mask)
-    k = check_int(fn, "k", k, minimum=1)
-    if not callable(getattr(optimizer, "step", None)):
-        raise TypeError(f"{fn}: optimizer must have a step(params, grads) method, "
-                        f"got {type(optimizer).__name__}")
-    losses = []
-    for sl in chunk_slices(x.shape[1], k):
-        loss, grads, state = model.loss_stateful(x[:, sl], y[:, sl], state, mask=mask[:, sl])
-        optimizer.step(model.params, grads)
-        losses.append(loss)
-    return losses, state
+    """The former name of :func:`rnn_core.train.tbptt_pass`, which it calls (kept while notebook
+    05's import cell still names it)."""
+    return tbptt_pass(model, x, y, k, optimizer, mask=mask, state=state)
 
 
 def recall_predictions(model: Any, x: np.ndarray) -> np.ndarray:
@@ -339,7 +296,7 @@ def lag_chunk_grid(
     """Success of truncated BPTT for every (lag, chunk length) on the recall-with-lag task.
 
     For each pair a fresh ``LanguageModel`` (same seed for all pairs) is trained by
-    :func:`train_stateful_tbptt` with Adam on ``iterations`` fresh batches of
+    :func:`~rnn_core.train.tbptt_pass` with Adam on ``iterations`` fresh batches of
     ``lag_recall(batch, T, lag)`` (blank filler), then scored by :func:`recall_accuracy` on a
     held-out set of ``n_test`` sequences (run forward over the whole sequence, no truncation).
 
@@ -387,7 +344,7 @@ def lag_chunk_grid(
             data = np.random.default_rng(data_seed)  # same training batches for every k
             for it in range(iterations):
                 task = lag_recall(batch, T, lag, data, num_symbols=num_symbols)
-                chunk_losses, _ = train_stateful_tbptt(model, task.x, task.y, k, opt, task.mask)
+                chunk_losses, _ = tbptt_pass(model, task.x, task.y, k, opt, task.mask)
                 losses[i, j, it] = np.mean(chunk_losses)
             acc[i, j] = recall_accuracy(model, test)
             if callback is not None:

@@ -9,6 +9,11 @@ Two separate weight sets: the encoder's parameters are prefixed ``enc_``, the de
               h_t = stack_dec(E_tgt[word_{t-1}], h_{t-1}),  word_0 = <START>
               scores_t = h_t W_vocab + b_vocab
 
+With ``feed_context=True`` the decoder also reads the context c = the encoder's final top-layer h
+at every step, through its own weights ``dec_W_ih`` (as the captioner reads its image features):
+``a_t = E_tgt[word_{t-1}] Wx0 + h_{t-1} Wh0 + c W_ih + b0`` (Cho et al. 2014). A vanilla RNN
+decoder then need not carry the whole source through its own recurrence.
+
 Training uses teacher forcing (the decoder reads the true previous word); ``translate`` decodes
 greedily until <END> or ``max_length``. Source and target are int arrays padded with <NULL> = 0.
 """
@@ -48,13 +53,16 @@ class Seq2Seq:
     null_id : <NULL> padding id in both vocabularies; start_id, end_id: target <START>, <END>.
     rng : Generator or int seed for the initial parameters.
     init : initialiser of the recurrent weights; the other matrices use "glorot".
+    feed_context : also feed the encoder's final top-layer h to every decoder step (``dec_W_ih``,
+        (H, H) or (H, 4H)); False: it only initialises the decoder's state.
     dtype : floating dtype of the parameters (float64 default).
 
     Attributes
     ----------
     params : ``enc_W_embed`` (V_src, D), ``enc_Wx{l}``, ``enc_Wh{l}``, ``enc_b{l}``,
         ``dec_W_embed`` (V_tgt, D), ``dec_Wx{l}``, ``dec_Wh{l}``, ``dec_b{l}``,
-        ``dec_W_vocab`` (H, V_tgt), ``dec_b_vocab`` (V_tgt,).
+        ``dec_W_vocab`` (H, V_tgt), ``dec_b_vocab`` (V_tgt,); with ``feed_context`` also
+        ``dec_W_ih``.
     """
 
     def __init__(
@@ -71,6 +79,7 @@ class Seq2Seq:
         end_id: int = 2,
         rng: np.random.Generator | int,
         init: str = "glorot",
+        feed_context: bool = False,
         dtype: object = np.float64,
     ) -> None:
         fn = "Seq2Seq"
@@ -82,7 +91,11 @@ class Seq2Seq:
             raise ValueError(f"{fn}: null_id must be < src_vocab_size={src_vocab_size}")
         self.null_id, self.start_id, self.end_id = null_id, start_id, end_id
         self.encoder = RecurrentStack(cell, embed_dim, hidden_dim, num_layers, prefix="enc_")
-        self.decoder = RecurrentStack(cell, embed_dim, hidden_dim, num_layers, prefix="dec_")
+        if not isinstance(feed_context, bool):
+            raise TypeError(f"{fn}: feed_context must be True or False, got {feed_context!r}")
+        self.feed_context = feed_context
+        self.decoder = RecurrentStack(cell, embed_dim, hidden_dim, num_layers, prefix="dec_",
+                                      static_dim=hidden_dim if feed_context else 0)
         self.cell, self.num_layers = cell, num_layers
         self.dtype = check_dtype(fn, dtype)
         gen = as_generator(rng, fn)
@@ -102,6 +115,11 @@ class Seq2Seq:
         emb, emb_cache = word_embedding_forward(src, self.params["enc_W_embed"])
         _, cache = self.encoder.forward(self.params, emb, mask=src != self.null_id)
         return cache.final_state, cache, emb_cache
+
+    def context(self, state) -> np.ndarray | None:
+        """What every decoder step reads besides its input: the encoder's final top-layer h,
+        (N, H), with ``feed_context``; None without."""
+        return state[-1].h if self.feed_context else None
 
     def loss(self, src: np.ndarray, tgt: np.ndarray) -> tuple[float, dict[str, np.ndarray]]:
         """Teacher-forced loss and gradients of every parameter.
@@ -129,11 +147,16 @@ class Seq2Seq:
         state, enc_cache, src_emb_cache = self.encode(src)
         tgt_in, tgt_out = tgt[:, :-1], tgt[:, 1:]
         loss, dec_grads, gd, _ = token_sequence_loss(
-            self.decoder, p, tgt_in, tgt_out, tgt_out != self.null_id, prefix="dec_", state=state
+            self.decoder, p, tgt_in, tgt_out, tgt_out != self.null_id, prefix="dec_", state=state,
+            static=self.context(state),
         )
         N, S = src.shape
         dh_enc = np.zeros((N, S, self.encoder.hidden_dim), dtype=gd.dx.dtype)
-        ge = self.encoder.backward(dh_enc, enc_cache, dfinal_state=gd.dstate)
+        dfinal = list(gd.dstate)
+        if self.feed_context:  # the context is the final h of the top layer: its gradient adds
+            top = dfinal[-1]
+            dfinal[-1] = type(top)(top.h + gd.dstatic, top.c)
+        ge = self.encoder.backward(dh_enc, enc_cache, dfinal_state=dfinal)
         grads = {"enc_W_embed": word_embedding_backward(ge.dx, src_emb_cache)}
         grads.update(ge.grads)
         grads.update(dec_grads)
@@ -159,6 +182,7 @@ class Seq2Seq:
         return greedy_decode(
             self.decoder, p, p["dec_W_embed"], p["dec_W_vocab"], p["dec_b_vocab"],
             state, src.shape[0], max_length, self.start_id, self.end_id, self.null_id,
+            static=self.context(state),
         )
 
     predict = translate
