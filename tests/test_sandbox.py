@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import signal
+import subprocess
 import sys
 from pathlib import Path
 
@@ -358,3 +359,24 @@ def test_runs_at_the_same_time_have_different_uids(box):
     for t in threads:
         t.join()
     assert len(set(uids)) == 3 and all(u in SANDBOX_UIDS for u in uids)
+
+
+def test_without_mount_rights_rw_is_bound_directly_and_checked_after(box, tmp_path, monkeypatch):
+    from rnn_core.course.sandbox import outdir
+
+    monkeypatch.setattr(outdir.shutil, "which", lambda name: None)  # no `mount` here
+    out = tmp_path / "out"
+    out.mkdir()
+    deep = "import os\nfor i in range(1500):\n    os.mkdir('d')\n    os.chdir('d')\n"
+    try:
+        res = box.run([box.python, "-c", deep + "open('f', 'w').write('x')"],
+                      rw={str(out): "/out"}, cwd="/out")
+        assert (res.status, res.message) == ("output",
+                                             "output limit 2 MB exceeded (files written)")
+        # every entry, however deep, is the grader's again
+        if os.geteuid() == 0:
+            bad = subprocess.run(["find", str(out), "!", "-uid", "0"], capture_output=True,
+                                 text=True).stdout
+            assert bad == ""
+    finally:  # rm, not shutil.rmtree: the tree is deeper than Python's recursion
+        subprocess.run(["rm", "-rf", str(out)], check=True)

@@ -517,14 +517,12 @@ def _hand_over(folders: list[str], uid: int | None) -> dict[str, tuple[int, int]
 
 
 def _hand_back(owners: dict[str, tuple[int, int]]) -> None:
-    """Give the rw folders and everything written in them back (symlinks not followed)."""
+    """Give directly bound rw folders, and all in them, back (links themselves, not followed).
+
+    ``chown -hR`` rather than a walk here: a run may have nested folders thousands deep.
+    """
     for host, (uid, gid) in owners.items():
-        for folder, dirs, files in os.walk(host):
-            for name in dirs + files:
-                try:
-                    os.lchown(os.path.join(folder, name), uid, gid)
-                except OSError:
-                    pass
+        subprocess.run(["chown", "-hR", f"{uid}:{gid}", "--", host], capture_output=True)
         os.chown(host, uid, gid)
 
 
