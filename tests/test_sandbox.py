@@ -7,6 +7,7 @@ the isolation went untested). The attacks are in ``test_sandbox_hostile.py``.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import signal
 import subprocess
@@ -80,6 +81,18 @@ def test_sandbox_rejects_unknown_backends():
     with pytest.raises(ValueError, match=r"unknown limits \['timeout'\]; known: memory_bytes"):
         Sandbox({"timeout": 3}, backend="none")
     assert Sandbox({"pids": 3}, backend="none").limits == Limits(pids=3)
+
+
+def test_probe_names_why_a_sandbox_cannot_run_numpy(monkeypatch):
+    need_bwrap()
+    from rnn_core.course.sandbox import runtime
+
+    real = runtime.discover
+
+    monkeypatch.setattr(runtime, "discover", lambda: dataclasses.replace(real(), packages=()))
+    reason = probe()
+    assert reason == ("bwrap cannot run numpy in a sandbox: exit: exited with code 1; "
+                      "ModuleNotFoundError: No module named 'numpy'")
 
 
 def test_auto_refuses_rather_than_running_unisolated(monkeypatch):

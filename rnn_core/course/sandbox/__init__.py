@@ -126,8 +126,8 @@ def probe(limits: Limits | None = None) -> str | None:
         return str(exc)
     out = box.run([box.python, "-c", "import numpy; print(numpy.ones(2).sum())"])
     if out.status != "ok" or out.stdout.strip() != "2.0":
-        detail = out.message or out.stderr.strip().splitlines()[-1:] or ["no output"]
-        return f"bwrap cannot run numpy in a sandbox: {out.status}: {detail}"
+        last = (out.stderr.strip().splitlines() or ["no output"])[-1]
+        return f"bwrap cannot run numpy in a sandbox: {out.status}: {out.message}; {last}"
     return None
 
 
