@@ -12,6 +12,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -393,3 +394,24 @@ def test_without_mount_rights_rw_is_bound_directly_and_checked_after(box, tmp_pa
             assert bad == ""
     finally:  # rm, not shutil.rmtree: the tree is deeper than Python's recursion
         subprocess.run(["rm", "-rf", str(out)], check=True)
+
+
+def test_groups_a_dead_grader_left_are_swept_live_ones_kept():
+    backend = L.choose()
+    if backend.name != "cgroup1":
+        pytest.skip(f"needs cgroup v1 as root, have {backend.name}")
+    parent = backend.root / "memory" / L.PARENT
+    parent.mkdir(exist_ok=True)
+    stale, fresh = parent / "stale-test", parent / "fresh-test"
+    stale.mkdir()
+    fresh.mkdir()
+    try:
+        old = time.time() - 3600
+        os.utime(stale, (old, old))
+        Sandbox(backend="none")
+        assert not stale.exists()
+        assert fresh.exists()
+    finally:
+        for d in (stale, fresh):
+            if d.exists():
+                d.rmdir()

@@ -189,6 +189,7 @@ class Sandbox:
             self._runtime = None
             self.python = sys.executable
         self._limit = _limits.choose(limit_backend)
+        self._limit.sweep()
         self.limit_backend = self._limit.name
         own_uid = self.backend == "bwrap" and self._setpriv is not None
         extra = ("pids",) if own_uid and "pids" not in self._limit.enforced else ()
