@@ -12,6 +12,7 @@ import os
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -415,3 +416,25 @@ def test_groups_a_dead_grader_left_are_swept_live_ones_kept():
         for d in (stale, fresh):
             if d.exists():
                 d.rmdir()
+
+
+def test_staging_a_dead_grader_left_is_unmounted():
+    if os.geteuid() != 0:
+        pytest.skip("staging needs root")
+    from rnn_core.course.sandbox import outdir
+
+    child = subprocess.Popen(["true"])  # its pid is one of a process that has exited
+    child.wait()
+    dead = child.pid
+    stale = Path(tempfile.mkdtemp(prefix=f"{outdir.PREFIX}{dead}-"))
+    live = Path(tempfile.mkdtemp(prefix=f"{outdir.PREFIX}{os.getpid()}-"))
+    for d in (stale, live):
+        subprocess.run(["mount", "-t", "tmpfs", "-o", "size=4096", "tmpfs", str(d)], check=True)
+    try:
+        assert str(stale) in outdir.sweep()
+        mounts = Path("/proc/self/mountinfo").read_text()
+        assert f" {stale} " not in mounts and f" {live} " in mounts
+        assert not stale.exists()
+    finally:
+        subprocess.run(["umount", str(live)], check=True)
+        live.rmdir()

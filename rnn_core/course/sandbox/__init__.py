@@ -53,6 +53,7 @@ from dataclasses import dataclass
 from typing import NamedTuple
 
 from rnn_core.course.sandbox import limits as _limits
+from rnn_core.course.sandbox import outdir
 from rnn_core.course.sandbox import runtime as _runtime
 from rnn_core.course.sandbox.commands import bwrap_argv, none_argv
 from rnn_core.course.sandbox.limits import human_bytes
@@ -190,6 +191,8 @@ class Sandbox:
             self.python = sys.executable
         self._limit = _limits.choose(limit_backend)
         self._limit.sweep()
+        if os.geteuid() == 0:
+            outdir.sweep()
         self.limit_backend = self._limit.name
         own_uid = self.backend == "bwrap" and self._setpriv is not None
         extra = ("pids",) if own_uid and "pids" not in self._limit.enforced else ()

@@ -20,6 +20,8 @@ import tempfile
 
 # A run's output is a handful of .npz files and JSON statuses.
 MAX_INODES = 4096
+# Staging folders are named PREFIX<grader pid>-..., so a later grader can tell a dead one's.
+PREFIX = "sandbox-rw-"
 # Output folders of a run are flat; deeper levels are neither copied back nor walked.
 MAX_DEPTH = 16
 # Room above the cap, so that a run stopped by RLIMIT_FSIZE on one big file can still write its
@@ -35,7 +37,7 @@ class Stage:
         self.path = host
         if os.geteuid() != 0 or shutil.which("mount") is None:
             return
-        staging = tempfile.mkdtemp(prefix="sandbox-rw-")
+        staging = tempfile.mkdtemp(prefix=f"{PREFIX}{os.getpid()}-")
         opts = f"size={size + SLACK},nr_inodes={MAX_INODES},mode=0755"
         if uid is not None:
             opts += f",uid={uid},gid={uid}"
@@ -72,6 +74,30 @@ class Stage:
                 os.rmdir(self.path)
             except OSError:
                 pass
+
+
+def sweep() -> list[str]:
+    """Unmount and remove staging tmpfs left by graders that died; return their paths."""
+    removed = []
+    try:
+        with open("/proc/self/mountinfo") as f:
+            points = [line.split()[4] for line in f]
+    except OSError:
+        return removed
+    for point in points:
+        name = os.path.basename(point)
+        if not name.startswith(PREFIX):
+            continue
+        pid = name[len(PREFIX):].split("-")[0]
+        if not pid.isdigit() or os.path.exists(f"/proc/{pid}"):
+            continue
+        if subprocess.run(["umount", "-l", point], capture_output=True).returncode == 0:
+            try:
+                os.rmdir(point)
+            except OSError:
+                pass
+            removed.append(point)
+    return removed
 
 
 def _walk(root: str):
