@@ -279,10 +279,9 @@ class Sandbox:
             for st in stages:
                 st.close()
             POOL.give(uid)
-            if scratch is not None:
-                shutil.rmtree(scratch, ignore_errors=True)
+            if scratch is not None:  # rm, not rmtree: a run may nest folders thousands deep
+                subprocess.run(["rm", "-rf", "--", scratch], capture_output=True)
 
-    # ------------------------------------------------------------ commands
     # ---------------------------------------------------------- supervise
     def _supervise(self, wrapper, popen_env, popen_cwd, group, stages, status_r, status_w, t0):
         lim = self.limits
@@ -305,7 +304,9 @@ class Sandbox:
             proc.wait()
         hits = group.hits()
         survivors = group.close()
-        capture.join(timeout=2.0)
+        if capture.join(timeout=2.0):  # else a survivor still holds a pipe (none backend)
+            proc.stdout.close()
+            proc.stderr.close()
         seconds = time.monotonic() - t0
         stdout, stderr = capture.text()
 

@@ -39,10 +39,12 @@ class Capture:
                     self.over = True
                     self.full.set()
 
-    def join(self, timeout: float) -> None:
+    def join(self, timeout: float) -> bool:
+        """Wait for both readers to reach end of file; whether they did."""
         end = time.monotonic() + timeout
         for t in self.threads:
             t.join(max(0.0, end - time.monotonic()))
+        return not any(t.is_alive() for t in self.threads)
 
     def text(self) -> tuple[str, str]:
         with self.lock:
