@@ -7,9 +7,13 @@ the isolation went untested). The attacks are in ``test_sandbox_hostile.py``.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import signal
+import subprocess
 import sys
+import tempfile
+import time
 from pathlib import Path
 
 import pytest
@@ -79,6 +83,18 @@ def test_sandbox_rejects_unknown_backends():
     with pytest.raises(ValueError, match=r"unknown limits \['timeout'\]; known: memory_bytes"):
         Sandbox({"timeout": 3}, backend="none")
     assert Sandbox({"pids": 3}, backend="none").limits == Limits(pids=3)
+
+
+def test_probe_names_why_a_sandbox_cannot_run_numpy(monkeypatch):
+    need_bwrap()
+    from rnn_core.course.sandbox import runtime
+
+    real = runtime.discover
+
+    monkeypatch.setattr(runtime, "discover", lambda: dataclasses.replace(real(), packages=()))
+    reason = probe()
+    assert reason == ("bwrap cannot run numpy in a sandbox: exit: exited with code 1; "
+                      "ModuleNotFoundError: No module named 'numpy'")
 
 
 def test_auto_refuses_rather_than_running_unisolated(monkeypatch):
@@ -358,3 +374,67 @@ def test_runs_at_the_same_time_have_different_uids(box):
     for t in threads:
         t.join()
     assert len(set(uids)) == 3 and all(u in SANDBOX_UIDS for u in uids)
+
+
+def test_without_mount_rights_rw_is_bound_directly_and_checked_after(box, tmp_path, monkeypatch):
+    from rnn_core.course.sandbox import outdir
+
+    monkeypatch.setattr(outdir.shutil, "which", lambda name: None)  # no `mount` here
+    out = tmp_path / "out"
+    out.mkdir()
+    deep = "import os\nfor i in range(1500):\n    os.mkdir('d')\n    os.chdir('d')\n"
+    try:
+        res = box.run([box.python, "-c", deep + "open('f', 'w').write('x')"],
+                      rw={str(out): "/out"}, cwd="/out")
+        assert (res.status, res.message) == ("output",
+                                             "output limit 2 MB exceeded (files written)")
+        # every entry, however deep, is the grader's again
+        if os.geteuid() == 0:
+            bad = subprocess.run(["find", str(out), "!", "-uid", "0"], capture_output=True,
+                                 text=True).stdout
+            assert bad == ""
+    finally:  # rm, not shutil.rmtree: the tree is deeper than Python's recursion
+        subprocess.run(["rm", "-rf", str(out)], check=True)
+
+
+def test_groups_a_dead_grader_left_are_swept_live_ones_kept():
+    backend = L.choose()
+    if backend.name != "cgroup1":
+        pytest.skip(f"needs cgroup v1 as root, have {backend.name}")
+    parent = backend.root / "memory" / L.PARENT
+    parent.mkdir(exist_ok=True)
+    stale, fresh = parent / "stale-test", parent / "fresh-test"
+    stale.mkdir()
+    fresh.mkdir()
+    try:
+        old = time.time() - 3600
+        os.utime(stale, (old, old))
+        Sandbox(backend="none")
+        assert not stale.exists()
+        assert fresh.exists()
+    finally:
+        for d in (stale, fresh):
+            if d.exists():
+                d.rmdir()
+
+
+def test_staging_a_dead_grader_left_is_unmounted():
+    if os.geteuid() != 0:
+        pytest.skip("staging needs root")
+    from rnn_core.course.sandbox import outdir
+
+    child = subprocess.Popen(["true"])  # its pid is one of a process that has exited
+    child.wait()
+    dead = child.pid
+    stale = Path(tempfile.mkdtemp(prefix=f"{outdir.PREFIX}{dead}-"))
+    live = Path(tempfile.mkdtemp(prefix=f"{outdir.PREFIX}{os.getpid()}-"))
+    for d in (stale, live):
+        subprocess.run(["mount", "-t", "tmpfs", "-o", "size=4096", "tmpfs", str(d)], check=True)
+    try:
+        assert str(stale) in outdir.sweep()
+        mounts = Path("/proc/self/mountinfo").read_text()
+        assert f" {stale} " not in mounts and f" {live} " in mounts
+        assert not stale.exists()
+    finally:
+        subprocess.run(["umount", str(live)], check=True)
+        live.rmdir()

@@ -119,7 +119,8 @@ def world(tmp_path) -> World:
 
 
 def attack(world: World, code: str, *args: str, who: str = "alice", limits: Limits | None = None,
-           box: Sandbox | None = None, settle: float = 0.0, may_add: tuple[str, ...] = ()):
+           box: Sandbox | None = None, settle: float = 0.0, may_add: tuple[str, ...] = (),
+           cwd: str = "/w"):
     """Run ``code`` as ``who``'s program; check that nothing outside changed and nothing is left.
 
     Only new files in ``who``'s output folder (and in the folders of ``may_add``, students
@@ -132,7 +133,7 @@ def attack(world: World, code: str, *args: str, who: str = "alice", limits: Limi
     script.chmod(0o644)
     before = snapshot(world.guarded())
     res = box.run([box.python, f"/w/{script.name}", *args], ro={str(world.work[who]): "/w"},
-                  rw={str(world.out[who]): "/out"}, cwd="/w", env={"RUN_MARK": token})
+                  rw={str(world.out[who]): "/out"}, cwd=cwd, env={"RUN_MARK": token})
     assert marked_processes(token) == [], "a process of the run survived it"
     if settle:
         time.sleep(settle)
@@ -546,9 +547,11 @@ def test_stdout_flood_is_cut(world):
     "import os\nfor i in range(100_000):\n    os.mkdir(f'/out/d{i}')\n",
     "import os\nfor i in range(1000):\n    os.truncate(os.open(f'/out/s{i}', os.O_CREAT | "
     "os.O_WRONLY), 190_000)\n",
-], ids=["one-big-file", "many-files", "many-folders", "sparse-files"])
+    "import os\nfor i in range(3000):\n    os.mkdir('d')\n    os.chdir('d')\n",
+], ids=["one-big-file", "many-files", "many-folders", "sparse-files", "deep-folders"])
 def test_file_floods_are_stopped_and_reported(world, code):
-    res, _ = attack(world, code, limits=Limits(output_bytes=200_000, wall_seconds=30))
+    res, _ = attack(world, code, limits=Limits(output_bytes=200_000, wall_seconds=30),
+                    cwd="/out")
     assert (res.status, res.message) == ("output", "output limit 200 kB exceeded (files "
                                                    "written)"), res
     written = sum(p.stat().st_size for p in world.out["alice"].rglob("*") if p.is_file())

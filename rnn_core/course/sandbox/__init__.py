@@ -1,9 +1,15 @@
 """Run a command in an OS sandbox with limits: one per student process (design record D3).
 
->>> box = Sandbox(Limits(wall_seconds=30))
->>> out = box.run([box.python, "/h/harness.py"], ro={"/srv/harness": "/h", work: "/w"},
-...               rw={outdir: "/out"}, cwd="/w")
->>> out.status, out.message
+Use::
+
+    box = Sandbox(Limits(wall_seconds=30))          # or Sandbox({"wall_seconds": 30})
+    out = box.run([box.python, "/h/harness.py"], ro={harness_dir: "/h", work: "/w"},
+                  rw={outdir: "/out"}, cwd="/w")
+    out.status, out.message                          # "memory", "memory limit 4 GiB exceeded"
+
+Layout: :mod:`.commands` (bwrap's command line), :mod:`.runtime` (the Python inside),
+:mod:`.limits` (cgroups, rlimits), :mod:`.outdir` (capped writable folders), :mod:`.uids` (a uid
+per run), :mod:`.watch` (output, exit code, the end of a run).
 
 Isolation (``backend="bwrap"``, what ``"auto"`` picks): Debian's bubblewrap puts the command in
 new PID, network, IPC, UTS, mount and cgroup namespaces, ``--die-with-parent`` and
@@ -23,8 +29,8 @@ folders must be readable by others (mode ``o+rX``); ``rw`` folders are staged in
 the sandbox user (or, bound directly, lent to it for the run) and hold the grader's files after.
 
 ``backend="none"`` (the grader's ``--no-sandbox``) runs the command on the host with the same
-arguments: inside paths in ``argv``, ``cwd`` and ``env`` are translated to their host folders. It
-still applies the limits, but isolates nothing.
+arguments: inside paths in ``argv``, ``cwd`` and ``env`` are translated to their host folders
+(``/tmp`` to a fresh folder of the run's). It still applies the limits, but isolates nothing.
 
 Limits (:mod:`.limits`): memory and process count through cgroup v1, cgroup v2 or rlimits, the
 strongest the machine offers (:attr:`Sandbox.enforced` names what is enforced, for the CSV); wall
@@ -34,7 +40,6 @@ per run where the grader may mount, see :mod:`.outdir`).
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import signal
@@ -48,38 +53,19 @@ from dataclasses import dataclass
 from typing import NamedTuple
 
 from rnn_core.course.sandbox import limits as _limits
+from rnn_core.course.sandbox import outdir
 from rnn_core.course.sandbox import runtime as _runtime
+from rnn_core.course.sandbox.commands import bwrap_argv, none_argv
 from rnn_core.course.sandbox.limits import human_bytes
 from rnn_core.course.sandbox.outdir import Stage
+from rnn_core.course.sandbox.uids import POOL, SANDBOX_UIDS, hand_back, hand_over
+from rnn_core.course.sandbox.watch import Capture, bwrap_exit, exit_message, killpg
 
 STATUSES = ("ok", "exit", "timeout", "memory", "pids", "output", "error")
 BACKENDS = ("auto", "bwrap", "none")
 
-# Host uids/gids the command runs as when the grader is root: one per run at a time, far above
-# any account. A grader process starts at an offset of its own, so two graders rarely meet.
-SANDBOX_UIDS = range(1_800_000_000, 1_800_100_000)
 
 
-class _UidPool:
-    def __init__(self, uids: range):
-        self.uids, self.busy, self.lock = uids, set(), threading.Lock()
-
-    def take(self) -> int:
-        with self.lock:
-            start = (os.getpid() * 1009) % len(self.uids)
-            for i in range(len(self.uids)):
-                uid = self.uids[(start + i) % len(self.uids)]
-                if uid not in self.busy:
-                    self.busy.add(uid)
-                    return uid
-        raise RuntimeError("Sandbox: every sandbox uid is in use")
-
-    def give(self, uid: int | None) -> None:
-        with self.lock:
-            self.busy.discard(uid)
-
-
-_UIDS = _UidPool(SANDBOX_UIDS)
 
 # Inside paths a caller may not bind over: the sandbox's own system and runtime.
 RESERVED = ("/usr", "/bin", "/sbin", "/lib", "/lib64", "/etc", "/proc", "/dev", _runtime.PREFIX)
@@ -141,8 +127,8 @@ def probe(limits: Limits | None = None) -> str | None:
         return str(exc)
     out = box.run([box.python, "-c", "import numpy; print(numpy.ones(2).sum())"])
     if out.status != "ok" or out.stdout.strip() != "2.0":
-        detail = out.message or out.stderr.strip().splitlines()[-1:] or ["no output"]
-        return f"bwrap cannot run numpy in a sandbox: {out.status}: {detail}"
+        last = (out.stderr.strip().splitlines() or ["no output"])[-1]
+        return f"bwrap cannot run numpy in a sandbox: {out.status}: {out.message}; {last}"
     return None
 
 
@@ -204,6 +190,9 @@ class Sandbox:
             self._runtime = None
             self.python = sys.executable
         self._limit = _limits.choose(limit_backend)
+        self._limit.sweep()
+        if os.geteuid() == 0:
+            outdir.sweep()
         self.limit_backend = self._limit.name
         own_uid = self.backend == "bwrap" and self._setpriv is not None
         extra = ("pids",) if own_uid and "pids" not in self._limit.enforced else ()
@@ -247,11 +236,11 @@ class Sandbox:
             raise ValueError(f"Sandbox.run: cwd must be an absolute inside path, got {cwd!r}")
 
         t0 = time.monotonic()
-        uid = _UIDS.take() if self.backend == "bwrap" and self._setpriv else None
+        uid = POOL.take() if self.backend == "bwrap" and self._setpriv else None
         try:
             group = self._limit.start(self.limits, uid)
         except OSError as exc:
-            _UIDS.give(uid)
+            POOL.give(uid)
             return Outcome("error", None, "", "", time.monotonic() - t0,
                            f"cannot set up the {self.limit_backend} limits: {exc}")
         scratch = None
@@ -262,14 +251,15 @@ class Sandbox:
                 stages.append(Stage(host, self.limits.output_bytes, uid))
             seen = {st.path: rw[st.host] for st in stages}
             if self.backend == "bwrap":
-                owners = _hand_over([st.host for st in stages if st.direct], uid)
+                owners = hand_over([st.host for st in stages if st.direct], uid)
                 status_r, status_w = os.pipe()
-                command = self._bwrap_argv(argv, ro, seen, cwd, env, status_w, uid)
+                command = bwrap_argv(self._bwrap, self._setpriv, self._runtime,
+                                     self.limits.output_bytes, argv, ro, seen, cwd, env,
+                                     status_w, uid)
                 popen_env, popen_cwd = {"PATH": "/usr/bin:/bin"}, "/"
             else:
                 scratch = tempfile.mkdtemp(prefix="sandbox-none-")
-                command, popen_env, popen_cwd = self._none_argv(argv, ro, seen, cwd, env,
-                                                                scratch)
+                command, popen_env, popen_cwd = none_argv(argv, ro, seen, cwd, env, scratch)
             wrapper = [sys.executable, "-I", "-S", "-c", _limits.JOIN_WRAPPER,
                        *group.wrapper_args(), "--", *command]
             return self._supervise(wrapper, popen_env, popen_cwd, group, stages, status_r,
@@ -285,69 +275,12 @@ class Sandbox:
                     except OSError:
                         pass
             group.close()
-            _hand_back(owners)
+            hand_back(owners)
             for st in stages:
                 st.close()
-            _UIDS.give(uid)
-            if scratch is not None:
-                shutil.rmtree(scratch, ignore_errors=True)
-
-    # ------------------------------------------------------------ commands
-    def _bwrap_argv(self, argv, ro, rw, cwd, env, status_fd, uid) -> list[str]:
-        rt = self._runtime
-        if self._setpriv:
-            # Root: no user namespace (its uid 0 would map to host root); setpriv drops to the
-            # run's uid with empty capability sets, after bwrap has built the mounts.
-            a = [self._bwrap, "--unshare-pid", "--unshare-net", "--unshare-ipc", "--unshare-uts",
-                 "--unshare-cgroup-try", "--cap-drop", "ALL", "--cap-add", "CAP_SETUID",
-                 "--cap-add", "CAP_SETGID", "--cap-add", "CAP_SETPCAP"]
-            drop = [self._setpriv, "--reuid", str(uid), "--regid", str(uid),
-                    "--clear-groups", "--inh-caps=-all", "--bounding-set=-all", "--"]
-        else:
-            a = [self._bwrap, "--unshare-all", "--unshare-user", "--cap-drop", "ALL"]
-            drop = []
-        a += ["--die-with-parent", "--new-session", "--hostname", "sandbox",
-              "--json-status-fd", str(status_fd)]
-        made = {"/", "/tmp"}
-        for host, inside in rt.binds:
-            a += _parents(inside, made) + ["--ro-bind", host, inside]
-        for target, link in _runtime.symlinks():
-            a += ["--symlink", target, link]
-        for inside in rt.hidden:
-            a += ["--size", "65536", "--tmpfs", inside]
-        for host, inside in rt.packages:
-            a += ["--ro-bind", host, inside]
-        for inside in rt.hidden:
-            a += ["--remount-ro", inside]
-        a += ["--proc", "/proc", "--dev", "/dev",
-              "--perms", "1777", "--size", str(self.limits.output_bytes), "--tmpfs", "/tmp"]
-        # Parents before children, so a bind inside another bind lands on top of it.
-        binds = [(inside, host, "--ro-bind") for host, inside in ro.items()]
-        binds += [(inside, host, "--bind") for host, inside in rw.items()]
-        for inside, host, flag in sorted(binds, key=lambda b: b[0].count("/")):
-            a += _parents(inside, made) + [flag, host, inside]
-        a += ["--chdir", cwd or "/tmp", "--clearenv"]
-        inner = {"PATH": f"{_runtime.PREFIX}/bin:/usr/bin:/bin", "HOME": "/tmp",
-                 "TMPDIR": "/tmp", **dict(rt.env), **_quiet_env(), **env}
-        for key, value in inner.items():
-            a += ["--setenv", key, value]
-        return [*a, "--", *drop, *argv]
-
-    def _none_argv(self, argv, ro, rw, cwd, env, scratch):
-        mapping = {inside: host for host, inside in (*ro.items(), *rw.items())}
-        mapping.setdefault("/tmp", scratch)
-        order = sorted(mapping, key=len, reverse=True)
-
-        def host_path(s: str) -> str:
-            for inside in order:
-                if s == inside or s.startswith(inside.rstrip("/") + "/"):
-                    return mapping[inside] + s[len(inside):]
-            return s
-
-        inner = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": scratch,
-                 "TMPDIR": scratch, **_quiet_env(), **env}
-        inner = {k: host_path(v) for k, v in inner.items()}
-        return [host_path(s) for s in argv], inner, host_path(cwd or "/tmp")
+            POOL.give(uid)
+            if scratch is not None:  # rm, not rmtree: a run may nest folders thousands deep
+                subprocess.run(["rm", "-rf", "--", scratch], capture_output=True)
 
     # ---------------------------------------------------------- supervise
     def _supervise(self, wrapper, popen_env, popen_cwd, group, stages, status_r, status_w, t0):
@@ -361,24 +294,26 @@ class Sandbox:
             return Outcome("error", None, "", "", time.monotonic() - t0,
                            f"cannot start the sandbox: {exc}")
         done = threading.Event()
-        capture = _Capture(proc, lim.output_bytes, done)
+        capture = Capture(proc, lim.output_bytes, done)
         threading.Thread(target=lambda: (proc.wait(), done.set()), daemon=True).start()
         finished = done.wait(lim.wall_seconds) and proc.poll() is not None
         timed_out = not done.is_set()
         if not finished:
-            _killpg(proc.pid)
+            killpg(proc.pid)
             group.kill()
             proc.wait()
         hits = group.hits()
         survivors = group.close()
-        capture.join(timeout=2.0)
+        if capture.join(timeout=2.0):  # else a survivor still holds a pipe (none backend)
+            proc.stdout.close()
+            proc.stderr.close()
         seconds = time.monotonic() - t0
         stdout, stderr = capture.text()
 
         code = proc.returncode if proc.returncode >= 0 else 128 - proc.returncode
         if status_r >= 0:
             # bwrap's own failures (a bind, chdir) leave no exit code of the command
-            code = _bwrap_exit(status_r)
+            code = bwrap_exit(status_r)
         rc = code if finished else None
 
         def out(status, message):
@@ -411,140 +346,8 @@ class Sandbox:
                                             or "can't start new thread" in stderr):
                 return out("pids", f"process limit {lim.pids} exceeded (threads count)")
         if rc != 0:
-            return out("exit", _exit_message(rc))
+            return out("exit", exit_message(rc))
         return out("ok", "")
-
-
-class _Capture:
-    """Reads stdout and stderr in threads; keeps at most ``cap`` bytes of the two together."""
-
-    def __init__(self, proc: subprocess.Popen, cap: int, full: threading.Event):
-        self.cap, self.kept, self.over, self.full = cap, 0, False, full
-        self.lock = threading.Lock()
-        self.parts: dict[str, list[bytes]] = {"stdout": [], "stderr": []}
-        self.threads = [threading.Thread(target=self._read, args=(name, stream), daemon=True)
-                        for name, stream in (("stdout", proc.stdout), ("stderr", proc.stderr))]
-        for t in self.threads:
-            t.start()
-
-    def _read(self, name, stream):
-        fd = stream.fileno()
-        while True:
-            try:
-                data = os.read(fd, 65536)
-            except OSError:
-                return
-            if not data:
-                return
-            with self.lock:
-                room = self.cap - self.kept
-                self.parts[name].append(data[:room])
-                self.kept += min(room, len(data))
-                if len(data) > room and not self.over:
-                    self.over = True
-                    self.full.set()
-
-    def join(self, timeout: float) -> None:
-        end = time.monotonic() + timeout
-        for t in self.threads:
-            t.join(max(0.0, end - time.monotonic()))
-
-    def text(self) -> tuple[str, str]:
-        with self.lock:
-            return tuple(b"".join(self.parts[k]).decode("utf-8", "replace")
-                         for k in ("stdout", "stderr"))
-
-
-def _bwrap_exit(fd: int) -> int | None:
-    """Exit code of the command from bwrap's ``--json-status-fd``; None if it has none."""
-    os.set_blocking(fd, False)
-    raw = b""
-    while True:
-        try:
-            chunk = os.read(fd, 65536)
-        except BlockingIOError:
-            break
-        if not chunk:
-            break
-        raw += chunk
-    text, decoder, pos = raw.decode("utf-8", "replace"), json.JSONDecoder(), 0
-    code = None
-    while True:
-        while pos < len(text) and text[pos].isspace():
-            pos += 1
-        if pos >= len(text):
-            break
-        try:
-            doc, pos = decoder.raw_decode(text, pos)
-        except ValueError:
-            break
-        if "exit-code" in doc:
-            code = int(doc["exit-code"])
-    return code
-
-
-def _killpg(pid: int) -> None:
-    try:
-        os.killpg(pid, signal.SIGKILL)
-    except (ProcessLookupError, PermissionError):
-        pass
-
-
-def _parents(inside: str, made: set[str]) -> list[str]:
-    """bwrap arguments creating the missing parent folders of ``inside`` with mode 0755.
-
-    Left to itself, bwrap (as root) creates them 0700, which the sandbox user cannot enter.
-    """
-    out = []
-    parts = inside.strip("/").split("/")[:-1]
-    for i in range(len(parts)):
-        d = "/" + "/".join(parts[: i + 1])
-        if d not in made:
-            made.add(d)
-            out += ["--perms", "0755", "--dir", d]
-    return out
-
-
-def _hand_over(folders: list[str], uid: int | None) -> dict[str, tuple[int, int]]:
-    """Give directly bound rw folders to the run's uid; return their owners to restore."""
-    owners = {}
-    if uid is not None:
-        for host in folders:
-            st = os.stat(host)
-            owners[host] = (st.st_uid, st.st_gid)
-            os.chown(host, uid, uid)
-    return owners
-
-
-def _hand_back(owners: dict[str, tuple[int, int]]) -> None:
-    """Give the rw folders and everything written in them back (symlinks not followed)."""
-    for host, (uid, gid) in owners.items():
-        for folder, dirs, files in os.walk(host):
-            for name in dirs + files:
-                try:
-                    os.lchown(os.path.join(folder, name), uid, gid)
-                except OSError:
-                    pass
-        os.chown(host, uid, gid)
-
-
-def _exit_message(rc: int | None) -> str:
-    if rc is None:
-        return "stopped"
-    if rc > 128:
-        try:
-            name = signal.Signals(rc - 128).name
-        except ValueError:
-            name = f"signal {rc - 128}"
-        return f"exited with code {rc} (killed by {name})"
-    return f"exited with code {rc}"
-
-
-def _quiet_env() -> dict[str, str]:
-    # One BLAS thread per run: threads count against the pids limit, and the grader runs one
-    # sandbox per core.
-    return {"LANG": "C.UTF-8", "PYTHONDONTWRITEBYTECODE": "1", "PYTHONNOUSERSITE": "1",
-            "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
 
 
 def _check_argv(argv) -> list[str]:

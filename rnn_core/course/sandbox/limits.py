@@ -186,6 +186,29 @@ def _write(path: Path, value: str) -> None:
     path.write_text(value)
 
 
+def _sweep(parents: list[Path], older_than: float) -> list[Path]:
+    """Remove run groups left by a grader that died (empty, older than ``older_than`` s).
+
+    A live run's group is either younger (it is joined milliseconds after it is made) or holds
+    processes, which makes the kernel refuse to remove it.
+    """
+    removed = []
+    now = time.time()
+    for parent in parents:
+        try:
+            children = [c for c in parent.iterdir() if c.is_dir()]
+        except OSError:
+            continue
+        for child in children:
+            try:
+                if now - child.stat().st_mtime > older_than:
+                    child.rmdir()
+                    removed.append(child)
+            except OSError:
+                pass
+    return removed
+
+
 class LimitBackend:
     """rlimits only: memory as ``RLIMIT_DATA``, no per-run process count."""
 
@@ -196,6 +219,10 @@ class LimitBackend:
         # RLIMIT_FSIZE: no single file written may exceed the output cap (the total is checked
         # after the run). RLIMIT_CORE: no core dumps in the student's folder.
         return {"RLIMIT_FSIZE": limits.output_bytes, "RLIMIT_CORE": 0}
+
+    def sweep(self, older_than: float = 600.0) -> list[Path]:
+        """Remove run groups a dead grader left behind; return them."""
+        return []
 
     def start(self, limits, uid: int | None = None) -> RunGroup:
         """The limits of one run; ``uid``: the run's own uid, if it has one."""
@@ -223,6 +250,9 @@ class CgroupV1(LimitBackend):
             if not os.access(d, os.W_OK):
                 return f"cgroup v1 {ctl} controller at {d} is not writable (run as root)"
         return None
+
+    def sweep(self, older_than: float = 600.0) -> list[Path]:
+        return _sweep([self.root / "memory" / PARENT, self.root / "pids" / PARENT], older_than)
 
     def start(self, limits, uid: int | None = None) -> RunGroup:
         name = uuid.uuid4().hex[:12]
@@ -263,6 +293,9 @@ class CgroupV2(LimitBackend):
         if not os.access(self.root, os.W_OK):
             return f"cgroup v2 at {self.root} is not writable (run as root)"
         return None
+
+    def sweep(self, older_than: float = 600.0) -> list[Path]:
+        return _sweep([self.root / PARENT], older_than)
 
     def start(self, limits, uid: int | None = None) -> RunGroup:
         parent = self.root / PARENT
