@@ -42,11 +42,12 @@ e2e: $(STAMP)
 # Course tooling (docs/instructors.md): a student release, and grading a folder of submissions.
 SUBMISSIONS ?= submissions
 RESULTS     ?= build/results
+# build/release.zip is what course.toml's release_url publishes (the Colab set-up cell installs it).
 release: $(STAMP)
-	$(BIN)/python -m rnn_core.course release . build/release --force
+	$(BIN)/rnn-course release . build/release --force --zip build/release.zip
 
 grade: $(STAMP)
-	$(BIN)/python -m rnn_core.course grade $(SUBMISSIONS) --source . --out $(RESULTS)
+	$(BIN)/rnn-course grade $(SUBMISSIONS) --source . --out $(RESULTS)
 
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks
