@@ -30,6 +30,7 @@ import argparse
 import json
 import os
 import re
+import subprocess
 import sys
 import time
 import zipfile
@@ -224,7 +225,9 @@ def run_notebook(path: Path, timeout: float = 300.0, kernel_name: str = "python3
         resources={"metadata": {"path": str(path.parent.resolve())}},
     )
     try:
-        client.execute(env=env)
+        # The kernel process's own stderr holds only its start-up notices (ipykernel warns about
+        # unencrypted local TCP); what cells print reaches the notebook, crashes raise below.
+        client.execute(env=env, stderr=subprocess.DEVNULL)
     except CellTimeoutError:
         run.error = f"a cell ran longer than the limit of {timeout:g} s"
     except DeadKernelError as e:
