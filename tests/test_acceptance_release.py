@@ -3,7 +3,8 @@
 Builds the release and its zip with the instructor's command, unpacks the zip into an empty
 folder, and runs every command the student README names, in order: ``make install`` (a new
 .venv, packages from pip's configured indexes and caches), ``make lab`` (started, asked for its
-extensions, stopped), ``make check`` and ``make submit STUDENT=...``; then checks the hand-in.
+extensions, stopped), ``make check`` and ``make submit STUDENT=...``; then checks the hand-in
+and, when the judge's grader is in the tree, grades it as it is (a blank hand-in scores 0).
 Several minutes (the venv, then all notebooks twice): ``make acceptance``, not ``make test``.
 """
 
