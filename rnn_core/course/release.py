@@ -22,6 +22,7 @@ import copy
 import fnmatch
 import re
 import shutil
+import textwrap
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -336,7 +337,13 @@ def student_files(root: Path, cfg: CourseConfig, notebooks: dict[str, Any]) -> d
     return {
         "README.md": read["README.md"]
         .replace("@@TABLE@@", "\n".join(rows))
-        .replace("@@COLAB@@", colab_text),
+        .replace(
+            "@@COLAB@@",
+            "\n\n".join(
+                textwrap.fill(t, 100, break_long_words=False, break_on_hyphens=False)
+                for t in colab_text.split("\n\n")
+            ),
+        ),
         "Makefile": read["Makefile"],
         "pyproject.toml": read["pyproject.toml"]
         .replace("@@DEPENDENCIES@@", deps)
