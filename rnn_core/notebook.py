@@ -14,7 +14,9 @@ It does three things a student should not have to know about:
   (the submit check and the test suite run headless and ask for ``inline``).
 - **Autoreload.** ``%autoreload 2``: after you change a file in ``rnn_core`` (an exercise), the next
   cell you run uses the new code, also through names imported earlier and through the models built
-  on your function. No kernel restart.
+  on your function. No kernel restart. The explorers cache what they computed (a slider moved
+  back shows the cached picture at once); after an edit to any ``rnn_core`` file those caches are
+  emptied before the next cell runs, so an explorer never shows a result of the old code.
 
 Outside IPython (a script, a test) only the thread limit applies.
 """
@@ -27,7 +29,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-__all__ = ["setup", "SetupReport", "choose_backend"]
+__all__ = ["setup", "SetupReport", "choose_backend", "clear_caches"]
 
 _BACKENDS = ("widget", "inline")
 _LIMITER: list[Any] = []
@@ -102,6 +104,47 @@ def choose_backend(environ: dict[str, str] | None = None) -> str:
     return "inline"
 
 
+def _source_mtimes() -> dict[str, float]:
+    """Modification time of the file of every loaded ``rnn_core`` module."""
+    out = {}
+    for name, mod in list(sys.modules.items()):
+        path = getattr(mod, "__file__", None)
+        if (name == "rnn_core" or name.startswith("rnn_core.")) and path:
+            try:
+                out[path] = os.stat(path).st_mtime
+            except OSError:
+                pass
+    return out
+
+
+def clear_caches() -> int:
+    """Empty every ``functools`` cache of a loaded ``rnn_core`` module; returns how many."""
+    n = 0
+    for name, mod in list(sys.modules.items()):
+        if name != "rnn_core" and not name.startswith("rnn_core."):
+            continue
+        for obj in list(vars(mod).values()):
+            if callable(getattr(obj, "cache_clear", None)) and hasattr(obj, "cache_info"):
+                obj.cache_clear()
+                n += 1
+    return n
+
+
+class _ClearCachesOnEdit:
+    """IPython ``pre_run_cell`` hook: when a file of ``rnn_core`` changed since the last cell,
+    empty the package's caches (autoreload replaces the code, not the results cached from it)."""
+
+    def __init__(self) -> None:
+        self.seen = _source_mtimes()
+
+    def __call__(self, info: Any = None) -> None:
+        now = _source_mtimes()
+        # a module imported since the last cell is new, not edited: its caches are fresh
+        if any(path in self.seen and self.seen[path] != t for path, t in now.items()):
+            clear_caches()
+        self.seen = now
+
+
 def _limit_threads(n: int, notes: list[str]) -> int | None:
     try:
         from threadpoolctl import threadpool_limits
@@ -152,4 +195,8 @@ def setup(
         if "autoreload" not in shell.extension_manager.loaded:
             shell.run_line_magic("load_ext", "autoreload")
         shell.run_line_magic("autoreload", "2")
+        for hook in list(shell.events.callbacks["pre_run_cell"]):
+            if isinstance(hook, _ClearCachesOnEdit):  # setup() run twice: one hook is enough
+                shell.events.unregister("pre_run_cell", hook)
+        shell.events.register("pre_run_cell", _ClearCachesOnEdit())
     return SetupReport(threads, chosen, autoreload, notes)

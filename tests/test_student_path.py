@@ -15,7 +15,7 @@ import pytest
 
 from rnn_core.course.markers import find_regions
 from rnn_core.course.release import release
-from rnn_core.notebook import choose_backend, setup
+from rnn_core.notebook import choose_backend, clear_caches, setup
 from rnn_core.submit import (
     find_stubs,
     handin_files,
@@ -106,6 +106,8 @@ def test_edit_a_library_file_and_rerun_the_self_check_in_the_same_kernel(built, 
             "print(rnn_core.__file__)\n"
             "model = SequenceClassifier(3, 4, 2, cell='rnn', rng=0)\n"
             "xs, ys = np.random.default_rng(0).standard_normal((2, 5, 3)), np.array([0, 1])\n"
+            "from rnn_core.analysis import explore\n"
+            "_ = explore._weights('orthogonal', 4, 0)\n"  # an explorer's cache, filled
         )
         assert err is None and out.strip() == str(work / "rnn_core" / "__init__.py")
         _, err = k.run(check_step)
@@ -116,6 +118,9 @@ def test_edit_a_library_file_and_rerun_the_self_check_in_the_same_kernel(built, 
         _, err = k.run("model.loss(xs, ys)")
         assert err and err.startswith("NotImplementedError: Exercise rnn_")
 
+        out, err = k.run("print(explore._weights.cache_info().currsize)")
+        assert err is None and out.strip() == "1"  # running cells alone keeps the caches
+
         # the student writes the four bodies in rnn_core/rnn.py and saves the file
         rnn_py = work / "rnn_core" / "rnn.py"
         before = rnn_py.read_text()
@@ -123,7 +128,10 @@ def test_edit_a_library_file_and_rerun_the_self_check_in_the_same_kernel(built, 
         time.sleep(1.1)  # a new mtime even on file systems with 1 s resolution
         rnn_py.write_text(_solved((ROOT / "rnn_core" / "rnn.py").read_text()))
 
-        # same kernel, no restart, no re-import: the self-checks and the model run the new code
+        # same kernel, no restart, no re-import: the self-checks and the model run the new code,
+        # and the explorers' caches of results of the old code are gone
+        out, err = k.run("print(explore._weights.cache_info().currsize)")
+        assert err is None and out.strip() == "0"
         out, err = k.run(check_step)
         assert err is None, err
         out, err = k.run(check_seq)
@@ -344,6 +352,15 @@ def test_choose_backend(monkeypatch):
     assert choose_backend({}) == "widget"
     monkeypatch.setattr("rnn_core.notebook._has_module", lambda name: name != "ipympl")
     assert choose_backend({}) == "inline"
+
+
+def test_clear_caches_empties_the_explorers_caches():
+    from rnn_core.analysis import explore
+
+    explore._weights("orthogonal", 4, 0)
+    assert explore._weights.cache_info().currsize >= 1
+    assert clear_caches() >= 2  # explore has several cached functions
+    assert explore._weights.cache_info().currsize == 0
 
 
 def test_import_rnn_core_still_needs_numpy_only():
