@@ -197,9 +197,31 @@ def _first_line(text: str) -> str:
     return (text.strip().splitlines() or [""])[0][:200]
 
 
-def run_notebook(path: Path, timeout: float = 300.0, kernel_name: str = "python3") -> NotebookRun:
+def _this_python_kernel() -> type:
+    """A kernel manager that always starts this interpreter's ipykernel: the notebooks' kernel
+    name ``python3`` could otherwise resolve to a user-wide kernelspec of another environment
+    (``ipykernel install --user`` elsewhere), without this course's packages."""
+    from ipykernel.kernelspec import RESOURCES, get_kernel_dict
+    from jupyter_client.kernelspec import KernelSpec, KernelSpecManager
+    from jupyter_client.manager import AsyncKernelManager
+    from traitlets import default
+
+    class ThisPythonSpecs(KernelSpecManager):
+        def get_kernel_spec(self, kernel_name: str) -> KernelSpec:
+            return KernelSpec(resource_dir=RESOURCES, **get_kernel_dict())
+
+    class ThisPythonKernel(AsyncKernelManager):
+        @default("kernel_spec_manager")
+        def _kernel_spec_manager_default(self) -> KernelSpecManager:
+            return ThisPythonSpecs(data_dir=self.data_dir)
+
+    return ThisPythonKernel
+
+
+def run_notebook(path: Path, timeout: float = 300.0) -> NotebookRun:
     """Run ``path`` top to bottom in a fresh kernel (working folder: the notebook's folder),
     every cell even after an error, without writing the file. ``timeout`` is per cell, seconds.
+    The kernel is this interpreter's (the course's environment), whatever kernelspecs exist.
 
     The kernel gets one BLAS thread and the inline plotting backend: a headless run shows no
     widgets and should not wait for a frontend.
@@ -220,7 +242,8 @@ def run_notebook(path: Path, timeout: float = 300.0, kernel_name: str = "python3
     client = NotebookClient(
         nb,
         timeout=timeout,
-        kernel_name=kernel_name,
+        kernel_name="python3",
+        kernel_manager_class=_this_python_kernel(),
         allow_errors=True,
         resources={"metadata": {"path": str(path.parent.resolve())}},
     )

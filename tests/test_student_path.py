@@ -282,6 +282,23 @@ def test_run_notebook_reports_failing_self_checks_first_error_and_timeout(tmp_pa
 
 
 @pytest.mark.slow
+def test_run_notebook_uses_this_python_whatever_kernelspecs_say(tmp_path, monkeypatch):
+    """A user-wide ``python3`` kernelspec of another environment must not run the check."""
+    data = tmp_path / "jupyter-data"
+    spec = data / "kernels" / "python3"
+    spec.mkdir(parents=True)
+    argv = ["/bin/false", "-f", "{connection_file}"]
+    (spec / "kernel.json").write_text(json.dumps({"argv": argv, "language": "python"}))
+    monkeypatch.setenv("JUPYTER_PATH", str(data))
+    monkeypatch.setenv("JUPYTER_DATA_DIR", str(data))
+    work = _tiny_course(
+        tmp_path, [_check_cell(f"import sys\nassert sys.executable == {sys.executable!r}", "exe")]
+    )
+    run = run_notebook(work / "00_tiny.ipynb", timeout=60)
+    assert run.checks_passed == ["exe"] and run.ok, run
+
+
+@pytest.mark.slow
 def test_submit_writes_the_named_zip_and_lists_it(tmp_path, capsys):
     work = _tiny_course(
         tmp_path,
