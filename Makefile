@@ -13,7 +13,7 @@ OMP_NUM_THREADS      ?= 1
 MKL_NUM_THREADS      ?= 1
 export OPENBLAS_NUM_THREADS OMP_NUM_THREADS MKL_NUM_THREADS
 
-.PHONY: lab test lint bench e2e release grade clean
+.PHONY: lab test lint bench e2e release grade clean acceptance
 
 $(BIN)/python:
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "make: $(PYTHON) not found; set PYTHON=/path/to/python3.11"; exit 1; }
@@ -32,8 +32,14 @@ lint: $(STAMP)
 	$(BIN)/ruff check rnn_core tests benchmarks notebooks
 
 # Notebooks run under nbval (lax: every cell must run without error; asserts inside check the numbers).
+# The acceptance test (a fresh venv from the student release, every command of its README) takes
+# minutes: make acceptance.
 test: lint
-	$(BIN)/python -m pytest -n $(JOBS) --dist loadfile --nbval-lax --nbval-cell-timeout=120
+	$(BIN)/python -m pytest -n $(JOBS) --dist loadfile --nbval-lax --nbval-cell-timeout=120 \
+		-m "not acceptance"
+
+acceptance: $(STAMP)
+	$(BIN)/python -m pytest -m acceptance -s tests/test_acceptance_release.py
 
 # Real browser: JupyterLab in headless Chromium, every notebook run, sliders stepped, latency measured.
 e2e: $(STAMP)
@@ -42,11 +48,12 @@ e2e: $(STAMP)
 # Course tooling (docs/instructors.md): a student release, and grading a folder of submissions.
 SUBMISSIONS ?= submissions
 RESULTS     ?= build/results
+# build/release.zip is what course.toml's release_url publishes (the Colab set-up cell installs it).
 release: $(STAMP)
-	$(BIN)/python -m rnn_core.course release . build/release --force
+	$(BIN)/rnn-course release . build/release --force --zip build/release.zip
 
 grade: $(STAMP)
-	$(BIN)/python -m rnn_core.course grade $(SUBMISSIONS) --source . --out $(RESULTS)
+	$(BIN)/rnn-course grade $(SUBMISSIONS) --source . --out $(RESULTS)
 
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks

@@ -49,6 +49,7 @@ from rnn_core.models import (
     Seq2Seq,
     SequenceClassifier,
 )
+from rnn_core.notebook import setup
 from rnn_core.optim import SGD, Adagrad, Adam
 from rnn_core.rnn import (
     RNNCache,
@@ -120,4 +121,6 @@ __all__ = [
     "tbptt_pass",
     "History",
     "data",
+    # notebooks
+    "setup",
 ]

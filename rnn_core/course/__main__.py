@@ -1,14 +1,15 @@
-"""Command line: ``python -m rnn_core.course {release,grade,list,mark} ...``.
+"""Command line for instructors: ``rnn-course {release,grade,list,mark} ...``.
 
-    python -m rnn_core.course release SRC OUT [--force]
-    python -m rnn_core.course grade SUBMISSIONS --source SRC --out RESULTS [--secret S]
-                                    [--timeout S] [--jobs N] [--student NAME] [--no-sandbox]
-    python -m rnn_core.course list SRC                 exercises, points, stubbed functions
-    python -m rnn_core.course mark NOTEBOOK...         write nbgrader metadata from directives
+    rnn-course release SRC OUT [--force] [--zip FILE]   the student release (and its zip)
+    rnn-course grade SUBMISSIONS --source SRC --out RESULTS [--secret S] [--timeout S] [--jobs N]
+                     [--student NAME] [--no-sandbox]
+    rnn-course list SRC                 exercises, points, stubbed functions
+    rnn-course mark NOTEBOOK...         write nbgrader metadata from directives
 
-``--notebooks GLOB`` and ``--package DIR`` (repeatable) override ``SRC/course.toml``.
-Exit status: 0 when the command did its job (a student's failures are results, not errors),
-1 on a usage or course error (bad markers, a solution line in the release, ...).
+``python -m rnn_core.course`` is the same command. ``--notebooks GLOB`` and ``--package DIR``
+(repeatable) override ``SRC/course.toml``. Exit status: 0 when the command did its job (a
+student's failures are results, not errors), 1 on a usage or course error (bad markers, a solution
+line in the release, ...).
 """
 
 from __future__ import annotations
@@ -33,8 +34,10 @@ def _layout(p: argparse.ArgumentParser) -> None:
 def _release(args: argparse.Namespace) -> int:
     from rnn_core.course.release import release
 
-    rep = release(args.source, args.out, _config(args), force=args.force)
+    rep = release(args.source, args.out, _config(args), force=args.force, zip_path=args.zip)
     print(f"release written to {rep.out}: {rep.files} files")
+    if args.zip:
+        print(f"  zip: {args.zip} (publish it at course.toml's release_url)")
     for nb in rep.notebooks:
         print(f"  notebook {nb}")
     for f, names in rep.stubbed.items():
@@ -79,15 +82,14 @@ def _mark(args: argparse.Namespace) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        prog="python -m rnn_core.course", description=__doc__.split("\n")[0]
-    )
+    parser = argparse.ArgumentParser(prog="rnn-course", description=__doc__.split("\n")[0])
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("release", help="build the student release")
     p.add_argument("source", help="course source folder")
     p.add_argument("out", help="release folder to create")
     p.add_argument("--force", action="store_true", help="replace an existing release folder")
+    p.add_argument("--zip", metavar="FILE", help="also write the release as this zip")
     _layout(p)
     p.set_defaults(run=_release)
 

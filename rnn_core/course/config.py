@@ -52,6 +52,12 @@ class CourseConfig:
     """process limit of one sandboxed run (threads count: BLAS pools, numpy's workers)"""
     output_bytes: int = 2_000_000
     """stdout plus stderr of one run, and separately the bytes it writes to its output folder"""
+    release_url: str = ""
+    """where the built student release (``rnn-course release --zip``) is published, e.g. a
+    GitHub release asset; the notebooks' set-up cell installs it on Colab (never the source)"""
+    colab_url: str = ""
+    """prefix of the "Open in Colab" links: the notebook's file name is appended, e.g.
+    ``https://colab.research.google.com/github/ORG/REPO/blob/main/``"""
 
     def __post_init__(self) -> None:
         for name in ("notebooks", "packages", "extra_files", "exclude"):
@@ -67,6 +73,12 @@ class CourseConfig:
         if not float(self.timeout) > 0:
             raise ValueError(f"CourseConfig: timeout must be > 0 seconds, got {self.timeout!r}")
         self.timeout = float(self.timeout)
+        for name in ("release_url", "colab_url"):
+            url = getattr(self, name)
+            if not isinstance(url, str) or (url and not url.startswith("https://")):
+                raise ValueError(
+                    f"CourseConfig: {name} must be an https:// URL or empty, got {url!r}"
+                )
 
     def notebook_paths(self, root: Path) -> list[Path]:
         """The graded notebooks under ``root`` (sorted, relative to it)."""

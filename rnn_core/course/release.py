@@ -7,6 +7,12 @@ their solution regions replaced by ``raise NotImplementedError("Exercise <name>:
 (:func:`rnn_core.course.markers.stub_regions`). Finally every file of the release is checked line
 by line against the solution and hidden-test lines of the source; any match aborts the release.
 
+The release is laid out for students (docs/architecture.md, D4): the notebooks at the top level,
+the package without the course tooling (:data:`NEVER_SHIPPED`), and its own README, Makefile,
+pyproject.toml and environment.yml rendered from ``rnn_core/course/templates/``. Each notebook's
+set-up cell (the code cell right after the title) is rendered from the same templates, with the
+release URL of ``course.toml``.
+
 nbgrader is imported inside the functions, so importing this module needs the standard library.
 """
 
@@ -16,6 +22,8 @@ import copy
 import fnmatch
 import re
 import shutil
+import textwrap
+import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -40,7 +48,19 @@ __all__ = [
     "list_exercises",
     "course_secrets",
     "find_leaks",
+    "NEVER_SHIPPED",
+    "release_name",
+    "setup_cell_source",
+    "is_setup_cell",
+    "insert_setup_cell",
+    "student_files",
 ]
+
+NEVER_SHIPPED = ("rnn_core/course/*", "rnn_core/_kernels/*")
+"""Course tooling (release builder, grader, exercise specs, sandbox) and the instructor-only
+kernels: left out of every release, whatever ``course.toml`` says."""
+TEMPLATES = Path(__file__).parent / "templates"
+_SETUP_FIRST_LINE = "# Set-up: run this cell first."
 
 _NAME_SLOT = "@@GRADE_ID@@"
 _CODE_STUB = (
@@ -213,7 +233,124 @@ def _skipped(rel: Path, exclude: list[str]) -> bool:
     if rel.name in (".DS_Store",):
         return True
     posix = rel.as_posix()
-    return any(fnmatch.fnmatch(posix, pat) for pat in exclude)
+    return any(fnmatch.fnmatch(posix, pat) for pat in (*exclude, *NEVER_SHIPPED))
+
+
+def release_name(rel: str | Path) -> str:
+    """Where a source notebook goes in the release: its file name, at the top level (nbgrader's
+    feedback only looks at an assignment's top-level files)."""
+    return Path(rel).name
+
+
+# --------------------------------------------------------------------------- student files
+
+
+def setup_cell_source(cfg: CourseConfig) -> str:
+    """The notebooks' set-up cell (right after the title), with the release URL of ``cfg``."""
+    text = (TEMPLATES / "setup_cell.py").read_text(encoding="utf-8").strip("\n")
+    url = cfg.release_url or "https://example.invalid/release-url-not-set-in-course.toml"
+    return text.replace("@@RELEASE_URL@@", url)
+
+
+def is_setup_cell(cell: Any) -> bool:
+    return cell.cell_type == "code" and cell.source.startswith(_SETUP_FIRST_LINE)
+
+
+def insert_setup_cell(nb: Any, cfg: CourseConfig) -> bool:
+    """Put the set-up cell right after the notebook's first (title) markdown cell, or refresh it
+    there. Returns True when the notebook changed."""
+    import nbformat
+
+    want = setup_cell_source(cfg)
+    if len(nb.cells) > 1 and is_setup_cell(nb.cells[1]):
+        changed = nb.cells[1].source != want
+        nb.cells[1].source = want
+        return changed
+    if not nb.cells or nb.cells[0].cell_type != "markdown":
+        raise ReleaseError("insert_setup_cell: the notebook must start with its title (markdown)")
+    cell = nbformat.v4.new_code_cell(want)
+    cell.id = "setup"  # stable, so that re-inserting gives the same file
+    nb.cells.insert(1, cell)
+    return True
+
+
+def _title_and_time(nb: Any) -> tuple[str, str]:
+    """(title, time) from a notebook's first cell: its ``# `` heading and its ``**Time**:`` line."""
+    text = nb.cells[0].source if nb.cells else ""
+    title = next((ln[2:].strip() for ln in text.splitlines() if ln.startswith("# ")), "")
+    m = re.search(r"\*\*Time:?\*\*:?\s*(?:about\s+)?([^.(\n]*\d[^.(\n]*)", text)
+    return title, (m.group(1).strip() if m else "")
+
+
+def _requirements(root: Path) -> list[str]:
+    """The student package's dependencies: the source's runtime dependencies (never its extras,
+    where nbgrader lives)."""
+    pyproject = root / "pyproject.toml"
+    if not pyproject.is_file():
+        return ["numpy"]
+    return list(tomllib.loads(pyproject.read_text(encoding="utf-8"))["project"]["dependencies"])
+
+
+def student_files(root: Path, cfg: CourseConfig, notebooks: dict[str, Any]) -> dict[str, str]:
+    """Top-level files of the release, rendered from the templates: README.md (the table of
+    notebooks with times and Colab links), Makefile, pyproject.toml, environment.yml."""
+    rows = ["| notebook | what | time | Colab |", "|---|---|---|---|"]
+    for rel, nb in notebooks.items():
+        name = release_name(rel)
+        title, minutes = _title_and_time(nb)
+        what = title.split("·", 1)[-1].strip() if "·" in title else title
+        colab = f"[Open in Colab]({cfg.colab_url}{name})" if cfg.colab_url else ""
+        rows.append(f"| [{name}]({name}) | {what} | {minutes} | {colab} |")
+    if cfg.colab_url and cfg.release_url:
+        colab_text = (
+            'Every notebook has an "Open in Colab" link in the table above. On Colab the '
+            "notebook's first cell downloads this release (from "
+            f"{cfg.release_url}) into `/content/rnn-gradflow`, installs it and turns on Colab's "
+            "widgets. Write your exercises in the files under `/content/rnn-gradflow/rnn_core` "
+            "(Colab's Files panel: double-click a file to edit it, Ctrl+S to save) and re-run the "
+            "self-check. Colab keeps your notebook in Google Drive but forgets `/content` when the "
+            "runtime stops: download the files you edited. To hand in, put your notebooks (File > "
+            "Download > .ipynb) and your `rnn_core/` files into this folder on a machine with "
+            "Python and run `make submit` there.\n\nThis Colab path has been tested only with a "
+            "simulated Colab, not on Colab itself; if its first cell fails, work locally."
+        )
+    else:
+        colab_text = "This release has no Colab link: work locally as above."
+    reqs = _requirements(root)
+    deps = ",\n".join(f'    "{r}"' for r in reqs) + ","
+    conda = "\n".join(f"  - {r}" for r in reqs)
+    include = ", ".join(f'"{p}*"' for p in cfg.packages)
+    version = "0.0.0"
+    pyproject = root / "pyproject.toml"
+    if pyproject.is_file():
+        version = tomllib.loads(pyproject.read_text(encoding="utf-8"))["project"].get(
+            "version", version
+        )
+    # pyproject.toml.in: a file named pyproject.toml would be read as configuration by tools
+    names = {
+        "README.md": "README.md",
+        "Makefile": "Makefile",
+        "pyproject.toml": "pyproject.toml.in",
+        "environment.yml": "environment.yml",
+    }
+    read = {n: (TEMPLATES / t).read_text(encoding="utf-8") for n, t in names.items()}
+    return {
+        "README.md": read["README.md"]
+        .replace("@@TABLE@@", "\n".join(rows))
+        .replace(
+            "@@COLAB@@",
+            "\n\n".join(
+                textwrap.fill(t, 100, break_long_words=False, break_on_hyphens=False)
+                for t in colab_text.split("\n\n")
+            ),
+        ),
+        "Makefile": read["Makefile"],
+        "pyproject.toml": read["pyproject.toml"]
+        .replace("@@DEPENDENCIES@@", deps)
+        .replace("@@VERSION@@", version)
+        .replace('include = ["rnn_core*"]', f"include = [{include}]"),
+        "environment.yml": read["environment.yml"].replace("@@CONDA_DEPENDENCIES@@", conda),
+    }
 
 
 def _package_files(root: Path, cfg: CourseConfig) -> list[Path]:
@@ -333,6 +470,7 @@ def release(
     config: CourseConfig | None = None,
     *,
     force: bool = False,
+    zip_path: str | Path | None = None,
 ) -> ReleaseReport:
     """Write the student release of the course in ``source`` to the folder ``out``.
 
@@ -342,6 +480,8 @@ def release(
     out : release folder to create; it must not exist unless ``force`` (then it is replaced).
     config : which notebooks and packages; default ``load_config(source)``.
     force : replace an existing ``out``.
+    zip_path : also write the release as this zip (what ``course.toml``'s ``release_url``
+        publishes), files at its top level.
 
     Returns
     -------
@@ -375,6 +515,14 @@ def release(
         sources[rel.as_posix()] = read_notebook(root / rel, str(rel))
     if not sources:
         raise ReleaseError(f"release: no notebook matches {cfg.notebooks} in {root}")
+    by_name: dict[str, str] = {}
+    for rel in sources:
+        other = by_name.setdefault(release_name(rel), rel)
+        if other != rel:
+            raise ReleaseError(f"release: {rel} and {other} would both be {release_name(rel)}")
+    for nb in sources.values():
+        if len(nb.cells) > 1 and is_setup_cell(nb.cells[1]):
+            nb.cells[1].source = setup_cell_source(cfg)
 
     pkg_files = _package_files(root, cfg)
     texts = {
@@ -392,9 +540,8 @@ def release(
         dest.mkdir(parents=True)
         for rel, nb in sources.items():
             student = student_version(nb, rel)
-            (dest / rel).parent.mkdir(parents=True, exist_ok=True)
-            nbformat.write(student, str(dest / rel))
-            report.notebooks.append(rel)
+            nbformat.write(student, str(dest / release_name(rel)))
+            report.notebooks.append(release_name(rel))
         for rel in pkg_files:
             target = dest / rel
             target.parent.mkdir(parents=True, exist_ok=True)
@@ -411,9 +558,14 @@ def release(
                     report.stubbed[rel.as_posix()] = stubbed
             else:
                 shutil.copyfile(root / rel, target)
+        rendered = student_files(root, cfg, sources)
         for rel in _extra_files(root, cfg):
+            if rel.as_posix() in rendered:
+                continue  # the student's README and pyproject are not the instructor's
             (dest / rel).parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(root / rel, dest / rel)
+        for name, text in rendered.items():
+            (dest / name).write_text(text, encoding="utf-8")
         leaks = find_leaks(root, dest, cfg)
         if leaks:
             raise ReleaseError(
@@ -422,5 +574,10 @@ def release(
     except BaseException:
         shutil.rmtree(dest, ignore_errors=True)
         raise
-    report.files = sum(1 for p in dest.rglob("*") if p.is_file())
+    files = sorted(p.relative_to(dest) for p in dest.rglob("*") if p.is_file())
+    report.files = len(files)
+    if zip_path is not None:
+        from rnn_core.submit import write_zip
+
+        write_zip(dest, files, Path(zip_path))
     return report

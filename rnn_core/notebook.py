@@ -1,0 +1,202 @@
+"""One call at the top of every notebook: ``rnn_core.setup()``.
+
+It does three things a student should not have to know about:
+
+- **BLAS threads.** The matrices of this course are small (tens of rows). numpy's BLAS starts one
+  thread per core for every product, and on shared cores (JupyterHub, Colab, a laptop running
+  other work) those threads spin against each other: a notebook can take several times longer than
+  with one thread. ``setup`` limits BLAS to one thread (threadpoolctl), as ``make`` does with
+  ``OPENBLAS_NUM_THREADS=1``.
+- **The plotting backend.** The explorers are live (their figure follows the sliders) when the
+  frontend can show ipympl widgets, and a picture plus sliders otherwise. ``setup`` picks ipympl
+  (``%matplotlib widget``) when the kernel can see ipympl and its JupyterLab extension, or runs on
+  Colab; otherwise ``inline``. ``RNN_PLOTS=widget|inline`` in the environment overrides the choice
+  (the submit check and the test suite run headless and ask for ``inline``).
+- **Autoreload.** ``%autoreload 2``: after you change a file in ``rnn_core`` (an exercise), the next
+  cell you run uses the new code, also through names imported earlier and through the models built
+  on your function. No kernel restart. The explorers cache what they computed (a slider moved
+  back shows the cached picture at once); after an edit to any ``rnn_core`` file those caches are
+  emptied before the next cell runs, so an explorer never shows a result of the old code.
+
+Outside IPython (a script, a test) only the thread limit applies.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+__all__ = ["setup", "SetupReport", "choose_backend", "clear_caches"]
+
+_BACKENDS = ("widget", "inline")
+_LIMITER: list[Any] = []
+"""Keeps the threadpoolctl limiter alive for the life of the kernel (it is never undone)."""
+
+
+@dataclass
+class SetupReport:
+    """What :func:`setup` did (also its ``repr`` in the notebook)."""
+
+    blas_threads: int | None
+    """the limit applied, or None when threadpoolctl is not installed"""
+    backend: str | None
+    """``"widget"`` or ``"inline"``; None outside IPython"""
+    autoreload: bool
+    notes: list[str] = field(default_factory=list)
+
+    def __repr__(self) -> str:
+        threads = "not limited" if self.blas_threads is None else self.blas_threads
+        parts = [
+            f"BLAS threads: {threads}",
+            f"plots: {self.backend or 'unchanged (not in IPython)'}",
+            f"autoreload: {'on' if self.autoreload else 'off'}",
+        ]
+        return "rnn_core.setup: " + ", ".join(parts) + "".join(f"\n  {n}" for n in self.notes)
+
+
+def _shell() -> Any:
+    """The running IPython shell, or None."""
+    if "IPython" not in sys.modules:
+        return None
+    from IPython import get_ipython
+
+    return get_ipython()
+
+
+def _has_module(name: str) -> bool:
+    from importlib.util import find_spec
+
+    try:
+        return find_spec(name) is not None
+    except (ImportError, ValueError):
+        return False
+
+
+def _ipympl_frontend_installed() -> bool:
+    """ipympl's JupyterLab extension sits in this environment's ``share/jupyter/labextensions``
+    (the ipympl wheel installs it there). A JupyterLab started from another environment may not
+    have it: that is the one case this test cannot see."""
+    return any(
+        (Path(p) / "share" / "jupyter" / "labextensions" / "jupyter-matplotlib").is_dir()
+        for p in {sys.prefix, sys.base_prefix}
+    )
+
+
+def choose_backend(environ: dict[str, str] | None = None) -> str:
+    """``"widget"`` (ipympl) when a widget frontend can show it, else ``"inline"``.
+
+    Order: ``RNN_PLOTS`` in ``environ`` (``"widget"`` or ``"inline"``); on Colab, widget when
+    ipympl is importable; elsewhere, widget when ipympl and its JupyterLab extension are installed.
+    """
+    env = os.environ if environ is None else environ
+    wanted = env.get("RNN_PLOTS", "").strip().lower()
+    if wanted:
+        if wanted not in _BACKENDS:
+            raise ValueError(f"setup: RNN_PLOTS must be 'widget' or 'inline', got {wanted!r}")
+        return wanted
+    if not (_has_module("ipympl") and _has_module("ipywidgets")):
+        return "inline"
+    if "google.colab" in sys.modules or _ipympl_frontend_installed():
+        return "widget"
+    return "inline"
+
+
+def _source_mtimes() -> dict[str, float]:
+    """Modification time of the file of every loaded ``rnn_core`` module."""
+    out = {}
+    for name, mod in list(sys.modules.items()):
+        path = getattr(mod, "__file__", None)
+        if (name == "rnn_core" or name.startswith("rnn_core.")) and path:
+            try:
+                out[path] = os.stat(path).st_mtime
+            except OSError:
+                pass
+    return out
+
+
+def clear_caches() -> int:
+    """Empty every ``functools`` cache of a loaded ``rnn_core`` module; returns how many."""
+    n = 0
+    for name, mod in list(sys.modules.items()):
+        if name != "rnn_core" and not name.startswith("rnn_core."):
+            continue
+        for obj in list(vars(mod).values()):
+            if callable(getattr(obj, "cache_clear", None)) and hasattr(obj, "cache_info"):
+                obj.cache_clear()
+                n += 1
+    return n
+
+
+class _ClearCachesOnEdit:
+    """IPython ``pre_run_cell`` hook: when a file of ``rnn_core`` changed since the last cell,
+    empty the package's caches (autoreload replaces the code, not the results cached from it)."""
+
+    def __init__(self) -> None:
+        self.seen = _source_mtimes()
+
+    def __call__(self, info: Any = None) -> None:
+        now = _source_mtimes()
+        # a module imported since the last cell is new, not edited: its caches are fresh
+        if any(path in self.seen and self.seen[path] != t for path, t in now.items()):
+            clear_caches()
+        self.seen = now
+
+
+def _limit_threads(n: int, notes: list[str]) -> int | None:
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:
+        notes.append("threadpoolctl is not installed: BLAS threads not limited")
+        return None
+    _LIMITER.clear()
+    _LIMITER.append(threadpool_limits(limits=n, user_api="blas"))
+    # Processes this kernel starts (none in the course, but cheap to get right) inherit the limit.
+    for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ[var] = str(n)
+    return n
+
+
+def setup(
+    *, blas_threads: int = 1, backend: str | None = None, autoreload: bool = True
+) -> SetupReport:
+    """Prepare a notebook kernel for the course: BLAS threads, plotting backend, autoreload.
+
+    Parameters
+    ----------
+    blas_threads : BLAS threads for numpy's matrix products (default 1: fastest for this course's
+        small matrices, on shared cores by far).
+    backend : ``"widget"``, ``"inline"``, or None to choose (:func:`choose_backend`).
+    autoreload : turn on ``%autoreload 2`` so edits to ``rnn_core`` take effect without a restart.
+
+    Returns
+    -------
+    A :class:`SetupReport`; the notebook shows its one-line summary.
+
+    Raises
+    ------
+    ValueError
+        ``blas_threads`` not a positive int, or ``backend`` not one of the two names.
+    """
+    if isinstance(blas_threads, bool) or not isinstance(blas_threads, int) or blas_threads < 1:
+        raise ValueError(f"setup: blas_threads must be a positive int, got {blas_threads!r}")
+    if backend is not None and backend not in _BACKENDS:
+        raise ValueError(f"setup: backend must be 'widget', 'inline' or None, got {backend!r}")
+    notes: list[str] = []
+    threads = _limit_threads(blas_threads, notes)
+    shell = _shell()
+    if shell is None:
+        return SetupReport(threads, None, False, notes)
+    chosen = backend or choose_backend()
+    shell.run_line_magic("matplotlib", chosen)
+    if autoreload:
+        if "autoreload" not in shell.extension_manager.loaded:
+            shell.run_line_magic("load_ext", "autoreload")
+        shell.run_line_magic("autoreload", "2")
+        for hook in list(shell.events.callbacks["pre_run_cell"]):
+            if isinstance(hook, _ClearCachesOnEdit):  # setup() run twice: one hook is enough
+                shell.events.unregister("pre_run_cell", hook)
+        shell.events.register("pre_run_cell", _ClearCachesOnEdit())
+    return SetupReport(threads, chosen, autoreload, notes)
