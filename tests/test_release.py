@@ -239,3 +239,16 @@ def test_rnn_course_console_script_has_todays_subcommands_and_flags():
     makefile = (ROOT / "Makefile").read_text()
     assert "$(BIN)/rnn-course release . build/release --force --zip build/release.zip" in makefile
     assert "$(BIN)/rnn-course grade" in makefile
+
+
+def test_every_relative_link_of_a_release_notebook_resolves_to_a_file_of_the_release(built):
+    out, _, _ = built
+    links = []
+    for path in sorted(out.glob("*.ipynb")):
+        for cell in nbformat.read(path, as_version=4).cells:
+            if cell.cell_type == "markdown":
+                links += [(path.name, t) for t in re.findall(r"\]\(([^)\s#]+)", cell.source)
+                          if ":" not in t]
+    assert any(t.startswith("rnn_core/") for _, t in links)  # the exercise boxes' file links
+    missing = [(nb, t) for nb, t in links if not (out / t).is_file()]
+    assert missing == [], missing

@@ -242,6 +242,36 @@ def release_name(rel: str | Path) -> str:
     return Path(rel).name
 
 
+_LINK = re.compile(r"\]\(([^)\s#]+)(#[^)\s]*)?\)")
+
+
+def relink(nb: Any, rel: str | Path, shipped: dict[str, str]) -> None:
+    """Point the markdown links of the notebook at ``rel`` (relative to the course source) to
+    where their targets sit in the release; ``shipped`` maps source path -> release path, both
+    POSIX and relative. Links to anything else (URLs, files that do not ship) stay as they are.
+    """
+    here = Path(rel).parent
+
+    def fix(m: re.Match) -> str:
+        target = m.group(1)
+        if ":" in target or target.startswith("/"):
+            return m.group(0)  # a URL or an absolute path
+        parts: list[str] = []
+        for part in (here / target).as_posix().split("/"):
+            if part == "..":
+                if not parts:
+                    return m.group(0)  # outside the source
+                parts.pop()
+            elif part not in ("", "."):
+                parts.append(part)
+        new = shipped.get("/".join(parts))
+        return m.group(0) if new is None else f"]({new}{m.group(2) or ''})"
+
+    for cell in nb.cells:
+        if cell.cell_type == "markdown":
+            cell.source = _LINK.sub(fix, cell.source)
+
+
 # --------------------------------------------------------------------------- student files
 
 
@@ -536,10 +566,13 @@ def release(
             raise ReleaseError(str(e)) from e
     hints = _where_taught(names - {""}, sources)
 
+    shipped = {p.as_posix(): p.as_posix() for p in [*pkg_files, *_extra_files(root, cfg)]}
+    shipped |= {rel: release_name(rel) for rel in sources}
     try:
         dest.mkdir(parents=True)
         for rel, nb in sources.items():
             student = student_version(nb, rel)
+            relink(student, rel, shipped)
             nbformat.write(student, str(dest / release_name(rel)))
             report.notebooks.append(release_name(rel))
         for rel in pkg_files:
