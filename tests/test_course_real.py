@@ -297,10 +297,6 @@ def test_instructor_code_scores_every_point_the_source_can_grade(graded):
     assert all(len(t) > 100 for t in r.answers.values())
 
 
-@pytest.mark.xfail(
-    not set(AUTO) <= _have_reference(), strict=False,
-    reason="tbptt_pass (05) and jacobians_along/qr_step (06) join the library with the layers "
-           "branches (#9); until then their exercises have no reference here")
 def test_instructor_code_scores_all_88_autograded_points(graded):
     res, rows, _ = graded
     assert rows["instructor"]["total"] == "88" and rows["instructor"]["message"] == ""
@@ -328,8 +324,6 @@ def test_planted_bug_in_lstm_step_backward_loses_exactly_that_exercise(graded):
     assert re.fullmatch(r"public case \(N=3, D=4, H=5\): dprev_c off by \S+ relative", e.message)
 
 
-@pytest.mark.xfail(strict=False, reason="until the layers branch for the LSTM (#9) merges, "
-                                         "lstm_forward_with_cells is a second LSTM step")
 def test_delegating_an_exercise_to_another_public_function_scores_zero(graded):
     res, rows, _ = graded
     assert rows["delegate"]["test_lstm_step_forward"] == "0"

@@ -17,9 +17,6 @@
     ``jacobians_along``; the logs of ``qr_step``) must change the models' gradients and the
     explorers' computed outputs.
 
-Parts that can only pass once the LSTM / truncated-BPTT / clipping work of the other branches is
-merged are marked ``xfail(strict=False)`` with the reason.
-
 This file is also the subprocess driver: ``python test_layers_behaviour.py ROOT OUT.npz`` imports
 ``rnn_core`` from ROOT and writes every output and status to OUT.npz / OUT.json.
 """
@@ -57,14 +54,6 @@ EXERCISES = {
     "lstm_step_backward": ("rnn_core/lstm.py", ("lstm_step_backward",)),
 }
 LAYER_A = {f for _, fs in EXERCISES.values() for f in fs}
-# Exercises whose Layer B twins are removed by the other branches (LSTM kernel and analysis,
-# truncated BPTT, norm clipping); until they merge these may still find twins.
-PENDING = {
-    "tbptt_pass": "tbptt_pass lands with the truncated-BPTT branch (issue 9: one TBPTT trainer)",
-    "lstm_step_forward": "the LSTM branch makes lstm_forward a loop over lstm_step_forward",
-    "lstm_step_backward": "the LSTM branch makes lstm_backward a loop over lstm_step_backward",
-}
-
 
 # ------------------------------------------------------------------------------ the driver
 
@@ -289,7 +278,8 @@ def _call(rc, qual, fn, profiles):
             return "ok", (value, [v for v in kwargs.values() if isinstance(v, dict)])
         except NotImplementedError as e:
             return f"stopped: {str(e).splitlines()[0][:120]}", None
-        except Exception as e:  # noqa: BLE001 - any failure: try the next profile
+        except (Exception, SystemExit) as e:  # noqa: BLE001 - any failure (a CLI's argparse
+            # exits): try the next profile
             last = f"skipped: {type(e).__name__}: {str(e).splitlines()[0][:100] if str(e) else ''}"
     return last, None
 
@@ -332,8 +322,10 @@ def drive(root: str, out: str) -> None:
 
 
 def _copy_source(dst: Path) -> Path:
+    # the package as the release ships it: no course tooling and no instructor-only kernel (the
+    # LSTM sequence kernel is the source's fast path; tests/test_lstm.py checks it against the loop)
     shutil.copytree(ROOT / "rnn_core", dst / "rnn_core",
-                    ignore=shutil.ignore_patterns("__pycache__", "course", "*.pyc"))
+                    ignore=shutil.ignore_patterns("__pycache__", "course", "_kernels", "*.pyc"))
     return dst
 
 
@@ -418,15 +410,7 @@ def test_the_sweep_covers_the_package(reference):
         assert status[f] == "ok", (f, status[f])
 
 
-def _exercise_params():
-    out = []
-    for name in EXERCISES:
-        marks = [pytest.mark.xfail(strict=False, reason=PENDING[name])] if name in PENDING else []
-        out.append(pytest.param(name, marks=marks, id=name))
-    return out
-
-
-@pytest.mark.parametrize("exercise", _exercise_params())
+@pytest.mark.parametrize("exercise", EXERCISES)
 def test_stubbing_an_exercise_leaves_no_twin(exercise, reference, tmp_path):
     ref_status, ref_arrays = reference
     rel, functions = EXERCISES[exercise]
@@ -452,6 +436,8 @@ def test_stubbing_an_exercise_leaves_no_twin(exercise, reference, tmp_path):
     print(f"{exercise}: {len(stopped)} callables stop on the stub")
     assert not sorted(set(twins)), f"still computing {exercise} without it: {sorted(set(twins))}"
     assert stopped, f"nothing stops when {exercise} is a stub: is it used at all?"
+    if exercise == "temporal_softmax_loss":  # softmax_loss is the T = 1 case, not a twin
+        assert status["rnn_core.layers.softmax_loss"].startswith("stopped"), status
 
 
 if __name__ == "__main__":
@@ -500,7 +486,8 @@ PLANTS = {
         "rnn_core/lstm.py",
         "    dWh = cache.prev_h.T @ da\n",
         "    dWh = -(cache.prev_h.T @ da)\n",
-        ("SequenceClassifier[lstm]", "RecurrentStack[lstm]"),
+        ("SequenceClassifier[lstm]", "RecurrentStack[lstm]", "LanguageModel[lstm]",
+         "Captioner[lstm]", "Seq2Seq[lstm]"),
     ),
     "lstm_step_backward_dprev_c": (
         "rnn_core/lstm.py",
@@ -510,15 +497,6 @@ PLANTS = {
          "rnn_core.analysis.noise.lstm_contributions"),
     ),
 }
-# what can change only once the LSTM branch routes the sequence kernel's users through the steps
-PLANTS_PENDING = {
-    "lstm_step_backward_dWh": (
-        ("LanguageModel[lstm]", "Captioner[lstm]", "Seq2Seq[lstm]"),
-        "the LSTM branch: models train through lstm_backward, a loop over lstm_step_backward",
-    ),
-}
-
-
 def _outputs(arrays, qual):
     return [a for k, a in sorted(arrays.items()) if k.rsplit("#", 1)[0] == qual]
 
@@ -532,22 +510,10 @@ def _changed(ref, planted, qual) -> bool:
         for x, y in zip(a, b, strict=False))
 
 
-def _plant_params():
-    out = []
-    for pid in PLANTS:
-        out.append(pytest.param(pid, False, id=pid))
-        if pid in PLANTS_PENDING:
-            out.append(pytest.param(pid, True, id=f"{pid}-pending", marks=pytest.mark.xfail(
-                strict=False, reason=PLANTS_PENDING[pid][1])))
-    return out
-
-
-@pytest.mark.parametrize(("plant", "pending"), _plant_params())
-def test_a_planted_error_reaches_models_and_explorers(plant, pending, reference, tmp_path):
+@pytest.mark.parametrize("plant", PLANTS)
+def test_a_planted_error_reaches_models_and_explorers(plant, reference, tmp_path):
     ref_status, ref_arrays = reference
     rel, old, new, must_change = PLANTS[plant]
-    if pending:
-        must_change = PLANTS_PENDING[plant][0]
     root = _copy_source(tmp_path)
     _plant(root, rel, old, new)
     status, arrays = _run(root, plant)
@@ -556,6 +522,5 @@ def test_a_planted_error_reaches_models_and_explorers(plant, pending, reference,
     unchanged = [q for q in must_change
                  if status[q] == "ok" and not _changed(ref_arrays, arrays, q)]
     assert not unchanged, f"{plant}: these still return what they did before: {unchanged}"
-    if not pending:
-        # every plant but lstm's dWh (no explorer reads an LSTM weight gradient) reaches one
-        assert any(q in EXPLORERS for q in must_change) or plant == "lstm_step_backward_dWh", plant
+    # every plant but lstm's dWh (no explorer reads an LSTM weight gradient) reaches one
+    assert any(q in EXPLORERS for q in must_change) or plant == "lstm_step_backward_dWh", plant

@@ -551,8 +551,6 @@ def test_lstm_forward_uses_stop_on_a_stubbed_step_forward(release_before_08_forw
             use()
 
 
-@pytest.mark.xfail(strict=True, reason="analysis.jacobians.lstm_trajectory runs its own LSTM "
-                   "forward; it should call lstm_step_forward (owned by the Jacobian work)")
 def test_highway_explorer_runs_on_lstm_step_forward(release_before_08_forward):
     from rnn_core.analysis.explore import _lstm_highway
 
