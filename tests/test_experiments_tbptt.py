@@ -14,13 +14,10 @@ from rnn_core.experiments.tbptt import (
     lag_chunk_grid,
     recall_accuracy,
     shared_chunk_fraction,
-    train_stateful_tbptt,
     truncated_gradient,
 )
 from rnn_core.gradcheck import eval_numerical_gradient, rel_error
 from rnn_core.models import LanguageModel
-from rnn_core.optim import SGD
-from rnn_core.train import tbptt_pass
 
 
 def _lm(cell="rnn", seed=0, V=5):
@@ -127,17 +124,6 @@ def test_gradient_cosine():
 
 
 # -------------------------------------------------------------------------------- training
-def test_train_stateful_tbptt_is_tbptt_pass():
-    x, y, mask = _batch(seed=5, T=8)
-    a, b = _lm("lstm", 6), _lm("lstm", 6)
-    la, sa = train_stateful_tbptt(a, x, y, 3, SGD(0.3), mask)
-    lb, sb = tbptt_pass(b, x, y, 3, SGD(0.3), mask)
-    assert la == lb and len(la) == 3
-    for name in a.params:
-        np.testing.assert_array_equal(a.params[name], b.params[name])
-    np.testing.assert_array_equal(sa[0].c, sb[0].c)
-
-
 @pytest.mark.parametrize("cell", ["rnn", "lstm"])
 def test_truncated_gradient_is_the_sum_of_the_chunk_gradients_at_fixed_parameters(cell):
     x, y, mask = _batch(seed=7, T=8)

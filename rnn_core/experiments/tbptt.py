@@ -38,7 +38,6 @@ __all__ = [
     "shared_chunk_fraction",
     "truncated_gradient",
     "gradient_cosine",
-    "train_stateful_tbptt",
     "recall_predictions",
     "recall_accuracy",
     "LagChunkGrid",
@@ -216,21 +215,6 @@ def gradient_cosine(a: Mapping[str, np.ndarray], b: Mapping[str, np.ndarray]) ->
     if na == 0 or nb == 0:
         return float("nan")
     return dot / (na * nb)
-
-
-# ---------------------------------------------------------------------------------- training
-def train_stateful_tbptt(
-    model: Any,
-    x: np.ndarray,
-    y: np.ndarray,
-    k: int,
-    optimizer: Any,
-    mask: np.ndarray | None = None,
-    state: Sequence | None = None,
-) -> tuple[list[float], Any]:
-    """The former name of :func:`rnn_core.train.tbptt_pass`, which it calls (kept while notebook
-    05's import cell still names it)."""
-    return tbptt_pass(model, x, y, k, optimizer, mask=mask, state=state)
 
 
 def recall_predictions(model: Any, x: np.ndarray) -> np.ndarray:
