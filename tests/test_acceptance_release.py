@@ -172,9 +172,8 @@ def test_fresh_copy_fresh_venv_every_readme_command_then_hand_in(tmp_path):
 
     # the grader takes the zip as it is (once the judge's grader is in this tree: D2)
     if importlib.util.find_spec("rnn_core.course.collect") is not None:
-        from rnn_core.course.sandbox import probe
-
         from rnn_core.course.release import list_exercises
+        from rnn_core.course.sandbox import probe
 
         subs = tmp_path / "submissions"
         subs.mkdir()
