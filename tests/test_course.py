@@ -339,7 +339,7 @@ def test_release_contains_no_solution_or_hidden_test_line(released):
 
 def test_release_notebooks_are_nbgrader_student_versions(released):
     out, _ = released
-    nb = nbformat.read(out / NB01, as_version=4)
+    nb = nbformat.read(out / Path(NB01).name, as_version=4)
     by_id = {c.metadata["nbgrader"]["grade_id"]: c for c in nb.cells if "nbgrader" in c.metadata}
     assert by_id["q_why"].source == "YOUR ANSWER HERE"
     assert (
