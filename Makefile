@@ -34,9 +34,11 @@ lint: $(STAMP)
 # Notebooks run under nbval (lax: every cell must run without error; asserts inside check the numbers).
 # The acceptance test (a fresh venv from the student release, every command of its README) takes
 # minutes: make acceptance.
+# RNN_PLOTS=inline: headless runs draw images (setup() would pick ipympl where it is installed);
+# make e2e runs the notebooks in JupyterLab with the backend setup() picks.
 test: lint
-	$(BIN)/python -m pytest -n $(JOBS) --dist loadfile --nbval-lax --nbval-cell-timeout=120 \
-		-m "not acceptance"
+	RNN_PLOTS=inline $(BIN)/python -m pytest -n $(JOBS) --dist loadfile --nbval-lax \
+		--nbval-cell-timeout=120 -m "not acceptance"
 
 acceptance: $(STAMP)
 	$(BIN)/python -m pytest -m acceptance -s tests/test_acceptance_release.py
