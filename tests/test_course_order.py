@@ -1,9 +1,10 @@
 """Course order (D1): a notebook needs only the exercises of itself and the notebooks before it.
 
 For each notebook NN, the student release is given back the answers of the exercises taught in
-notebooks <= NN (the source's copy of every package file whose stubs all point at such notebooks)
-while every later exercise stays a stub, and notebook NN must run to its end in a fresh kernel that
-imports that copy of ``rnn_core``. Slow (every notebook runs once, a few minutes in all).
+notebooks <= NN (the source's copy of every package file whose stubs all point at such notebooks,
+and NN's own answer cells) while every later exercise stays a stub, and notebook NN must run to its
+end in a fresh kernel that imports that copy of ``rnn_core``. Slow (every notebook runs once, a few
+minutes in all).
 """
 
 from __future__ import annotations
@@ -63,6 +64,14 @@ def test_notebook_runs_on_the_exercises_of_itself_and_earlier_notebooks(name, bu
     for rel in restored:
         shutil.copyfile(ROOT / rel, here / rel)
     nb = nbformat.read(str(here / name), as_version=4)
+    # the notebook's own answer cells (ungraded warm-ups) are the student's work too: the source's
+    answers = {c.metadata["nbgrader"]["grade_id"]: c.source
+               for c in nbformat.read(str(ROOT / "notebooks" / name), as_version=4).cells
+               if c.cell_type == "code" and c.metadata.get("nbgrader", {}).get("solution")}
+    for c in nb.cells:
+        gid = c.metadata.get("nbgrader", {}).get("grade_id")
+        if c.cell_type == "code" and gid in answers:
+            c.source = answers[gid]
     nb.cells.insert(2, nbformat.v4.new_code_cell(WHERE))  # after the set-up cell: this copy runs
     nbformat.write(nb, str(here / name))
     monkeypatch.setenv("PYTHONPATH", str(here))
