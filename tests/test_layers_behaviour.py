@@ -439,7 +439,8 @@ def test_stubbing_an_exercise_leaves_no_twin(exercise, reference, tmp_path):
     if exercise == "temporal_softmax_loss":
         # softmax_loss serves notebook 00's classifiers, before 01's exercise (docs/architecture.md,
         # D1: the overlaps kept on purpose); it must not answer the exercise's outputs (above)
-        assert status["rnn_core.layers.softmax_loss"] == "ok", status["rnn_core.layers.softmax_loss"]
+        soft = status["rnn_core.layers.softmax_loss"]
+        assert soft == "ok", soft
 
 
 if __name__ == "__main__":
