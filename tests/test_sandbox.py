@@ -438,3 +438,17 @@ def test_staging_a_dead_grader_left_is_unmounted():
     finally:
         subprocess.run(["umount", str(live)], check=True)
         live.rmdir()
+
+
+def test_none_leaves_host_paths_under_the_hosts_tmp_alone(tmp_path):
+    """Only the caller's inside paths are translated: a checkout (or a file) that lives in the
+    host's /tmp stays where it is (CI clones under /tmp; the run's own /tmp is its cwd)."""
+    host_file = tmp_path / "host.txt"  # pytest's tmp_path lives under the host's /tmp
+    host_file.write_text("from the host")
+    assert str(host_file).startswith("/tmp/")
+    box = Sandbox(Limits(wall_seconds=20), backend="none")
+    res = box.run([box.python, "-c", "import os, sys; print(open(sys.argv[1]).read(), os.getcwd())",
+                   str(host_file)])
+    assert res.status == "ok", res
+    text, cwd = res.stdout.split()[-4:-1], res.stdout.split()[-1]
+    assert " ".join(text) == "from the host" and not cwd.startswith(str(tmp_path)), res.stdout

@@ -56,10 +56,11 @@ def bwrap_argv(bwrap: str, setpriv: str | None, rt: _runtime.Runtime, tmp_bytes:
 
 def none_argv(argv: list[str], ro: dict[str, str], rw: dict[str, str], cwd: str | None,
               env: dict[str, str], scratch: str) -> tuple[list[str], dict[str, str], str]:
-    """(argv, environment, working folder) on the host, inside paths translated; ``/tmp`` is
-    the run's own ``scratch`` folder, as the sandbox's ``/tmp`` is its own."""
+    """(argv, environment, working folder) on the host, the caller's inside paths translated.
+    The sandbox's ``/tmp`` is the run's own ``scratch`` folder: it is the working folder when none
+    (or ``/tmp``) is asked for, and HOME and TMPDIR, but an argument such as ``/tmp/x/python`` is
+    a host path here and stays one (the host's own /tmp is where a checkout may live)."""
     mapping = {inside: host for host, inside in (*ro.items(), *rw.items())}
-    mapping.setdefault("/tmp", scratch)
     order = sorted(mapping, key=len, reverse=True)
 
     def host_path(s: str) -> str:
@@ -71,7 +72,8 @@ def none_argv(argv: list[str], ro: dict[str, str], rw: dict[str, str], cwd: str 
     inner = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": scratch,
              "TMPDIR": scratch, **quiet_env(), **env}
     inner = {k: host_path(v) for k, v in inner.items()}
-    return [host_path(s) for s in argv], inner, host_path(cwd or "/tmp")
+    where = scratch if cwd in (None, "/tmp") else host_path(cwd)
+    return [host_path(s) for s in argv], inner, where
 
 
 def _parents(inside: str, made: set[str]) -> list[str]:
