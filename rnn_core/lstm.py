@@ -269,12 +269,25 @@ def _lstm_forward(x, h0, Wx, Wh, b, c0, *, with_cells: bool):
     if _kernel is not None:
         cache = _kernel.forward(x, h0, c0, Wx, Wh, b)
     else:
-        cache = _lstm_loop_forward(x, h0, c0, Wx, Wh, b)
+        cache = lstm_forward_steps(x, h0, c0, Wx, Wh, b)
     return cache.h.copy(), (cache.c.copy() if with_cells else None), cache
 
 
-def _lstm_loop_forward(x, h0, c0, Wx, Wh, b) -> LSTMCache:
-    """The reference: ``lstm_step_forward`` at every step, each state carried to the next."""
+def lstm_forward_steps(
+    x: np.ndarray,
+    h0: np.ndarray,
+    c0: np.ndarray | None,
+    Wx: np.ndarray,
+    Wh: np.ndarray,
+    b: np.ndarray,
+) -> LSTMCache:
+    """The reference loop: ``lstm_step_forward`` at every step, each state carried to the next.
+
+    Notebook 08, section 2. Unlike ``lstm_forward`` it never takes the tuned kernel, so the cache
+    always holds the step caches (``cache.steps[t]``): the gradient-flow analysis walks back
+    through them one ``lstm_step_backward`` at a time. Arguments as in ``lstm_forward_with_cells``
+    (checked there; pass checked arrays), c0 None meaning zeros.
+    """
     N, T, _ = x.shape
     H = h0.shape[1]
     dtype = np.result_type(x, h0, Wx, Wh, b)

@@ -13,8 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from rnn_core._validate import check_array
-from rnn_core.analysis.jacobians import LSTMTrajectory, lstm_jacobians
-from rnn_core.lstm import lstm_step_backward
+from rnn_core.analysis.jacobians import LSTMTrajectory, lstm_jacobians, lstm_walk_back
 
 _TINY = np.finfo(float).tiny
 _LN10 = np.log(10.0)
@@ -39,8 +38,9 @@ class HighwayNorms:
 def lstm_highway_norms(traj: LSTMTrajectory, Wh: np.ndarray, dh_T: np.ndarray) -> HighwayNorms:
     """Direct-path and full-Jacobian norms of dc_T/dc_k, and ||dL/dh_k||, for one sequence.
 
-    ``||dL/dh_k||`` is backpropagated with ``lstm_step_backward`` (notebook 08) through the
-    trajectory's step caches, renormalised after every step (log space).
+    Notebook 08, section 3. ``||dL/dh_k||`` is backpropagated by ``lstm_walk_back``
+    (``lstm_step_backward``, the exercise of notebook 08) through the trajectory's step caches,
+    renormalised after every step (log space).
 
     Parameters
     ----------
@@ -63,19 +63,25 @@ def lstm_highway_norms(traj: LSTMTrajectory, Wh: np.ndarray, dh_T: np.ndarray) -
     grad = np.empty(T + 1)
     P = np.eye(2 * H)  # e^{sP} P = d(h_T, c_T)/d(h_k, c_k)
     sP = 0.0
-    # (dL/dh_k, dL/dc_k) = e^{sv} (dh, dc), one lstm_step_backward per step, renormalised
-    nv = max(np.linalg.norm(dh_T), _TINY)
-    dh, dc, sv = dh_T[None] / nv, np.zeros((1, H)), np.log(nv)
     for k in range(T, -1, -1):
         full[k] = sP + np.log(max(np.linalg.norm(P[H:, H:], 2), _TINY))
-        grad[k] = sv + np.log(max(np.linalg.norm(dh), _TINY))
-        if k == 0:
-            break
-        P = P @ J[k - 1]
-        n = max(np.abs(P).max(), _TINY)
-        P, sP = P / n, sP + np.log(n)
-        _, dh, dc, _, _, _ = lstm_step_backward(dh, dc, traj.steps[k - 1])
+        if k > 0:
+            P = P @ J[k - 1]
+            n = max(np.abs(P).max(), _TINY)
+            P, sP = P / n, sP + np.log(n)
+    # (dL/dh_k, dL/dc_k) = e^{sv} (dh, dc), one lstm_step_backward per step, renormalised
+    nv = max(np.linalg.norm(dh_T), _TINY)
+    sv = np.log(nv)
+    grad[T] = sv
+
+    def renormalise(k: int, grads: tuple) -> tuple[np.ndarray, np.ndarray]:
+        nonlocal sv
+        dh, dc = grads[1], grads[2]
+        grad[k - 1] = sv + np.log(max(np.linalg.norm(dh), _TINY))
         n = max(np.sqrt(np.linalg.norm(dh) ** 2 + np.linalg.norm(dc) ** 2), _TINY)
-        dh, dc, sv = dh / n, dc / n, sv + np.log(n)
+        sv = sv + np.log(n)
+        return dh / n, dc / n
+
+    lstm_walk_back(traj, dh_T[None] / nv, np.zeros((1, H)), renormalise)
     return HighwayNorms(log10_direct=direct / _LN10, log10_full_c=full / _LN10,
                         log10_grad_h=grad / _LN10)

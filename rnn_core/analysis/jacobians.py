@@ -28,7 +28,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from rnn_core._validate import check_array
-from rnn_core.lstm import lstm_step_forward, sigmoid
+from rnn_core.lstm import lstm_forward_steps, lstm_step_backward, sigmoid
 from rnn_core.rnn import RNNStepCache, rnn_forward, rnn_step_backward
 
 ACTIVATIONS = ("tanh", "linear", "sigmoid")
@@ -292,7 +292,11 @@ def lstm_trajectory(
     Wh: np.ndarray,
     b: np.ndarray,
 ) -> LSTMTrajectory:
-    """Run an LSTM (gates i, f, o, g along 4H) and keep every gate: ``lstm_step_forward`` per step.
+    """Run an LSTM (gates i, f, o, g along 4H) and keep every gate and step cache.
+
+    Notebook 08, section 3. The loop is ``rnn_core.lstm.lstm_forward_steps`` (``lstm_step_forward``
+    per step, the exercise of notebook 08), never the tuned kernel: the step caches are what
+    ``lstm_walk_back`` backpropagates through.
 
     ``a = x_t Wx + h_{t-1} Wh + b``; ``i, f, o = sigmoid(a_i, a_f, a_o)``, ``g = tanh(a_g)``;
     ``c_t = f * c_{t-1} + i * g``; ``h_t = o * tanh(c_t)``.
@@ -318,22 +322,44 @@ def lstm_trajectory(
     check_array(fn, "Wx", Wx, ("D", 4 * H), s)
     check_array(fn, "Wh", Wh, (H, 4 * H), s)
     check_array(fn, "b", b, (4 * H,), s)
-    xb = x[None] if single else x
-    N, T, _ = xb.shape
-    gates = np.empty((4, N, T, H))
-    c = np.empty((N, T + 1, H))
-    h = np.empty((N, T + 1, H))
-    h[:, 0] = h0
-    c[:, 0] = c0
-    steps = []
-    for t in range(T):
-        h[:, t + 1], c[:, t + 1], step = lstm_step_forward(xb[:, t], h[:, t], c[:, t], Wx, Wh, b)
-        gates[:, :, t] = step.i, step.f, step.o, step.g
-        steps.append(step)
+    xb, hb, cb = (x[None], h0[None], c0[None]) if single else (x, h0, c0)
+    cache = lstm_forward_steps(xb, hb, cb, Wx, Wh, b)
+    gates = [cache.gate(q) for q in "ifog"]
+    c, h = cache.c_all, cache.h_all
     if single:
-        gates, c, h = gates[:, 0], c[0], h[0]
-    return LSTMTrajectory(i=gates[0], f=gates[1], o=gates[2], g=gates[3], c=c, h=h,
-                          steps=tuple(steps))
+        gates, c, h = [q[0] for q in gates], c[0], h[0]
+    i, f, o, g = gates
+    return LSTMTrajectory(i=i, f=f, o=o, g=g, c=c, h=h, steps=cache.steps)
+
+
+LSTMStepHook = Callable[[int, tuple], tuple[np.ndarray, np.ndarray]]
+"""``hook(t, grads) -> (dh, dc)``: gets step t's ``lstm_step_backward`` output
+``(dx, dprev_h, dprev_c, dWx, dWh, db)`` and returns (dL/dh_{t-1}, dL/dc_{t-1}) to carry on."""
+
+
+def lstm_walk_back(
+    traj: LSTMTrajectory, dh_T: np.ndarray, dc_T: np.ndarray, hook: LSTMStepHook
+) -> tuple[np.ndarray, np.ndarray]:
+    """Backpropagate through an LSTM trajectory from (h_T, c_T) to (h_0, c_0), one step at a time.
+
+    The LSTM twin of ``walk_back`` (notebook 08, section 3): every step is ``lstm_step_backward``
+    (the exercise of notebook 08) on the trajectory's step caches; the hook says what to do with a
+    step's gradients (record, renormalise) and what to carry into the step before.
+
+    Parameters
+    ----------
+    traj : from ``lstm_trajectory``; its step caches have a batch axis (1 for one sequence).
+    dh_T, dc_T : dL/dh_T and dL/dc_T, shape (N, H) (N = 1 for one sequence).
+    hook : ``hook(t, (dx, dprev_h, dprev_c, dWx, dWh, db)) -> (dh, dc)`` for t = T..1.
+
+    Returns
+    -------
+    the last carry (dL/dh_0, dL/dc_0) as the hook shaped it.
+    """
+    dh, dc = dh_T, dc_T
+    for t in range(len(traj.steps), 0, -1):
+        dh, dc = hook(t, lstm_step_backward(dh, dc, traj.steps[t - 1]))
+    return dh, dc
 
 
 def lstm_cell_direct(traj: LSTMTrajectory) -> np.ndarray:

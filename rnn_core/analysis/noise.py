@@ -20,9 +20,13 @@ from dataclasses import dataclass
 import numpy as np
 
 from rnn_core._validate import as_generator, check_int, check_positive
-from rnn_core.analysis.jacobians import vanilla_trajectory, walk_back
+from rnn_core.analysis.jacobians import (
+    lstm_trajectory,
+    lstm_walk_back,
+    vanilla_trajectory,
+    walk_back,
+)
 from rnn_core.init import init_matrix
-from rnn_core.lstm import lstm_step_backward, lstm_step_forward
 
 _TINY = np.finfo(float).tiny
 
@@ -94,6 +98,8 @@ def vanilla_contributions(
 ) -> StepContributions:
     """Step contributions to dL/dWx of a tanh RNN (Wh = scale * orthogonal) on the far-past task.
 
+    Notebook 07, section 5: forward ``vanilla_trajectory``, backward ``walk_back``.
+
     Parameters
     ----------
     T : steps. H : hidden size. batches : number of minibatches. N : minibatch size.
@@ -132,8 +138,9 @@ def lstm_contributions(
 ) -> StepContributions:
     """The same measurement for an LSTM (Glorot weights, forget-gate bias ``forget_bias``).
 
-    The contribution of step k is its term of dL/dWx, shape (1, 4H) flattened; forward and backward
-    run ``lstm_step_forward`` / ``lstm_step_backward`` (notebook 08), one minibatch at a time.
+    Notebook 07, section 5. The contribution of step k is its term of dL/dWx, shape (1, 4H)
+    flattened; forward and backward are ``lstm_trajectory`` / ``lstm_walk_back`` (the steps of
+    notebook 08's exercise), one minibatch at a time.
     """
     fn = "lstm_contributions"
     T, H = check_int(fn, "T", T, minimum=2), check_int(fn, "H", H, minimum=1)
@@ -150,15 +157,15 @@ def lstm_contributions(
     norms = np.empty((batches * N, T + 1))
     for i in range(batches):
         rows = slice(i * N, (i + 1) * N)
-        h, cell, caches = np.zeros((N, H)), np.zeros((N, H)), []
-        for t in range(T):
-            h, cell, cache = lstm_step_forward(x[rows, t], h, cell, Wx, Wh, b)
-            caches.append(cache)
-        dh, dc = ((h @ v - s[rows])[:, None]) * v, np.zeros((N, H))
+        traj = lstm_trajectory(x[rows], np.zeros((N, H)), np.zeros((N, H)), Wx, Wh, b)
+        dh = ((traj.h[:, -1] @ v - s[rows])[:, None]) * v  # dL/dh_T, (N, H)
         norms[rows, T] = np.linalg.norm(dh, axis=1)
-        for k in range(T, 0, -1):
-            _, dh, dc, dWx, _, _ = lstm_step_backward(dh, dc, caches[k - 1])
-            c[i, k - 1] = dWx[0] / N
-            norms[rows, k - 1] = np.sqrt(np.linalg.norm(dh, axis=1) ** 2
-                                         + np.linalg.norm(dc, axis=1) ** 2)
+
+        def record(k: int, grads: tuple, i: int = i, rows: slice = rows):
+            c[i, k - 1] = grads[3][0] / N
+            norms[rows, k - 1] = np.sqrt(np.linalg.norm(grads[1], axis=1) ** 2
+                                         + np.linalg.norm(grads[2], axis=1) ** 2)
+            return grads[1], grads[2]
+
+        lstm_walk_back(traj, dh, np.zeros((N, H)), record)
     return _summarise(c, norms, batches)
