@@ -95,6 +95,24 @@ def check_array(
     return a
 
 
+def check_mask(
+    fn: str, mask: object, dims: Sequence[Dim] = ("N", "T"), sizes: dict[str, int] | None = None
+) -> np.ndarray:
+    """The one mask rule: a bool array, or 0/1 values (int or float), returned as bool.
+
+    A mask says which steps count (a loss, a state update, a chunk of truncated BPTT); True keeps
+    a step. Anything but 0 and 1 (e.g. 0.5, a weight) is refused rather than rounded.
+    """
+    m = check_array(fn, "mask", mask, dims, sizes, kind="any", finite=False)
+    if m.dtype == np.bool_:
+        return m
+    numeric = np.issubdtype(m.dtype, np.integer) or np.issubdtype(m.dtype, np.floating)
+    if numeric and np.all((m == 0) | (m == 1)):
+        return m.astype(bool)
+    raise TypeError(f"{fn}: mask must be a bool array (or 0/1 values), got dtype {m.dtype}"
+                    + ("" if not numeric else " with values other than 0 and 1"))
+
+
 def check_positive(fn: str, name: str, value: float, *, allow_zero: bool = False) -> float:
     """Check a positive real scalar (a threshold, a learning rate, a scale)."""
     try:

@@ -9,7 +9,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from rnn_core._validate import check_array
+from rnn_core._validate import check_array, check_mask
 
 __all__ = [
     "EmbeddingCache",
@@ -222,7 +222,7 @@ def temporal_softmax_loss(
     s: dict[str, int] = {}
     check_array(fn, "x", x, ("N", "T", "V"), s)
     check_array(fn, "y", y, ("N", "T"), s, kind="int")
-    mask = _as_mask(fn, mask, s)
+    mask = check_mask(fn, mask, ("N", "T"), s)
     N, T, V = x.shape
     yv = y[mask]
     if yv.size and (yv.min() < 0 or yv.max() >= V):
@@ -268,16 +268,6 @@ def softmax_loss(x: np.ndarray, y: np.ndarray) -> tuple[float, np.ndarray]:
     dx[rows, y] -= 1.0
     dx /= N
     return float(loss), dx
-
-
-def _as_mask(fn: str, mask: object, s: dict[str, int]) -> np.ndarray:
-    m = check_array(fn, "mask", mask, ("N", "T"), s, kind="any", finite=False)
-    if m.dtype == np.bool_:
-        return m
-    if np.issubdtype(m.dtype, np.integer) or np.issubdtype(m.dtype, np.floating):
-        if np.all((m == 0) | (m == 1)):
-            return m.astype(bool)
-    raise TypeError(f"{fn}: mask must be a bool array (or 0/1 values), got dtype {m.dtype}")
 
 
 def _check_cache(fn: str, cache: object, kind: type) -> None:

@@ -22,7 +22,13 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from rnn_core._validate import as_generator, check_array, check_int, check_positive
+from rnn_core._validate import (
+    as_generator,
+    check_array,
+    check_int,
+    check_mask,
+    check_positive,
+)
 from rnn_core.clipping import clip_grad_norm, clip_grad_value, global_norm
 
 __all__ = ["History", "train", "tbptt_pass", "train_tbptt"]
@@ -288,9 +294,7 @@ def tbptt_pass(
     if mask is None:
         mask = np.ones(x.shape, dtype=bool)
     else:
-        mask = check_array(fn, "mask", mask, ("N", "T"), s, kind="any")
-        if mask.dtype != np.bool_:
-            raise TypeError(f"{fn}: mask must be a bool array (N, T), got dtype {mask.dtype}")
+        mask = check_mask(fn, mask, ("N", "T"), s)
     k = check_int(fn, "k", k, minimum=1)
     _check_optimizer(fn, optimizer)
     losses: list[float] = []

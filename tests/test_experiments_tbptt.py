@@ -104,7 +104,7 @@ def test_truncated_gradient_errors():
     with pytest.raises(ValueError, match="tbptt_pass: y"):
         truncated_gradient(m, x, y[:, :-1], 2, mask)
     with pytest.raises(TypeError, match="tbptt_pass: mask must be a bool array"):
-        truncated_gradient(m, x, y, 2, mask.astype(int))
+        truncated_gradient(m, x, y, 2, mask * 0.5)
     with pytest.raises(TypeError, match="truncated_gradient: model must have params"):
         truncated_gradient(object(), x, y, 2, mask)
 

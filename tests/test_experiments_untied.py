@@ -80,7 +80,7 @@ def test_untied_cannot_run_past_max_len_and_checks_arguments():
     with pytest.raises(ValueError, match="y must hold class labels"):
         model.loss(x[:, :4], np.array([0, 2]))
     with pytest.raises(TypeError, match="mask must be a bool"):
-        model.loss(x[:, :4], np.array([0, 1]), np.ones((2, 4), int))
+        model.loss(x[:, :4], np.array([0, 1]), np.full((2, 4), 2))
     assert model.predict(x[:, :4]).shape == (2,)
 
 

@@ -438,7 +438,7 @@ def test_clear_errors():
     with pytest.raises(TypeError, match="mask must be a bool array"):
         RecurrentStack("rnn", 2, 3).forward(
             RecurrentStack("rnn", 2, 3).init_params(0), np.zeros((1, 2, 2)),
-            mask=np.ones((1, 2)),
+            mask=np.full((1, 2), 0.5),
         )
 
 
@@ -560,3 +560,34 @@ def test_highway_explorer_runs_on_lstm_step_forward(release_before_08_forward):
             _lstm_highway(1.0, 5, 3, 0)
     finally:
         _lstm_highway.cache_clear()
+
+
+def test_one_mask_rule_everywhere():
+    """_validate.check_mask is the only mask check: 0/1 ints mean the bool mask, 0.5 is refused."""
+    from rnn_core.experiments.untied import UntiedRNNClassifier
+    from rnn_core.layers import temporal_softmax_loss
+    from rnn_core.optim import SGD
+    from rnn_core.train import tbptt_pass
+
+    g = np.random.default_rng(0)
+    mask = g.random((3, 4)) > 0.3
+    stack = RecurrentStack("rnn", 2, 3)
+    p = stack.init_params(0)
+    x = g.normal(size=(3, 4, 2))
+    lm = LanguageModel(5, 3, 4, rng=0)
+    tok = g.integers(0, 5, (3, 4))
+    untied = UntiedRNNClassifier(2, 3, 2, 4, rng=0)
+    uses = {
+        "RecurrentStack.forward": lambda m: stack.forward(p, x, mask=m)[0],
+        "temporal_softmax_loss": lambda m: temporal_softmax_loss(
+            g.normal(size=(3, 4, 5)) * 0 + 1.0, tok, m)[1],
+        "LanguageModel.loss": lambda m: lm.loss(tok, tok, m)[0],
+        "UntiedRNNClassifier.loss": lambda m: untied.loss(x, np.array([0, 1, 0]), m)[0],
+        "tbptt_pass": lambda m: tbptt_pass(LanguageModel(5, 3, 4, rng=0), tok, tok, 2,
+                                           SGD(0.1), mask=m)[0],
+    }
+    for name, use in uses.items():
+        np.testing.assert_array_equal(use(mask), use(mask.astype(np.int64)), err_msg=name)
+        np.testing.assert_array_equal(use(mask), use(mask.astype(np.float64)), err_msg=name)
+        with pytest.raises(TypeError, match=rf"{name}: mask must be a bool array \(or 0/1"):
+            use(np.where(mask, 1.0, 0.5))

@@ -247,7 +247,7 @@ def test_tbptt_pass_bad_arguments():
     with pytest.raises(ValueError, match="tbptt_pass: y"):
         tbptt_pass(m, x, x[:, :-1], 2, SGD())
     with pytest.raises(TypeError, match="tbptt_pass: mask must be a bool array"):
-        tbptt_pass(m, x, x, 2, SGD(), mask=np.ones((2, 6), dtype=int))
+        tbptt_pass(m, x, x, 2, SGD(), mask=np.full((2, 6), 2))
     with pytest.raises(TypeError, match="tbptt_pass: optimizer must have a step"):
         tbptt_pass(m, x, x, 2, object())
 

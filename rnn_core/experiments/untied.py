@@ -29,7 +29,13 @@ from typing import NamedTuple
 
 import numpy as np
 
-from rnn_core._validate import as_generator, check_array, check_int, check_positive
+from rnn_core._validate import (
+    as_generator,
+    check_array,
+    check_int,
+    check_mask,
+    check_positive,
+)
 from rnn_core.init import init_matrix
 from rnn_core.layers import affine_backward, affine_forward, softmax_loss
 from rnn_core.models import SequenceClassifier
@@ -161,9 +167,7 @@ class UntiedRNNClassifier:
                 f"max_len={self.max_len} steps; it cannot run past its longest training length"
             )
         if mask is not None:
-            mask = check_array(fn, "mask", mask, (N, T), kind="any")
-            if mask.dtype != np.bool_:
-                raise TypeError(f"{fn}: mask must be a bool array (N, T), got dtype {mask.dtype}")
+            mask = check_mask(fn, mask, (N, T))
         return x, mask
 
     def _forward(self, x: np.ndarray, mask: np.ndarray | None):

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from rnn_core._validate import as_generator, check_array, check_int, check_positive
+from rnn_core._validate import as_generator, check_array, check_int, check_mask, check_positive
 from rnn_core.init import init_matrix
 from rnn_core.models.recurrent import (
     RecurrentStack,
@@ -124,7 +124,7 @@ class LanguageModel:
         if mask is None:
             mask = np.ones(x.shape, dtype=bool)
         else:
-            check_array(fn, "mask", mask, ("N", "T"), s, kind="any")
+            mask = check_mask(fn, mask, ("N", "T"), s)
         loss, grads, _, final_state = token_sequence_loss(
             self.stack, self.params, x, y, mask, state=state
         )

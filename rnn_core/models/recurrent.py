@@ -39,7 +39,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from rnn_core._validate import as_generator, check_array, check_int
+from rnn_core._validate import as_generator, check_array, check_int, check_mask
 from rnn_core.init import init_matrix
 from rnn_core.layers import (
     temporal_affine_backward,
@@ -297,9 +297,7 @@ class RecurrentStack:
         dtype = get_param(fn, params, f"{self.prefix}Wx0").dtype
         state = self.check_state(fn, state, N, dtype)
         if mask is not None:
-            mask = check_array(fn, "mask", mask, (N, T), kind="any")
-            if mask.dtype != np.bool_:
-                raise TypeError(f"{fn}: mask must be a bool array (N, T), got dtype {mask.dtype}")
+            mask = check_mask(fn, mask, (N, T))
         if self.static_dim:
             if static is None:
                 raise ValueError(f"{fn}: static must be given, shape (N, F) = ({N}, "
