@@ -39,8 +39,8 @@ from rnn_core._validate import (
 from rnn_core.init import init_matrix
 from rnn_core.layers import affine_backward, affine_forward, softmax_loss
 from rnn_core.models import SequenceClassifier
+from rnn_core.models.recurrent import steps_backward, steps_forward
 from rnn_core.optim import Adam
-from rnn_core.rnn import rnn_step_backward, rnn_step_forward
 from rnn_core.train import train
 
 __all__ = [
@@ -106,9 +106,11 @@ def sum_sign_task(
 class UntiedRNNClassifier:
     """Many-to-one tanh RNN with its own weights at every step (the untied variant).
 
-    Step t (0-based) computes ``h_t = tanh(x_t Wx[t] + h_{t-1} Wh[t] + b[t])``; the class scores
-    are ``h_last W_out + b_out`` with h_last the state after each sequence's last real step.
-    Padded steps (mask False) carry the state through unchanged, as in ``SequenceClassifier``.
+    Notebook 00, section 3. Step t (0-based) computes ``h_t = tanh(x_t Wx[t] + h_{t-1} Wh[t] +
+    b[t])``; the class scores are ``h_last W_out + b_out`` with h_last the state after each
+    sequence's last real step. The steps are ``rnn_core.models.recurrent.steps_forward`` /
+    ``steps_backward`` with step t's own weights: padded steps (mask False) carry the state
+    through unchanged, by the same rule as ``SequenceClassifier``.
 
     Parameters
     ----------
@@ -172,13 +174,11 @@ class UntiedRNNClassifier:
 
     def _forward(self, x: np.ndarray, mask: np.ndarray | None):
         p = self.params
-        N, T, _ = x.shape
-        h = np.zeros((N, self.hidden_dim))
-        caches = []
-        for t in range(T):
-            h_new, cache = rnn_step_forward(x[:, t], h, p["Wx"][t], p["Wh"][t], p["b"][t])
-            h = h_new if mask is None else np.where(mask[:, t, None], h_new, h)
-            caches.append(cache)
+        N = x.shape[0]
+        _, caches, h, _ = steps_forward(
+            "rnn", x, np.zeros((N, self.hidden_dim)), None,
+            lambda t: (p["Wx"][t], p["Wh"][t], p["b"][t]), mask,
+        )
         scores, aff_cache = affine_forward(h, p["W_out"], p["b_out"])
         return scores, caches, aff_cache
 
@@ -208,17 +208,12 @@ class UntiedRNNClassifier:
         loss, dscores = softmax_loss(scores, y)
         dh, dW_out, db_out = affine_backward(dscores, aff_cache)
         grads = {k: np.zeros_like(v) for k, v in self.params.items()}
-        for t in reversed(range(T)):
-            if mask is None:
-                dh_step, carry = dh, 0.0
-            else:
-                m = mask[:, t, None]
-                dh_step, carry = np.where(m, dh, 0.0), np.where(m, 0.0, dh)
-            _, dprev_h, dWx, dWh, db = rnn_step_backward(dh_step, caches[t])
-            grads["Wx"][t] = dWx
-            grads["Wh"][t] = dWh
-            grads["b"][t] = db
-            dh = dprev_h + carry
+
+        def store(t: int, dh_t: np.ndarray, step: tuple) -> None:
+            grads["Wx"][t], grads["Wh"][t], grads["b"][t] = step[1:]
+
+        dout = np.zeros((N, T, self.hidden_dim))  # the loss reads only the final state
+        steps_backward("rnn", dout, caches, dh, None, mask, store)
         grads["W_out"] = dW_out
         grads["b_out"] = db_out
         return float(loss), grads

@@ -21,7 +21,9 @@ Two optional extras, used by the models:
 
 Without a mask each layer runs through the sequence functions (``rnn_forward``,
 ``lstm_forward_with_cells``: one validation per layer, batched input projection); with a mask it
-steps through ``rnn_step_forward`` / ``lstm_step_forward`` so it can carry the state per sample.
+steps through ``rnn_step_forward`` / ``lstm_step_forward`` so it can carry the state per sample:
+``steps_forward`` / ``steps_backward``, the one step loop with the mask rule (the untied-weights
+experiment runs on it too, with a different ``(Wx, Wh, b)`` at every step).
 Both paths compute the same function. ``forward(..., per_step=True)`` takes the step path without a
 mask too, so that ``backward(..., record=True)`` can record dL/dh of every layer and step (the
 layers x time maps of notebook 09).
@@ -33,7 +35,7 @@ truncated BPTT stops the gradient at a chunk boundary.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import NamedTuple
 
@@ -344,40 +346,19 @@ class RecurrentStack:
         for l in range(self.num_layers):
             Wx, Wh, b = self._layer_weights(fn, params, l)
             h, c = state[l]
-            if fast:
-                x_l = inp
-                if l == 0 and static is not None:
-                    v = np.broadcast_to(static[:, None, :], (N, T, self.static_dim))
-                    x_l = np.concatenate([inp, v], axis=2)
-                if lstm:
-                    out, cells, seq_cache = lstm_forward_with_cells(x_l, h, Wx, Wh, b, c)
-                    c = cells[:, -1].copy()
-                else:
-                    out, seq_cache = rnn_forward(x_l, h, Wx, Wh, b)
-                all_caches.append(seq_cache)
-                final.append(LayerState(out[:, -1].copy(), c))
-                inp = out
-                continue
-            out = np.empty((N, T, self.hidden_dim), dtype=np.result_type(inp, Wx))
-            caches: list[object] = []
-            for t in range(T):
-                x_t = inp[:, t]
-                if l == 0 and static is not None:
-                    x_t = np.concatenate([x_t, static], axis=1)
-                if lstm:
-                    h_new, c_new, cache = lstm_step_forward(x_t, h, c, Wx, Wh, b)
-                else:
-                    h_new, cache = rnn_step_forward(x_t, h, Wx, Wh, b)
-                if mask is not None:
-                    m = mask[:, t, None]
-                    h_new = np.where(m, h_new, h)
-                    if lstm:
-                        c_new = np.where(m, c_new, c)
-                h = h_new
-                if lstm:
-                    c = c_new
-                out[:, t] = h
-                caches.append(cache)
+            x_l = inp
+            if l == 0 and static is not None:  # v W_ih as extra input columns (module doc)
+                v = np.broadcast_to(static[:, None, :], (N, T, self.static_dim))
+                x_l = np.concatenate([inp, v], axis=2)
+            if not fast:
+                out, caches, h, c = steps_forward(self.cell, x_l, h, c,
+                                                  lambda t, w=(Wx, Wh, b): w, mask)
+            elif lstm:
+                out, cells, caches = lstm_forward_with_cells(x_l, h, Wx, Wh, b, c)
+                h, c = out[:, -1].copy(), cells[:, -1].copy()
+            else:
+                out, caches = rnn_forward(x_l, h, Wx, Wh, b)
+                h = out[:, -1].copy()
             all_caches.append(caches)
             final.append(LayerState(h, c))
             inp = out
@@ -478,46 +459,26 @@ class RecurrentStack:
         return dx, dh0, None, dWx, dWh, db
 
     def _backward_steps(self, dout, caches, dfinal_l, mask, d_in, record=None):
-        """Backward of one layer run step by step; masked steps pass the gradient through.
-
-        ``record`` (N, T, H), if given, receives dL/dh_t of every step (both routes summed)."""
+        """Backward of one layer run step by step (``steps_backward``), the weight gradients
+        summed over steps; ``record`` (N, T, H), if given, receives dL/dh_t of every step."""
         N, T, H = dout.shape
-        lstm = self.cell == "lstm"
         dtype = dout.dtype
         dx = np.zeros((N, T, d_in), dtype=dtype)
         dWx = np.zeros((d_in, self.gate_width), dtype=dtype)
         dWh = np.zeros((H, self.gate_width), dtype=dtype)
         db = np.zeros(self.gate_width, dtype=dtype)
-        dh_next, dc_next = dfinal_l.h, dfinal_l.c
-        for t in reversed(range(T)):
-            dh_t = dout[:, t] + dh_next
+
+        def add(t: int, dh_t: np.ndarray, grads: tuple) -> None:
+            nonlocal dWx, dWh, db
             if record is not None:
                 record[:, t] = dh_t
-            dc_t = dc_next
-            if mask is not None:
-                m = mask[:, t, None]
-                carry_h = np.where(m, 0.0, dh_t)  # skipped step: h_t = h_{t-1}
-                dh_t = np.where(m, dh_t, 0.0)
-                if lstm:
-                    carry_c = np.where(m, 0.0, dc_t)
-                    dc_t = np.where(m, dc_t, 0.0)
-            if lstm:
-                dx_t, dprev_h, dprev_c, dWx_t, dWh_t, db_t = lstm_step_backward(
-                    dh_t, dc_t, caches[t]
-                )
-            else:
-                dx_t, dprev_h, dWx_t, dWh_t, db_t = rnn_step_backward(dh_t, caches[t])
-                dprev_c = None
-            if mask is not None:
-                dprev_h = dprev_h + carry_h
-                if lstm:
-                    dprev_c = dprev_c + carry_c
-            dx[:, t] = dx_t
-            dWx += dWx_t
-            dWh += dWh_t
-            db += db_t
-            dh_next, dc_next = dprev_h, dprev_c
-        return dx, dh_next, dc_next, dWx, dWh, db
+            dx[:, t] = grads[0]
+            dWx += grads[1]
+            dWh += grads[2]
+            db += grads[3]
+
+        dh0, dc0 = steps_backward(self.cell, dout, caches, dfinal_l.h, dfinal_l.c, mask, add)
+        return dx, dh0, dc0, dWx, dWh, db
 
     def step(
         self,
@@ -542,6 +503,105 @@ class RecurrentStack:
         x_t = check_array(fn, "x_t", x_t, (None, self.input_dim))
         h_seq, cache = self.forward(params, x_t[:, None, :], state, None, static)
         return h_seq[:, 0], cache.final_state
+
+
+StepWeights = Callable[[int], tuple[np.ndarray, np.ndarray, np.ndarray]]
+"""``weights(t) -> (Wx, Wh, b)``: the weights of step t (the same at every step for a shared
+recurrence; the untied experiment of notebook 00, section 3 gives each step its own)."""
+
+
+def steps_forward(
+    cell: str,
+    x: np.ndarray,
+    h: np.ndarray,
+    c: np.ndarray | None,
+    weights: StepWeights,
+    mask: np.ndarray | None = None,
+) -> tuple[np.ndarray, list, np.ndarray, np.ndarray | None]:
+    """One recurrent layer, one step function call per step, with the mask rule.
+
+    The step is ``rnn_step_forward`` or ``lstm_step_forward`` (the exercises of notebooks 00 and
+    08). Where ``mask[n, t]`` is False the step is skipped for sample n: ``h_t = h_{t-1}`` (and
+    ``c_t = c_{t-1}``), so padding changes neither the state nor, in ``steps_backward``, the
+    gradient.
+
+    Parameters
+    ----------
+    cell : "rnn" or "lstm". x : inputs, (N, T, D). h, c : initial state, (N, H) (c None for "rnn").
+    weights : ``weights(t) -> (Wx, Wh, b)``. mask : (N, T) bool or None.
+
+    Returns
+    -------
+    out : hidden states, (N, T, H); caches : the step caches; h, c : the state after step T.
+    """
+    N, T, _ = x.shape
+    lstm = cell == "lstm"
+    out = np.empty((N, T, h.shape[1]), dtype=np.result_type(x, weights(0)[0]))
+    caches: list[object] = []
+    for t in range(T):
+        Wx, Wh, b = weights(t)
+        if lstm:
+            h_new, c_new, cache = lstm_step_forward(x[:, t], h, c, Wx, Wh, b)
+        else:
+            h_new, cache = rnn_step_forward(x[:, t], h, Wx, Wh, b)
+            c_new = None
+        if mask is not None:
+            m = mask[:, t, None]
+            h_new = np.where(m, h_new, h)
+            if lstm:
+                c_new = np.where(m, c_new, c)
+        h, c = h_new, c_new
+        out[:, t] = h
+        caches.append(cache)
+    return out, caches, h, c
+
+
+StepGradients = Callable[[int, np.ndarray, tuple], None]
+"""``on_step(t, dh_t, (dx_t, dWx_t, dWh_t, db_t))``: step t's total dL/dh_t (from above and from
+step t+1) and the gradients of its step function."""
+
+
+def steps_backward(
+    cell: str,
+    dout: np.ndarray,
+    caches: list,
+    dh: np.ndarray,
+    dc: np.ndarray | None,
+    mask: np.ndarray | None,
+    on_step: StepGradients,
+) -> tuple[np.ndarray, np.ndarray | None]:
+    """Backward of ``steps_forward``: ``rnn_step_backward`` / ``lstm_step_backward`` per step.
+
+    A skipped (masked) step passes its gradient straight to the step before and gets none itself.
+
+    Parameters
+    ----------
+    cell : "rnn" or "lstm". dout : gradient from above on every hidden state, (N, T, H).
+    caches : from ``steps_forward``. dh, dc : gradient on the final state (dc None for "rnn").
+    mask : the forward's mask. on_step : called for t = T-1..0 (see ``StepGradients``).
+
+    Returns
+    -------
+    dh0, dc0 : gradient with respect to the initial state (dc0 None for "rnn").
+    """
+    lstm = cell == "lstm"
+    for t in reversed(range(dout.shape[1])):
+        total = dh_t = dout[:, t] + dh
+        dc_t = dc
+        carry_h = carry_c = 0.0
+        if mask is not None:
+            m = mask[:, t, None]
+            dh_t, carry_h = np.where(m, dh_t, 0.0), np.where(m, 0.0, dh_t)
+            if lstm:
+                dc_t, carry_c = np.where(m, dc_t, 0.0), np.where(m, 0.0, dc_t)
+        if lstm:
+            dx_t, dh, dc, dWx_t, dWh_t, db_t = lstm_step_backward(dh_t, dc_t, caches[t])
+            dc = dc + carry_c
+        else:
+            dx_t, dh, dWx_t, dWh_t, db_t = rnn_step_backward(dh_t, caches[t])
+        dh = dh + carry_h
+        on_step(t, total, (dx_t, dWx_t, dWh_t, db_t))
+    return dh, dc
 
 
 def greedy_decode(
