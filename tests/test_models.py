@@ -591,3 +591,30 @@ def test_one_mask_rule_everywhere():
         np.testing.assert_array_equal(use(mask), use(mask.astype(np.float64)), err_msg=name)
         with pytest.raises(TypeError, match=rf"{name}: mask must be a bool array \(or 0/1"):
             use(np.where(mask, 1.0, 0.5))
+
+
+@pytest.mark.parametrize("cell", ["rnn", "lstm"])
+def test_language_model_scores_are_what_the_loss_scores(cell):
+    from rnn_core.layers import temporal_softmax_loss
+
+    lm = LanguageModel(7, 3, 5, cell=cell, num_layers=2, rng=0)
+    g = np.random.default_rng(1)
+    x, y = g.integers(0, 7, (2, 6)), g.integers(0, 7, (2, 6))
+    s, state = lm.scores(x)
+    assert s.shape == (2, 6, 7)
+    loss, _ = temporal_softmax_loss(s, y, np.ones((2, 6), bool))
+    np.testing.assert_allclose(loss, lm.loss(x, y)[0], rtol=1e-12)
+    # the final state continues the sequence: two halves score like the whole
+    s1, st1 = lm.scores(x[:, :4])
+    s2, _ = lm.scores(x[:, 4:], st1)
+    np.testing.assert_allclose(np.concatenate([s1, s2], axis=1), s, rtol=1e-12, atol=1e-14)
+    with pytest.raises(ValueError, match=r"LanguageModel.scores: x must hold token ids"):
+        lm.scores(x + 7)
+
+
+def test_classifier_forget_bias_sets_every_forget_gate():
+    m = SequenceClassifier(2, 4, 3, cell="lstm", num_layers=2, rng=0, forget_bias=2.5)
+    for l in range(2):
+        np.testing.assert_array_equal(m.params[f"b{l}"][4:8], 2.5)
+        assert not m.params[f"b{l}"][:4].any() and not m.params[f"b{l}"][8:].any()
+    assert m.num_params == sum(p.size for p in m.params.values())

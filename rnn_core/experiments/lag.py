@@ -131,10 +131,8 @@ def train_lag_classifier(
     seed = int(rng)
     x_test, y_test, _ = marked_recall(n_test, lag, seed + 2, num_symbols=num_symbols,
                                       extra=extra)
-    model = SequenceClassifier(x_test.shape[2], hidden_dim, num_symbols, cell=cell, rng=seed)
-    if cell == "lstm":
-        H = hidden_dim
-        model.params["b0"][H : 2 * H] = forget_bias
+    model = SequenceClassifier(x_test.shape[2], hidden_dim, num_symbols, cell=cell, rng=seed,
+                               forget_bias=forget_bias)
 
     def batch(g: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
         x, y, _ = marked_recall(batch_size, lag, g, num_symbols=num_symbols, extra=extra)

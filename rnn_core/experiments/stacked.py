@@ -256,7 +256,7 @@ def compare_depths(
         val = model.loss(vx, vy)[0] / seq_len
         results.append(DepthResult(
             num_layers=L,
-            num_params=int(sum(v.size for v in model.params.values())),
+            num_params=model.num_params,
             train_loss=np.asarray(hist.loss) / seq_len,
             val_loss=float(val),
             seconds=seconds,

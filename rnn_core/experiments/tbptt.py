@@ -229,11 +229,8 @@ def recall_predictions(model: Any, x: np.ndarray) -> np.ndarray:
     -------
     int (N, T): argmax of the scores at every step.
     """
-    fn = "recall_predictions"
-    p = model.params
-    x = check_array(fn, "x", x, (None, None), kind="int")
-    h, _ = model.stack.forward(p, p["W_embed"][x])
-    return np.argmax(h @ p["W_vocab"] + p["b_vocab"], axis=-1)
+    x = check_array("recall_predictions", "x", x, (None, None), kind="int")
+    return np.argmax(model.scores(x)[0], axis=-1)
 
 
 def recall_accuracy(model: Any, task: Any) -> float:

@@ -358,7 +358,7 @@ def compare_shared_untied(
         train_max_len=L,
         shared_acc=accuracy_by_length(shared, lengths, n_test_per_length, int(seeds[3])),
         untied_acc=accuracy_by_length(untied, lengths, n_test_per_length, int(seeds[3])),
-        shared_params=int(sum(p.size for p in shared.params.values())),
+        shared_params=shared.num_params,
         untied_params=untied.num_params,
         shared_loss=h_shared.arrays()["loss"],
         untied_loss=h_untied.arrays()["loss"],

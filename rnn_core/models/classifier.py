@@ -32,6 +32,8 @@ class SequenceClassifier:
     num_layers : stacked recurrent layers.
     rng : Generator or int seed for the initial parameters.
     init : initialiser of the recurrent weights; the other matrices use "glorot".
+    forget_bias : LSTM only: initial bias of every layer's forget gate (1.0 keeps memory at the
+        start; notebook 08, section 6 opens the highway wider).
     dtype : floating dtype of the parameters (float64 default).
 
     Attributes
@@ -50,6 +52,7 @@ class SequenceClassifier:
         num_layers: int = 1,
         rng: np.random.Generator | int,
         init: str = "glorot",
+        forget_bias: float = 1.0,
         dtype: object = np.float64,
     ) -> None:
         fn = "SequenceClassifier"
@@ -58,11 +61,17 @@ class SequenceClassifier:
         self.cell, self.num_layers = cell, num_layers
         self.dtype = check_dtype(fn, dtype)
         gen = as_generator(rng, fn)
-        self.params = self.stack.init_params(gen, init=init, dtype=self.dtype)
+        self.params = self.stack.init_params(gen, init=init, forget_bias=forget_bias,
+                                             dtype=self.dtype)
         self.params["W_out"] = init_matrix("glorot", (hidden_dim, num_classes), gen).astype(
             self.dtype
         )
         self.params["b_out"] = np.zeros(num_classes, dtype=self.dtype)
+
+    @property
+    def num_params(self) -> int:
+        """Total number of trainable numbers."""
+        return int(sum(p.size for p in self.params.values()))
 
     def _scores(self, fn: str, x: np.ndarray, mask: np.ndarray | None):
         x = check_array(fn, "x", x, (None, None, self.stack.input_dim))

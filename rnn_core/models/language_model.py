@@ -75,6 +75,11 @@ class LanguageModel:
         self.params["W_vocab"] = init_matrix("glorot", (H, V), gen).astype(self.dtype)
         self.params["b_vocab"] = np.zeros(V, dtype=self.dtype)
 
+    @property
+    def num_params(self) -> int:
+        """Total number of trainable numbers."""
+        return int(sum(p.size for p in self.params.values()))
+
     def loss(
         self,
         x: np.ndarray,
@@ -130,6 +135,34 @@ class LanguageModel:
         )
         return loss, grads, final_state
 
+    def scores(
+        self, x: np.ndarray, state: Sequence | None = None
+    ) -> tuple[np.ndarray, State]:
+        """Vocabulary scores at every step of a token sequence, forward only.
+
+        Notebook 01, section 4 (what the model predicts after a context) and notebook 05,
+        section 5 (recall accuracy). Callers get the model's predictions without reaching into
+        ``stack`` or ``params``.
+
+        Parameters
+        ----------
+        x : input tokens, int (N, T).
+        state : initial state, one (h, c) per layer; None: zeros.
+
+        Returns
+        -------
+        scores : (N, T, V), ``scores[n, t]`` scores the token after ``x[n, :t+1]``;
+        final_state : the state after the last step (feed it back to continue the sequence).
+        """
+        x = check_tokens("LanguageModel.scores", "x", x, self.vocab_size)
+        p = self.params
+        h, cache = self.stack.forward(p, p["W_embed"][x], state)
+        return self._readout(h), cache.final_state
+
+    def _readout(self, h: np.ndarray) -> np.ndarray:
+        """``h W_vocab + b_vocab``: scores over the vocabulary for hidden states (..., H)."""
+        return h @ self.params["W_vocab"] + self.params["b_vocab"]
+
     def sample(
         self,
         start: int | np.ndarray,
@@ -166,7 +199,7 @@ class LanguageModel:
         out = np.empty((N, length), dtype=np.int64)
         for t in range(length):
             h, state = self.stack.step(p, p["W_embed"][word], state)
-            scores = (h @ p["W_vocab"] + p["b_vocab"]).astype(np.float64)
+            scores = self._readout(h).astype(np.float64)
             if gen is None:
                 word = np.argmax(scores, axis=1)
             else:
