@@ -12,8 +12,8 @@ def test_init_spectra():
     assert np.allclose(sp["orthogonal", 1.5].sv, 1.5)
     assert np.allclose(np.abs(sp["orthogonal", 1.0].eig), 1.0)
     assert np.allclose(sp["identity", 1.0].eig, 1.0)
-    assert sp["gaussian0.01", 1.0].lambda1 < 0.2
-    assert sp["glorot", 1.0].lambda1 > sp["glorot", 1.0].spectral_radius  # non-normal
+    assert sp["gaussian0.01", 1.0].sigma1 < 0.2
+    assert sp["glorot", 1.0].sigma1 > sp["glorot", 1.0].spectral_radius  # non-normal
 
 
 def test_nonnormal_transient_growth():

@@ -43,12 +43,6 @@ def _gamma(fn: str, activation: str) -> float:
     return GAMMA[activation]
 
 
-def largest_singular_value(Wh: np.ndarray) -> float:
-    """sigma_1: the largest singular value (spectral norm) of Wh, shape (H, H)."""
-    check_array("largest_singular_value", "Wh", Wh, ("H", "H"))
-    return float(np.linalg.norm(Wh, 2))
-
-
 def pascanu_eta(Wh: np.ndarray, activation: str = "tanh") -> float:
     """eta = sigma_1(Wh) * gamma (Pascanu, Mikolov & Bengio 2013), Wh of shape (H, H)."""
     g = _gamma("pascanu_eta", activation)

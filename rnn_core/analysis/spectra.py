@@ -30,10 +30,12 @@ class Spectrum:
 
     @property
     def spectral_radius(self) -> float:
+        """max |eigenvalue|: the growth per step in the long run."""
         return float(np.abs(self.eig).max())
 
     @property
-    def lambda1(self) -> float:
+    def sigma1(self) -> float:
+        """The largest singular value: the most one step can stretch a vector."""
         return float(self.sv[0])
 
 

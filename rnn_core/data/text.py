@@ -24,9 +24,8 @@ from rnn_core._validate import check_array, check_int
 from rnn_core.data.vocab import Vocabulary, char_vocabulary
 
 TEXT_FILE = "pride_and_prejudice.txt"
-"""Name of the shipped text file inside the ``rnn_core.data`` package."""
-
-TEXT_TITLE = "Pride and Prejudice (chapters 1-30), Jane Austen, 1813; public domain"
+"""Name of the shipped text file inside the ``rnn_core.data`` package: Pride and Prejudice
+(chapters 1-30), Jane Austen, 1813; public domain."""
 
 
 def text_path() -> Path:

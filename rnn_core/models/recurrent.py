@@ -365,18 +365,6 @@ class RecurrentStack:
         cache = StackCache(all_caches, fast, mask, (N, T, D), self.static_dim, tuple(final))
         return inp, cache
 
-    def forward_stateful(
-        self,
-        params: Mapping[str, np.ndarray],
-        x: np.ndarray,
-        state: Sequence | None,
-        mask: np.ndarray | None = None,
-        static: np.ndarray | None = None,
-    ) -> tuple[np.ndarray, State, StackCache]:
-        """``forward`` that also returns the final state: ``(h, final_state, cache)``."""
-        h, cache = self.forward(params, x, state, mask, static)
-        return h, cache.final_state, cache
-
     def backward(
         self,
         dh: np.ndarray,

@@ -184,5 +184,3 @@ class Seq2Seq:
             state, src.shape[0], max_length, self.start_id, self.end_id, self.null_id,
             static=self.context(state),
         )
-
-    predict = translate
