@@ -86,8 +86,8 @@ def forward(x, h0, c0, Wx, Wh, b) -> KernelCache:
     # Feature-major, time-major layout (see KernelCache): step t works on contiguous (4H, N) and
     # (H, N) blocks. The input part of the pre-activations of all steps is one batched matmul;
     # the loop adds Wh^T h_{t-1} and turns each block, in place, into the gate activations.
-    xT = np.ascontiguousarray(x.transpose(1, 2, 0), dtype=dtype)  # (T, D, N)
-    gates = np.matmul(Wx.T.astype(dtype, copy=False), xT)  # (T, 4H, N) = (x_t Wx)^T
+    x_feature_major = np.ascontiguousarray(x.transpose(1, 2, 0), dtype=dtype)  # (T, D, N)
+    gates = np.matmul(Wx.T.astype(dtype, copy=False), x_feature_major)  # (T, 4H, N) = (x_t Wx)^T
     gates += b[:, None]
     h_steps = np.empty((T + 1, H, N), dtype=dtype)
     c_steps = np.empty((T + 1, H, N), dtype=dtype)
@@ -139,7 +139,7 @@ def backward(dh, dc, cache: KernelCache):
     dWh = np.zeros((H, G), dtype=dtype)
     db = np.zeros(G, dtype=dtype)
     dx = np.empty((N, T, D), dtype=dtype)
-    xT = cache.x.transpose(1, 0, 2)  # (T, N, D) view
+    x_time_major = cache.x.transpose(1, 0, 2)  # (T, N, D) view
     da_t = np.empty((G, N), dtype=dtype)
     dact = np.empty((G, N), dtype=dtype)  # local derivatives of the activations at step t
     dh_next = np.zeros((H, N), dtype=dtype)  # reaches h_t through h_{t+1}
@@ -175,7 +175,7 @@ def backward(dh, dc, cache: KernelCache):
             t1 = min(t0 + K, T)
             L = t1 - t0
             DA = da[:, :L].reshape(G, L * N)  # columns ordered (t, n)
-            X = xT[t0:t1].reshape(L * N, D)  # rows ordered (t, n)
+            X = x_time_major[t0:t1].reshape(L * N, D)  # rows ordered (t, n)
             Hp = cache.h_steps[t0:t1].transpose(1, 0, 2).reshape(H, L * N)  # h_{t-1}, (t, n)
             dWx += X.T @ DA.T
             dWh += Hp @ DA.T

@@ -113,14 +113,14 @@ def bit_memory_loss(params: list[np.ndarray], x: np.ndarray, bits: np.ndarray
     N, _, _ = x.shape
     H = Wh.shape[0]
     h, cache = rnn_forward(x, np.zeros((N, H)), Wx, Wh, b)
-    hT = h[:, -1]
-    resid = hT @ w + c[0] - bits
+    h_last = h[:, -1]  # h_T, the only state the readout sees
+    resid = h_last @ w + c[0] - bits
     loss = 0.5 * float(np.mean(resid**2))
     dy = resid / N                       # dL/d(readout), (N,)
     dh = np.zeros_like(h)
     dh[:, -1] = np.outer(dy, w)          # only h_T reaches the loss
     _, _, dWx, dWh, db = rnn_backward(dh, cache)
-    return loss, [dWx, dWh, db, hT.T @ dy, np.array([dy.sum()])]
+    return loss, [dWx, dWh, db, h_last.T @ dy, np.array([dy.sum()])]
 
 
 @lru_cache(maxsize=64)

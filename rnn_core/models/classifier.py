@@ -104,9 +104,9 @@ class SequenceClassifier:
             raise ValueError(f"{fn}: y must hold class labels in [0, {self.num_classes}), "
                              f"got values in [{y.min()}, {y.max()}]")
         loss, dscores = softmax_loss(scores, y)
-        dhT, dW_out, db_out = affine_backward(dscores, aff_cache)
-        dh = np.zeros(hshape, dtype=dhT.dtype)
-        dh[:, -1] = dhT
+        dh_last, dW_out, db_out = affine_backward(dscores, aff_cache)
+        dh = np.zeros(hshape, dtype=dh_last.dtype)
+        dh[:, -1] = dh_last  # only the last state reaches the head
         grads = self.stack.backward(dh, cache).grads
         grads["W_out"] = dW_out
         grads["b_out"] = db_out
