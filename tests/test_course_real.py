@@ -6,7 +6,8 @@ course: the exercise table adds up to 100, every test cell has a grader spec
 first unimplemented exercise, and grading (the harness, D2: seconds per submission) gives the
 instructor's code 100%, the blank release 0 on every code exercise, a planted bug in
 lstm_step_backward exactly that exercise's points, and an exercise delegated to another public
-function 0. The specs of 05 and 06 are also checked against stand-ins defined here.
+function 0. The specs of 05 and 06 are also checked against bugs planted in a copy of the real
+source (one textual change inside an exercise region).
 ``COURSE_REAL_SOURCE=DIR`` checks a course source other than this checkout.
 """
 
@@ -341,66 +342,52 @@ def test_student_feedback_holds_no_hidden_input_or_expected_value(graded, tmp_pa
 
 
 # ---------------------------------------------------------------------------------------------
-# the specs of 05 and 06 against stand-ins (the library's versions come with the layers branches)
+# the specs of 05 and 06 against bugs planted in the real source (no copy of the solution here)
 
-STANDIN_TBPTT = """
-import numpy as np
-
-
-def tbptt_pass(model, x, y, k, optimizer, mask=None, state=None):
-    mask = np.ones(x.shape, bool) if mask is None else mask
-    losses = []
-    for start in range(0, x.shape[1], k):
-        c = slice(start, start + k)
-        loss, grads, state = model.loss_stateful(x[:, c], y[:, c], state, mask=mask[:, c])
-        losses.append(float(loss))
-        optimizer.step(model.params, grads)
-    return losses, state
-"""
-STANDIN_JAC = """
-import numpy as np
-
-
-def jacobians_along(dphi, Wh):
-    return dphi[:, :, None] * Wh.T[None, :, :]
-"""
-STANDIN_QR = """
-import numpy as np
-
-
-def qr_step(J, Q):
-    Q_next, R = np.linalg.qr(J @ Q)
-    return Q_next, np.log(np.abs(np.diag(R)))
-"""
-STANDIN_BUGS = {
-    "one update after the last chunk": ("test_truncated_bptt", STANDIN_TBPTT.replace(
-        "        optimizer.step(model.params, grads)\n    return",
-        "    optimizer.step(model.params, grads)\n    return"), False),
-    "state not carried": ("test_truncated_bptt", STANDIN_TBPTT.replace(
-        "loss, grads, state = model.loss_stateful(x[:, c], y[:, c], state,",
-        "loss, grads, _ = model.loss_stateful(x[:, c], y[:, c], state,"), False),
-    "chunks overlap": ("test_truncated_bptt", STANDIN_TBPTT.replace(
-        "slice(start, start + k)", "slice(max(start - 1, 0), start + k)"), False),
-    "Wh instead of Wh.T": ("test_jacobian_product", STANDIN_JAC.replace("Wh.T[", "Wh["), False),
-    "columns of Q flipped": ("test_jacobian_product", STANDIN_QR.replace(
-        "return Q_next,", "return -Q_next,"), True),
-    "log of R signed": ("test_jacobian_product", STANDIN_QR.replace(
-        "np.log(np.abs(np.diag(R)))", "np.log(np.abs(np.diag(R))) * np.sign(np.diag(R))"), False),
+# name -> (grade id, file, the solution's text, the bug planted in its place, passes anyway)
+PLANTED = {
+    "one update after the last chunk": (
+        "test_truncated_bptt", "rnn_core/train.py",
+        "        optimizer.step(model.params, grads)\n    ### END SOLUTION",
+        "    optimizer.step(model.params, grads)\n    ### END SOLUTION", False),
+    "state not carried": (
+        "test_truncated_bptt", "rnn_core/train.py",
+        "        loss, grads, state = model.loss_stateful(",
+        "        loss, grads, _ = model.loss_stateful(", False),
+    "chunks overlap": (
+        "test_truncated_bptt", "rnn_core/train.py",
+        "slice(start, start + k)", "slice(max(start - 1, 0), start + k)", False),
+    "Wh instead of Wh.T": (
+        "test_jacobian_product", "rnn_core/analysis/jacobians.py",
+        "J = dphi[:, :, None] * Wh.T[None, :, :]", "J = dphi[:, :, None] * Wh[None, :, :]",
+        False),
+    "columns of Q flipped": (  # a QR factor is unique only up to the signs of its columns
+        "test_jacobian_product", "rnn_core/analysis/lyapunov.py",
+        "    Q_next, R = np.linalg.qr(J @ Q)\n",
+        "    Q_next, R = np.linalg.qr(J @ Q)\n    Q_next = -Q_next\n", True),
+    "log of R signed": (
+        "test_jacobian_product", "rnn_core/analysis/lyapunov.py",
+        "log_abs_diag_R = np.log(np.abs(np.diag(R)))",
+        "log_abs_diag_R = np.log(np.abs(np.diag(R))) * np.sign(np.diag(R))", False),
 }
 
 
-def _standin_tree(root: Path, replace: dict[str, str] | None = None) -> Path:
-    files = {"rnn_core/__init__.py": "", "rnn_core/analysis/__init__.py": "",
-             "rnn_core/train.py": STANDIN_TBPTT, "rnn_core/analysis/jacobians.py": STANDIN_JAC,
-             "rnn_core/analysis/lyapunov.py": STANDIN_QR}
-    files |= replace or {}
-    for rel, text in files.items():
-        (root / rel).parent.mkdir(mode=0o755, parents=True, exist_ok=True)
-        (root / rel).write_text(text)
+def _source_copy(root: Path, plant: tuple[str, str, str] | None = None) -> Path:
+    """The course source's rnn_core under root, with one textual change in one file."""
+    shutil.copytree(ROOT / "rnn_core", root / "rnn_core",
+                    ignore=shutil.ignore_patterns("__pycache__", "_kernels"))
+    if plant is not None:
+        rel, old, new = plant
+        text = (root / rel).read_text()
+        (start,) = [m.start() for m in re.finditer(re.escape(old), text)]  # exactly once
+        regions = [r for r in find_regions(text, rel) if r.kind == "solution"]
+        line = text.count("\n", 0, start)  # 0-based, as Region counts
+        assert any(r.start <= line <= r.end for r in regions), (rel, old)  # inside an exercise
+        (root / rel).write_text(text.replace(old, new))
     return root
 
 
-def _judge_standin(tmp: Path, gid: str, student: Path):
+def _judge(tmp: Path, gid: str, student: Path):
     from rnn_core.course.cases import draw_cases, load_exercises, write_inputs
     from rnn_core.course.produce import expected_outputs, make_tools, produce
     from rnn_core.course.sandbox import Limits, Sandbox
@@ -411,8 +398,7 @@ def _judge_standin(tmp: Path, gid: str, student: Path):
     tools = make_tools(ROOT / "rnn_core/course/exercises.py", tmp / "tools")
     cases = draw_cases(ex, SECRET)
     write_inputs(tmp / "in.npz", cases)
-    want = expected_outputs(ex, cases, tools, _standin_tree(tmp / "ref"), tmp / "in.npz", tmp,
-                            60)
+    want = expected_outputs(ex, cases, tools, ROOT, tmp / "in.npz", tmp, 60)
     assert not isinstance(want, str), want
     run = produce(Sandbox(Limits(wall_seconds=60), backend="none"), tools, student,
                   tmp / "in.npz", gid, tmp / "out")
@@ -420,20 +406,16 @@ def _judge_standin(tmp: Path, gid: str, student: Path):
     return score_exercise(cases, tmp / "out", want, ex.tol)
 
 
-@pytest.mark.parametrize("bug", sorted(STANDIN_BUGS))
-def test_specs_of_05_and_06_catch_each_standin_bug(tmp_path, bug):
-    gid, text, passes = STANDIN_BUGS[bug]
-    rel = {"test_truncated_bptt": "rnn_core/train.py",
-           "test_jacobian_product": ("rnn_core/analysis/lyapunov.py" if "qr_step" in text
-                                     else "rnn_core/analysis/jacobians.py")}[gid]
-    student = _standin_tree(tmp_path / "student", {rel: text})
-    v = _judge_standin(tmp_path, gid, student)
+@pytest.mark.parametrize("bug", sorted(PLANTED))
+def test_specs_of_05_and_06_catch_each_planted_bug(tmp_path, bug):
+    gid, rel, old, new, passes = PLANTED[bug]
+    v = _judge(tmp_path, gid, _source_copy(tmp_path / "student", (rel, old, new)))
     assert v.passed is passes, v.message
     if not passes:
         assert re.fullmatch(r"(public|hidden) case \(.*\): .+", v.message), v.message
 
 
-def test_specs_of_05_and_06_pass_the_standin_itself(tmp_path):
+def test_specs_of_05_and_06_pass_the_unchanged_source(tmp_path):
     for gid in ("test_truncated_bptt", "test_jacobian_product"):
-        v = _judge_standin(tmp_path / gid, gid, _standin_tree(tmp_path / gid / "student"))
+        v = _judge(tmp_path / gid, gid, _source_copy(tmp_path / gid / "student"))
         assert v.passed and v.message == "6 cases passed", (gid, v.message)
