@@ -117,24 +117,19 @@ def test_char_corpus_split_and_unigram_entropy():
         D.train_val_split(c.train, 1.5)
 
 
-def test_tbptt_batches_rows_continue_across_chunks():
+def test_stream_rows_split_the_stream_into_parallel_rows():
+    # the chunks of truncated BPTT are cut by tbptt_pass (train.py), the one chunk loop
     ids = np.arange(1001, dtype=np.int64)
-    batches = D.tbptt_batches(ids, batch_size=4, chunk_len=7)
+    x, y = D.stream_rows(ids, 4)
     r = 1000 // 4
-    assert len(batches) == r // 7
-    chunks = list(batches)
-    assert len(chunks) == len(batches)
-    x = np.concatenate([c[0] for c in chunks], axis=1)
-    y = np.concatenate([c[1] for c in chunks], axis=1)
-    assert chunks[0][0].shape == (4, 7) and chunks[0][0].dtype == np.int64
-    # row i is the i-th quarter of the stream, continuing from chunk to chunk
-    for i in range(4):
-        np.testing.assert_array_equal(x[i], ids[i * r : i * r + x.shape[1]])
+    assert x.shape == y.shape == (4, r) and x.dtype == np.int64
+    for i in range(4):  # row i is the i-th quarter of the stream
+        np.testing.assert_array_equal(x[i], ids[i * r : (i + 1) * r])
     np.testing.assert_array_equal(y, x + 1)  # next character
-    with pytest.raises(ValueError, match="chunk_len=300 is longer than each row"):
-        D.tbptt_batches(ids, 4, 300)
     with pytest.raises(ValueError, match="batch_size must be >= 1"):
         D.stream_rows(ids, 0)
+    with pytest.raises(ValueError, match="too few for batch_size=600"):
+        D.stream_rows(ids[:500], 600)
 
 
 # ------------------------------------------------------------------------------------ tasks

@@ -40,12 +40,10 @@ from rnn_core.data.tasks import (
 )
 from rnn_core.data.text import (
     CharCorpus,
-    TBPTTBatches,
     encode_text,
     load_char_corpus,
     load_text,
     stream_rows,
-    tbptt_batches,
     text_path,
     train_val_split,
     unigram_entropy,
@@ -82,7 +80,6 @@ __all__ = [
     "DotVideos",
     "LagTask",
     "ShapeImages",
-    "TBPTTBatches",
     "UnknownTokenError",
     "Vocabulary",
     "adding_problem",
@@ -103,7 +100,6 @@ __all__ = [
     "moving_dot",
     "shape_images",
     "stream_rows",
-    "tbptt_batches",
     "text_path",
     "train_val_split",
     "unigram_entropy",

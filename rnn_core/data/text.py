@@ -5,15 +5,14 @@ taken from the Debian package ``r-cran-janeaustenr`` (which takes it from Projec
 one paragraph per line, plain ASCII, under 300 KB. The file header (lines starting with ``#``)
 says so; :func:`load_text` skips it. Nothing is downloaded.
 
-Stateful truncated BPTT layout (:func:`tbptt_batches`): the id stream is cut into N equal rows,
-row i is the i-th N-th of the stream, and chunk k holds steps ``k*T .. k*T+T-1`` of every row.
-So row i of chunk k+1 continues row i of chunk k, and the hidden state of row i can be carried
-across chunks.
+Stateful truncated BPTT layout (:func:`stream_rows`): the id stream is cut into N equal rows,
+row i is the i-th N-th of the stream; ``rnn_core.train.tbptt_pass`` (the one chunk loop) cuts the
+rows into chunks of k steps, so row i of chunk c+1 continues row i of chunk c and the hidden state
+of row i is carried across chunks.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from importlib import resources
 from pathlib import Path
 from typing import NamedTuple
@@ -133,49 +132,6 @@ def stream_rows(ids: np.ndarray, batch_size: int) -> tuple[np.ndarray, np.ndarra
     x = ids[: n * r].reshape(n, r)
     y = ids[1 : n * r + 1].reshape(n, r)
     return x, y
-
-
-class TBPTTBatches:
-    """Chunks for stateful truncated BPTT; iterate to get ``(x, y)`` pairs of shape (N, T).
-
-    Row i of chunk k+1 continues row i of chunk k. ``len()`` is the number of chunks
-    (R // T, the remainder of each row is dropped).
-    """
-
-    def __init__(self, ids: np.ndarray, batch_size: int, chunk_len: int) -> None:
-        fn = "tbptt_batches"
-        self.chunk_len = check_int(fn, "chunk_len", chunk_len, minimum=1)
-        self.x, self.y = stream_rows(ids, batch_size)
-        if self.x.shape[1] < self.chunk_len:
-            raise ValueError(
-                f"{fn}: chunk_len={self.chunk_len} is longer than each row "
-                f"({self.x.shape[1]} steps = ({len(ids)} - 1) // batch_size)"
-            )
-
-    def __len__(self) -> int:
-        return self.x.shape[1] // self.chunk_len
-
-    def __iter__(self) -> Iterator[tuple[np.ndarray, np.ndarray]]:
-        t = self.chunk_len
-        for k in range(len(self)):
-            yield self.x[:, k * t : (k + 1) * t], self.y[:, k * t : (k + 1) * t]
-
-
-def tbptt_batches(ids: np.ndarray, batch_size: int, chunk_len: int) -> TBPTTBatches:
-    """Minibatches for stateful truncated BPTT (see :class:`TBPTTBatches`).
-
-    Parameters
-    ----------
-    ids : int array, shape (L,)
-    batch_size : N parallel rows
-    chunk_len : T steps per chunk (the truncation length)
-
-    Returns
-    -------
-    TBPTTBatches : iterable of ``(x, y)``, each int64 of shape (N, T); ``y`` is ``x`` shifted by
-        one character in the stream.
-    """
-    return TBPTTBatches(ids, batch_size, chunk_len)
 
 
 def unigram_entropy(ids: np.ndarray, vocab_size: int | None = None) -> float:
