@@ -86,6 +86,8 @@ def check_shape(
 ) -> None:
     """Assert that ``actual`` is an array of shape ``expected_shape``.
 
+    Notebook 00, section 2.
+
     A transposed shape gets its own message ("did you mean ``.T``?").
     """
     arr = _as_array("check_shape", name, actual, hint)
@@ -110,6 +112,8 @@ def check_close(
     atol: float = 1e-12,
 ) -> None:
     """Assert that ``actual`` matches ``expected`` to a relative error of ``rtol``.
+
+    Notebook 00, section 2.
 
     For properties of the student's own code (a sequence equal to its steps, an invariance, a
     known answer), never for a copy of the exercise's formula.
@@ -160,6 +164,8 @@ def check_gradient(
     rtol: float = 1e-7,
 ) -> None:
     """Assert that an analytic gradient matches centred differences.
+
+    Notebook 01, section 2.
 
     Parameters
     ----------
@@ -212,6 +218,8 @@ def check_backward(
     rtol: float = 1e-7,
 ) -> None:
     """Check a backward pass against centred differences of the student's own forward pass.
+
+    Notebook 00, section 2.
 
     The scalar differentiated is ``sum_k sum(out_k * douts[k])`` over the forward's outputs
     (:func:`rnn_core.gradcheck.layer_numerical_gradient`), so ``grads`` must be what the backward
@@ -275,6 +283,8 @@ def check_stored(
     rtol: float = 1e-9,
 ) -> None:
     """Assert that ``actual`` has the :func:`fingerprint` stored for a fixed input.
+
+    Notebook 00, section 2.
 
     The stored numbers were computed once with the course's reference implementation; a right
     answer written any other way agrees with them to rounding error (``rtol`` of the array's
@@ -340,6 +350,8 @@ def stored_call(name: str, value: object, expr: str | None = None) -> str:
 
 def check_stable(name: str, call: Callable[[], Any], hint: str | None = None) -> Any:
     """Run ``call()`` with numpy's overflow and invalid-value warnings as errors; return its result.
+
+    Notebook 01, section 2.
 
     For inputs that a careless formula overflows on (logits in the hundreds, gate
     pre-activations below -710): an overflow, a ``log(0)``, an invalid operation, or a NaN/inf in

@@ -35,6 +35,8 @@ def _check_grads(fn: str, grads: object) -> MutableMapping[str, np.ndarray]:
 def global_norm(grads: MutableMapping[str, np.ndarray]) -> float:
     """Total L2 norm of all arrays in ``grads`` taken together (inf/NaN if any entry is).
 
+    Notebook 07, section 1.
+
     Computed as the norm of the per-array norms, each scaled by the largest entry, so huge
     gradients (entries ~1e200) give their true norm instead of overflowing to inf.
     """
@@ -61,6 +63,8 @@ def clip_grad_norm(
     error_if_nonfinite: bool = False,
 ) -> float:
     """Rescale all gradients together so that their total L2 norm is at most ``max_norm``.
+
+    Notebook 07, section 1.
 
     Parameters
     ----------
@@ -98,6 +102,8 @@ def clip_grad_norm(
 
 def clip_grad_value(grads: MutableMapping[str, np.ndarray], clip_value: float) -> None:
     """Clamp every gradient entry to [-clip_value, clip_value], in place.
+
+    Notebook 07, section 3.
 
     Parameters
     ----------

@@ -32,6 +32,8 @@ def eval_numerical_gradient(
 ) -> np.ndarray:
     """Numeric gradient of a scalar function by centred differences.
 
+    Notebook 05, section 1.
+
     Parameters
     ----------
     f : function of the array ``x`` returning a scalar. It is called with ``x`` itself, whose
@@ -81,6 +83,8 @@ def eval_numerical_gradient_array(
 
 def rel_error(a: np.ndarray, b: np.ndarray) -> float:
     """Relative error between two gradients, measured against their scale.
+
+    Notebook 00, section 2.
 
     Definition::
 

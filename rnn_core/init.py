@@ -86,6 +86,8 @@ def init_matrix(
 ) -> np.ndarray:
     """Initialise a weight matrix by name, multiplied by ``scale``.
 
+    Notebook 06, section 6.
+
     Parameters
     ----------
     name : "gaussian0.01", "glorot", "orthogonal" or "identity".

@@ -50,6 +50,8 @@ class AffineCache(NamedTuple):
 def word_embedding_forward(x: np.ndarray, W: np.ndarray) -> tuple[np.ndarray, EmbeddingCache]:
     """Look up the embedding of every token: ``out[n, t] = W[x[n, t]]``.
 
+    Notebook 01, section 1.
+
     Parameters
     ----------
     x : token ids, integer array of shape (N, T), each in [0, V).
@@ -73,6 +75,8 @@ def word_embedding_forward(x: np.ndarray, W: np.ndarray) -> tuple[np.ndarray, Em
 
 def word_embedding_backward(dout: np.ndarray, cache: EmbeddingCache) -> np.ndarray:
     """Gradient of the embedding matrix: every occurrence of token v adds its dout row to dW[v].
+
+    Notebook 01, section 1.
 
     Parameters
     ----------
@@ -204,6 +208,8 @@ def temporal_softmax_loss(
 ) -> tuple[float, np.ndarray]:
     """Softmax cross-entropy at every step, summed over steps and averaged over the batch.
 
+    Notebook 01, section 2.
+
     ``loss = -(1/N) sum_{n,t} mask[n,t] * log softmax(x[n,t])[y[n,t]]``; masked steps (mask
     False) add nothing to the loss and get zero gradient, whatever their logits and targets.
 
@@ -243,6 +249,8 @@ def temporal_softmax_loss(
 
 def softmax_loss(x: np.ndarray, y: np.ndarray) -> tuple[float, np.ndarray]:
     """Softmax cross-entropy of one batch, averaged over the batch.
+
+    Notebook 00, section 1.
 
     Parameters
     ----------

@@ -65,6 +65,8 @@ __all__ = [
 def sigmoid(a: np.ndarray) -> np.ndarray:
     """Logistic function ``1 / (1 + exp(-a))``, computed as ``0.5 * tanh(a / 2) + 0.5``.
 
+    Notebook 08, section 1.
+
     The tanh form never overflows (no warning for a = -1000) and is exact to rounding.
     """
     return 0.5 * np.tanh(0.5 * a) + 0.5
@@ -148,6 +150,8 @@ def lstm_step_forward(
 ) -> tuple[np.ndarray, np.ndarray, LSTMStepCache]:
     """One LSTM step (gates i, f, o, g along the 4H axis).
 
+    Notebook 08, section 2.
+
     Parameters
     ----------
     x : input for this step, shape (N, D).
@@ -189,6 +193,8 @@ def lstm_step_backward(
     dnext_h: np.ndarray, dnext_c: np.ndarray, cache: LSTMStepCache
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Backward pass of one LSTM step.
+
+    Notebook 08, section 2.
 
     Parameters
     ----------

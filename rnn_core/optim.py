@@ -70,6 +70,8 @@ class Optimizer:
 class SGD(Optimizer):
     """Stochastic gradient descent with (heavy-ball) momentum.
 
+    Notebook 05, section 3.
+
     Parameters
     ----------
     lr : learning rate.
@@ -115,6 +117,8 @@ class Adagrad(Optimizer):
 
 class Adam(Optimizer):
     """Adam with bias-corrected first and second moments (Kingma & Ba, 2015).
+
+    Notebook 01, section 3.
 
     Parameters
     ----------

@@ -66,6 +66,8 @@ def rnn_step_forward(
 ) -> tuple[np.ndarray, RNNStepCache]:
     """One step of a tanh RNN: ``next_h = tanh(x @ Wx + prev_h @ Wh + b)``.
 
+    Notebook 00, section 2.
+
     Parameters
     ----------
     x : input for this step, shape (N, D).
@@ -99,6 +101,8 @@ def rnn_step_backward(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Backward pass of one RNN step.
 
+    Notebook 00, section 2.
+
     Parameters
     ----------
     dnext_h : gradient of the loss with respect to next_h, shape (N, H).
@@ -126,6 +130,8 @@ def rnn_forward(
     x: np.ndarray, h0: np.ndarray, Wx: np.ndarray, Wh: np.ndarray, b: np.ndarray
 ) -> tuple[np.ndarray, RNNCache]:
     """Run a tanh RNN over a whole sequence.
+
+    Notebook 00, section 2.
 
     The input projection ``x_t @ Wx + b`` does not depend on the recurrence, so it is computed for
     all T steps in one matrix product before the time loop; the loop only adds ``h_{t-1} @ Wh``.
@@ -168,6 +174,8 @@ def rnn_backward(
     dh: np.ndarray, cache: RNNCache
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Backpropagation through time for ``rnn_forward``.
+
+    Notebook 00, section 2.
 
     Parameters
     ----------

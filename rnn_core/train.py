@@ -201,6 +201,8 @@ def train(
 ) -> History:
     """Train with full backpropagation through time: ``steps`` updates of ``model.params``.
 
+    Notebook 01, section 3.
+
     Parameters
     ----------
     model : has ``params`` (dict) and ``loss(*batch) -> (loss, grads)``.

@@ -38,6 +38,8 @@ def _check(fn: str, traj: VanillaTrajectory, Wh: np.ndarray) -> tuple[int, int]:
 def log10_grad_norms_last(traj: VanillaTrajectory, Wh: np.ndarray, dh_T: np.ndarray) -> np.ndarray:
     """log10 ||dL/dh_k|| for k = 0..T, for a loss at the last step only.
 
+    Notebook 06, section 5.
+
     Parameters
     ----------
     traj : one sequence from ``vanilla_trajectory`` (dphi of shape (T, H)).
@@ -84,6 +86,8 @@ class GradientMap:
 
 def gradient_map(traj: VanillaTrajectory, Wh: np.ndarray, dh: np.ndarray) -> GradientMap:
     """Backward pass for a loss at every step, kept per source step t.
+
+    Notebook 06, section 9.
 
     Parameters
     ----------

@@ -44,7 +44,10 @@ def _gamma(fn: str, activation: str) -> float:
 
 
 def pascanu_eta(Wh: np.ndarray, activation: str = "tanh") -> float:
-    """eta = sigma_1(Wh) * gamma (Pascanu, Mikolov & Bengio 2013), Wh of shape (H, H)."""
+    """eta = sigma_1(Wh) * gamma (Pascanu, Mikolov & Bengio 2013), Wh of shape (H, H).
+
+    Notebook 06, section 5.
+    """
     g = _gamma("pascanu_eta", activation)
     check_array("pascanu_eta", "Wh", Wh, ("H", "H"))
     return float(np.linalg.norm(Wh, 2)) * g
@@ -77,6 +80,8 @@ def regime_from_eta(eta: float, tol: float = ETA_TOL) -> str:
 def pascanu_regime(Wh: np.ndarray, activation: str = "tanh", tol: float = ETA_TOL) -> str:
     """Pascanu regime of Wh: "vanishing guaranteed", "cannot grow" or "explosion possible".
 
+    Notebook 06, section 5.
+
     Pascanu, Mikolov & Bengio 2013, section 3.1, with ``eta = gamma sigma_1(Wh)``:
     eta < 1 guarantees vanishing; eta = 1 (within ``tol``) bounds every gradient by its upstream
     norm, so it cannot grow; eta > 1 is necessary (not sufficient) for explosion.
@@ -98,6 +103,8 @@ def pascanu_bound_log10(
     Wh: np.ndarray, T: int, activation: str = "tanh", log10_grad_T: float = 0.0
 ) -> np.ndarray:
     """log10 of the bound ``||dL/dh_k|| <= eta^(T-k) ||dL/dh_T||`` for k = 0..T.
+
+    Notebook 06, section 5.
 
     Pascanu, Mikolov & Bengio 2013, eq. (7).
 

@@ -38,6 +38,8 @@ def cliff_loss_and_grad(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Loss and its exact gradient (reverse mode written out), vectorised over w and b.
 
+    Notebook 07, section 2.
+
     Forward ``x_t = w s_{t-1} + b`` with ``s_t = sigma(x_t)``; backward from
     ``dL/dx_T = 2 (s_T - 0.7) s_T (1 - s_T)``:
     ``dL/dw += dx_t s_{t-1}``, ``dL/db += dx_t``, ``dx_{t-1} = dx_t w s_{t-1} (1 - s_{t-1})``.
@@ -66,7 +68,10 @@ def cliff_loss_and_grad(
 
 
 def cliff_surface(w_grid: np.ndarray, b_grid: np.ndarray, T: int = STEPS) -> np.ndarray:
-    """Loss on the grid ``w_grid x b_grid``: shape (B, W) (rows b, columns w)."""
+    """Loss on the grid ``w_grid x b_grid``: shape (B, W) (rows b, columns w).
+
+    Notebook 07, section 2.
+    """
     w = np.asarray(w_grid, dtype=float)
     b = np.asarray(b_grid, dtype=float)
     return cliff_loss(w[None, :], b[:, None], T)
@@ -85,7 +90,10 @@ def clip_by_norm(g: np.ndarray, threshold: float) -> np.ndarray:
 
 
 def clip_by_value(g: np.ndarray, threshold: float) -> np.ndarray:
-    """Each entry clipped to [-threshold, threshold]: changes the direction when entries differ."""
+    """Each entry clipped to [-threshold, threshold]: changes the direction when entries differ.
+
+    Notebook 07, section 3.
+    """
     threshold = check_positive("clip_by_value", "threshold", threshold)
     return np.clip(g, -threshold, threshold)
 
@@ -96,7 +104,10 @@ def cosine(u: np.ndarray, v: np.ndarray) -> float:
 
 
 def clipping_angles(g: np.ndarray, threshold: float) -> dict[str, float]:
-    """Angle (degrees) between the raw gradient g and its norm- and value-clipped versions."""
+    """Angle (degrees) between the raw gradient g and its norm- and value-clipped versions.
+
+    Notebook 07, section 3.
+    """
     out = {}
     for name, f in (("norm", clip_by_norm), ("value", clip_by_value)):
         c = np.clip(cosine(g, f(g, threshold)), -1.0, 1.0)
@@ -139,6 +150,8 @@ def gradient_descent(
     halflife: float | None = None,
 ) -> DescentPath:
     """Plain gradient descent on (w, b), optionally with clipping ("norm" or "value").
+
+    Notebook 07, section 2.
 
     Parameters
     ----------

@@ -245,6 +245,8 @@ def jacobians_along(dphi: np.ndarray, Wh: np.ndarray) -> np.ndarray:
 def vanilla_jacobians(traj: VanillaTrajectory, Wh: np.ndarray) -> np.ndarray:
     """``jacobians_along(traj.dphi, Wh)`` for one sequence or a batch.
 
+    Notebook 06, section 4.
+
     Parameters
     ----------
     traj : from ``vanilla_trajectory``; dphi has shape (T, H) or (N, T, H).
@@ -363,12 +365,17 @@ def lstm_walk_back(
 
 
 def lstm_cell_direct(traj: LSTMTrajectory) -> np.ndarray:
-    """Diagonal of the direct cell-state path ``dc_t/dc_{t-1} = diag(f_t)``: shape (T, H)."""
+    """Diagonal of the direct cell-state path ``dc_t/dc_{t-1} = diag(f_t)``: shape (T, H).
+
+    Notebook 08, section 3.
+    """
     return traj.f
 
 
 def lstm_jacobians(traj: LSTMTrajectory, Wh: np.ndarray) -> np.ndarray:
     """Full Jacobians of the state (h_t, c_t) w.r.t. (h_{t-1}, c_{t-1}), as (2H, 2H) block matrices.
+
+    Notebook 08, section 3.
 
     ``J_t = [[dh_t/dh_{t-1}, dh_t/dc_{t-1}], [dc_t/dh_{t-1}, dc_t/dc_{t-1}]]``; the state vector is
     ``[h, c]`` (h first). With ``W_q = Wh[:, qH:(q+1)H]`` for gate q:

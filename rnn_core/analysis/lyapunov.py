@@ -204,6 +204,8 @@ def log_singular_values_by_gap(
 ) -> np.ndarray:
     """Log singular values of ``dh_{k+g}/dh_k`` for each gap g, from ONE product that starts at k.
 
+    Notebook 06, section 4.
+
     The product starts at the first Jacobian given (pass ``J[k:]``) and grows one step at a time;
     at every requested gap its singular values are read off, so all gaps cost one pass.
 
@@ -254,6 +256,8 @@ def stream_log_singular_values(
 def lyapunov_exponents(jacobians: np.ndarray, reortho_every: int = 1) -> np.ndarray:
     """Lyapunov exponents of the product (Benettin et al. 1980): accumulated log|R_ii| / steps.
 
+    Notebook 06, section 8.
+
     Parameters
     ----------
     jacobians : shape (S, H, H), ``J[0]`` acting first.
@@ -299,6 +303,8 @@ def digamma(x: float | np.ndarray) -> np.ndarray:
 
 def newman_exponents(n: int) -> np.ndarray:
     """Lyapunov exponents of products of i.i.d. n x n Gaussian matrices with entries N(0, 1/n).
+
+    Notebook 06, section 8.
 
     ``lambda_i = 1/2 [ln(2/n) + psi((n - i + 1)/2)]``, i = 1..n (Newman 1986, "The distribution of
     Lyapunov exponents: exact results for random matrices", Commun. Math. Phys. 103, 121-126).

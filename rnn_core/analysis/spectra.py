@@ -70,6 +70,8 @@ def init_spectra(
 def nonnormal_matrix(H: int, radius: float = 0.9, shear: float = 1.0) -> np.ndarray:
     """``radius * I + shear * N`` with N the upper shift (ones above the diagonal): shape (H, H).
 
+    Notebook 06, section 7.
+
     Every eigenvalue equals ``radius`` (so the spectral radius is below 1 for radius < 1), yet the
     largest singular value is about ``radius + shear`` > 1.
     """
@@ -79,6 +81,8 @@ def nonnormal_matrix(H: int, radius: float = 0.9, shear: float = 1.0) -> np.ndar
 
 def transient_growth_log10(W: np.ndarray, K: int) -> np.ndarray:
     """log10 ||W^k||_2 for k = 0..K, computed with rescaling (finite for any K).
+
+    Notebook 06, section 7.
 
     Parameters
     ----------

@@ -187,6 +187,8 @@ def date_pairs(
 ) -> DateSplit:
     """Random distinct dates in [start, end], each written in a random format, split by date.
 
+    Notebook 04, section 1.
+
     Parameters
     ----------
     n_train, n_test : number of pairs in each part (all dates distinct)

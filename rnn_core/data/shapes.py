@@ -110,6 +110,8 @@ def shape_images(
 ) -> ShapeImages:
     """Generate N captioned images.
 
+    Notebook 03, section 1.
+
     Parameters
     ----------
     n : N, number of images
@@ -242,13 +244,18 @@ FEATURE_CHANNELS = ("red", "green", "blue", "yellow", "occupied", *SHAPES)
 
 
 def feature_names(grid: int = 3) -> list[str]:
-    """Name of each feature, e.g. ``"red@(0,2)"`` (grid row 0, column 2), in feature order."""
+    """Name of each feature, e.g. ``"red@(0,2)"`` (grid row 0, column 2), in feature order.
+
+    Notebook 03, section 2.
+    """
     grid = check_int("feature_names", "grid", grid, minimum=1)
     return [f"{c}@({i},{j})" for i in range(grid) for j in range(grid) for c in FEATURE_CHANNELS]
 
 
 def extract_features(images: np.ndarray, grid: int = 3) -> np.ndarray:
     """Fixed convolutional features of RGB images.
+
+    Notebook 03, section 2.
 
     1. 1x1 convolution with colour-opponent filters + ReLU -> 4 colour maps (red = R - G - B,
        green = G - R - B, blue = B - R - G, yellow = R + G - 2B, each with a threshold), scaled

@@ -97,6 +97,8 @@ def lag_recall(
 ) -> LagTask:
     """Recall with a lag chosen by the caller: a symbol seen at step s must be output at s + lag.
 
+    Notebook 05, section 3.
+
     ``filler="blank"`` (the memory test; default): the input is blank except at a few cue steps
     that show a random symbol; the target at cue + lag is that symbol. Cues are at least ``lag``
     apart (each sits at a random offset in its own window of ``min(2*lag, T)`` steps), so one

@@ -103,7 +103,10 @@ class CharCorpus(NamedTuple):
 
 
 def load_char_corpus(max_chars: int | None = None, val_fraction: float = 0.1) -> CharCorpus:
-    """:func:`load_text`, its :func:`~rnn_core.data.char_vocabulary`, and a train/val split."""
+    """:func:`load_text`, its :func:`~rnn_core.data.char_vocabulary`, and a train/val split.
+
+    Notebook 01.
+    """
     text = load_text(max_chars)
     vocab = char_vocabulary(text)
     train, val = train_val_split(vocab.encode(text), val_fraction)
@@ -112,6 +115,8 @@ def load_char_corpus(max_chars: int | None = None, val_fraction: float = 0.1) ->
 
 def stream_rows(ids: np.ndarray, batch_size: int) -> tuple[np.ndarray, np.ndarray]:
     """Cut a stream into N parallel rows, inputs and next-character targets.
+
+    Notebook 01, section 3.
 
     Parameters
     ----------
@@ -136,6 +141,8 @@ def stream_rows(ids: np.ndarray, batch_size: int) -> tuple[np.ndarray, np.ndarra
 
 def unigram_entropy(ids: np.ndarray, vocab_size: int | None = None) -> float:
     """Entropy of the character frequencies, in nats per character.
+
+    Notebook 01, section 3.
 
     This is the loss of the best model that ignores context (it predicts each character with its
     frequency): a language model must get below it to have learnt anything about sequences.

@@ -62,6 +62,8 @@ def moving_dot(
 ) -> DotVideos:
     """Generate N videos of a dot moving in a straight line.
 
+    Notebook 02, section 1.
+
     Parameters
     ----------
     n : N, number of videos

@@ -44,6 +44,8 @@ def marked_recall(
 ) -> tuple[np.ndarray, np.ndarray, LagTask]:
     """Inputs and labels of the marked-recall task (see the module docstring).
 
+    Notebook 08, section 6.
+
     Parameters
     ----------
     n : N, number of sequences.
@@ -105,6 +107,8 @@ def train_lag_classifier(
     rng: int = 0,
 ) -> LagRun:
     """Train a many-to-one classifier on :func:`marked_recall` and measure held-out accuracy.
+
+    Notebook 08, section 6.
 
     Parameters
     ----------

@@ -77,6 +77,8 @@ def layer_time_grad_norms(
 ) -> LayerTimeGradients:
     """Backpropagate through a stack step by step and record ||dL/dh^(l)_t|| for every l and t.
 
+    Notebook 09, section 2.
+
     ``RecurrentStack.forward(..., per_step=True)`` from a zero state, then
     ``RecurrentStack.backward(..., record=True)``: each layer (top first) walks back through time
     with its cell's step backward, adding at every step the gradient from the layer above to the
@@ -134,6 +136,8 @@ def random_stack_gradients(
     forget_bias: float = 1.0,
 ) -> LayerTimeGradients:
     """:func:`layer_time_grad_norms` for a freshly initialised stack on random inputs.
+
+    Notebook 09, section 2.
 
     The stack uses Glorot weights multiplied by ``weight_scale`` (every Wx and Wh), zero biases
     (LSTM: ``forget_bias`` on the forget gate); inputs are standard normal (N, T, D); the loss is
@@ -210,6 +214,8 @@ def compare_depths(
     rng: int = 0,
 ) -> list[DepthResult]:
     """Train one character language model per depth on the same data; report validation losses.
+
+    Notebook 09, section 3.
 
     Every model sees the same minibatches (random windows of ``seq_len + 1`` characters of
     ``train_ids``, drawn from the same seed) and is trained with Adam for ``steps`` steps; the
@@ -296,6 +302,8 @@ def stack_gradient_maps(
     num_layers: int = 3, weight_scale: float = 1.0, T: int = 60, seed: int = 0
 ) -> StackGradientMaps:
     """Compute function of :func:`stack_gradient_explorer` (cached; arrays are read-only).
+
+    Notebook 09, section 2.
 
     Both stacks come from :func:`random_stack_gradients` with the same seed (so the same inputs and
     upstream gradient), hidden size 32, LSTM forget bias 1.

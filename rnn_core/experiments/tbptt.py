@@ -102,6 +102,8 @@ def bptt_cache_memory(
 ) -> np.ndarray:
     """Bytes held by the forward cache of one recurrent layer, for each sequence length T.
 
+    Notebook 05, section 2.
+
     Runs ``RecurrentStack(cell, D, H).forward`` on random float64 input (N, T, D) and measures its
     cache with :func:`cache_nbytes`. This is what full BPTT must keep until the backward pass.
 
@@ -135,6 +137,8 @@ def bptt_cache_memory(
 def shared_chunk_fraction(lag: int, k: int) -> float:
     """Fraction of the positions in a chunk of k steps whose target, lag steps later, is in the
     same chunk: ``max(k - lag, 0) / k``.
+
+    Notebook 05, section 4.
 
     A cue at position p of a chunk (0 <= p < k) is connected to its target by the truncated
     gradient only if ``p + lag < k``; for cues spread evenly over the positions this is the
@@ -176,6 +180,8 @@ def truncated_gradient(
 ) -> tuple[float, dict[str, np.ndarray]]:
     """The truncated-BPTT gradient of one batch at fixed parameters.
 
+    Notebook 05, section 4.
+
     The sequence is cut into chunks of k steps; each chunk starts from the state the previous
     chunk ended in (carried forward) but no gradient flows into that state, so a loss at step t
     reaches back only to the first step of its own chunk. The chunk gradients are summed, with no
@@ -203,6 +209,8 @@ def truncated_gradient(
 
 def gradient_cosine(a: Mapping[str, np.ndarray], b: Mapping[str, np.ndarray]) -> float:
     """Cosine of the angle between two gradients (dicts with the same keys), all entries
+
+    Notebook 05, section 4.
     flattened into one vector. Returns nan if either is zero."""
     fn = "gradient_cosine"
     if set(a) != set(b):
@@ -275,6 +283,8 @@ def lag_chunk_grid(
     callback: Callable[[int, int, float], None] | None = None,
 ) -> LagChunkGrid:
     """Success of truncated BPTT for every (lag, chunk length) on the recall-with-lag task.
+
+    Notebook 05, section 5.
 
     For each pair a fresh ``LanguageModel`` (same seed for all pairs) is trained by
     :func:`~rnn_core.train.tbptt_pass` with Adam on ``iterations`` fresh batches of

@@ -78,6 +78,8 @@ def sum_sign_task(
     """Sequences of numbers uniform in [-1, 1] with lengths uniform in [min_len, max_len]; the
     label says whether their sum is positive.
 
+    Notebook 00, section 3.
+
     Parameters
     ----------
     n : N, number of sequences.
@@ -227,6 +229,8 @@ class UntiedRNNClassifier:
 def param_counts(input_dim: int, hidden_dim: int, num_classes: int, T: int) -> tuple[int, int]:
     """Parameter counts ``(shared, untied)`` of a one-layer tanh RNN classifier.
 
+    Notebook 00, section 3.
+
     shared = D H + H H + H + H C + C;  untied = T (D H + H H + H) + H C + C.
     """
     fn = "param_counts"
@@ -316,6 +320,8 @@ def compare_shared_untied(
 ) -> UntiedComparison:
     """Train a shared and an untied tanh RNN classifier on the same data, with the same budget,
     and test both on held-out sequences of every length 1..test_max_len.
+
+    Notebook 00, section 3.
 
     Both models get the same training set (``n_train`` sum-sign sequences with lengths uniform in
     [1, train_max_len], padded and masked), the same hidden size, the same optimiser (Adam, ``lr``)

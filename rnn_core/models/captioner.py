@@ -31,6 +31,8 @@ __all__ = ["Captioner"]
 class Captioner:
     """Image features -> caption, with a stacked RNN/LSTM decoder.
 
+    Notebook 03, section 3.
+
     Parameters
     ----------
     vocab_size : V (including <NULL>, <START>, <END>).

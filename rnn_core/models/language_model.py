@@ -30,6 +30,8 @@ __all__ = ["LanguageModel"]
 class LanguageModel:
     """Embedding -> stacked RNN/LSTM -> affine to vocabulary scores, at every step.
 
+    Notebook 01, section 2.
+
     Parameters
     ----------
     vocab_size : V.

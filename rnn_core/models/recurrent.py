@@ -160,6 +160,8 @@ def get_param(fn: str, params: Mapping[str, np.ndarray], key: str) -> np.ndarray
 class RecurrentStack:
     """Shapes and names of a stack of recurrent layers; the weights live in a params dict.
 
+    Notebook 09, section 1.
+
     Parameters
     ----------
     cell : "rnn" (tanh) or "lstm".

@@ -43,6 +43,8 @@ __all__ = ["Seq2Seq"]
 class Seq2Seq:
     """Encoder-decoder with stacked RNN/LSTM layers and separate weights.
 
+    Notebook 04, section 2.
+
     Parameters
     ----------
     src_vocab_size, tgt_vocab_size : V_src, V_tgt.
