@@ -11,7 +11,7 @@ Agg draw. Two display modes:
 - ``agg``: the repaint on the Agg canvas alone (what ipympl's canvas does before it diffs and
   sends the frame; ``Explorer.render`` is called explicitly);
 - ``img``: the image-widget fallback, displayed: the repaint plus the PNG encode into the
-  ``ipywidgets.Image`` (zlib level 1, see ``base.canvas_png``).
+  ``ipywidgets.Image`` (zlib level 1, see ``backend.canvas_png``).
 
 Each explorer is measured on
 
@@ -88,7 +88,7 @@ def main(n: int = 30) -> dict:
         training_explorer,
         vanilla_flow_explorer,
     )
-    from rnn_core.widgets.base import canvas_png, figure_png
+    from rnn_core.widgets.backend import canvas_png, figure_png
 
     load0 = os.getloadavg()
     rows: dict[str, dict] = {}
