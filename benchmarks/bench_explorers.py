@@ -85,6 +85,13 @@ def _log_positions(control, start: float, n: int) -> list[float]:
     return [float(10.0 ** (control.min + k * control.step)) for k in ks]
 
 
+def _print_head(load: tuple[float, float, float], note: str, head: str) -> None:
+    print(f"load average before: {load[0]:.2f} {load[1]:.2f} {load[2]:.2f} (1, 5, 15 min) on "
+          f"{os.cpu_count()} cores{note}")
+    print(head)
+    print("-" * len(head))
+
+
 def main(n: int = 30) -> dict:
     """Measure and print; return {row name: stats}."""
     import matplotlib
@@ -138,12 +145,8 @@ def main(n: int = 30) -> dict:
             }),
     }
 
-    print(f"load average before: {load0[0]:.2f} {load0[1]:.2f} {load0[2]:.2f} "
-          f"(1, 5, 15 min) on {os.cpu_count()} cores")
-    head = (f"{'explorer':40s} {'case':22s} {'mode':4s} {'n':>3s} {'blit':>4s} "
-            f"{'wall med':>9s} {'wall p95':>9s} {'cpu med':>8s} {'cpu p95':>8s}")
-    print(head)
-    print("-" * len(head))
+    _print_head(load0, "", f"{'explorer':40s} {'case':22s} {'mode':4s} {'n':>3s} {'blit':>4s} "
+                f"{'wall med':>9s} {'wall p95':>9s} {'cpu med':>8s} {'cpu p95':>8s}")
     for name, (make, sequences) in cases.items():
         for case, values in sequences.items():
             for display in ("agg", "img"):
@@ -234,12 +237,9 @@ def breakdown(n: int = 15, seed: int = 0) -> dict:
 
     rng = np.random.default_rng(seed)
     load0 = os.getloadavg()
-    print(f"load average before: {load0[0]:.2f} {load0[1]:.2f} {load0[2]:.2f} on "
-          f"{os.cpu_count()} cores; ms, median (p95) of {n} updates, image mode, displayed")
-    head = (f"{'explorer':9s} {'step':6s} {'compute':>14s} {'artists':>14s} {'render':>14s} "
-            f"{'encode':>14s} {'total':>14s}")
-    print(head)
-    print("-" * len(head))
+    _print_head(load0, f"; ms, median (p95) of {n} updates, image mode, displayed",
+                f"{'explorer':9s} {'step':6s} {'compute':>14s} {'artists':>14s} "
+                f"{'render':>14s} {'encode':>14s} {'total':>14s}")
     rows: dict = {}
     for name, (make, key, clear) in _explorers().items():
         for kind in ("next", "jump", "first"):
