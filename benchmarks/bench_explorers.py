@@ -11,7 +11,7 @@ Agg draw. Two display modes:
 - ``agg``: the repaint on the Agg canvas alone (what ipympl's canvas does before it diffs and
   sends the frame; ``Explorer.render`` is called explicitly);
 - ``img``: the image-widget fallback, displayed: the repaint plus the PNG encode into the
-  ``ipywidgets.Image`` (zlib level 1, see ``base.canvas_png``).
+  ``ipywidgets.Image`` (zlib level 1, see ``backend.canvas_png``).
 
 Each explorer is measured on
 
@@ -24,7 +24,15 @@ For each: median and 95th percentile of wall and process-CPU time over >= 30 upd
 many updates were blitted. The machine is shared: wall time includes waiting for a core, CPU
 time is what the update costs; the load average is printed next to the figures.
 
-Run: ``python -m benchmarks bench_explorers``.
+:func:`breakdown` splits one update into its kernel-side parts, for every explorer and for the
+three kinds of step the browser harness times (next slider value, random jump across the
+slider's range, first touch after the explorer is shown): compute (the cached compute function,
+cold), artists (the draw function with the compute cached: set_data, limits, readout), render
+(blit or full Agg draw) and encode (PNG for the image widget). What the browser adds (comm,
+decode, paint) is the harness's total minus these.
+
+Run: ``python -m benchmarks bench_explorers`` (``breakdown`` alone:
+``python -c "from benchmarks.bench_explorers import breakdown; breakdown()"``).
 """
 
 from __future__ import annotations
@@ -77,6 +85,13 @@ def _log_positions(control, start: float, n: int) -> list[float]:
     return [float(10.0 ** (control.min + k * control.step)) for k in ks]
 
 
+def _print_head(load: tuple[float, float, float], note: str, head: str) -> None:
+    print(f"load average before: {load[0]:.2f} {load[1]:.2f} {load[2]:.2f} (1, 5, 15 min) on "
+          f"{os.cpu_count()} cores{note}")
+    print(head)
+    print("-" * len(head))
+
+
 def main(n: int = 30) -> dict:
     """Measure and print; return {row name: stats}."""
     import matplotlib
@@ -88,7 +103,7 @@ def main(n: int = 30) -> dict:
         training_explorer,
         vanilla_flow_explorer,
     )
-    from rnn_core.widgets.base import canvas_png, figure_png
+    from rnn_core.widgets.backend import canvas_png, figure_png
 
     load0 = os.getloadavg()
     rows: dict[str, dict] = {}
@@ -130,12 +145,8 @@ def main(n: int = 30) -> dict:
             }),
     }
 
-    print(f"load average before: {load0[0]:.2f} {load0[1]:.2f} {load0[2]:.2f} "
-          f"(1, 5, 15 min) on {os.cpu_count()} cores")
-    head = (f"{'explorer':40s} {'case':22s} {'mode':4s} {'n':>3s} {'blit':>4s} "
-            f"{'wall med':>9s} {'wall p95':>9s} {'cpu med':>8s} {'cpu p95':>8s}")
-    print(head)
-    print("-" * len(head))
+    _print_head(load0, "", f"{'explorer':40s} {'case':22s} {'mode':4s} {'n':>3s} {'blit':>4s} "
+                f"{'wall med':>9s} {'wall p95':>9s} {'cpu med':>8s} {'cpu p95':>8s}")
     for name, (make, sequences) in cases.items():
         for case, values in sequences.items():
             for display in ("agg", "img"):
@@ -176,6 +187,108 @@ def main(n: int = 30) -> dict:
           f"median {goal['wall_med']:.1f} ms wall, {goal['cpu_med']:.1f} ms CPU "
           f"({'met' if goal['wall_med'] < 30 else 'NOT met'} in wall time at load "
           f"{load0[0]:.1f}-{load1[0]:.1f}; CPU time is the unloaded estimate)")
+    return rows
+
+
+def _slider_grid(control) -> list:
+    """Every value a control can take: slider positions (log sliders in value), options."""
+    if hasattr(control, "options"):
+        return [o[1] if isinstance(o, tuple) else o for o in control.options]
+    if isinstance(control.value, bool):
+        return [False, True]
+    n = int(round((control.max - control.min) / control.step))
+    pos = [control.min + k * control.step for k in range(n + 1)]
+    if hasattr(control, "base"):
+        return [float(control.base**p) for p in pos]
+    return [type(control.value)(p) for p in pos]
+
+
+def _explorers() -> dict[str, tuple[Callable[[], object], str, Callable[[], None]]]:
+    """name -> (factory, the slider the harness times, clear the compute cache)."""
+    from rnn_core.analysis import explore
+    from rnn_core.analysis import training_trace as tt
+    from rnn_core.widgets import (
+        clipping_explorer,
+        highway_explorer,
+        stack_gradient_explorer,
+        training_explorer,
+        vanilla_flow_explorer,
+    )
+
+    return {
+        "vanilla": (lambda: vanilla_flow_explorer(scale=1.0, T=200), "scale",
+                    explore._vanilla_flow.cache_clear),
+        "clipping": (clipping_explorer, "threshold", explore._cliff_runs.cache_clear),
+        "highway": (lambda: highway_explorer(forget_bias=3.0, T=200), "forget_bias",
+                    explore._lstm_highway.cache_clear),
+        "training": (lambda: training_explorer(lr=0.3, clip=True, threshold=1.0), "lr",
+                     tt._cached.cache_clear),
+        "stacked": (lambda: stack_gradient_explorer(num_layers=3, weight_scale=1.0, T=60),
+                    "num_layers", explore._maps.cache_clear),
+    }
+
+
+def breakdown(n: int = 15, seed: int = 0) -> dict:
+    """Median / p95 ms of compute, artists, render, encode per explorer and kind of step."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from rnn_core.widgets.backend import canvas_png
+
+    rng = np.random.default_rng(seed)
+    load0 = os.getloadavg()
+    _print_head(load0, f"; ms, median (p95) of {n} updates, image mode, displayed",
+                f"{'explorer':9s} {'step':6s} {'compute':>14s} {'artists':>14s} "
+                f"{'render':>14s} {'encode':>14s} {'total':>14s}")
+    rows: dict = {}
+    for name, (make, key, clear) in _explorers().items():
+        for kind in ("next", "jump", "first"):
+            parts: dict[str, list[float]] = {p: [] for p in
+                                             ("compute", "artists", "render", "encode")}
+            ex = make()
+            ex._repr_mimebundle_()
+            grid = _slider_grid(ex.controls[key])
+            i0 = int(np.argmin([abs(g - ex.values[key]) for g in grid]))
+            for i in range(n):
+                if kind == "first":
+                    clear()
+                    ex = make()
+                    ex._repr_mimebundle_()
+                    clear()
+                if kind == "jump":
+                    v = grid[int(rng.integers(len(grid)))]
+                else:
+                    j = i0 + 1 + (i if kind == "next" else 0)
+                    period = 2 * (len(grid) - 1)
+                    j = j % period
+                    v = grid[j if j < len(grid) else period - j]
+                values = {**ex.values, key: v}
+                clear()
+                t0 = time.perf_counter()
+                ex._draw(**values)             # compute cold, artists
+                t1 = time.perf_counter()
+                ex._draw(**values)             # compute cached: artists only
+                t2 = time.perf_counter()
+                ex._syncing = True             # move the slider without its callback
+                ex.controls[key].value = v
+                ex._syncing = False
+                ex._values.update(values)
+                ex.render()
+                t3 = time.perf_counter()
+                canvas_png(ex.fig.canvas)
+                t4 = time.perf_counter()
+                parts["compute"].append((t1 - t0) - (t2 - t1))
+                parts["artists"].append(t2 - t1)
+                parts["render"].append(t3 - t2)
+                parts["encode"].append(t4 - t3)
+            row = {p: np.array(v) * 1e3 for p, v in parts.items()}
+            row["total"] = sum(row.values())
+            rows[(name, kind)] = {p: (float(np.median(v)), float(np.percentile(v, 95)))
+                                  for p, v in row.items()}
+            cells = " ".join(f"{m:6.1f} ({q:5.1f})" for m, q in rows[(name, kind)].values())
+            print(f"{name:9s} {kind:6s} {cells}")
+    load1 = os.getloadavg()
+    print(f"load average after: {load1[0]:.2f} {load1[1]:.2f} {load1[2]:.2f}")
     return rows
 
 

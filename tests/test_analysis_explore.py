@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from rnn_core.analysis import explore
-from rnn_core.analysis.explore import clipping_flow, lstm_highway, vanilla_flow
+from rnn_core.analysis.explore import cliff_grid, cliff_runs, lstm_highway, vanilla_flow
 
 
 def _arrays(r):
@@ -41,7 +41,6 @@ def test_vanilla_flow_finite_at_extremes(kw):
 def test_vanilla_flow_scale_sets_sigma1_and_regime():
     lo, one, hi = vanilla_flow(scale=0.5), vanilla_flow(scale=1.0), vanilla_flow(scale=2.0)
     assert lo.sigma1 == pytest.approx(0.5) and hi.sigma1 == pytest.approx(2.0)
-    assert hi.lambda1 == hi.sigma1                       # the old name is an alias
     assert lo.regime == "vanishing guaranteed" and hi.regime == "explosion possible"
     assert one.regime == "cannot grow"                   # orthogonal, scale 1: eta = 1
     assert lo.log10_grad_norm[0] < -20
@@ -97,15 +96,47 @@ def test_explore_deterministic_and_cached_equals_uncached():
     assert not np.array_equal(vanilla_flow(scale=1.2, T=60, seed=4).grad_norm, a.grad_norm)
 
 
-def test_clipping_flow():
-    r = clipping_flow()
-    assert r.surface.shape == (r.b_grid.size, r.w_grid.size)
-    assert _all_finite(r) and r.clip_events.any()
-    assert r.loss_clipped[-1] < r.loss_raw[-1]
-    r2 = clipping_flow(threshold=0.1, mode="value")
-    assert r2.surface is r.surface  # the surface is cached
-    assert np.array_equal(r2.path_raw, r.path_raw)
-    assert not np.array_equal(r2.path_clipped, r.path_clipped)
+def test_cliff_runs_start_together_and_clipping_changes_only_the_clipped_run():
+    raw, clipped = cliff_runs(threshold=1.0, lr=0.3)
+    assert np.all(np.isfinite(raw.loss)) and np.all(np.isfinite(clipped.loss))
+    assert clipped.clipped.any() and np.array_equal(raw.params[0], clipped.params[0])
+    raw2, clipped2 = cliff_runs(threshold=0.1, lr=0.3, mode="value")
+    assert np.array_equal(raw2.params, raw.params)
+    assert not np.array_equal(clipped2.params, clipped.params)
+    w, b, surface = cliff_grid()
+    assert surface.shape == (b.size, w.size) and cliff_grid()[2] is surface   # cached
+
+
+def _doubled_step_backward(dnext_h, cache):
+    """rnn_step_backward with every gradient doubled: a student's edit. It runs with the globals
+    of rnn_core.rnn, so it finds the original under a name the test puts there."""
+    import rnn_core.rnn as module
+
+    return tuple(2.0 * g for g in module._original_step_backward(dnext_h, cache))
+
+
+def test_caches_are_keyed_on_the_exercise_code(monkeypatch):
+    """A cached result computed with one version of a Layer A function is not served after the
+    student edits it (autoreload swaps ``__code__`` in place): the key holds the code, and the
+    original code gets its old result back."""
+    import types
+
+    import rnn_core.rnn as rnn
+
+    fn = rnn.rnn_step_backward
+    original = types.FunctionType(fn.__code__, fn.__globals__, "original", fn.__defaults__,
+                                  fn.__closure__)
+    monkeypatch.setattr(rnn, "_original_step_backward", original, raising=False)
+    before = vanilla_flow(scale=1.0, T=30)
+    assert vanilla_flow(scale=1.0, T=30) is before                 # cached
+    monkeypatch.setattr(fn, "__code__", _doubled_step_backward.__code__)
+    edited = vanilla_flow(scale=1.0, T=30)
+    assert edited is not before
+    # each step back doubles the gradient: log10 2 more per step
+    np.testing.assert_allclose(edited.log10_grad_norm - before.log10_grad_norm,
+                               np.log10(2.0) * np.arange(30, -1, -1), atol=1e-9)
+    monkeypatch.undo()
+    assert vanilla_flow(scale=1.0, T=30) is before                 # the original code's entry
 
 
 @pytest.mark.parametrize("fb,T", [(1.0, 100), (20.0, 1000), (-20.0, 1000)])

@@ -405,7 +405,7 @@ def test_the_sweep_covers_the_package(reference):
               "rnn_core.analysis.jacobians.jacobians_along", "rnn_core.lstm.lstm_step_backward",
               "rnn_core.layers.temporal_softmax_loss", "rnn_core.clipping.clip_grad_norm",
               "rnn_core.analysis.explore.vanilla_flow", "rnn_core.analysis.explore.lstm_highway",
-              "rnn_core.experiments.stacked.stack_gradient_maps",
+              "rnn_core.analysis.explore.stack_gradient_maps",
               "rnn_core.analysis.training_trace.training_trace", "LanguageModel[rnn]"):
         assert status[f] == "ok", (f, status[f])
 
@@ -450,7 +450,7 @@ if __name__ == "__main__":
 # (b) planted errors: plant id -> (file, line as it is, line with the error, callables that must
 # change). Models' gradients and the explorers' compute functions are named explicitly.
 EXPLORERS = ("rnn_core.analysis.explore.vanilla_flow", "rnn_core.analysis.explore.lstm_highway",
-             "rnn_core.experiments.stacked.stack_gradient_maps",
+             "rnn_core.analysis.explore.stack_gradient_maps",
              "rnn_core.analysis.training_trace.training_trace")
 PLANTS = {
     "rnn_backward_dWh": (
@@ -467,7 +467,7 @@ PLANTS = {
         "    da = dnext_h * (1.0 + cache.next_h**2)\n",
         ("UntiedRNNClassifier", "SequenceClassifier[rnn]", "RecurrentStack[rnn]",
          "rnn_core.analysis.explore.vanilla_flow", "rnn_core.analysis.explore.lstm_highway",
-         "rnn_core.experiments.stacked.stack_gradient_maps",
+         "rnn_core.analysis.explore.stack_gradient_maps",
          "rnn_core.analysis.backprop.gradient_map",
          "rnn_core.analysis.noise.vanilla_contributions"),
     ),

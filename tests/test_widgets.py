@@ -22,7 +22,7 @@ import pytest  # noqa: E402
 
 from rnn_core.analysis.training_trace import DIVERGED, bit_memory_loss, training_trace  # noqa: E402
 from rnn_core.gradcheck import eval_numerical_gradient, rel_error  # noqa: E402
-from rnn_core.widgets import base  # noqa: E402
+from rnn_core.widgets import axes, backend  # noqa: E402
 
 pytestmark = pytest.mark.filterwarnings("error")
 
@@ -61,69 +61,46 @@ def test_import_rnn_core_stays_numpy_only():
     assert res.returncode == 0, res.stdout + res.stderr
 
 
-def test_floored_exp_and_floored_have_no_warnings_at_extremes():
-    lv = np.array([-np.inf, -1e6, -5.0, 0.0, 5.0, 1e6, np.nan])
-    out = base.floored_exp(lv)
-    assert np.all(np.isfinite(out)) and np.all(out > 0)
-    np.testing.assert_allclose(out[2:5], np.exp([-5.0, 0.0, 5.0]))
-    assert out[0] == out[1] == pytest.approx(base.TINY, rel=1e-12)
-    assert out[5] == pytest.approx(base.HUGE, rel=1e-12)
-    v = base.floored(np.array([0.0, -1.0, np.inf, np.nan, 2.5]))
-    np.testing.assert_array_equal(v, [base.TINY, base.TINY, base.HUGE, base.TINY, 2.5])
-
-
-def test_set_log_ylim_spans_data_and_stays_in_range():
-    from matplotlib.figure import Figure
-
-    ax = Figure().subplots()
-    ax.set_yscale("log")
-    base.set_log_ylim(ax, np.array([1e-150, 1e-3]), np.array([1e150]))
-    lo, hi = ax.get_ylim()
-    assert lo <= 1e-150 and hi >= 1e150
-    # beyond 1e+-200 the limits stop (matplotlib's LogLocator overflows past them)
-    base.set_log_ylim(ax, np.array([1e-290, 1e290]))
-    lo, hi = ax.get_ylim()
-    assert lo == pytest.approx(1e-200) and hi == pytest.approx(1e200)
-    base.set_log_ylim(ax, np.array([1.0, 1.0]))  # a flat line still gets a decade
-    lo, hi = ax.get_ylim()
-    assert hi / lo >= 10 * (1 - 1e-12)
+def test_floored_has_no_warnings_at_extremes():
+    v = axes.floored(np.array([0.0, -1.0, np.inf, np.nan, 2.5]))
+    np.testing.assert_array_equal(v, [axes.TINY, axes.TINY, axes.HUGE, axes.TINY, 2.5])
 
 
 def test_decade_range_keeps_limits_for_small_changes_and_refits_for_big_ones():
-    lim = base.decade_range(-40.2, 0.0)
+    lim = axes.decade_range(-40.2, 0.0)
     assert lim[0] <= -40.5 and lim[1] >= 0.3 and lim == tuple(map(float, map(round, lim)))
     assert lim[1] - lim[0] <= 1.6 * 40.2                        # data fill most of the axis
-    assert base.decade_range(-39.0, -1.0, lim) == lim            # inside, not squashed: kept
+    assert axes.decade_range(-39.0, -1.0, lim) == lim            # inside, not squashed: kept
     top = lim[1] + 5.0
-    up = base.decade_range(-40.0, top, lim)                      # left at the top: refit ...
+    up = axes.decade_range(-40.0, top, lim)                      # left at the top: refit ...
     assert up[1] >= top + 0.5 * (top + 40) and up[0] <= -40.3   # ... with headroom upwards
-    assert base.decade_range(-40.0, top + 10.0, up) == up        # the next steps fit in
-    squashed = base.decade_range(-1.0, 0.0, up)                  # fills < 1/3: refit tightly
+    assert axes.decade_range(-40.0, top + 10.0, up) == up        # the next steps fit in
+    squashed = axes.decade_range(-1.0, 0.0, up)                  # fills < 1/3: refit tightly
     assert squashed[0] <= -1.3 and squashed[1] >= 0.3 and squashed[1] - squashed[0] <= 4
     # a flat curve still gets min_span decades; NaN/inf data give finite limits
-    lo, hi = base.decade_range(3.0, 3.0)
+    lo, hi = axes.decade_range(3.0, 3.0)
     assert hi - lo >= 2.0 and lo < 3.0 < hi
-    assert all(np.isfinite(base.decade_range(np.nan, np.inf)))
+    assert all(np.isfinite(axes.decade_range(np.nan, np.inf)))
 
 
 def test_nice_numbers_and_sticky_axes():
-    assert [base.nice_ceil(x) for x in (200, 210, 251, 0.9, 1.08)] == [200, 250, 300, 1.0, 1.2]
-    assert [base.nice_step(x) for x in (0.3, 1.0, 7.0, 12.5, 60.0)] == [1, 1, 5, 10, 50]
+    assert [axes.nice_ceil(x) for x in (200, 210, 251, 0.9, 1.08)] == [200, 250, 300, 1.0, 1.2]
+    assert [axes.nice_step(x) for x in (0.3, 1.0, 7.0, 12.5, 60.0)] == [1, 1, 5, 10, 50]
     from matplotlib.figure import Figure
 
     ax = Figure().subplots()
-    x = base.StickyAxis(ax, "x", "upper")
+    x = axes.StickyAxis(ax, "x", "upper")
     assert x.fit(np.array([200.0])) and ax.get_xlim() == (0.0, 200.0)
     assert x.fit(np.array([210.0])) and ax.get_xlim() == (0.0, 250.0)
     assert not x.fit(np.array([240.0]))                          # still fits: unchanged
     assert x.fit(np.array([100.0])) and ax.get_xlim() == (0.0, 100.0)   # would fill < 2/3
     ax.set_yscale("log")
-    y = base.StickyAxis(ax, "y", "log")
+    y = axes.StickyAxis(ax, "y", "log")
     y.fit(np.array([1e-3, 0.5, 0.0, np.nan]))                    # zeros and NaN ignored
     lo, hi = ax.get_ylim()
     assert lo <= 1e-3 / 10**0.3 and hi >= 0.5 * 10**0.3 and lo > 0
     with pytest.raises(ValueError, match="StickyAxis: kind"):
-        base.StickyAxis(ax, "y", "loglog")
+        axes.StickyAxis(ax, "y", "loglog")
 
 
 # ------------------------------------------------------------------------------ blitting
@@ -362,24 +339,27 @@ def test_vanilla_explorer_extremes_are_finite_and_readable(values):
     ex.fig.canvas.draw()                                # renders without warnings
 
 
-def test_vanilla_explorer_survives_a_linear_state_overflow():
-    from rnn_core.analysis.explore import vanilla_flow
-    from rnn_core.widgets.vanilla import vanilla_flow_explorer
+def test_vanilla_flow_linear_corner_does_not_overflow():
+    """The linear RNN at the sliders' corner (largest scale, T = 1000, input scale 3) used to
+    overflow in its forward pass. Its gradient norms must equal the closed form: for phi' = 1,
+    dL/dh_{k-1} = dL/dh_k Wh^T, computed here with a renormalised power iteration."""
+    from rnn_core.analysis.explore import _weights, vanilla_flow
+    from rnn_core.widgets.vanilla import SCALE_MAX
 
-    # 3^1000: a linear RNN's forward state leaves float64 (vanilla_flow warns), but its
-    # Jacobians are exactly diag(1) Wh^T, so the gradient norms are still right
-    with pytest.warns(RuntimeWarning):
-        vanilla_flow(scale=3.0, T=1000, activation="linear")
-    ex = vanilla_flow_explorer(T=100, activation="linear")
-    ex.update(scale=3.0, T=1000)
-    assert "sigma_1(Wh) = 3.00" in ex.readout and "explosion possible" in ex.readout
-    _finite_artists(ex.fig)
-    y = ex.fig.axes[0].get_lines()[0].get_ydata()
-    np.testing.assert_allclose(y[0] - y[-1], 1000 * np.log10(3.0), rtol=1e-6)
-
-
-# ------------------------------------------------------------------------------ explorer (2)
-
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        flow = vanilla_flow(scale=SCALE_MAX, T=1000, init="glorot", activation="linear",
+                            input_scale=3.0)
+    W0, _, u = _weights("glorot", 64, 0)
+    Wh = SCALE_MAX * W0
+    g, log10 = u.copy(), [0.0]
+    for _ in range(1000):
+        g = g @ Wh.T
+        n = np.linalg.norm(g)
+        log10.append(log10[-1] + np.log10(n))
+        g /= n
+    np.testing.assert_allclose(flow.log10_grad_norm, log10[::-1], rtol=0, atol=1e-9)
+    assert np.all(np.isfinite(flow.log10_sv))
 
 def test_clipping_explorer_follows_the_sliders():
     from rnn_core.widgets.clipping import cliff_runs, clipping_explorer
@@ -401,8 +381,8 @@ def test_clipping_explorer_follows_the_sliders():
     marks = ax_s.collections[1].get_offsets()
     np.testing.assert_allclose(marks, clp.params[:-1][clp.clipped])
     raw_loss, clip_loss = ax_l.get_lines()[:2]
-    np.testing.assert_allclose(raw_loss.get_ydata(), base.floored(raw.loss))
-    np.testing.assert_allclose(clip_loss.get_ydata(), base.floored(clp.loss))
+    np.testing.assert_allclose(raw_loss.get_ydata(), axes.floored(raw.loss))
+    np.testing.assert_allclose(clip_loss.get_ydata(), axes.floored(clp.loss))
     assert f"threshold = {thr:.3g}" in ex.readout and f"lr = {lr:.3g}" in ex.readout
     assert f"{int(clp.clipped.sum())} of 60 steps clipped" in ex.readout
     # value clipping: a different path from the same start
@@ -564,13 +544,13 @@ def test_static_fallback_without_ipympl_gives_an_image():
     image = ex.widget.children[-1]
     assert isinstance(image, ipywidgets.Image)
     # the live image is what the (blitted) canvas holds; the static PNG adds the readout title
-    assert bytes(image.value) == base.canvas_png(ex.fig.canvas) != png
+    assert bytes(image.value) == backend.canvas_png(ex.fig.canvas) != png
     assert not ex.fig._suptitle.get_visible()
     # once displayed, a slider change repaints the image widget in place
     before = bytes(image.value)
     ex.controls["clip"].value = not ex.controls["clip"].value
     assert bytes(image.value) != before and bytes(image.value).startswith(PNG_MAGIC)
-    assert bytes(image.value) == base.canvas_png(ex.fig.canvas)
+    assert bytes(image.value) == backend.canvas_png(ex.fig.canvas)
     assert ex.readout.replace("\n", "<br>") in ex.readout_widget.value
 
 
@@ -585,7 +565,7 @@ def test_ipympl_mode_builds_a_canvas_widget_without_warnings():
         prev = matplotlib.get_backend()
         matplotlib.use("module://ipympl.backend_nbagg")
         try:
-            assert base.backend_mode() == "ipympl"
+            assert backend.backend_mode() == "ipympl"
             import matplotlib.pyplot as plt
 
             before = plt.get_fignums()
@@ -649,15 +629,15 @@ def test_vanilla_findings_live_in_the_readout_and_in_the_static_titles(monkeypat
     assert live_titles[0] == "gradient norm vs step (loss at step T)"
     assert "||dL/dh_k|| grows by 10^" in ex.readout_widget.value
     seen = []
-    import rnn_core.widgets.base as base
+    import rnn_core.widgets.explorer as explorer
 
-    real = base.figure_png
+    real = explorer.figure_png
 
     def spy(fig, dpi=None):
         seen.append([ax.get_title() for ax in fig.axes[:3]] + [fig._suptitle.get_text()])
         return real(fig, dpi)
 
-    monkeypatch.setattr(base, "figure_png", spy)
+    monkeypatch.setattr(explorer, "figure_png", spy)
     ex.static_png()
     assert seen[0][0].startswith("||dL/dh_k|| grows by 10^") and "\n" not in seen[0][3]
     assert [ax.get_title() for ax in ex.fig.axes[:3]] == live_titles
@@ -665,7 +645,7 @@ def test_vanilla_findings_live_in_the_readout_and_in_the_static_titles(monkeypat
 
 
 def test_decade_range_settles_when_a_slider_goes_back_and_forth():
-    from rnn_core.widgets.base import decade_range
+    from rnn_core.widgets.axes import decade_range
 
     lims, seen = None, []
     for i in range(8):
@@ -674,3 +654,44 @@ def test_decade_range_settles_when_a_slider_goes_back_and_forth():
         assert lims[0] <= lo and hi <= lims[1]           # the data are always inside
         seen.append(lims)
     assert seen[-1] == seen[-2] == seen[-3]              # settled: no redraw at every step
+
+
+# ------------------------------------------------------------------------------ corners
+
+
+def _stacked():
+    from rnn_core.widgets.stacked import stack_gradient_explorer
+
+    return stack_gradient_explorer(num_layers=2, weight_scale=1.0, T=60)
+
+
+def _control_ends(control) -> list:
+    """Both ends of a slider (in values, not exponents), every option of a dropdown, both states
+    of a checkbox."""
+    if hasattr(control, "options"):
+        return [o[1] if isinstance(o, tuple) else o for o in control.options]
+    if isinstance(control.value, bool):
+        return [False, True]
+    if hasattr(control, "base"):
+        return [control.base**control.min, control.base**control.max]
+    return [control.min, control.max]
+
+
+@pytest.mark.parametrize("make", [_vanilla, _clipping, _highway, _training, _stacked],
+                         ids=["vanilla", "clipping", "highway", "training", "stacked"])
+def test_every_corner_of_every_explorer_is_finite_and_warning_free(make):
+    """Every combination of slider ends and dropdown/checkbox values (not one control at a time:
+    the linear RNN overflowed only at largest scale AND longest T AND largest input scale).
+    Warnings are errors in this module; the figure renders and holds finite data."""
+    import itertools
+
+    ex = make()
+    names = list(ex.controls)
+    combos = list(itertools.product(*(_control_ends(ex.controls[k]) for k in names)))
+    assert len(combos) >= 4
+    for combo in combos:
+        values = dict(zip(names, combo, strict=True))
+        ex.update(**values)
+        _finite_artists(ex.fig)
+        assert "nan" not in ex.readout.lower() and "inf" not in ex.readout.split(), values
+        ex.fig.canvas.draw()

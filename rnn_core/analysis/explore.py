@@ -1,28 +1,106 @@
-"""Pure compute functions behind the interactive explorers (inputs -> read-only arrays).
+"""Every explorer's compute function and its cache (inputs -> read-only arrays).
 
-Each function takes plain numbers and returns a frozen dataclass of read-only numpy arrays, fast
-enough for a slider callback: what depends on a subset of the inputs (random matrices per
-(init, H, seed), inputs per (T, input_scale, seed), the cliff loss surface) is cached. Every
-field is finite at any slider setting: norms that would overflow or underflow are computed in log
-space (``log10_*`` fields) and their plain versions are clipped to [1e-300, 1e300] for plotting.
+The explorers of ``rnn_core.widgets`` only draw; what they draw is computed here (the training
+explorer's run is :func:`rnn_core.analysis.training_trace.training_trace`, cached the same way
+next to its model):
+
+=================================  ===============================  ================================
+explorer (``rnn_core.widgets``)    compute                          Layer A it runs on
+=================================  ===============================  ================================
+``vanilla_flow_explorer``          :func:`vanilla_flow`             rnn_forward / rnn_step_backward,
+                                                                    jacobians_along, qr_step
+``clipping_explorer``              :func:`cliff_runs`               clip_grad_norm
+``highway_explorer``               :func:`lstm_highway`             lstm_step_forward / _backward,
+                                                                    rnn_forward, rnn_step_backward
+``training_explorer``              ``training_trace``               rnn_forward, rnn_backward,
+                                                                    clip_grad_norm
+``stack_gradient_explorer``        :func:`stack_gradient_maps`      the rnn and lstm step functions
+=================================  ===============================  ================================
+
+Each returns a frozen dataclass (or tuple) of read-only arrays, fast enough for a slider callback.
+Results that run the exercise code are cached with :func:`code_keyed_cache`: the key holds the
+code of every Layer A function as it is now, so a student who edits (or autoreloads) an exercise
+never sees a picture of the code they replaced. What depends on no exercise (random matrices per
+(init, H, seed), inputs per (T, input_scale, seed), the cliff loss surface) uses a plain cache.
+Every field is finite at any slider setting: norms that would overflow or underflow are computed
+in log space (``log10_*`` fields) and their plain versions are clipped to [1e-300, 1e300].
 """
 
 from __future__ import annotations
 
+import functools
+import importlib
+import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Any, TypeVar
 
 import numpy as np
 
 from rnn_core.analysis.backprop import log10_grad_norms_last
 from rnn_core.analysis.bounds import bound_log10_from_eta, regime_from_eta
-from rnn_core.analysis.cliff import cliff_surface, gradient_descent
+from rnn_core.analysis.cliff import DescentPath, cliff_surface, gradient_descent
 from rnn_core.analysis.jacobians import ACTIVATIONS, GAMMA, jacobians_along, vanilla_trajectory
 from rnn_core.analysis.lyapunov import stream_log_singular_values
 from rnn_core.init import INIT_NAMES, init_matrix
 
 D_INPUT = 4
 """Input size D of the explorer's RNN."""
+
+LAYER_A: tuple[tuple[str, str], ...] = (
+    ("rnn_core.rnn", "rnn_step_forward"),
+    ("rnn_core.rnn", "rnn_step_backward"),
+    ("rnn_core.rnn", "rnn_forward"),
+    ("rnn_core.rnn", "rnn_backward"),
+    ("rnn_core.lstm", "lstm_step_forward"),
+    ("rnn_core.lstm", "lstm_step_backward"),
+    ("rnn_core.analysis.jacobians", "jacobians_along"),
+    ("rnn_core.analysis.lyapunov", "qr_step"),
+    ("rnn_core.clipping", "clip_grad_norm"),
+)
+"""The exercise functions (docs/architecture.md, D1) whose results the explorers cache."""
+
+_F = TypeVar("_F", bound=Callable[..., Any])
+
+
+def layer_a_code() -> tuple[Any, ...]:
+    """The code objects of the ``LAYER_A`` functions as the modules hold them now.
+
+    Looked up at every call: IPython's autoreload swaps a function's ``__code__`` in place and a
+    reload puts a new function in the module; either way the key changes. Code objects compare by
+    their bytecode, constants and names, so an unchanged function keeps its key.
+    """
+    out = []
+    for module, name in LAYER_A:
+        mod = sys.modules.get(module) or importlib.import_module(module)
+        out.append(getattr(mod, name).__code__)
+    return tuple(out)
+
+
+def code_keyed_cache(maxsize: int) -> Callable[[_F], _F]:
+    """``functools.lru_cache`` whose key also holds :func:`layer_a_code`.
+
+    For results computed by exercise code: after a student edits an exercise, the next call
+    recomputes with the new code instead of serving the old result. Positional arguments only
+    (hashable); ``cache_clear`` and ``cache_info`` as for ``lru_cache``.
+    """
+
+    def decorate(fn: _F) -> _F:
+        @lru_cache(maxsize=maxsize)
+        def keyed(_code: tuple, *args: Any) -> Any:
+            return fn(*args)
+
+        @functools.wraps(fn)
+        def wrapper(*args: Any) -> Any:
+            return keyed(layer_a_code(), *args)
+
+        wrapper.cache_clear = keyed.cache_clear      # type: ignore[attr-defined]
+        wrapper.cache_info = keyed.cache_info        # type: ignore[attr-defined]
+        return wrapper  # type: ignore[return-value]
+
+    return decorate
+
 
 LOG10_FLOOR = -300.0
 LOG10_CEIL = 300.0
@@ -74,7 +152,7 @@ class VanillaFlow:
     log_sv : natural-log singular values of dh_{gap}/dh_0 (the m largest), shape (G, m).
     log10_sv : the same in log10, shape (G, m).
     eig_W : eigenvalues of Wh, complex, shape (H,). sv_W : singular values of Wh, shape (H,).
-    sigma1 : sigma_1(Wh), the largest singular value of Wh (``lambda1`` is an alias).
+    sigma1 : sigma_1(Wh), the largest singular value of Wh (Pascanu's lambda_1).
     eta : gamma * sigma1. regime : Pascanu regime, one of ``rnn_core.analysis.bounds.REGIMES``.
     """
 
@@ -91,11 +169,6 @@ class VanillaFlow:
     sigma1: float
     eta: float
     regime: str
-
-    @property
-    def lambda1(self) -> float:
-        """Alias of ``sigma1`` (the largest singular value of Wh, Pascanu's lambda_1)."""
-        return self.sigma1
 
 
 @lru_cache(maxsize=32)
@@ -135,7 +208,7 @@ def vanilla_flow(
                          int(seed), int(m))
 
 
-@lru_cache(maxsize=16)
+@code_keyed_cache(maxsize=16)
 def _vanilla_flow(scale, T, init, activation, input_scale, H, seed, m) -> VanillaFlow:
     fn = "vanilla_flow"
     if not (np.isfinite(scale) and scale > 0):
@@ -151,6 +224,12 @@ def _vanilla_flow(scale, T, init, activation, input_scale, H, seed, m) -> Vanill
     W0, Wx, u = _weights(init, H, seed)
     Wh = scale * W0
     x = _inputs(T, input_scale, seed)
+    if activation == "linear":
+        # A linear RNN's Jacobians are Wh^T whatever its state (phi' = 1), while the state itself
+        # grows like sigma_1^T and leaves float64 at the sliders' corner (3.16^1000 at input scale
+        # 3). From zero inputs the state stays 0 and phi' is the same ones: the same gradients and
+        # singular values, bit for bit, with no overflow.
+        x = np.zeros_like(x)
     traj = vanilla_trajectory(x, np.zeros(H), Wx, Wh, np.zeros(H), activation)
     lg = log10_grad_norms_last(traj, Wh, u)
     eig, sv0 = _spectrum(init, H, seed)
@@ -203,74 +282,31 @@ def cliff_grid() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return _frozen(CLIFF_W), _frozen(CLIFF_B), _frozen(cliff_surface(CLIFF_W, CLIFF_B))
 
 
-@dataclass(frozen=True)
-class ClippingFlow:
-    """Gradient descent on the cliff with and without clipping (see ``clipping_flow``).
-
-    Attributes
-    ----------
-    w_grid (W,), b_grid (B,), surface (B, W) : the loss surface.
-    path_raw, path_clipped : (steps+1, 2) (w, b) along each run.
-    loss_raw, loss_clipped : (steps+1,) loss along each run.
-    grad_norm_raw, grad_norm_clipped : (steps,) raw gradient norm at each step of each run.
-    clip_events : (steps,) bool, True where the clipped run clipped.
-    """
-
-    w_grid: np.ndarray
-    b_grid: np.ndarray
-    surface: np.ndarray
-    path_raw: np.ndarray
-    path_clipped: np.ndarray
-    loss_raw: np.ndarray
-    loss_clipped: np.ndarray
-    grad_norm_raw: np.ndarray
-    grad_norm_clipped: np.ndarray
-    clip_events: np.ndarray
-
-
 CLIFF_START = (4.5, -2.0)
+"""Where both runs of the clipping explorer start: next to the cliff's wall."""
 
 
-def clipping_flow(
-    threshold: float = 1.0,
-    lr: float = 0.5,
-    steps: int = 40,
-    start: tuple[float, float] = CLIFF_START,
-    mode: str = "norm",
-) -> ClippingFlow:
-    """Gradient descent from ``start`` on the cliff loss, plain and clipped ("norm" or "value").
+def cliff_runs(threshold: float, lr: float, steps: int = 60, mode: str = "norm",
+               halflife: float | None = 30.0) -> tuple[DescentPath, DescentPath]:
+    """The clipping explorer's two runs from ``CLIFF_START``: (without, with clipping), cached.
 
     Parameters
     ----------
-    threshold : clipping threshold (> 0). lr : learning rate (> 0). steps : number of updates.
-    start : (w0, b0). mode : "norm" or "value".
+    threshold : clipping threshold, > 0. lr : learning rate at step 0, > 0. steps : updates.
+    mode : "norm" or "value". halflife : the learning rate halves every ``halflife`` steps
+        (None: constant).
     """
-    return _clipping_flow(float(threshold), float(lr), int(steps),
-                          (float(start[0]), float(start[1])), mode)
+    return _cliff_runs(float(threshold), float(lr), int(steps), str(mode),
+                       None if halflife is None else float(halflife))
 
 
-@lru_cache(maxsize=32)
-def _raw_path(lr, steps, start):
-    return gradient_descent(start, lr, steps)
-
-
-@lru_cache(maxsize=32)
-def _clipping_flow(threshold, lr, steps, start, mode) -> ClippingFlow:
-    raw = _raw_path(lr, steps, start)
-    clip = gradient_descent(start, lr, steps, threshold=threshold, mode=mode)
-    w, b, S = cliff_grid()
-    return ClippingFlow(
-        w_grid=w,
-        b_grid=b,
-        surface=S,
-        path_raw=_frozen(raw.params),
-        path_clipped=_frozen(clip.params),
-        loss_raw=_frozen(raw.loss),
-        loss_clipped=_frozen(clip.loss),
-        grad_norm_raw=_frozen(raw.grad_norm),
-        grad_norm_clipped=_frozen(clip.grad_norm),
-        clip_events=_frozen(clip.clipped),
-    )
+@code_keyed_cache(maxsize=64)
+def _cliff_runs(threshold: float, lr: float, steps: int, mode: str, halflife: float | None
+                ) -> tuple[DescentPath, DescentPath]:
+    raw = gradient_descent(CLIFF_START, lr, steps, halflife=halflife)
+    clipped = gradient_descent(CLIFF_START, lr, steps, threshold=threshold, mode=mode,
+                               halflife=halflife)
+    return raw, clipped
 
 
 @dataclass(frozen=True)
@@ -327,7 +363,7 @@ def lstm_highway(
     return _lstm_highway(float(forget_bias), int(T), int(H), int(seed))
 
 
-@lru_cache(maxsize=32)
+@code_keyed_cache(maxsize=32)
 def _lstm_highway(forget_bias, T, H, seed) -> LSTMHighway:
     from rnn_core.analysis.highway import lstm_highway_norms
     from rnn_core.analysis.jacobians import lstm_trajectory
@@ -356,3 +392,50 @@ def _lstm_highway(forget_bias, T, H, seed) -> LSTMHighway:
         vanilla_grad=_frozen(_plain(vg)),
         mean_forget=float(traj.f.mean()),
     )
+
+
+@dataclass(frozen=True)
+class StackGradientMaps:
+    """log10 ||dL/dh^(l)_t|| maps of a vanilla and an LSTM stack on the same inputs.
+
+    Attributes
+    ----------
+    rnn, lstm : (L, T) log10 norms (floored at -300: an exact zero stays drawable).
+    """
+
+    rnn: np.ndarray
+    lstm: np.ndarray
+
+
+def stack_gradient_maps(
+    num_layers: int = 3, weight_scale: float = 1.0, T: int = 60, seed: int = 0
+) -> StackGradientMaps:
+    """Compute function of the stacked explorer (notebook 09; cached; arrays are read-only).
+
+    Both stacks come from :func:`rnn_core.experiments.stacked.random_stack_gradients` with the
+    same seed (so the same inputs and upstream gradient), hidden size 32, LSTM forget bias 1.
+
+    Parameters
+    ----------
+    num_layers : L >= 1. weight_scale : > 0, multiplies every Wx and Wh. T : steps >= 1.
+    seed : int.
+    """
+    from rnn_core._validate import check_int, check_positive
+
+    fn = "stack_gradient_maps"
+    L = check_int(fn, "num_layers", num_layers, minimum=1)
+    T = check_int(fn, "T", T, minimum=1)
+    s = check_positive(fn, "weight_scale", weight_scale)
+    return _maps(L, float(s), T, int(seed))
+
+
+@code_keyed_cache(maxsize=64)
+def _maps(num_layers: int, weight_scale: float, T: int, seed: int) -> StackGradientMaps:
+    from rnn_core.experiments.stacked import random_stack_gradients
+
+    out = {}
+    for cell in ("rnn", "lstm"):
+        res = random_stack_gradients(cell, num_layers, T, seed, weight_scale=weight_scale)
+        with np.errstate(divide="ignore"):
+            out[cell] = _frozen(np.maximum(np.log10(res.norms), -300.0))
+    return StackGradientMaps(**out)

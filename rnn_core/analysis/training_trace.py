@@ -21,11 +21,11 @@ NaN or overflow.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import lru_cache
 
 import numpy as np
 
 from rnn_core._validate import check_int, check_positive
+from rnn_core.analysis.explore import code_keyed_cache
 from rnn_core.clipping import clip_grad_norm, global_norm
 from rnn_core.rnn import rnn_backward, rnn_forward
 
@@ -123,7 +123,7 @@ def bit_memory_loss(params: list[np.ndarray], x: np.ndarray, bits: np.ndarray
     return loss, [dWx, dWh, db, h_last.T @ dy, np.array([dy.sum()])]
 
 
-@lru_cache(maxsize=64)
+@code_keyed_cache(maxsize=64)   # recomputed when the student edits an exercise
 def _cached(lr: float, clip: bool, threshold: float, steps: int, T: int, seed: int
             ) -> TrainingTrace:
     N, D, H = 32, 2, 16

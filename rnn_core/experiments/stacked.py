@@ -26,11 +26,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from functools import lru_cache
 
 import numpy as np
 
 from rnn_core._validate import as_generator, check_array, check_int, check_positive
+from rnn_core.analysis.explore import StackGradientMaps, _maps, stack_gradient_maps  # noqa: F401
 from rnn_core.models import LanguageModel, RecurrentStack
 from rnn_core.optim import Adam
 from rnn_core.train import train
@@ -43,7 +43,6 @@ __all__ = [
     "compare_depths",
     "StackGradientMaps",
     "stack_gradient_maps",
-    "stack_gradient_explorer",
 ]
 
 
@@ -271,121 +270,13 @@ def compare_depths(
 
 
 # --------------------------------------------------------------------------- the explorer
+# Its compute lives with the other explorers' (rnn_core.analysis.explore), its figure in
+# rnn_core.widgets.stacked; both names stay importable from here for notebook 09.
 
 
-@dataclass(frozen=True)
-class StackGradientMaps:
-    """log10 ||dL/dh^(l)_t|| maps of a vanilla and an LSTM stack on the same inputs.
+def __getattr__(name: str):
+    if name == "stack_gradient_explorer":     # lazily: matplotlib and ipywidgets
+        from rnn_core.widgets.stacked import stack_gradient_explorer
 
-    Attributes
-    ----------
-    rnn, lstm : (L, T) log10 norms (floored at -300: an exact zero stays drawable).
-    """
-
-    rnn: np.ndarray
-    lstm: np.ndarray
-
-
-@lru_cache(maxsize=64)
-def _maps(num_layers: int, weight_scale: float, T: int, seed: int) -> StackGradientMaps:
-    out = {}
-    for cell in ("rnn", "lstm"):
-        res = random_stack_gradients(cell, num_layers, T, seed, weight_scale=weight_scale)
-        with np.errstate(divide="ignore"):
-            m = np.maximum(np.log10(res.norms), -300.0)
-        m.setflags(write=False)
-        out[cell] = m
-    return StackGradientMaps(**out)
-
-
-def stack_gradient_maps(
-    num_layers: int = 3, weight_scale: float = 1.0, T: int = 60, seed: int = 0
-) -> StackGradientMaps:
-    """Compute function of :func:`stack_gradient_explorer` (cached; arrays are read-only).
-
-    Notebook 09, section 2.
-
-    Both stacks come from :func:`random_stack_gradients` with the same seed (so the same inputs and
-    upstream gradient), hidden size 32, LSTM forget bias 1.
-
-    Parameters
-    ----------
-    num_layers : L >= 1. weight_scale : > 0, multiplies every Wx and Wh. T : steps >= 1.
-    seed : int.
-    """
-    fn = "stack_gradient_maps"
-    L = check_int(fn, "num_layers", num_layers, minimum=1)
-    T = check_int(fn, "T", T, minimum=1)
-    s = check_positive(fn, "weight_scale", weight_scale)
-    return _maps(L, float(s), T, int(seed))
-
-
-def stack_gradient_explorer(
-    num_layers: int = 3, weight_scale: float = 1.0, T: int = 60, seed: int = 0,
-    mode: str | None = None,
-):
-    """Heat maps of ||dL/dh^(l)_t|| over layers x time, vanilla RNN | LSTM, with sliders.
-
-    Controls: the number of layers (1-6) and the weight scale (0.25-4, multiplies every weight
-    matrix). Colour: log10 of the norm, the same fixed scale in both panels. Uses the explorer
-    machinery of ``rnn_core.widgets.base`` (imported here, lazily: matplotlib and ipywidgets).
-
-    Parameters
-    ----------
-    num_layers, weight_scale : initial slider values. T : steps (fixed). seed : int.
-    mode : "ipympl", "image" or None (from the matplotlib backend).
-
-    Returns
-    -------
-    rnn_core.widgets.base.Explorer with controls ``num_layers`` and ``weight_scale``.
-    """
-    from rnn_core.widgets.base import (
-        Explorer,
-        backend_mode,
-        int_slider,
-        log_slider,
-        new_figure,
-    )
-
-    mode = mode or backend_mode()
-    controls = {
-        "num_layers": int_slider("layers", num_layers, 1, 6, continuous=False),
-        "weight_scale": log_slider("weight scale", weight_scale, 0.25, 4.0, steps=24,
-                                   continuous=False),
-    }
-    fig = new_figure((11.0, 3.6), mode)
-    axes = fig.subplots(1, 2, sharey=True)
-    vmin, vmax = -8.0, 2.0
-    images, titles = [], []
-    for ax, name in zip(axes, ("vanilla RNN", "LSTM"), strict=True):
-        im = ax.imshow(np.zeros((1, 1)), aspect="auto", origin="lower", cmap="viridis",
-                       vmin=vmin, vmax=vmax, interpolation="nearest")
-        images.append(im)
-        titles.append(ax.set_title(name, fontsize=10))
-        ax.set_xlabel("time step t (loss at the last step, top layer)", fontsize=9)
-        ax.tick_params(labelsize=8)
-    axes[0].set_ylabel("layer", fontsize=9)
-    cbar = fig.colorbar(images[1], ax=list(axes), fraction=0.04, pad=0.02)
-    cbar.set_label(f"log10 ||dL/dh|| (clipped to [{vmin:g}, {vmax:g}])", fontsize=8)
-    readout = fig.suptitle("", fontsize=10)
-    fig.subplots_adjust(left=0.07, right=0.86, bottom=0.15, top=0.82, wspace=0.08)
-
-    def draw(num_layers: int, weight_scale: float) -> str:
-        m = stack_gradient_maps(int(num_layers), float(weight_scale), T, seed)
-        L = int(num_layers)
-        for im, data, title, name in zip(images, (m.rnn, m.lstm), titles,
-                                         ("vanilla RNN", "LSTM"), strict=True):
-            im.set_data(data)
-            im.set_extent((0.5, T + 0.5, 0.5, L + 0.5))
-            title.set_text(f"{name}: x 1e{float(data[0, 0] - data[-1, -1]):+.1f} "
-                           f"from the loss to layer 1, t = 1")
-        for ax in axes:
-            ax.set_xlim(0.5, T + 0.5)
-            ax.set_ylim(0.5, L + 0.5)
-            ax.set_yticks(range(1, L + 1))
-        return (f"{L} layer{'s' * (L > 1)}, weight scale {float(weight_scale):.2f}: "
-                f"||dL/dh|| at layer 1, t = 1 is 1e{m.rnn[0, 0]:.0f} (vanilla), "
-                f"1e{m.lstm[0, 0]:.0f} (LSTM)")
-
-    return Explorer("stack_gradient_explorer", controls, fig, draw, readout, mode,
-                    animated=[*images, *titles])
+        return stack_gradient_explorer
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

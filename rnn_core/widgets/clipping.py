@@ -6,58 +6,26 @@ gradient is huge, and one plain gradient step throws the parameters far away. Co
 clipping threshold, the learning rate and the clipping mode (norm or value). The learning rate
 halves every ``halflife`` steps (as in notebook 07), so a run that stays next to the wall can settle
 in the narrow valley instead of zigzagging across it. Plots, from
-:func:`rnn_core.analysis.cliff.gradient_descent` (cached): the loss surface (log colour scale,
+:func:`rnn_core.analysis.explore.cliff_runs` (cached): the loss surface (log colour scale,
 drawn once) with the two gradient-descent paths from the same start, with and without clipping,
 clipped steps marked; and the loss along both runs.
 """
 
 from __future__ import annotations
 
-from functools import lru_cache
-
 import numpy as np
 
-from rnn_core.analysis.cliff import DescentPath, gradient_descent
-from rnn_core.analysis.explore import CLIFF_START, cliff_grid
-from rnn_core.widgets.base import (
-    Explorer,
-    StickyAxis,
-    backend_mode,
-    dropdown,
-    floored,
-    lighten_axes,
-    log_slider,
-    new_figure,
-    overlay_legend,
-)
+from rnn_core.analysis.cliff import DescentPath
+from rnn_core.analysis.explore import cliff_grid, cliff_runs
+from rnn_core.widgets.axes import StickyAxis, floored, lighten_axes, overlay_legend
+from rnn_core.widgets.backend import backend_mode, new_figure
+from rnn_core.widgets.controls import dropdown, log_slider
+from rnn_core.widgets.explorer import Explorer
 
 __all__ = ["clipping_explorer", "clipping_readout", "clipping_finding", "cliff_runs"]
 
 TAIL = 10
 """Runs are compared on the mean of their last TAIL losses, not on one (zigzagging) value."""
-
-
-@lru_cache(maxsize=64)
-def _runs(threshold: float, lr: float, steps: int, mode: str, halflife: float | None
-          ) -> tuple[DescentPath, DescentPath]:
-    raw = gradient_descent(CLIFF_START, lr, steps, halflife=halflife)
-    clipped = gradient_descent(CLIFF_START, lr, steps, threshold=threshold, mode=mode,
-                               halflife=halflife)
-    return raw, clipped
-
-
-def cliff_runs(threshold: float, lr: float, steps: int = 60, mode: str = "norm",
-               halflife: float | None = 30.0) -> tuple[DescentPath, DescentPath]:
-    """The explorer's two runs from ``CLIFF_START``: (without clipping, with clipping), cached.
-
-    Parameters
-    ----------
-    threshold : clipping threshold, > 0. lr : learning rate at step 0, > 0. steps : updates.
-    mode : "norm" or "value". halflife : the learning rate halves every ``halflife`` steps
-        (None: constant).
-    """
-    return _runs(float(threshold), float(lr), int(steps), str(mode),
-                 None if halflife is None else float(halflife))
 
 
 def clipping_finding(raw: DescentPath, clipped: DescentPath) -> str:

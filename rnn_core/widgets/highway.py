@@ -16,17 +16,10 @@ from __future__ import annotations
 import numpy as np
 
 from rnn_core.analysis.explore import lstm_highway
-from rnn_core.widgets.base import (
-    Explorer,
-    StickyAxis,
-    backend_mode,
-    int_slider,
-    lighten_axes,
-    log10_axis,
-    new_figure,
-    overlay_legend,
-    slider,
-)
+from rnn_core.widgets.axes import StickyAxis, lighten_axes, log10_axis, overlay_legend
+from rnn_core.widgets.backend import backend_mode, new_figure
+from rnn_core.widgets.controls import int_slider, slider
+from rnn_core.widgets.explorer import Explorer
 
 __all__ = ["highway_explorer", "highway_readout"]
 

@@ -11,16 +11,10 @@ from __future__ import annotations
 import numpy as np
 
 from rnn_core.analysis.training_trace import training_trace
-from rnn_core.widgets.base import (
-    Explorer,
-    StickyAxis,
-    backend_mode,
-    checkbox,
-    floored,
-    log_slider,
-    new_figure,
-    overlay_legend,
-)
+from rnn_core.widgets.axes import StickyAxis, floored, overlay_legend
+from rnn_core.widgets.backend import backend_mode, new_figure
+from rnn_core.widgets.controls import checkbox, log_slider
+from rnn_core.widgets.explorer import Explorer
 
 __all__ = ["training_explorer", "training_finding"]
 

@@ -18,27 +18,16 @@ The readout states ``sigma_1(Wh)``, ``eta = gamma sigma_1(Wh)`` and the Pascanu 
 
 from __future__ import annotations
 
-import warnings
-
 import numpy as np
 
 from rnn_core.analysis.bounds import ETA_TOL
 from rnn_core.analysis.explore import vanilla_flow
 from rnn_core.analysis.jacobians import ACTIVATIONS, GAMMA
 from rnn_core.init import INIT_NAMES
-from rnn_core.widgets.base import (
-    Explorer,
-    StickyAxis,
-    backend_mode,
-    dropdown,
-    int_slider,
-    lighten_axes,
-    log10_axis,
-    log_slider,
-    new_figure,
-    overlay_legend,
-    slider,
-)
+from rnn_core.widgets.axes import StickyAxis, lighten_axes, log10_axis, overlay_legend
+from rnn_core.widgets.backend import backend_mode, new_figure
+from rnn_core.widgets.controls import dropdown, int_slider, log_slider, slider
+from rnn_core.widgets.explorer import Drawn, Explorer
 
 __all__ = ["vanilla_flow_explorer", "vanilla_readout"]
 
@@ -64,28 +53,6 @@ def _num(v: float) -> str:
     if out == "1.00" and abs(v - 1.0) > ETA_TOL:
         out = f"{v:.6g}"
     return out
-
-
-def _finite_flow(**kwargs):
-    """``vanilla_flow(**kwargs)``, or None if its result is not finite.
-
-    A *linear* RNN's forward state grows like sigma_1^T and overflows float64 at the slider's
-    extremes (3^1000), so ``vanilla_flow`` warns; the gradient does not depend on that state
-    (phi' = 1), so the result is still right. The warning is silenced here and the result
-    checked for finiteness instead.
-    """
-    with warnings.catch_warnings(), np.errstate(over="ignore", invalid="ignore"):
-        warnings.simplefilter("ignore", RuntimeWarning)
-        try:
-            flow = vanilla_flow(**kwargs)
-        except (FloatingPointError, np.linalg.LinAlgError, ValueError):
-            if kwargs.get("activation") != "linear":
-                raise
-            return None
-    fields = (flow.log10_grad_norm, flow.log10_bound, flow.log10_sv, flow.eig_W)
-    if not all(np.all(np.isfinite(f)) for f in fields):
-        return None
-    return flow
 
 
 def _grad_title(flow) -> str:
@@ -159,7 +126,6 @@ def vanilla_flow_explorer(scale: float = 1.0, T: int = 200, init: str = "orthogo
     ax_eig.set_ylabel("Im")
     leg_eig = overlay_legend(ax_eig, "upper right", fontsize=7)
     title_eig = ax_eig.set_title("eigenvalues of Wh", fontsize=10)
-    findings: dict = {}    # title -> the finding it states in the static picture
     readout = fig.suptitle("", fontsize=11)
     fig.subplots_adjust(left=0.07, right=0.99, bottom=0.13, top=0.86, wspace=0.28)
     for ax in (ax_g, ax_sv):
@@ -171,14 +137,11 @@ def vanilla_flow_explorer(scale: float = 1.0, T: int = 200, init: str = "orthogo
     x_sv, y_sv = StickyAxis(ax_sv, "x", "upper"), StickyAxis(ax_sv, "y", "log10")
     r_eig = StickyAxis(ax_eig, "x", "symmetric", pad=0.08)
 
-    def draw(scale: float, T: int, init: str, activation: str, input_scale: float) -> str:
+    def draw(scale: float, T: int, init: str, activation: str, input_scale: float) -> Drawn:
         setting = (f"{init} init x {scale:.3g}, {activation}, T = {int(T)}, "
                    f"input scale {input_scale:.2f}")
-        flow = _finite_flow(scale=scale, T=int(T), init=init, activation=activation,
+        flow = vanilla_flow(scale=scale, T=int(T), init=init, activation=activation,
                             input_scale=input_scale, H=H, seed=seed)
-        if flow is None:   # keep the last picture, say why
-            return (f"{setting}, {activation} RNN: the forward state overflows float64; "
-                    f"lower the scale or shorten T (the figure shows the last good setting)")
         k = flow.k.astype(np.float64)
         # log10 values on a linear axis labelled as powers of ten: no float range to leave
         g_line.set_data(k, flow.log10_grad_norm)
@@ -208,11 +171,12 @@ def vanilla_flow_explorer(scale: float = 1.0, T: int = 200, init: str = "orthogo
         ax_eig.set_ylim(*ax_eig.get_xlim())
         # The findings go to the readout (an HTML widget above the figure; the static picture's
         # title): re-rendering three changing titles on the canvas cost 20 of a 22 ms repaint.
-        findings[title_g] = _grad_title(flow)
-        findings[title_sv] = f"sigma_1 of dh_t/dh_0 changes by 10^{rate:+.3f} per step"
-        findings[title_eig] = f"Wh: radius {_num(rho)}, sigma_1 {_num(flow.sigma1)}"
-        return f"{setting}: {vanilla_readout(flow)}\n" + "; ".join(findings.values())
+        findings = {title_g: _grad_title(flow),
+                    title_sv: f"sigma_1 of dh_t/dh_0 changes by 10^{rate:+.3f} per step",
+                    title_eig: f"Wh: radius {_num(rho)}, sigma_1 {_num(flow.sigma1)}"}
+        return Drawn(f"{setting}: {vanilla_readout(flow)}\n" + "; ".join(findings.values()),
+                     static_titles=findings)
 
     animated = [g_line, b_line, sv1_line, svr_line, eig_pts, gamma_c, lam_c]
     return Explorer("vanilla_flow_explorer", controls, fig, draw, readout, mode, animated,
-                    overlays=[leg_g, leg_sv, leg_eig], static_titles=findings)
+                    overlays=[leg_g, leg_sv, leg_eig])

@@ -104,7 +104,7 @@ def test_notebook_runs_and_explorers_respond(
     for explorer in run.explorers:
         assert len(explorer.latencies_ms) >= 15, f"{explorer.name}: too few latency samples"
     if path == IPYMPL_FIXTURE:
-        assert len(run.explorers) == 4, f"the fixture shows 4 explorers, found {len(run.explorers)}"
+        assert len(run.explorers) == 5, f"the fixture shows 5 explorers, found {len(run.explorers)}"
     if path == EXPLORER_FIXTURE:
         assert len(run.explorers) == 1, f"the fixture has one explorer, found {len(run.explorers)}"
         assert run.screenshots and all(s.stat().st_size > 0 for s in run.screenshots)

@@ -63,6 +63,14 @@ def test_percentile_and_table() -> None:
     assert h.percentile(values, 95) == 19.0 and h.percentile(values, 50) == 10.0
     e = h.ExplorerResult("nb.ipynb", 3, 1, 0, latencies_ms=values)
     assert "met" in h.latency_table([e]) and "MISSED" in h.latency_table([e], goal_ms=5.0)
+    assert "goal 100 / p95 200" in h.latency_table([e])
+    # the three kinds of step each get a row; a slow tail misses the p95 goal
+    e = h.ExplorerResult("nb.ipynb", 3, 1, 0, latencies_ms=[50.0] * 18 + [250.0] * 2,
+                         jump_ms=[90.0, 95.0], first_touch_ms=140.0)
+    rows = h.latency_table([e]).splitlines()[2:5]
+    assert [r.split()[3] for r in rows] == ["next", "jump", "first"]
+    assert "MISSED (p95 >= 200 ms)" in rows[0] and rows[1].endswith("met")
+    assert "MISSED (median >= 100 ms)" in rows[2]
 
 
 def test_find_notebooks_sorts_and_skips_checkpoints(tmp_path: Path) -> None:
