@@ -114,7 +114,11 @@ def run_notebook(path: Path, env: dict[str, str], timeout: int = 600) -> Noteboo
     client = NotebookClient(nb, km=km, timeout=timeout, allow_errors=True,
                             resources={"metadata": {"path": str(path.parent)}},
                             on_cell_execute=before, on_cell_executed=after)
-    client.execute(env=env, cwd=str(path.parent))
+    try:
+        client.execute(env=env, cwd=str(path.parent))
+    finally:  # the client leaves a kernel it did not create running
+        if km.has_kernel:
+            km.shutdown_kernel(now=True)
     run.load = os.getloadavg()[0]
     return run
 
