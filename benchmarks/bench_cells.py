@@ -6,6 +6,7 @@ Run: ``python -m benchmarks bench_cells`` (or ``python -m benchmarks`` for every
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable
 
@@ -21,16 +22,19 @@ MEMORY_SHAPE = (32, 64, 128)  # (N, D, H) for the memory table
 
 
 def _best_times(runs: dict[str, Callable[[], object]], rounds: int) -> dict[str, float]:
-    """Best wall time in seconds of each callable, timed in interleaved rounds (A, B, C, A, B, ...)
-    so that a burst of load from other processes hits every contender alike."""
+    """Best CPU time in seconds of each callable (``time.process_time``: this process, every
+    thread), timed in interleaved rounds (A, B, C, A, B, ...) so that a burst of load from other
+    processes hits every contender alike. CPU rather than wall time: on a shared machine the
+    wall clock also counts the time other processes held the core; with one BLAS thread (and
+    ``torch.set_num_threads(1)``) CPU time is one core's work."""
     for run in runs.values():
         run()  # warm-up
     best = dict.fromkeys(runs, float("inf"))
     for _ in range(rounds):
         for name, run in runs.items():
-            t0 = time.perf_counter()
+            t0 = time.process_time()
             run()
-            best[name] = min(best[name], time.perf_counter() - t0)
+            best[name] = min(best[name], time.process_time() - t0)
     return best
 
 
@@ -83,6 +87,7 @@ def _torch_run(N: int, T: int, D: int, H: int) -> Callable[[], object] | None:
         import torch
     except ImportError:
         return None
+    torch.set_num_threads(1)  # one core each: numpy runs one BLAS thread (make, setup())
     rng = np.random.default_rng(0)
     x, h0, _, _, _, dh = _params("lstm", N, T, D, H, rng)
     torch.manual_seed(0)
@@ -117,7 +122,6 @@ def _threadpool_info() -> str:
 
 def main(rounds: int = 7) -> dict:
     """Measure and print; return the figures as a dict."""
-    import os
 
     results: dict = {"timings": [], "memory": [], "env": {}}
     torch_version = None
@@ -135,12 +139,14 @@ def main(rounds: int = 7) -> dict:
         "OPENBLAS_CORETYPE": os.environ.get("OPENBLAS_CORETYPE"),
         "threadpool": _threadpool_info(),
     }
-    print(f"bench_cells: forward+backward, float64, best of {rounds} interleaved rounds")
+    print(f"bench_cells: forward+backward, float64, best CPU time of {rounds} interleaved rounds; "
+          f"load {os.getloadavg()[0]:.2f}")
     for k, v in results["env"].items():
         print(f"  {k}: {v}")
     print()
     kernel = "tuned kernel" if lstm_module._kernel is not None else "no kernel: the loop"
-    print(f"LSTM ms: lstm_forward + lstm_backward ({kernel}); loop ms: the loop over the steps")
+    print(f"CPU ms; LSTM ms: lstm_forward + lstm_backward ({kernel}); "
+          "loop ms: the loop over the steps")
     head = f"{'T':>5} {'N':>4} {'D':>4} {'H':>4} | {'RNN ms':>8} {'LSTM ms':>8} {'loop ms':>8} | "
     print(head + f"{'torch LSTM ms':>13} {'LSTM/torch':>10}")
     for T, N, D, H in SHAPES:

@@ -145,14 +145,53 @@ class _ClearCachesOnEdit:
         self.seen = now
 
 
+_OPENBLAS_SETTERS = ("scipy_openblas_set_num_threads64_", "scipy_openblas_set_num_threads",
+                     "openblas_set_num_threads64_", "openblas_set_num_threads")
+
+
+def _limit_openblas_directly(n: int) -> bool:
+    """Without threadpoolctl: call the set-threads function of every OpenBLAS this process has
+    loaded (numpy's wheels ship OpenBLAS; Linux only, where /proc lists the loaded libraries).
+    True when at least one was limited."""
+    import ctypes
+
+    try:
+        maps = Path("/proc/self/maps").read_text()
+    except OSError:
+        return False
+    paths = set()
+    for line in maps.splitlines():
+        fields = line.split()
+        name = os.path.basename(fields[-1]).lower() if len(fields) >= 6 else ""
+        if "openblas" in name and ".so" in name:
+            paths.add(fields[-1])
+    done = False
+    for path in sorted(paths):
+        try:
+            lib = ctypes.CDLL(path)
+        except OSError:
+            continue
+        for name in _OPENBLAS_SETTERS:
+            setter = getattr(lib, name, None)
+            if setter is not None:
+                setter(ctypes.c_int(n))
+                done = True
+                break
+    return done
+
+
 def _limit_threads(n: int, notes: list[str]) -> int | None:
     try:
         from threadpoolctl import threadpool_limits
     except ImportError:
-        notes.append("threadpoolctl is not installed: BLAS threads not limited")
-        return None
-    _LIMITER.clear()
-    _LIMITER.append(threadpool_limits(limits=n, user_api="blas"))
+        if "numpy" in sys.modules and _limit_openblas_directly(n):
+            notes.append("threadpoolctl is not installed: OpenBLAS limited directly")
+        else:
+            notes.append("threadpoolctl is not installed: BLAS threads not limited")
+            return None
+    else:
+        _LIMITER.clear()
+        _LIMITER.append(threadpool_limits(limits=n, user_api="blas"))
     # Processes this kernel starts (none in the course, but cheap to get right) inherit the limit.
     for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
         os.environ[var] = str(n)

@@ -1,0 +1,197 @@
+"""Notebook benchmark: every notebook on a fresh kernel started as JupyterHub, Colab or a
+hand-started ``jupyter lab`` would start it, idle and beside two busy processes.
+
+A plain kernel does not inherit the Makefile's ``OPENBLAS_NUM_THREADS=1`` (nor ``OMP_``/``MKL_``):
+they are removed from the kernel's environment, so numpy's BLAS starts one thread per core unless
+``rnn_core.setup()`` limits it. ``RNN_PLOTS=inline`` is set: a headless kernel has no frontend to
+ask ipympl for its images, so inline (every figure rendered to PNG) is the honest cost of drawing.
+
+Per cell, measured from outside the kernel (no code added to the notebooks): CPU seconds of the
+kernel process, all its threads (``/proc/<pid>/stat`` utime + stime, before and after the cell),
+and wall seconds (request to reply). Printed per notebook: total and longest cell, both ways, with
+the 1-minute load average at the end of the notebook. Goals (issue 17): idle, all ten < 60 s and
+no cell > 10 s; beside two busy processes, all ten < 120 s.
+
+Run: ``python -m benchmarks bench_notebooks`` (both modes), or as a script with options:
+``python benchmarks/bench_notebooks.py --mode idle --root /path/to/checkout 04 08``
+(``--root`` measures another checkout, e.g. main: its notebooks and its ``rnn_core`` first on the
+kernel's ``sys.path``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+_PLAIN_DROP = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS",
+               "VECLIB_MAXIMUM_THREADS", "NUMEXPR_NUM_THREADS", "MAKEFLAGS", "MAKELEVEL", "MFLAGS")
+GOALS = {"idle": (60.0, 10.0), "busy": (120.0, None)}  # (all ten, longest cell) in seconds
+
+
+_PROBE = ("import threadpoolctl\n"
+          "print(','.join(str(p['num_threads']) for p in threadpoolctl.threadpool_info()\n"
+          "               if p['user_api'] == 'blas'))")
+
+
+def _cpu_seconds(pid: int) -> float:
+    """utime + stime of a process (all its threads), in seconds."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+@dataclass
+class NotebookRun:
+    name: str
+    cpu: list[float] = field(default_factory=list)
+    wall: list[float] = field(default_factory=list)
+    cells: list[int] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+    load: float = 0.0
+    blas_threads: str = "?"
+    """numpy's BLAS threads in the kernel after the notebook ran (asked by one extra cell)"""
+
+    @property
+    def total_cpu(self) -> float:
+        return sum(self.cpu)
+
+    @property
+    def total_wall(self) -> float:
+        return sum(self.wall)
+
+    def longest(self) -> tuple[int, float, float]:
+        """(cell index, CPU s, wall s) of the cell with the longest wall time."""
+        i = max(range(len(self.wall)), key=self.wall.__getitem__)
+        return self.cells[i], self.cpu[i], self.wall[i]
+
+
+def plain_env(root: Path) -> dict[str, str]:
+    """The environment of a hand-started kernel: no BLAS thread limits; ``root``'s rnn_core first
+    on the path when it is not this checkout."""
+    env = {k: v for k, v in os.environ.items() if k not in _PLAIN_DROP}
+    env["RNN_PLOTS"] = "inline"
+    if root.resolve() != ROOT:
+        env["PYTHONPATH"] = str(root) + os.pathsep + env.get("PYTHONPATH", "")
+    return env
+
+
+def run_notebook(path: Path, env: dict[str, str], timeout: int = 600) -> NotebookRun:
+    """Execute ``path`` on a fresh kernel; per-cell CPU and wall seconds."""
+    import nbformat
+    from jupyter_client.manager import KernelManager
+    from nbclient import NotebookClient
+
+    nb = nbformat.read(path, as_version=4)
+    probe = len(nb.cells)  # one extra cell, not timed: did setup() limit the BLAS threads?
+    nb.cells.append(nbformat.v4.new_code_cell(_PROBE))
+    km = KernelManager(kernel_name="python3")
+    run = NotebookRun(path.stem)
+    start: dict[str, float] = {}
+
+    def before(cell, cell_index, **_):
+        start["cpu"] = _cpu_seconds(km.provisioner.pid)
+        start["wall"] = time.perf_counter()
+
+    def after(cell, cell_index, execute_reply=None, **_):
+        if cell_index == probe:
+            text = "".join(o.get("text", "") for o in cell.get("outputs", []))
+            run.blas_threads = text.strip() or "?"
+            return
+        run.wall.append(time.perf_counter() - start["wall"])
+        run.cpu.append(_cpu_seconds(km.provisioner.pid) - start["cpu"])
+        run.cells.append(cell_index)
+        for out in cell.get("outputs", []):
+            if out.get("output_type") == "error":
+                msg = f"cell {cell_index}: {out.get('ename')}: {out.get('evalue')}"
+                run.errors.append(msg[:200])
+
+    client = NotebookClient(nb, km=km, timeout=timeout, allow_errors=True,
+                            resources={"metadata": {"path": str(path.parent)}},
+                            on_cell_execute=before, on_cell_executed=after)
+    try:
+        client.execute(env=env, cwd=str(path.parent))
+    finally:  # the client leaves a kernel it did not create running
+        if km.has_kernel:
+            km.shutdown_kernel(now=True)
+    run.load = os.getloadavg()[0]
+    return run
+
+
+def _busy(n: int) -> list[subprocess.Popen]:
+    return [subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(n)]
+
+
+def measure(mode: str, root: Path = ROOT, only: list[str] | None = None) -> list[NotebookRun]:
+    paths = sorted((root / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+    if only:
+        paths = [p for p in paths if any(p.name.startswith(o) for o in only)]
+    env = plain_env(root)
+    hogs = _busy(2) if mode == "busy" else []
+    try:
+        runs = []
+        for p in paths:
+            r = run_notebook(p, env)
+            runs.append(r)
+            _print_row(r)
+        return runs
+    finally:
+        for h in hogs:
+            h.kill()
+            h.wait()
+
+
+def _print_header(mode: str, root: Path) -> None:
+    extra = "" if root.resolve() == ROOT else f" (checkout {root})"
+    print(f"bench_notebooks, {mode}{extra}: fresh plain kernels (no *_NUM_THREADS), inline plots")
+    print(f"{'notebook':<24} {'CPU s':>7} {'wall s':>7} | {'longest cell':>12} {'CPU s':>6} "
+          f"{'wall s':>6} | {'load':>5} {'BLAS':>5}")
+
+
+def _print_row(r: NotebookRun) -> None:
+    i, c, w = r.longest()
+    print(f"{r.name:<24} {r.total_cpu:7.1f} {r.total_wall:7.1f} | {i:>12} {c:6.1f} {w:6.1f} | "
+          f"{r.load:5.2f} {r.blas_threads:>5}"
+          + ("" if not r.errors else f"  ERRORS: {'; '.join(r.errors)}"), flush=True)
+
+
+def _print_total(mode: str, runs: list[NotebookRun]) -> dict:
+    cpu, wall = sum(r.total_cpu for r in runs), sum(r.total_wall for r in runs)
+    worst = max((r.longest()[2] for r in runs), default=0.0)
+    all_goal, cell_goal = GOALS[mode]
+    goal = f"goal: all < {all_goal:.0f} s" + ("" if cell_goal is None else
+                                                 f", no cell > {cell_goal:.0f} s")
+    print(f"{'all ' + str(len(runs)):<24} {cpu:7.1f} {wall:7.1f} | {'worst cell':>12} {'':>6} "
+          f"{worst:6.1f} | {os.getloadavg()[0]:5.2f}   ({goal})")
+    return {"cpu": cpu, "wall": wall, "worst_cell_wall": worst,
+            "notebooks": {r.name: {"cpu": r.total_cpu, "wall": r.total_wall,
+                                   "longest": r.longest(), "load": r.load,
+                                   "blas_threads": r.blas_threads,
+                                   "errors": r.errors} for r in runs}}
+
+
+def main(modes: tuple[str, ...] = ("idle", "busy"), root: Path = ROOT,
+         only: list[str] | None = None) -> dict:
+    out = {}
+    for mode in modes:
+        _print_header(mode, root)
+        out[mode] = _print_total(mode, measure(mode, root, only))
+        print()
+    return out
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--mode", choices=("idle", "busy", "both"), default="both")
+    parser.add_argument("--root", type=Path, default=ROOT)
+    parser.add_argument("--json", type=Path, help="also write the figures here")
+    parser.add_argument("only", nargs="*", help="notebook prefixes, e.g. 04 08")
+    a = parser.parse_args()
+    res = main(("idle", "busy") if a.mode == "both" else (a.mode,), a.root, a.only)
+    if a.json:
+        a.json.write_text(json.dumps(res, indent=1))
