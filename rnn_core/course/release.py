@@ -95,6 +95,8 @@ class ReleaseReport:
     stubbed: dict[str, list[str]] = field(default_factory=dict)
     """package file -> names of the exercises stubbed in it"""
     exercises: list[Exercise] = field(default_factory=list)
+    version: str = "0.0.0"
+    """the course version written into the release (README, pyproject.toml)"""
     files: int = 0
 
     @property
@@ -350,12 +352,7 @@ def student_files(root: Path, cfg: CourseConfig, notebooks: dict[str, Any]) -> d
     deps = ",\n".join(f'    "{r}"' for r in reqs) + ","
     conda = "\n".join(f"  - {r}" for r in reqs)
     include = ", ".join(f'"{p}*"' for p in cfg.packages)
-    version = "0.0.0"
-    pyproject = root / "pyproject.toml"
-    if pyproject.is_file():
-        version = tomllib.loads(pyproject.read_text(encoding="utf-8"))["project"].get(
-            "version", version
-        )
+    version = source_version(root)
     # pyproject.toml.in: a file named pyproject.toml would be read as configuration by tools
     names = {
         "README.md": "README.md",
@@ -366,6 +363,7 @@ def student_files(root: Path, cfg: CourseConfig, notebooks: dict[str, Any]) -> d
     read = {n: (TEMPLATES / t).read_text(encoding="utf-8") for n, t in names.items()}
     return {
         "README.md": read["README.md"]
+        .replace("@@VERSION@@", version)
         .replace("@@TABLE@@", "\n".join(rows))
         .replace(
             "@@COLAB@@",
@@ -381,6 +379,16 @@ def student_files(root: Path, cfg: CourseConfig, notebooks: dict[str, Any]) -> d
         .replace('include = ["rnn_core*"]', f"include = [{include}]"),
         "environment.yml": read["environment.yml"].replace("@@CONDA_DEPENDENCIES@@", conda),
     }
+
+
+def source_version(root: Path) -> str:
+    """The course's version: ``project.version`` of the source's pyproject.toml ("0.0.0" when
+    it has none). For this repository it equals ``rnn_core.__version__`` (a test checks it)."""
+    pyproject = root / "pyproject.toml"
+    if pyproject.is_file():
+        project = tomllib.loads(pyproject.read_text(encoding="utf-8")).get("project", {})
+        return str(project.get("version", "0.0.0"))
+    return "0.0.0"
 
 
 def _package_files(root: Path, cfg: CourseConfig) -> list[Path]:
@@ -609,6 +617,7 @@ def release(
         raise
     files = sorted(p.relative_to(dest) for p in dest.rglob("*") if p.is_file())
     report.files = len(files)
+    report.version = source_version(root)
     if zip_path is not None:
         from rnn_core.submit import write_zip
 
