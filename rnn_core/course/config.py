@@ -10,7 +10,7 @@ Example ``course.toml``::
     packages = ["rnn_core"]                       # package folders the students complete
     extra_files = ["pyproject.toml", "README.md"] # copied into the release as they are
     exclude = ["rnn_core/course/grade.py"]        # never shipped (globs)
-    exercises = "rnn_core/course/exercises.py"    # the autograded exercises' specs (grader)
+    exercises = "rnn_core/course/exercises"       # the exercises' specs: a file or package
     timeout = 60                                  # wall time per exercise when grading (s)
     memory_bytes = 4294967296                     # per sandboxed run (memory of all processes)
     pids = 256                                    # per sandboxed run (processes and threads)
@@ -47,8 +47,9 @@ class CourseConfig:
     exclude: list[str] = field(default_factory=lambda: ["rnn_core/_kernels/*"])
     """globs never shipped (``__pycache__`` and ``*.pyc`` are always left out); by default the
     instructor-only tuned kernels, whose loops the students' step functions replace"""
-    exercises: str = "rnn_core/course/exercises.py"
-    """the exercise specs the grader uses (drivers, cases, tolerances), relative to the source"""
+    exercises: str = "rnn_core/course/exercises"
+    """the exercise specs the grader uses (drivers, cases, tolerances), relative to the source:
+    a ``.py`` file, or a package folder whose ``__init__.py`` holds the ``EXERCISES`` table"""
     timeout: float = 60.0
     """time limit per exercise when grading, in seconds (a student's function may loop forever)"""
     memory_bytes: int = 4 * 2**30

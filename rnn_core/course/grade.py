@@ -39,7 +39,13 @@ from rnn_core.course.cases import (
     read_secret,
     write_inputs,
 )
-from rnn_core.course.collect import blank_answers, collect, find_submissions, written_answers
+from rnn_core.course.collect import (
+    blank_answers,
+    collect,
+    exchange_files,
+    find_submissions,
+    written_answers,
+)
 from rnn_core.course.config import CourseConfig, load_config
 from rnn_core.course.lateness import arrival, late_minutes, penalty_percent, read_arrivals
 from rnn_core.course.produce import expected_outputs, make_tools, produce
@@ -90,6 +96,8 @@ def grade_student(name: str, src: Path, ctx: dict) -> StudentResult:
     res.late = late_minutes(when, ctx["deadline"])
     res.penalty = penalty_percent(res.late, ctx["cfg"].late_penalty)
     sub = None
+    if ctx["nbgrader_layout"] and src.is_dir():
+        res.exchange = exchange_files(src)
     if not src.exists():
         res.status, res.message = "missing", "nothing submitted"
     else:
@@ -201,6 +209,7 @@ def grade(
         tools = make_tools(root / cfg.exercises, tmp / "tools")
         manual = [e for e in graded if e.manual]
         ctx = {"cfg": cfg, "tmp": tmp, "assignment": name, "version": __version__,
+               "nbgrader_layout": assignment is not None,
                "order": [e.grade_id for e in graded], "deadline": cfg.deadline.get(name),
                "inbound": Path(inbound) if inbound else None, "lms": lms,
                "tools": tools, "sandbox": box, "sandbox_label": label,

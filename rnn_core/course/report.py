@@ -55,6 +55,10 @@ class StudentResult:
     """minutes after the deadline (0 on time); None without a deadline or an arrival time"""
     penalty: float = 0.0
     """percent of the points taken off for lateness (course.toml's late_penalty)"""
+    exchange: dict[str, str] = field(default_factory=dict)
+    """nbgrader's ``timestamp.txt`` and ``submission_secret.txt`` of a collected submission:
+    copied beside the feedback, where ``nbgrader release_feedback`` needs them to route it (never
+    used as the arrival time)"""
 
     @property
     def total(self) -> float:
@@ -207,4 +211,6 @@ def write_feedback(folder: Path, r: StudentResult, assignment: str) -> list[Path
                             f"{''.join(links)}</table>")
     (dest / "index.html").write_text(index, encoding="utf-8")
     written.append(dest / "index.html")
+    for name, text in r.exchange.items():
+        (dest / name).write_text(text, encoding="utf-8")
     return written
