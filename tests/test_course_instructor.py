@@ -340,6 +340,17 @@ def test_exchange_inbound_times_ignore_a_folder_named_like_another_student(tmp_p
     assert arrival("ann", tmp_path / "none", assignment="rnn1", inbound=inbound)[0] == when
     when, notes = arrival("bob", tmp_path / "none", assignment="rnn1", inbound=inbound)
     assert when is None and notes == ["no inbound folder in the exchange"]
+    # a folder named after a system user it does not belong to (inbound is writable by all)
+    import pwd
+
+    other = next((u for u in pwd.getpwall() if u.pw_uid != os.getuid()), None)
+    if other is not None:
+        fake = inbound / f"{other.pw_name}+rnn1+2026-12-01 09:00:00 UTC+zz"
+        fake.mkdir()
+        when, notes = arrival(other.pw_name, tmp_path / "none", assignment="rnn1",
+                              inbound=inbound)
+        assert when is None
+        assert notes[0] == f"inbound folder {fake.name} is not owned by {other.pw_name}: not counted"
 
 
 # ---------------------------------------------------------------------------------------------
