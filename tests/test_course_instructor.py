@@ -350,7 +350,8 @@ def test_exchange_inbound_times_ignore_a_folder_named_like_another_student(tmp_p
         when, notes = arrival(other.pw_name, tmp_path / "none", assignment="rnn1",
                               inbound=inbound)
         assert when is None
-        assert notes[0] == f"inbound folder {fake.name} is not owned by {other.pw_name}: not counted"
+        assert notes[0] == (f"inbound folder {fake.name} is not owned by {other.pw_name}: "
+                            "not counted")
 
 
 # ---------------------------------------------------------------------------------------------
