@@ -38,7 +38,7 @@ from rnn_core.course.markers import (
 )
 
 __all__ = [
-    "Exercise",
+    "GradedCell",
     "ReleaseReport",
     "ReleaseError",
     "release",
@@ -75,8 +75,9 @@ class ReleaseError(RuntimeError):
 
 
 @dataclass(frozen=True)
-class Exercise:
-    """One graded cell of the course (one CSV column)."""
+class GradedCell:
+    """One graded cell of the course's notebooks (one CSV column): a test cell, whose grading
+    :class:`rnn_core.course.cases.Exercise` adds from the spec, or a written answer."""
 
     grade_id: str
     notebook: str
@@ -94,7 +95,7 @@ class ReleaseReport:
     notebooks: list[str] = field(default_factory=list)
     stubbed: dict[str, list[str]] = field(default_factory=dict)
     """package file -> names of the exercises stubbed in it"""
-    exercises: list[Exercise] = field(default_factory=list)
+    exercises: list[GradedCell] = field(default_factory=list)
     version: str = "0.0.0"
     """the course version written into the release (README, pyproject.toml)"""
     files: int = 0
@@ -206,11 +207,11 @@ def student_version(nb: Any, where: str = "<notebook>") -> Any:
     return nb
 
 
-def list_exercises(source: str | Path, config: CourseConfig | None = None) -> list[Exercise]:
+def list_exercises(source: str | Path, config: CourseConfig | None = None) -> list[GradedCell]:
     """Every graded cell of the course in notebook order; grade ids must be unique."""
     root = Path(source)
     cfg = config or load_config(root)
-    out: list[Exercise] = []
+    out: list[GradedCell] = []
     seen: dict[str, str] = {}
     for rel in cfg.notebook_paths(root):
         nb = read_notebook(root / rel, str(rel))
@@ -225,7 +226,8 @@ def list_exercises(source: str | Path, config: CourseConfig | None = None) -> li
                     "grade ids name the CSV columns and must be unique in the course"
                 )
             seen[gid] = str(rel)
-            out.append(Exercise(gid, rel.as_posix(), float(meta["points"]), bool(meta["solution"])))
+            out.append(GradedCell(gid, rel.as_posix(), float(meta["points"]),
+                                  bool(meta["solution"])))
     return out
 
 
