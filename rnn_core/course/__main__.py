@@ -124,6 +124,53 @@ def _canvas(args: argparse.Namespace) -> int:
     return 0
 
 
+def add_grade_parser(sub: argparse._SubParsersAction) -> None:
+    """The ``grade`` subcommand (the pipeline itself is :mod:`rnn_core.course.grade`)."""
+    p = sub.add_parser("grade", help="grade a folder of submissions")
+    p.add_argument("submissions", help="folder with one subfolder or <student>.zip per student")
+    p.add_argument("--source", required=True, help="course source folder (with solutions)")
+    p.add_argument("--out", required=True, help="results folder (never inside a sandbox)")
+    p.add_argument("--timeout", type=float, help="per-exercise limit in seconds (course.toml)")
+    p.add_argument("--jobs", type=int, help="students graded at once (default: all cores)")
+    p.add_argument("--student", action="append", help="grade only this student (repeatable)")
+    p.add_argument("--assignment", help="nbgrader layout: SUBMISSIONS/<student>/<ASSIGNMENT>/")
+    p.add_argument("--secret", help="seed of the hidden cases (else $RNN_COURSE_SECRET, else "
+                                    "OUT/secret.txt, created on first use)")
+    p.add_argument("--shard", metavar="K/N", help="grade only shard K of N (1 <= K <= N), split "
+                   "by a hash of the student name; join the shards with rnn-course merge")
+    p.add_argument("--inbound", metavar="DIR", help="nbgrader exchange inbound folder: arrival "
+                   "times from its <student>+<assignment>+... folders (with --assignment)")
+    p.add_argument("--arrivals", metavar="CSV", help="submission times from an LMS export "
+                   "(columns student, submitted: ISO 8601 with a time zone)")
+    p.add_argument("--no-sandbox", action="store_true",
+                   help="grade without the OS sandbox (recorded in every CSV row)")
+    p.add_argument("--notebooks", action="append", metavar="GLOB", help="graded notebooks")
+    p.add_argument("--package", action="append", metavar="DIR", help="package folder")
+    p.set_defaults(run=run_grade)
+
+
+def run_grade(args: argparse.Namespace) -> int:
+    from rnn_core import __version__
+    from rnn_core.course.config import load_config
+    from rnn_core.course.grade import grade
+
+    cfg = load_config(args.source, notebooks=args.notebooks, packages=args.package)
+    print(f"rnn-course {__version__}", flush=True)
+
+    def show(r) -> None:
+        line = f"{r.student:<20} {r.status:<8} {r.total:g}/{r.max_total:g}  ({r.seconds:.1f} s)"
+        print(line + (f"  {r.message[:120]}" if r.message else ""), flush=True)
+
+    results = grade(args.submissions, args.source, args.out, config=cfg, timeout=args.timeout,
+                    jobs=args.jobs, students=args.student, assignment=args.assignment,
+                    secret=args.secret, shard=args.shard, inbound=args.inbound,
+                    arrivals=args.arrivals, no_sandbox=args.no_sandbox, progress=show)
+    out = Path(args.out)
+    print(f"graded {len(results)} student(s): {out / 'grades.csv'}, feedback in "
+          f"{out / 'feedback'}")
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="rnn-course", description=__doc__.split("\n")[0])
     sub = parser.add_subparsers(dest="command", required=True)
@@ -135,8 +182,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--zip", metavar="FILE", help="also write the release as this zip")
     _layout(p)
     p.set_defaults(run=_release)
-
-    from rnn_core.course.grade import add_grade_parser
 
     add_grade_parser(sub)
 
