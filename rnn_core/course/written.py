@@ -176,7 +176,7 @@ _PAGE = """<!DOCTYPE html>
 vertical-align:top;text-align:left}} pre{{white-space:pre-wrap;max-width:60em;margin:0}}</style>
 </head><body><h1>{title}</h1>
 <p>Score each answer in <code>{csv_name}</code> (next to this page; columns student, question,
-points, comment), then run <code>rnn-course written import {out} {csv_name}</code>.
+points, comment), then run <code>rnn-course written import {out} {csv_path}</code>.
 Scores already recorded are filled in. Up to {points:g} points.</p>
 <table><tr><th>student</th><th>answer</th><th>points</th><th>comment</th></tr>
 {rows}
@@ -211,6 +211,7 @@ def write_pages(out: str | Path) -> list[Path]:
             table.append([r.student, q, shown, s.comment if s else ""])
         page = _PAGE.format(title=html.escape(f"Written question {q}"),
                             csv_name=html.escape(f"{q}.csv"), out=html.escape(str(out)),
+                            csv_path=html.escape(str(folder / f"{q}.csv")),
                             points=top, rows="\n".join(rows))
         (folder / f"{q}.html").write_text(page, encoding="utf-8")
         with open(folder / f"{q}.csv", "w", newline="", encoding="utf-8") as f:
