@@ -145,7 +145,9 @@ def publish(out: Path) -> list[StudentResult]:
 
     scores = read_store(out)
     results = [with_written(r, scores) for r in read_results(out)]
-    grade_ids = [e.grade_id for e in results[0].exercises] if results else []
+    # a row the grader could not finish has no exercises: the columns come from a complete one
+    full = max(results, key=lambda r: len(r.exercises), default=None)
+    grade_ids = [e.grade_id for e in full.exercises] if full else []
     write_csv(out / "grades.csv", results, grade_ids)
     for r in results:
         write_feedback(out / "feedback", r, r.assignment)
