@@ -7,7 +7,7 @@ Conventions: batch first, N batch, T time, D input, H hidden, V vocabulary; ``x 
 ``Wx`` is (D, H) for the RNN and (D, 4H) for the LSTM; float64 unless asked otherwise.
 """
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 
 from rnn_core import data  # noqa: E402  (subpackage: generated and shipped data sets)
 from rnn_core.clipping import clip_grad_norm, clip_grad_value, global_norm

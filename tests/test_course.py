@@ -466,10 +466,11 @@ def test_grades_csv_has_a_row_per_student_a_column_per_exercise_and_the_sandbox(
     header = next(csv.reader(open(base / "out" / "grades.csv", encoding="utf-8")))
     assert header == ["student", "status", "message", "test_scale", "test_step",
                       "test_step_backward", "q_why", "test_count", "test_seq", "total", "max",
-                      "manual_pending", "sandbox"]
+                      "manual_pending", "late", "penalty", "sandbox"]
     assert sorted(rows) == sorted(["instructor", "blank", "zipper", *(f"bug_{b}" for b in BUGS)])
     assert {r["sandbox"] for r in rows.values()} == {"none (--no-sandbox)"}
-    assert {r["max"] for r in rows.values()} == {"10"}
+    assert {r["max"] for r in rows.values()} == {"12"}  # written answers count
+    assert {r["late"] for r in rows.values()} == {""}  # no deadline in the fixture's course.toml
 
 
 def test_instructor_source_and_a_zipped_release_score_every_autograded_point(graded):
@@ -513,7 +514,7 @@ def test_feedback_is_in_the_nbgrader_exchange_layout(graded):
     assert sorted(p.name for p in fb.iterdir()) == ["01_step.html", "02_loop.html", "index.html"]
     page = (fb / "01_step.html").read_text()
     assert "test_scale" in page and "0 / 1" in page and "off by" in page
-    assert "9 / 10" in (fb / "index.html").read_text()
+    assert "9 / 12" in (fb / "index.html").read_text()
 
 
 def test_under_the_os_sandbox_the_source_scores_full_and_rows_name_the_limits(released, tmp_path):
@@ -612,6 +613,6 @@ def test_grade_nbgrader_layout_reports_a_student_who_submitted_nothing(tmp_path,
     assert main(argv) == 0
     row = next(csv.DictReader(open(tmp_path / "results" / "grades.csv")))
     assert row["student"] == "ghost" and row["status"] == "missing" and row["total"] == "0"
-    assert row["message"] == "nothing submitted" and row["max"] == "10"
+    assert row["message"] == "nothing submitted" and row["max"] == "12"
     assert row["sandbox"] == "none (--no-sandbox)"
     assert "ghost" in capsys.readouterr().out

@@ -2,7 +2,7 @@
 
 tests/test_course.py proves the machinery on a small fixture course; this file checks the REAL
 course: the exercise table adds up to 100, every test cell has a grader spec
-(rnn_core/course/exercises.py), the student release leaks no solution line and runs up to the
+(rnn_core/course/exercises/), the student release leaks no solution line and runs up to the
 first unimplemented exercise, and grading (the harness, D2: seconds per submission) gives the
 instructor's code 100%, the blank release 0 on every code exercise, a planted bug in
 lstm_step_backward exactly that exercise's points, and an exercise delegated to another public
@@ -393,9 +393,9 @@ def _judge(tmp: Path, gid: str, student: Path):
     from rnn_core.course.sandbox import Limits, Sandbox
     from rnn_core.course.score import score_exercise
 
-    ex = next(e for e in load_exercises(ROOT / "rnn_core/course/exercises.py",
+    ex = next(e for e in load_exercises(ROOT / "rnn_core/course/exercises",
                                         list_exercises(ROOT)) if e.grade_id == gid)
-    tools = make_tools(ROOT / "rnn_core/course/exercises.py", tmp / "tools")
+    tools = make_tools(ROOT / "rnn_core/course/exercises", tmp / "tools")
     cases = draw_cases(ex, SECRET)
     write_inputs(tmp / "in.npz", cases)
     want = expected_outputs(ex, cases, tools, ROOT, tmp / "in.npz", tmp, 60)

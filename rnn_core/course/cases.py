@@ -41,7 +41,10 @@ class Case:
 
 @dataclass(frozen=True)
 class Exercise:
-    """An autograded grade id: points from its notebook, the rest from the spec file."""
+    """An autograded grade id: points from its notebook's test cell, the rest from the spec.
+
+    The one type the grader passes around for an exercise (``grade.py``'s stages take it, never
+    its fields as a tuple); a notebook's graded cells are :class:`release.GradedCell`."""
 
     grade_id: str
     notebook: str

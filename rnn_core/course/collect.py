@@ -18,7 +18,8 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-__all__ = ["Caps", "Submission", "blank_answers", "collect", "find_submissions", "written_answers"]
+__all__ = ["Caps", "Submission", "blank_answers", "collect", "exchange_files", "find_submissions",
+           "written_answers"]
 
 
 @dataclass(frozen=True)
@@ -191,3 +192,29 @@ def blank_answers(root: Path, manual: list[Any]) -> dict[str, str]:
             if gid in {m.grade_id for m in manual}:
                 blank[gid] = cell.source.strip()
     return blank
+
+
+_EXCHANGE = {"timestamp.txt": r"[0-9A-Za-z :.+\-]{1,64}",
+             "submission_secret.txt": r"[0-9a-f]{1,256}"}
+
+
+def exchange_files(src: Path) -> dict[str, str]:
+    """nbgrader's routing files of a collected submission folder, if well formed.
+
+    The student's ``nbgrader submit`` writes them, so each must be a small regular file of the
+    expected characters; they only route feedback back to the same student, never count as time.
+    """
+    import re
+
+    found = {}
+    for name, pattern in _EXCHANGE.items():
+        path = src / name
+        try:
+            st = path.lstat()
+        except OSError:
+            continue
+        if stat.S_ISREG(st.st_mode) and st.st_size <= 512:
+            text = path.read_text(encoding="utf-8", errors="replace").strip()
+            if re.fullmatch(pattern, text):
+                found[name] = text
+    return found

@@ -10,17 +10,22 @@ Example ``course.toml``::
     packages = ["rnn_core"]                       # package folders the students complete
     extra_files = ["pyproject.toml", "README.md"] # copied into the release as they are
     exclude = ["rnn_core/course/grade.py"]        # never shipped (globs)
-    exercises = "rnn_core/course/exercises.py"    # the autograded exercises' specs (grader)
+    exercises = "rnn_core/course/exercises"       # the exercises' specs: a file or package
     timeout = 60                                  # wall time per exercise when grading (s)
     memory_bytes = 4294967296                     # per sandboxed run (memory of all processes)
     pids = 256                                    # per sandboxed run (processes and threads)
     output_bytes = 2000000                        # per run: stdout + stderr, and files written
+    late_penalty = 0                              # percent off per started day late (0: none)
+
+    [deadline]                                    # per assignment (grade --assignment, or
+    course = 2026-12-14T23:59:00+01:00            # "course"); a time zone is required
 """
 
 from __future__ import annotations
 
 import tomllib
 from dataclasses import dataclass, field, fields
+from datetime import datetime
 from pathlib import Path
 
 __all__ = ["CourseConfig", "load_config", "CONFIG_FILE"]
@@ -42,8 +47,9 @@ class CourseConfig:
     exclude: list[str] = field(default_factory=lambda: ["rnn_core/_kernels/*"])
     """globs never shipped (``__pycache__`` and ``*.pyc`` are always left out); by default the
     instructor-only tuned kernels, whose loops the students' step functions replace"""
-    exercises: str = "rnn_core/course/exercises.py"
-    """the exercise specs the grader uses (drivers, cases, tolerances), relative to the source"""
+    exercises: str = "rnn_core/course/exercises"
+    """the exercise specs the grader uses (drivers, cases, tolerances), relative to the source:
+    a ``.py`` file, or a package folder whose ``__init__.py`` holds the ``EXERCISES`` table"""
     timeout: float = 60.0
     """time limit per exercise when grading, in seconds (a student's function may loop forever)"""
     memory_bytes: int = 4 * 2**30
@@ -55,6 +61,12 @@ class CourseConfig:
     release_url: str = ""
     """where the built student release (``rnn-course release --zip``) is published, e.g. a
     GitHub release asset; the notebooks' set-up cell installs it on Colab (never the source)"""
+    deadline: dict[str, datetime] = field(default_factory=dict)
+    """assignment name -> deadline (a TOML date-time with a time zone); ``course`` is the
+    assignment name when grading without ``--assignment``"""
+    late_penalty: float = 0.0
+    """percent of the points taken off per started day after the deadline; 0 (the default):
+    lateness is reported in the ``late`` column and nothing is taken off"""
     colab_url: str = ""
     """prefix of the "Open in Colab" links: the notebook's file name is appended, e.g.
     ``https://colab.research.google.com/github/ORG/REPO/blob/main/``"""
@@ -73,6 +85,15 @@ class CourseConfig:
         if not float(self.timeout) > 0:
             raise ValueError(f"CourseConfig: timeout must be > 0 seconds, got {self.timeout!r}")
         self.timeout = float(self.timeout)
+        if not isinstance(self.deadline, dict) or not all(
+            isinstance(t, datetime) and t.tzinfo is not None for t in self.deadline.values()
+        ):
+            raise ValueError("CourseConfig: deadline must be a table of assignment = date-time "
+                             f"with a time zone (2026-12-14T23:59:00+01:00), got {self.deadline!r}")
+        if not 0 <= float(self.late_penalty) <= 100:
+            raise ValueError("CourseConfig: late_penalty must be a percent per day in [0, 100], "
+                             f"got {self.late_penalty!r}")
+        self.late_penalty = float(self.late_penalty)
         for name in ("release_url", "colab_url"):
             url = getattr(self, name)
             if not isinstance(url, str) or (url and not url.startswith("https://")):

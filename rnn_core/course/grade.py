@@ -8,16 +8,19 @@ The pipeline (``STAGES``; design record D2 in docs/architecture.md)::
                                           per exercise
     reference  produce.expected_outputs   the same harness and drivers on the course source
     score      score.score_exercise       plain data checked and compared, all-or-nothing
-    report     report.write_*             grades.csv, result.json, feedback/<student>/<assignment>/
+    report     report.write_result        <student>/result.json (with the arrival and lateness)
+    publish    report.publish             grades.csv and feedback/<student>/<assignment>/, from
+                                          every result.json and the written-answer store
 
 Cases and reference values are computed once per run; collect, produce and score once per
-student (``jobs`` students at a time). The grader never imports anything from a submission and
-never executes a notebook: the student's code only produces values.
+student (``jobs`` students at a time). ``--shard K/N`` grades the students of one shard
+(``shards.py``); ``rnn-course merge`` joins the shards' results folders. The grader never
+imports anything from a submission and never executes a notebook: the student's code only
+produces values.
 """
 
 from __future__ import annotations
 
-import argparse
 import os
 import shutil
 import tempfile
@@ -28,22 +31,28 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-from rnn_core.course.cases import draw_cases, load_exercises, read_secret, write_inputs
-from rnn_core.course.collect import blank_answers, collect, find_submissions, written_answers
-from rnn_core.course.config import CourseConfig, load_config
-from rnn_core.course.produce import expected_outputs, make_tools, produce
-from rnn_core.course.report import (
-    ExerciseResult,
-    StudentResult,
-    read_results,
-    worst,
-    write_csv,
-    write_feedback,
-    write_result,
+from rnn_core.course.cases import (
+    SECRET_ENV,
+    draw_cases,
+    load_exercises,
+    read_secret,
+    write_inputs,
 )
+from rnn_core.course.collect import (
+    blank_answers,
+    collect,
+    exchange_files,
+    find_submissions,
+    written_answers,
+)
+from rnn_core.course.config import CourseConfig, load_config
+from rnn_core.course.lateness import arrival, late_minutes, penalty_percent, read_arrivals
+from rnn_core.course.produce import expected_outputs, make_tools, produce
+from rnn_core.course.report import ExerciseResult, StudentResult, publish, worst, write_result
 from rnn_core.course.score import score_exercise
+from rnn_core.course.shards import parse_shard, shard_of, write_shard_file
 
-__all__ = ["STAGES", "grade", "add_grade_parser"]
+__all__ = ["STAGES", "grade", "grade_student"]
 
 STAGES = {  # in order; cases and reference run once per run, the others once per student
     "collect": collect,
@@ -52,6 +61,7 @@ STAGES = {  # in order; cases and reference run once per run, the others once pe
     "reference": expected_outputs,
     "score": score_exercise,
     "report": write_result,
+    "publish": publish,
 }
 _RUN_STATUS = {"ok": "ok", "exit": "crashed", "timeout": "timeout", "memory": "memory",
                "pids": "pids", "output": "output", "error": "error"}
@@ -77,8 +87,16 @@ def grade_student(name: str, src: Path, ctx: dict) -> StudentResult:
     t0 = time.perf_counter()
     cfg: CourseConfig = ctx["cfg"]
     home = Path(tempfile.mkdtemp(prefix="s-", dir=ctx["tmp"]))
-    res = StudentResult(name, "ok", "", ctx["sandbox_label"])
+    res = StudentResult(name, "ok", "", ctx["sandbox_label"], assignment=ctx["assignment"],
+                        version=ctx["version"])
+    when, notes = arrival(name, src, assignment=ctx["assignment"],
+                          inbound=ctx["inbound"], lms=ctx["lms"])
+    res.arrival = str(when) if when else ""
+    res.late = late_minutes(when, ctx["deadline"])
+    res.penalty = penalty_percent(res.late, ctx["cfg"].late_penalty)
     sub = None
+    if ctx["nbgrader_layout"] and src.is_dir():
+        res.exchange = exchange_files(src)
     if not src.exists():
         res.status, res.message = "missing", "nothing submitted"
     else:
@@ -86,7 +104,7 @@ def grade_student(name: str, src: Path, ctx: dict) -> StudentResult:
             sub = collect(src, home / "work", cfg.packages, ctx["notebooks"])
         except (ValueError, OSError, EOFError, zipfile.BadZipFile) as e:
             res.status, res.message = "error", f"submission refused: {e}"
-    notes = list(sub.refused) if sub else []
+    notes += list(sub.refused) if sub else []
     has_package = bool(sub) and all((sub.root / p).is_dir() for p in cfg.packages)
     if sub and not has_package:
         res.status = "missing"
@@ -122,6 +140,8 @@ def grade_student(name: str, src: Path, ctx: dict) -> StudentResult:
         res.exercises.append(ExerciseResult(m.grade_id, m.notebook, m.points,
                                             0.0 if blank else None, "manual",
                                             "left unanswered" if blank else "graded by hand"))
+    order = ctx["order"]
+    res.exercises.sort(key=lambda e: order.index(e.grade_id))
     res.status = worst([res.status, *run_status])
     res.message = "; ".join(filter(None, [res.message, *notes]))
     res.seconds = time.perf_counter() - t0
@@ -140,6 +160,9 @@ def grade(
     students: Sequence[str] | None = None,
     assignment: str | None = None,
     secret: str | None = None,
+    shard: str | None = None,
+    inbound: str | Path | None = None,
+    arrivals: str | Path | None = None,
     no_sandbox: bool = False,
     sandbox: Any = None,
     progress: Callable[[StudentResult], None] | None = None,
@@ -147,10 +170,20 @@ def grade(
     """Grade every submission (a folder or ``<student>.zip``) in ``submissions`` into ``out``.
 
     ``sandbox`` overrides the D3 sandbox (tests); ``assignment`` reads nbgrader's collected
-    layout ``<student>/<assignment>/`` and names the feedback folder (default ``course``).
+    layout ``<student>/<assignment>/`` and names the feedback folder (default ``course``);
+    ``shard`` ("K/N") grades only the students of that shard; ``inbound`` (nbgrader's exchange
+    inbound folder) or ``arrivals`` (an LMS export) give the arrival times (``lateness.py``).
     Returns the results of the students graded in this call, sorted by name.
     """
+    from rnn_core import __version__
     from rnn_core.course.release import list_exercises
+
+    part = parse_shard(shard) if shard is not None else None
+    if part and not (secret or os.environ.get(SECRET_ENV)):
+        raise ValueError("--shard needs --secret or $RNN_COURSE_SECRET: every shard must draw "
+                         "the same hidden cases")
+    name = assignment or "course"
+    lms = read_arrivals(arrivals) if arrivals else None
 
     root, subs, dest = Path(source).resolve(), Path(submissions).resolve(), Path(out).resolve()
     cfg = config or load_config(root)
@@ -164,6 +197,8 @@ def grade(
     box = sandbox if sandbox is not None else open_sandbox(cfg, limit, no_sandbox)
     label = "none (--no-sandbox)" if no_sandbox else " ".join(box.enforced) or "none"
     todo = find_submissions(subs, students)
+    if part:
+        todo = {k: v for k, v in todo.items() if shard_of(k, part[1]) == part[0]}
     if assignment:
         todo = {k: v / assignment for k, v in todo.items()}
     dest.mkdir(parents=True, exist_ok=True)
@@ -172,7 +207,11 @@ def grade(
         tmp = Path(tmp_name)
         tools = make_tools(root / cfg.exercises, tmp / "tools")
         manual = [e for e in graded if e.manual]
-        ctx = {"cfg": cfg, "tmp": tmp, "tools": tools, "sandbox": box, "sandbox_label": label,
+        ctx = {"cfg": cfg, "tmp": tmp, "assignment": name, "version": __version__,
+               "nbgrader_layout": assignment is not None,
+               "order": [e.grade_id for e in graded], "deadline": cfg.deadline.get(name),
+               "inbound": Path(inbound) if inbound else None, "lms": lms,
+               "tools": tools, "sandbox": box, "sandbox_label": label,
                "exercises": exercises, "manual": manual,
                "blank_answers": blank_answers(root, manual),
                "notebooks": [p.as_posix() for p in cfg.notebook_paths(root)],
@@ -196,47 +235,13 @@ def grade(
             except Exception as e:  # noqa: BLE001 - a grader bug costs this student's row only
                 r = StudentResult(name, "error", f"grader error: {type(e).__name__}: {e}", label)
             write_result(dest, r)
-            write_feedback(dest / "feedback", r, assignment or "course")
             if progress is not None:
                 progress(r)
             return r
 
         with ThreadPoolExecutor(max_workers=max(1, jobs or os.cpu_count() or 1)) as pool:
             results = list(pool.map(one, todo.items()))
-    write_csv(dest / "grades.csv", read_results(dest), [e.grade_id for e in graded])
+    if part:
+        write_shard_file(dest, *part, [r.student for r in results], __version__, key)
+    publish(dest)
     return results
-
-
-def add_grade_parser(sub: Any) -> None:
-    """The ``grade`` subcommand of ``python -m rnn_core.course`` (called by ``__main__``)."""
-    p = sub.add_parser("grade", help="grade a folder of submissions")
-    p.add_argument("submissions", help="folder with one subfolder or <student>.zip per student")
-    p.add_argument("--source", required=True, help="course source folder (with solutions)")
-    p.add_argument("--out", required=True, help="results folder (never inside a sandbox)")
-    p.add_argument("--timeout", type=float, help="per-exercise limit in seconds (course.toml)")
-    p.add_argument("--jobs", type=int, help="students graded at once (default: all cores)")
-    p.add_argument("--student", action="append", help="grade only this student (repeatable)")
-    p.add_argument("--assignment", help="nbgrader layout: SUBMISSIONS/<student>/<ASSIGNMENT>/")
-    p.add_argument("--secret", help="seed of the hidden cases (else $RNN_COURSE_SECRET, else "
-                                    "OUT/secret.txt, created on first use)")
-    p.add_argument("--no-sandbox", action="store_true",
-                   help="grade without the OS sandbox (recorded in every CSV row)")
-    p.add_argument("--notebooks", action="append", metavar="GLOB", help="graded notebooks")
-    p.add_argument("--package", action="append", metavar="DIR", help="package folder")
-    p.set_defaults(run=run_grade)
-
-
-def run_grade(args: argparse.Namespace) -> int:
-    cfg = load_config(args.source, notebooks=args.notebooks, packages=args.package)
-
-    def show(r: StudentResult) -> None:
-        line = f"{r.student:<20} {r.status:<8} {r.total:g}/{r.max_total:g}  ({r.seconds:.1f} s)"
-        print(line + (f"  {r.message[:120]}" if r.message else ""), flush=True)
-
-    results = grade(args.submissions, args.source, args.out, config=cfg, timeout=args.timeout,
-                    jobs=args.jobs, students=args.student, assignment=args.assignment,
-                    secret=args.secret, no_sandbox=args.no_sandbox, progress=show)
-    out = Path(args.out)
-    print(f"graded {len(results)} student(s): {out / 'grades.csv'}, feedback in "
-          f"{out / 'feedback'}")
-    return 0

@@ -1,13 +1,14 @@
 """Produce one exercise's outputs from a package tree: run inside the sandbox, numpy + stdlib only.
 
-    python harness.py --spec EXERCISES.py --exercise GRADE_ID --root TREE --inputs IN.npz --out DIR
+    python harness.py --spec SPEC --exercise GRADE_ID --root TREE --inputs IN.npz --out DIR
 
-``TREE`` (a student's working copy, or the course source for the reference) goes first on
-``sys.path``; the exercise's Layer A functions are imported from it, and must come from it. The
-exercise's *driver* (from the spec file, loaded by path) is called once per case; the outputs go
-to ``DIR/case<i>.npz`` and a status to ``DIR/case<i>.json`` ({"status": "ok"} or the exception's
-type and first line). The harness decides nothing: whatever it or the student's code writes is
-plain data that the grader checks and scores in its own process (see ``score.py``).
+``SPEC`` is the spec file or package folder. ``TREE`` (a student's working copy, or the course
+source for the reference) goes first on ``sys.path``; the exercise's Layer A functions are imported
+from it, and must come from it. The exercise's *driver* (from the spec file, loaded by path) is
+called once per case; the outputs go to ``DIR/case<i>.npz`` and a status to ``DIR/case<i>.json``
+({"status": "ok"} or the exception's type and first line). The harness decides nothing: whatever it
+or the student's code writes is plain data that the grader checks and scores in its own process
+(see ``score.py``).
 
 This file imports nothing from the course tooling, so the sandbox needs only numpy: the same file
 runs the student's functions in the sandbox and the course source's in the grader's trusted child.
@@ -28,12 +29,29 @@ CASE_KEY = "case{}."
 
 
 def load_spec(path: str) -> dict:
-    """The ``EXERCISES`` dict of a spec file, loaded by path under a private module name."""
-    spec = importlib.util.spec_from_file_location("_course_exercises", path)
+    """The ``EXERCISES`` dict of a spec file or package folder, loaded by path.
+
+    A package (a folder with ``__init__.py`` whose modules import each other relatively) is
+    registered under a private name made from its path, fresh at every call: two courses' specs
+    in one process never share a module.
+    """
+    name = "_course_exercises_" + str(abs(hash(os.path.realpath(path))))
+    if os.path.isdir(path):
+        spec = importlib.util.spec_from_file_location(
+            name, os.path.join(path, "__init__.py"), submodule_search_locations=[path])
+    else:
+        spec = importlib.util.spec_from_file_location(name, path)
     if spec is None or spec.loader is None:
         raise ImportError(f"cannot load exercise spec {path}")
+    for old in [m for m in sys.modules if m == name or m.startswith(name + ".")]:
+        del sys.modules[old]
     mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
+    sys.modules[name] = mod  # relative imports of a package's modules look it up here
+    try:
+        spec.loader.exec_module(mod)
+    finally:
+        for old in [m for m in sys.modules if m == name or m.startswith(name + ".")]:
+            del sys.modules[old]
     return mod.EXERCISES
 
 

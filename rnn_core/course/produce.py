@@ -36,16 +36,29 @@ class Run:
 
 
 def make_tools(spec_file: Path, tools: Path) -> Path:
-    """Copy the harness and the spec file into ``tools`` (read-only in every sandbox)."""
+    """Copy the harness and the spec (a file, or a package folder's ``.py`` files) into
+    ``tools`` (read-only in every sandbox)."""
     tools.mkdir(mode=0o755, parents=True, exist_ok=True)
-    for src, name in ((harness.__file__, "harness.py"), (spec_file, "exercises.py")):
-        shutil.copyfile(src, tools / name)
-        (tools / name).chmod(0o644)  # the sandbox user reads them (the parent stays private)
+    spec_file = Path(spec_file)
+    files = [(Path(harness.__file__), tools / "harness.py")]
+    if spec_file.is_dir():
+        (tools / "exercises").mkdir(mode=0o755)
+        files += [(f, tools / "exercises" / f.name) for f in sorted(spec_file.glob("*.py"))]
+    else:
+        files.append((spec_file, tools / "exercises.py"))
+    for src, dest in files:
+        shutil.copyfile(src, dest)
+        dest.chmod(0o644)  # the sandbox user reads them (the parent stays private)
     return tools
 
 
-def _argv(python: str, tools: Path, gid: str, root: Path, inputs: Path, out: Path) -> list[str]:
-    return [python, "-I", "-B", str(tools / "harness.py"), "--spec", str(tools / "exercises.py"),
+def _spec_name(tools: Path) -> str:
+    return "exercises" if (tools / "exercises").is_dir() else "exercises.py"
+
+
+def _argv(python: str, tools: Path, spec: str, gid: str, root: Path, inputs: Path,
+          out: Path) -> list[str]:
+    return [python, "-I", "-B", str(tools / "harness.py"), "--spec", str(tools / spec),
             "--exercise", gid, "--root", str(root), "--inputs", str(inputs), "--out", str(out)]
 
 
@@ -57,7 +70,8 @@ def produce(sandbox: Any, tools: Path, work: Path, inputs: Path, gid: str, out: 
     """
     out.mkdir(parents=True)
     inside = Path("/inputs") / inputs.name
-    argv = _argv(sandbox.python, Path("/grader"), gid, Path("/submission"), inside, Path("/out"))
+    argv = _argv(sandbox.python, Path("/grader"), _spec_name(tools), gid, Path("/submission"),
+                 inside, Path("/out"))
     o = sandbox.run(argv, ro={str(tools): "/grader", str(work): "/submission",
                               str(inputs): str(inside)},
                     rw={str(out): "/out"}, cwd="/out", env=dict(_ENV))
@@ -69,7 +83,8 @@ def reference(tools: Path, source: Path, inputs: Path, gid: str, out: Path,
     """The course source's outputs for one exercise (trusted: a failure is a course error)."""
     out.mkdir(parents=True)
     env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin")} | _ENV
-    r = subprocess.run(_argv(sys.executable, tools, gid, source, inputs, out), env=env,
+    r = subprocess.run(_argv(sys.executable, tools, _spec_name(tools), gid, source, inputs, out),
+                       env=env,
                        capture_output=True, text=True, timeout=timeout, cwd=out)
     if r.returncode != 0:
         tail = (r.stderr.strip().splitlines() or ["no output"])[-1]

@@ -38,7 +38,7 @@ from rnn_core.course.markers import (
 )
 
 __all__ = [
-    "Exercise",
+    "GradedCell",
     "ReleaseReport",
     "ReleaseError",
     "release",
@@ -75,8 +75,9 @@ class ReleaseError(RuntimeError):
 
 
 @dataclass(frozen=True)
-class Exercise:
-    """One graded cell of the course (one CSV column)."""
+class GradedCell:
+    """One graded cell of the course's notebooks (one CSV column): a test cell, whose grading
+    :class:`rnn_core.course.cases.Exercise` adds from the spec, or a written answer."""
 
     grade_id: str
     notebook: str
@@ -94,7 +95,9 @@ class ReleaseReport:
     notebooks: list[str] = field(default_factory=list)
     stubbed: dict[str, list[str]] = field(default_factory=dict)
     """package file -> names of the exercises stubbed in it"""
-    exercises: list[Exercise] = field(default_factory=list)
+    exercises: list[GradedCell] = field(default_factory=list)
+    version: str = "0.0.0"
+    """the course version written into the release (README, pyproject.toml)"""
     files: int = 0
 
     @property
@@ -204,11 +207,11 @@ def student_version(nb: Any, where: str = "<notebook>") -> Any:
     return nb
 
 
-def list_exercises(source: str | Path, config: CourseConfig | None = None) -> list[Exercise]:
+def list_exercises(source: str | Path, config: CourseConfig | None = None) -> list[GradedCell]:
     """Every graded cell of the course in notebook order; grade ids must be unique."""
     root = Path(source)
     cfg = config or load_config(root)
-    out: list[Exercise] = []
+    out: list[GradedCell] = []
     seen: dict[str, str] = {}
     for rel in cfg.notebook_paths(root):
         nb = read_notebook(root / rel, str(rel))
@@ -223,7 +226,8 @@ def list_exercises(source: str | Path, config: CourseConfig | None = None) -> li
                     "grade ids name the CSV columns and must be unique in the course"
                 )
             seen[gid] = str(rel)
-            out.append(Exercise(gid, rel.as_posix(), float(meta["points"]), bool(meta["solution"])))
+            out.append(GradedCell(gid, rel.as_posix(), float(meta["points"]),
+                                  bool(meta["solution"])))
     return out
 
 
@@ -350,12 +354,7 @@ def student_files(root: Path, cfg: CourseConfig, notebooks: dict[str, Any]) -> d
     deps = ",\n".join(f'    "{r}"' for r in reqs) + ","
     conda = "\n".join(f"  - {r}" for r in reqs)
     include = ", ".join(f'"{p}*"' for p in cfg.packages)
-    version = "0.0.0"
-    pyproject = root / "pyproject.toml"
-    if pyproject.is_file():
-        version = tomllib.loads(pyproject.read_text(encoding="utf-8"))["project"].get(
-            "version", version
-        )
+    version = source_version(root)
     # pyproject.toml.in: a file named pyproject.toml would be read as configuration by tools
     names = {
         "README.md": "README.md",
@@ -366,6 +365,7 @@ def student_files(root: Path, cfg: CourseConfig, notebooks: dict[str, Any]) -> d
     read = {n: (TEMPLATES / t).read_text(encoding="utf-8") for n, t in names.items()}
     return {
         "README.md": read["README.md"]
+        .replace("@@VERSION@@", version)
         .replace("@@TABLE@@", "\n".join(rows))
         .replace(
             "@@COLAB@@",
@@ -381,6 +381,16 @@ def student_files(root: Path, cfg: CourseConfig, notebooks: dict[str, Any]) -> d
         .replace('include = ["rnn_core*"]', f"include = [{include}]"),
         "environment.yml": read["environment.yml"].replace("@@CONDA_DEPENDENCIES@@", conda),
     }
+
+
+def source_version(root: Path) -> str:
+    """The course's version: ``project.version`` of the source's pyproject.toml ("0.0.0" when
+    it has none). For this repository it equals ``rnn_core.__version__`` (a test checks it)."""
+    pyproject = root / "pyproject.toml"
+    if pyproject.is_file():
+        project = tomllib.loads(pyproject.read_text(encoding="utf-8")).get("project", {})
+        return str(project.get("version", "0.0.0"))
+    return "0.0.0"
 
 
 def _package_files(root: Path, cfg: CourseConfig) -> list[Path]:
@@ -609,6 +619,7 @@ def release(
         raise
     files = sorted(p.relative_to(dest) for p in dest.rglob("*") if p.is_file())
     report.files = len(files)
+    report.version = source_version(root)
     if zip_path is not None:
         from rnn_core.submit import write_zip
 

@@ -1,10 +1,12 @@
 """Stage 6, report: results, written by the grader's process only, into the results folder.
 
-``grades.csv`` (one row per student, rebuilt from every ``<student>/result.json`` so that
-regrading one student updates one row), ``<student>/result.json`` (for instructors: also the
-written answers' text), and student feedback in the layout nbgrader's exchange delivers:
-``feedback/<student>/<assignment>/<notebook>.html`` plus ``index.html``, holding points and
-messages only (messages never carry expected values or hidden inputs: see ``score.py``).
+``<student>/result.json`` (for instructors: also the written answers' text) is what a grading run
+produces. :func:`publish` builds everything else from those files and the written-answer store
+(``written.csv``, see ``written.py``): ``grades.csv`` (one row per student, so regrading one
+student updates one row and never loses a score typed by hand) and the student feedback in the
+layout nbgrader's exchange delivers: ``feedback/<student>/<assignment>/<notebook>.html`` plus
+``index.html``, holding points and messages only (messages never carry expected values or hidden
+inputs: see ``score.py``).
 """
 
 from __future__ import annotations
@@ -13,11 +15,11 @@ import csv
 import html
 import json
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path, PurePosixPath
 
-__all__ = ["STATUSES", "ExerciseResult", "StudentResult", "write_csv", "write_feedback",
-           "write_result", "read_results"]
+__all__ = ["STATUSES", "ExerciseResult", "StudentResult", "publish", "write_csv",
+           "write_feedback", "write_result", "read_results"]
 
 STATUSES = ("ok", "missing", "error", "timeout", "output", "pids", "memory", "crashed")
 """Student status, least to most severe; a student gets the worst of their exercises' runs."""
@@ -44,6 +46,19 @@ class StudentResult:
     exercises: list[ExerciseResult] = field(default_factory=list)
     answers: dict[str, str] = field(default_factory=dict)
     seconds: float = 0.0
+    assignment: str = "course"
+    version: str = ""
+    """the grader's version (``rnn_core.__version__``)"""
+    arrival: str = ""
+    """when the submission arrived (ISO time) and where that time was read, or ''"""
+    late: int | None = None
+    """minutes after the deadline (0 on time); None without a deadline or an arrival time"""
+    penalty: float = 0.0
+    """percent of the points taken off for lateness (course.toml's late_penalty)"""
+    exchange: dict[str, str] = field(default_factory=dict)
+    """nbgrader's ``timestamp.txt`` and ``submission_secret.txt`` of a collected submission:
+    copied beside the feedback, where ``nbgrader release_feedback`` needs them to route it (never
+    used as the arrival time)"""
 
     @property
     def total(self) -> float:
@@ -84,20 +99,59 @@ def _fmt(p: float | None) -> str:
     return "" if p is None else f"{p:g}"
 
 
-def write_csv(path: Path, results: Sequence[StudentResult], grade_ids: Sequence[str]) -> None:
-    """student, status, message, one column per grade id, total, max, manual_pending, sandbox.
+def with_written(r: StudentResult, scores: dict) -> StudentResult:
+    """A copy of ``r`` whose written answers carry the scores recorded by hand."""
+    exercises = []
+    for e in r.exercises:
+        s = scores.get((r.student, r.assignment, e.grade_id))
+        if e.status == "manual" and s is not None:
+            e = replace(e, points=s.points, message=s.comment or "graded by hand")
+        exercises.append(e)
+    return replace(r, exercises=exercises)
 
-    A written answer's column is empty until graded by hand (0 if left unanswered).
+
+def points(r: StudentResult) -> tuple[float, float]:
+    """(total, max) over every exercise, written answers included; lateness penalty applied."""
+    got = sum(e.points or 0.0 for e in r.exercises)
+    return round(got * (1 - r.penalty / 100), 6), sum(e.max_points for e in r.exercises)
+
+
+CSV_TAIL = ["total", "max", "manual_pending", "late", "penalty", "sandbox"]
+
+
+def write_csv(path: Path, results: Sequence[StudentResult], grade_ids: Sequence[str]) -> None:
+    """student, status, message, one column per grade id, then :data:`CSV_TAIL`.
+
+    A written answer's column is empty until graded by hand (0 if left unanswered); ``total``
+    and ``max`` count every exercise, written answers included, ``total`` after the lateness
+    penalty; ``late`` is in minutes (empty without a deadline or an arrival time), ``penalty``
+    in percent.
     """
     with open(path, "w", newline="", encoding="utf-8") as f:
         w = csv.writer(f)
-        w.writerow(["student", "status", "message", *grade_ids, "total", "max", "manual_pending",
-                    "sandbox"])
+        w.writerow(["student", "status", "message", *grade_ids, *CSV_TAIL])
         for r in sorted(results, key=lambda r: r.student):
             by_id = {e.grade_id: e for e in r.exercises}
             cols = [_fmt(by_id[g].points) if g in by_id else "0" for g in grade_ids]
-            w.writerow([r.student, r.status, r.message, *cols, _fmt(r.total), _fmt(r.max_total),
-                        _fmt(r.pending_manual), r.sandbox])
+            total, top = points(r)
+            late = "" if r.late is None else str(r.late)
+            w.writerow([r.student, r.status, r.message, *cols, _fmt(total), _fmt(top),
+                        _fmt(r.pending_manual), late, _fmt(r.penalty), r.sandbox])
+
+
+def publish(out: Path) -> list[StudentResult]:
+    """Rebuild ``grades.csv`` and every student's feedback from result.json and written.csv."""
+    from rnn_core.course.written import read_store
+
+    scores = read_store(out)
+    results = [with_written(r, scores) for r in read_results(out)]
+    # a row the grader could not finish has no exercises: the columns come from a complete one
+    full = max(results, key=lambda r: len(r.exercises), default=None)
+    grade_ids = [e.grade_id for e in full.exercises] if full else []
+    write_csv(out / "grades.csv", results, grade_ids)
+    for r in results:
+        write_feedback(out / "feedback", r, r.assignment)
+    return results
 
 
 _PAGE = """<!DOCTYPE html>
@@ -119,7 +173,9 @@ def _row(cells: Sequence[str]) -> str:
 
 
 def _points(e: ExerciseResult) -> str:
-    return "graded by hand" if e.status == "manual" else f"{e.points or 0:g} / {e.max_points:g}"
+    if e.status == "manual" and e.points is None:
+        return "to be graded by hand"
+    return f"{e.points or 0:g} / {e.max_points:g}"
 
 
 def write_feedback(folder: Path, r: StudentResult, assignment: str) -> list[Path]:
@@ -139,17 +195,24 @@ def write_feedback(folder: Path, r: StudentResult, assignment: str) -> list[Path
                      f"<table>{head}{''.join(rows)}</table>")
         (dest / f"{name}.html").write_text(page, encoding="utf-8")
         written.append(dest / f"{name}.html")
-        got = sum(e.points or 0 for e in exercises if e.status != "manual")
-        top = sum(e.max_points for e in exercises if e.status != "manual")
+        got = sum(e.points or 0 for e in exercises)
+        top = sum(e.max_points for e in exercises)
         links.append(f'<tr><td><a href="{html.escape(name)}.html">{html.escape(name)}</a></td>'
                      f"<td>{got:g} / {top:g}</td></tr>")
-    summary = (f"<p>Status: {html.escape(r.status)}. Autograded points: {r.total:g} / "
-               f"{r.max_total:g}" + (f" (plus up to {r.pending_manual:g} points for written "
-                                    "answers, graded by hand)" if r.pending_manual else "") +
-               ".</p>" + (f"<p>{html.escape(r.message)}</p>" if r.message else ""))
+    total, top = points(r)
+    late = (f"<p>Handed in {r.late} minutes after the deadline" +
+            (f": {r.penalty:g}% of the points taken off" if r.penalty else "") + ".</p>"
+            if r.late else "")
+    summary = (f"<p>Status: {html.escape(r.status)}. Points: {total:g} / {top:g}" +
+               (f" ({r.pending_manual:g} points of written answers still to be graded by hand)"
+                if r.pending_manual else "") + ".</p>" + late +
+               (f"<p>{html.escape(r.message)}</p>" if r.message else "") +
+               (f"<p>Graded by rnn-course {html.escape(r.version)}.</p>" if r.version else ""))
     index = _page(f"Feedback for {r.student}: {assignment}",
                   summary + f"<table><tr><th>notebook</th><th>points</th></tr>"
                             f"{''.join(links)}</table>")
     (dest / "index.html").write_text(index, encoding="utf-8")
     written.append(dest / "index.html")
+    for name, text in r.exchange.items():
+        (dest / name).write_text(text, encoding="utf-8")
     return written
