@@ -29,6 +29,7 @@ import argparse
 import copy
 import html
 import os
+import re
 import shutil
 import sys
 import tempfile
@@ -115,6 +116,26 @@ def title_and_time(nb: Any) -> tuple[str, str]:
     from rnn_core.course.release import _title_and_time
 
     return _title_and_time(nb)
+
+
+_LINK = re.compile(r'<a href="(?P<href>[^"]*)"(?P<rest>[^>]*)>(?P<text>.*?)</a>', re.S)
+
+
+def relink(page: str, names: set[str]) -> str:
+    """Links between notebooks go to their pages; a relative link to any other file (the library's
+    exercise files, which hold solutions in the source) becomes its plain text."""
+
+    def fix(m: re.Match) -> str:
+        href = m.group("href")
+        if "://" in href or href.startswith(("#", "mailto:")):
+            return m.group(0)
+        target, hash_, anchor = href.partition("#")
+        stem = Path(target).name.removesuffix(".ipynb").removesuffix(".html")
+        if stem in names:
+            return f'<a href="{stem}.html{hash_}{anchor}"{m.group("rest")}>{m.group("text")}</a>'
+        return m.group("text")
+
+    return _LINK.sub(fix, page)
 
 
 def render(nb: Any, name: str, nav: dict[str, Any]) -> str:
@@ -265,7 +286,7 @@ def build(out: Path, solutions: bool = False, jobs: int = 2) -> dict[str, Any]:
         nav = {"title": entry["title"], "index": "index.html", "solutions": solutions,
                "prev": entries[i - 1] if i > 0 else None,
                "next": entries[i + 1] if i + 1 < len(entries) else None}
-        pages[entry["href"]] = render(nb, entry["name"], nav)
+        pages[entry["href"]] = relink(render(nb, entry["name"], nav), set(names))
     pages["index.html"] = landing(entries, solutions)
     if out.exists():
         shutil.rmtree(out)

@@ -1,9 +1,9 @@
 """One palette and text alternatives for every figure of the course.
 
 **Palette.** :data:`PALETTE` is Okabe & Ito's colour-blind-safe set (Okabe & Ito 2008, "Color
-Universal Design"), in an order chosen so that every pair of the first :data:`SERIES` colours stays
-distinguishable under simulated protanopia, deuteranopia and tritanopia (``tests/test_book.py``
-checks the CIEDE2000 difference of every pair, after Machado et al. 2009's simulation).
+Universal Design") without its yellow: every pair of its seven colours stays distinguishable under
+simulated protanopia, deuteranopia and tritanopia (``tests/test_book.py`` checks that the CIEDE2000
+difference of every pair exceeds 10 after Machado et al. 2009's simulation).
 :func:`install` makes it matplotlib's default colour cycle, so ``"C0"``, ``"C1"``, ... and every
 unstyled line use it, with a line style as a second channel (:data:`LINESTYLES`): two curves that
 differ in colour also differ in dash pattern.
@@ -33,7 +33,6 @@ from typing import Any
 
 __all__ = [
     "PALETTE",
-    "SERIES",
     "LINESTYLES",
     "ALT_ATTR",
     "describe",
@@ -47,17 +46,15 @@ PALETTE = (
     "#0072B2",  # blue
     "#E69F00",  # orange
     "#009E73",  # bluish green
+    "#D55E00",  # vermillion
     "#CC79A7",  # reddish purple
     "#56B4E9",  # sky blue
-    "#D55E00",  # vermillion
     "#000000",  # black
 )
-"""Okabe-Ito colours, in cycle order (``"C0"`` is blue, ``"C1"`` orange, ...). Yellow
-(``#F0E442``) is left out: on a white background it is too faint for a line."""
-
-SERIES = 4
-"""How many of the first cycle colours are checked pairwise under simulated colour-vision
-deficiencies: the most series any figure of the course draws in colour alone."""
+"""Okabe-Ito colours in cycle order, hue by hue where matplotlib's default cycle has them
+(``"C0"`` blue, ``"C1"`` orange, ``"C2"`` green, ``"C3"`` red, ``"C4"`` purple), so prose that
+names a curve's colour stays right. Yellow (``#F0E442``) is left out: on white it is too faint
+for a line."""
 
 LINESTYLES = ("-", "--", "-.", ":", (0, (5, 1, 1, 1, 1, 1)), (0, (1, 3)), (0, (8, 2)))
 """The second channel: one dash pattern per cycle colour (same length as :data:`PALETTE`)."""
