@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import argparse
 import copy
+import functools
 import html
 import os
 import re
@@ -204,7 +205,9 @@ class _Page(HTMLParser):
             self.text.append(data)
 
 
+@functools.lru_cache(maxsize=32)
 def parse_page(text: str) -> _Page:
+    """The parsed page (cached: every check reads the same pages)."""
     page = _Page()
     page.feed(text)
     page.close()
