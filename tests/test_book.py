@@ -240,3 +240,23 @@ def test_built_book_has_alt_texts_links_and_no_network_scripts():
     assert book.check_links(pages, BUILT) == []
     for name, text in pages.items():
         assert "cdnjs" not in text and "unpkg" not in text and "require.min.js" not in text, name
+
+
+def test_instructor_pages_say_so_and_landing_lists_every_notebook():
+    import nbformat
+
+    nb = _answer_notebook()
+    nav = {"title": "99 · A test notebook", "index": "index.html", "prev": None, "next": None}
+    public = book.render(nb, "99_test", {**nav, "solutions": False})
+    instructor = book.render(nb, "99_test", {**nav, "solutions": True})
+    assert "Instructor copy" in instructor and "Instructor copy" not in public
+    assert "cdnjs" not in public and 'src="mathjax/tex-chtml-full.js"' in public
+    entries = []
+    for path in sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb")):
+        title, minutes = book.title_and_time(nbformat.read(str(path), as_version=4))
+        assert title and minutes, f"{path.name}: no title or time for the contents"
+        entries.append({"name": path.stem, "href": f"{path.stem}.html", "title": title,
+                        "time": minutes, "file": path.name})
+    page = book.landing(entries, solutions=False)
+    assert len(entries) == 10 and all(f'href="{e["href"]}"' in page for e in entries)
+    assert all(e["time"] in page for e in entries) and "make lab" in page
