@@ -87,7 +87,8 @@ def audit(page: Any) -> list[dict[str, Any]]:
     return page.evaluate(
         """async () => (await axe.run(document, {resultTypes: ['violations']})).violations.map(
             v => ({id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.length,
-                   first: v.nodes[0] && v.nodes[0].target.join(' ')}))"""
+                   first: v.nodes[0] && v.nodes[0].target.join(' '),
+                   targets: v.nodes.slice(0, 30).map(n => n.target.join(' '))}))"""
     )
 
 
