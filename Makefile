@@ -13,7 +13,7 @@ OMP_NUM_THREADS      ?= 1
 MKL_NUM_THREADS      ?= 1
 export OPENBLAS_NUM_THREADS OMP_NUM_THREADS MKL_NUM_THREADS
 
-.PHONY: lab test lint bench e2e release grade clean acceptance
+.PHONY: lab test lint bench e2e release grade clean acceptance book book-check
 
 $(BIN)/python:
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "make: $(PYTHON) not found; set PYTHON=/path/to/python3.11"; exit 1; }
@@ -56,6 +56,17 @@ release: $(STAMP)
 
 grade: $(STAMP)
 	$(BIN)/rnn-course grade $(SUBMISSIONS) --source . --out $(RESULTS)
+
+# The static book (issue 18, docs/publishing.md): every notebook executed and rendered to build/book,
+# solutions cleared and leak-checked. SOLUTIONS=1 keeps them: instructors only, never publish it.
+# MathJax and axe-core come from npm into book/node_modules (book/package-lock.json).
+book: $(STAMP)
+	test -f book/node_modules/mathjax/es5/tex-chtml-full.js || npm ci --prefix book --no-audit --no-fund
+	$(BIN)/python -m book.build $(if $(filter 1,$(SOLUTIONS)),--solutions)
+
+# The book in headless Chromium: console errors, off-machine requests, alt texts, links, axe-core.
+book-check: book
+	bash tests/book/run.sh
 
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks

@@ -230,6 +230,7 @@ def setup(
         return SetupReport(threads, None, False, notes)
     chosen = backend or choose_backend()
     shell.run_line_magic("matplotlib", chosen)
+    __import__("rnn_core.style").style.install(shell)  # palette, alt text (rnn_core/style.py)
     if autoreload:
         if "autoreload" not in shell.extension_manager.loaded:
             shell.run_line_magic("load_ext", "autoreload")

@@ -1,0 +1,1 @@
+"""The static book of the course (python -m book.build; make book)."""

@@ -1,0 +1,163 @@
+"""One palette and text alternatives for every figure of the course.
+
+**Palette.** :data:`PALETTE` is Okabe & Ito's colour-blind-safe set (Okabe & Ito 2008, "Color
+Universal Design") without its yellow: every pair of its seven colours stays distinguishable under
+simulated protanopia, deuteranopia and tritanopia (``tests/test_book.py`` checks that the CIEDE2000
+difference of every pair exceeds 10 after Machado et al. 2009's simulation).
+:func:`install` makes it matplotlib's default colour cycle, so ``"C0"``, ``"C1"``, ... and every
+unstyled line use it, with a line style as a second channel (:data:`LINESTYLES`): two curves that
+differ in colour also differ in dash pattern.
+
+**Alt text.** A screen reader cannot read a PNG. ``describe(fig, "...")`` stores a text
+alternative on a figure; the IPython display formatter that :func:`install` registers (called by
+``rnn_core.setup()``) publishes the figure's ``image/png`` with the metadata ``{"alt": text}``,
+which the static book writes as the ``<img alt>`` (JupyterLab keeps it in the saved notebook).
+In a notebook the line that shows a figure reads::
+
+    rnn_core.style.show(fig, "Loss (log scale) against training step: ... ; what to see")
+
+and for an explorer (its static picture at the current values)::
+
+    rnn_core.style.show(explorer, "...")
+
+A text names what is plotted against what and what to see in it, and differs from every other
+figure's text.
+
+``import rnn_core.style`` needs the standard library only; matplotlib and IPython are imported
+when used.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+__all__ = [
+    "PALETTE",
+    "LINESTYLES",
+    "ALT_ATTR",
+    "describe",
+    "alt_text",
+    "alt_metadata",
+    "show",
+    "install",
+]
+
+PALETTE = (
+    "#0072B2",  # blue
+    "#E69F00",  # orange
+    "#009E73",  # bluish green
+    "#D55E00",  # vermillion
+    "#CC79A7",  # reddish purple
+    "#56B4E9",  # sky blue
+    "#000000",  # black
+)
+"""Okabe-Ito colours in cycle order, hue by hue where matplotlib's default cycle has them
+(``"C0"`` blue, ``"C1"`` orange, ``"C2"`` green, ``"C3"`` red, ``"C4"`` purple), so prose that
+names a curve's colour stays right. Yellow (``#F0E442``) is left out: on white it is too faint
+for a line."""
+
+LINESTYLES = ("-", "--", "-.", ":", (0, (5, 1, 1, 1, 1, 1)), (0, (1, 3)), (0, (8, 2)))
+"""The second channel: one dash pattern per cycle colour (same length as :data:`PALETTE`)."""
+
+ALT_ATTR = "_rnn_alt_text"
+"""Attribute of a matplotlib Figure that holds its text alternative."""
+
+_MIN_ALT = 20
+"""Shortest text accepted: anything shorter cannot say what is plotted against what."""
+
+
+def _check_alt(text: Any, who: str) -> str:
+    if not isinstance(text, str) or len(text.strip()) < _MIN_ALT:
+        raise ValueError(
+            f"{who}: alt must be a sentence of at least {_MIN_ALT} characters saying what is "
+            f"plotted against what and what to see, got {text!r}"
+        )
+    return " ".join(text.split())
+
+
+def describe(fig: Any, alt: str) -> Any:
+    """Give ``fig`` (a matplotlib Figure) its text alternative; returns ``fig``.
+
+    Raises
+    ------
+    ValueError
+        ``fig`` is not a Figure, or ``alt`` is not a sentence (at least 20 characters).
+    """
+    from matplotlib.figure import Figure
+
+    if not isinstance(fig, Figure):
+        raise ValueError(f"describe: fig must be a matplotlib Figure, got {type(fig).__name__}")
+    setattr(fig, ALT_ATTR, _check_alt(alt, "describe"))
+    return fig
+
+
+def alt_text(fig: Any) -> str | None:
+    """The text alternative stored on ``fig`` by :func:`describe`, or None."""
+    return getattr(fig, ALT_ATTR, None)
+
+
+def alt_metadata(fig: Any) -> dict[str, Any]:
+    """Display metadata carrying ``fig``'s text alternative: ``{"image/png": {"alt": text}}``
+    (empty when it has none). For code that publishes a figure's PNG itself, e.g. an explorer's
+    ``display(bundle, raw=True, metadata=alt_metadata(self.fig))``."""
+    text = alt_text(fig)
+    return {"image/png": {"alt": text}} if text else {}
+
+
+def show(obj: Any, alt: str) -> None:
+    """Show a figure or an explorer with its text alternative.
+
+    Parameters
+    ----------
+    obj : a matplotlib Figure (shown as ``plt.show()`` would), or an explorer (an object with a
+        ``fig`` and a ``_repr_mimebundle_``: its widget, and a PNG for static views).
+    alt : what is plotted against what, and what to see; unique in the course.
+    """
+    alt = _check_alt(alt, "show")
+    fig = getattr(obj, "fig", None)
+    if fig is not None and hasattr(obj, "_repr_mimebundle_"):
+        from IPython.display import display
+
+        describe(fig, alt)
+        display(obj._repr_mimebundle_(), raw=True, metadata=alt_metadata(fig))
+        return
+    import matplotlib.pyplot as plt
+
+    describe(obj, alt)
+    plt.show()
+
+
+def _wrap_png(previous: Any) -> Any:
+    def png_with_alt(fig: Any) -> Any:
+        data = previous(fig)
+        text = alt_text(fig)
+        if data is None or not text:
+            return data
+        return data, {"alt": text}
+
+    png_with_alt.wraps = previous  # type: ignore[attr-defined]
+    return png_with_alt
+
+
+def install(shell: Any = None) -> None:
+    """Make :data:`PALETTE` (with :data:`LINESTYLES`) matplotlib's default cycle and, in IPython,
+    publish each figure's text alternative with its PNG. Called by ``rnn_core.setup()`` after it
+    chose the plotting backend (the inline backend registers the PNG formatter this wraps)."""
+    import matplotlib as mpl
+    from cycler import cycler
+
+    mpl.rcParams["axes.prop_cycle"] = cycler(color=list(PALETTE)) + cycler(
+        linestyle=list(LINESTYLES)
+    )
+    if shell is None:
+        return
+    from matplotlib.figure import Figure
+
+    png = shell.display_formatter.formatters["image/png"]
+    try:
+        previous = png.lookup_by_type(Figure)
+    except KeyError:
+        return  # no PNG for figures here (a widget backend draws them itself)
+    while hasattr(previous, "wraps"):  # setup() run twice: wrap the original once
+        previous = previous.wraps
+    png.for_type(Figure, _wrap_png(previous))
