@@ -75,11 +75,14 @@ def test_compare_image_entry_runs_both_wirings_on_equal_terms():
         start_id=vocab.start_id,
         end_id=vocab.end_id,
     )
-    assert set(res.loss) == set(res.exact) == {"every step", "h_0 only"}
+    assert set(res.loss) == set(res.exact) == {"at every step", "in h_0 only"}
     assert all(len(c) == 5 and np.all(np.isfinite(c)) for c in res.loss.values())
     assert all(0.0 <= e <= 1.0 for e in res.exact.values())
     # same data, same batches: the two start from comparable losses (about log V per token)
-    assert abs(res.loss["every step"][0] - res.loss["h_0 only"][0]) < 0.2 * res.loss["h_0 only"][0]
+    assert (
+        abs(res.loss["at every step"][0] - res.loss["in h_0 only"][0])
+        < 0.2 * res.loss["in h_0 only"][0]
+    )
 
 
 def test_match_by_group():

@@ -184,7 +184,7 @@ def caption_exact_match(model, features: np.ndarray, captions: np.ndarray) -> fl
 
 @dataclass(frozen=True)
 class ImageEntryResult:
-    """Outcome of :func:`compare_image_entry`, keyed by wiring: "every step", "h_0 only"."""
+    """Outcome of :func:`compare_image_entry`, keyed by wiring: "at every step", "in h_0 only"."""
 
     loss: dict[str, np.ndarray]
     """training loss per update (nats per caption)"""
@@ -222,8 +222,10 @@ def compare_image_entry(
     F = check_array(fn, "train_features", train_features, (None, None)).shape[1]
     ids = dict(null_id=null_id, start_id=start_id, end_id=end_id)
     models = {
-        "every step": Captioner(vocab_size, F, embed_dim, hidden_dim, cell="rnn", rng=rng, **ids),
-        "h_0 only": ImageOnceCaptioner(vocab_size, F, embed_dim, hidden_dim, rng=rng, **ids),
+        "at every step": Captioner(
+            vocab_size, F, embed_dim, hidden_dim, cell="rnn", rng=rng, **ids
+        ),
+        "in h_0 only": ImageOnceCaptioner(vocab_size, F, embed_dim, hidden_dim, rng=rng, **ids),
     }
 
     def batches(g):
