@@ -1,0 +1,81 @@
+"""The diagrams draw what the notebooks say they draw (checked on the returned artists)."""
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt  # noqa: E402
+import pytest  # noqa: E402
+
+from rnn_core.plotting import diagrams  # noqa: E402
+
+
+@pytest.fixture
+def ax():
+    fig, ax = plt.subplots()
+    yield ax
+    plt.close(fig)
+
+
+def _texts(ax):
+    return [t.get_text() for t in ax.texts]
+
+
+def test_many_to_one_draws_every_input_and_one_output(ax):
+    drawn = diagrams.draw_wiring(ax, "m2o", 4, range(4), [3])
+    assert len(drawn["h"]) == 4 and len(drawn["x"]) == 4 and len(drawn["y"]) == 1
+    assert len(drawn["recurrence"]) == 3 and not drawn["handover"] and not drawn["feedback"]
+    assert _texts(ax).count("y") == 1 and ax.get_title() == "m2o"
+
+
+def test_seq2seq_hands_over_once_and_feeds_back_only_in_the_decoder(ax):
+    drawn = diagrams.draw_wiring(ax, "s2s", 6, range(3), range(3, 6), split=3, feedback=True)
+    assert len(drawn["handover"]) == 1 and len(drawn["recurrence"]) == 4
+    assert len(drawn["feedback"]) == 2  # y_3 -> step 4, y_4 -> step 5
+    enc = {b.get_bbox_patch().get_facecolor() for b in drawn["h"][:3]}
+    dec = {b.get_bbox_patch().get_facecolor() for b in drawn["h"][3:]}
+    assert len(enc) == 1 and len(dec) == 1 and enc != dec  # the decoder has its own weights
+
+
+def test_one_to_many_reuses_the_single_input(ax):
+    drawn = diagrams.draw_wiring(ax, "o2m", 4, [0], range(4), reuse=True)
+    assert len(drawn["x"]) == 1 and len(drawn["reuse"]) == 3 and len(drawn["y"]) == 4
+
+
+@pytest.mark.parametrize(
+    "kwargs, word",
+    [
+        ({"n": 0}, "n must"),
+        ({"ins": [5]}, "ins must"),
+        ({"outs": [-1]}, "outs must"),
+        ({"split": 4}, "split must"),
+    ],
+)
+def test_bad_arguments_name_themselves(ax, kwargs, word):
+    args = {"n": 4, "ins": range(4), "outs": [3], **kwargs}
+    with pytest.raises(ValueError, match=word):
+        diagrams.draw_wiring(ax, "bad", args.pop("n"), args.pop("ins"), args.pop("outs"), **args)
+
+
+def test_draw_wirings_has_four_titled_panels():
+    fig = diagrams.draw_wirings()
+    titles = [a.get_title() for a in fig.axes]
+    plt.close(fig)
+    assert len(titles) == 4
+    assert any("Captioner" in t for t in titles) and any("seq2seq" in t for t in titles)
+
+
+def test_lstm_cell_puts_the_highway_on_top_of_every_gate(ax):
+    drawn = diagrams.draw_lstm_cell(ax)
+    assert set(drawn["gates"]) == {"i", "f", "o", "g"}
+    ys = drawn["highway"].get_ydata()
+    assert ys[0] == ys[-1]  # a straight line
+    gate_y = [g.get_position()[1] for g in drawn["gates"].values()]
+    assert all(ys[0] > y for y in gate_y)  # the cell state runs above the gates
+    # on the highway sit exactly the forget multiply and the add, nothing else
+    on_top = [name for name, op in drawn["ops"].items() if op.get_position()[1] == ys[0]]
+    assert sorted(on_top) == ["add", "forget"]
+    labels = "".join(_texts(ax))
+    for name in ("c_{t-1}", "c_t", "h_{t-1}", "x_t", "h_t", "tanh", r"\sigma"):
+        assert name in labels, name
+    assert drawn["ops"]["forget"].get_position()[0] < drawn["ops"]["add"].get_position()[0]
