@@ -1,0 +1,1 @@
+"""Figure-drawing helpers the notebooks call; import the submodules directly."""
