@@ -29,10 +29,13 @@ from rnn_core.analysis.explore import code_keyed_cache
 from rnn_core.clipping import clip_grad_norm, global_norm
 from rnn_core.rnn import rnn_backward, rnn_forward
 
-__all__ = ["TrainingTrace", "training_trace", "bit_memory_loss", "DIVERGED"]
+__all__ = ["TrainingTrace", "training_trace", "bit_memory_loss", "DIVERGED", "WH_SCALE"]
 
 DIVERGED = 1e6
 """A gradient norm above this ends the run (it would only blow the weights up)."""
+
+WH_SCALE = 1.2
+"""Wh starts as this times a random orthogonal matrix: just past the edge of stability."""
 
 
 @dataclass(frozen=True)
@@ -130,7 +133,7 @@ def _cached(lr: float, clip: bool, threshold: float, steps: int, T: int, seed: i
     rng = np.random.default_rng(seed)
     Wx = rng.normal(0.0, 0.5, (D, H))
     q, _ = np.linalg.qr(rng.normal(size=(H, H)))
-    Wh = 1.2 * q  # just past the edge of stability: spikes appear as training moves Wh
+    Wh = WH_SCALE * q  # just past the edge of stability: spikes appear as training moves Wh
     b = np.zeros(H)
     w = rng.normal(0.0, 1.0 / np.sqrt(H), H)
     c = np.zeros(1)
