@@ -11,11 +11,11 @@ from rnn_core.experiments.stacked import (
     compare_depths,
     layer_time_grad_norms,
     random_stack_gradients,
-    stack_gradient_explorer,
     stack_gradient_maps,
 )
 from rnn_core.gradcheck import eval_numerical_gradient_array, rel_error
 from rnn_core.models import RecurrentStack
+from rnn_core.widgets import stack_gradient_explorer
 
 
 @pytest.mark.parametrize("cell", ["rnn", "lstm"])

@@ -267,16 +267,3 @@ def compare_depths(
             seconds=seconds,
         ))
     return results
-
-
-# --------------------------------------------------------------------------- the explorer
-# Its compute lives with the other explorers' (rnn_core.analysis.explore), its figure in
-# rnn_core.widgets.stacked; both names stay importable from here for notebook 09.
-
-
-def __getattr__(name: str):
-    if name == "stack_gradient_explorer":     # lazily: matplotlib and ipywidgets
-        from rnn_core.widgets.stacked import stack_gradient_explorer
-
-        return stack_gradient_explorer
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
