@@ -61,8 +61,9 @@ def test_palette_stays_distinguishable(deficiency):
 def test_install_sets_palette_and_a_dash_per_colour():
     import matplotlib as mpl
 
-    style.install()
-    cycle = mpl.rcParams["axes.prop_cycle"].by_key()
+    with mpl.rc_context():  # leave other tests matplotlib's defaults
+        style.install()
+        cycle = mpl.rcParams["axes.prop_cycle"].by_key()
     assert [c.upper() for c in cycle["color"]] == [c.upper() for c in style.PALETTE]
     assert len(set(map(str, cycle["linestyle"]))) == len(style.PALETTE)  # a second channel
 
@@ -91,24 +92,31 @@ def test_describe_stores_alt_and_rejects_bad_input():
 
 
 def test_formatter_publishes_alt_with_the_png():
+    import matplotlib as mpl
     from IPython.core.interactiveshell import InteractiveShell
     from IPython.core.pylabtools import select_figure_formats
     from matplotlib.figure import Figure
 
     shell = InteractiveShell.instance()
-    select_figure_formats(shell, {"png"})  # what the inline backend registers
-    style.install(shell)
-    style.install(shell)  # twice: still one wrapper
-    fig = Figure()
-    fig.subplots().plot([1, 2, 3])
-    data, md = shell.display_formatter.format(fig)
-    assert "image/png" in data and "image/png" not in md  # no alt given: none invented
-    style.describe(fig, "A rising line against its index, for the formatter test")
-    data, md = shell.display_formatter.format(fig)
-    assert md["image/png"] == {"alt": "A rising line against its index, for the formatter test"}
-    assert data["image/png"]
-    png = shell.display_formatter.formatters["image/png"].lookup_by_type(Figure)
-    assert not hasattr(png.wraps, "wraps")
+    saved = mpl.rcParams["axes.prop_cycle"]
+    try:
+        select_figure_formats(shell, {"png"})  # what the inline backend registers
+        style.install(shell)
+        style.install(shell)  # twice: still one wrapper
+        fig = Figure()
+        fig.subplots().plot([1, 2, 3])
+        data, md = shell.display_formatter.format(fig)
+        assert "image/png" in data and "image/png" not in md  # no alt given: none invented
+        style.describe(fig, "A rising line against its index, for the formatter test")
+        data, md = shell.display_formatter.format(fig)
+        assert md["image/png"] == {"alt": "A rising line against its index, for the formatter test"}
+        assert data["image/png"]
+        png = shell.display_formatter.formatters["image/png"].lookup_by_type(Figure)
+        assert not hasattr(png.wraps, "wraps")
+    finally:
+        # a shell left behind would make later tests' rnn_core.setup() think it runs in IPython
+        InteractiveShell.clear_instance()
+        mpl.rcParams["axes.prop_cycle"] = saved
 
 
 def _show_calls() -> list[tuple[str, int, str]]:
