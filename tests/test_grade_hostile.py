@@ -367,7 +367,9 @@ def feedback_leaks(source: Path, secret: str, feedback: Path, tmp: Path) -> list
             for a in (read_case(tmp / ex.grade_id, i)[1] or {}).values():
                 secret_numbers |= _numbers(a)
     assert len(secret_numbers) > 50  # the scan has something to find
-    code_lines = {ln.strip() for f in (spec, Path(harness.__file__))
+    code_files = [*(sorted(spec.glob("*.py")) if spec.is_dir() else [spec]),
+                  Path(harness.__file__)]  # a spec file, or each module of a spec package
+    code_lines = {ln.strip() for f in code_files
                   for ln in f.read_text().splitlines() if len(ln.strip()) >= 20}
     leaks = []
     for f in sorted(feedback.rglob("*")):

@@ -230,9 +230,10 @@ def test_rnn_course_console_script_has_todays_subcommands_and_flags():
     exe = Path(sys.executable).with_name("rnn-course")
     assert exe.is_file(), "pip install -e . installs the rnn-course console script"
     top = subprocess.run([exe, "--help"], capture_output=True, text=True, timeout=60)
-    assert top.returncode == 0 and "{release,grade,list,mark}" in top.stdout
+    assert top.returncode == 0 and "{release,grade,merge,written,canvas,list,mark}" in top.stdout
     grade = subprocess.run([exe, "grade", "--help"], capture_output=True, text=True, timeout=60)
-    for flag in ("--source", "--out", "--notebooks", "--jobs", "--timeout", "--student"):
+    for flag in ("--source", "--out", "--notebooks", "--jobs", "--timeout", "--student",
+                 "--shard", "--inbound", "--arrivals", "--assignment"):
         assert flag in grade.stdout, flag
     rel = subprocess.run([exe, "release", "--help"], capture_output=True, text=True, timeout=60)
     assert "--zip" in rel.stdout and "--force" in rel.stdout

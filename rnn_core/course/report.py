@@ -206,8 +206,7 @@ def write_feedback(folder: Path, r: StudentResult, assignment: str) -> list[Path
     summary = (f"<p>Status: {html.escape(r.status)}. Points: {total:g} / {top:g}" +
                (f" ({r.pending_manual:g} points of written answers still to be graded by hand)"
                 if r.pending_manual else "") + ".</p>" + late +
-               (f"<p>{html.escape(r.message)}</p>" if r.message else "") +
-               (f"<p>Graded by rnn-course {html.escape(r.version)}.</p>" if r.version else ""))
+               (f"<p>{html.escape(r.message)}</p>" if r.message else ""))
     index = _page(f"Feedback for {r.student}: {assignment}",
                   summary + f"<table><tr><th>notebook</th><th>points</th></tr>"
                             f"{''.join(links)}</table>")
