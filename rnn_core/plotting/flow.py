@@ -111,7 +111,7 @@ def plot_cliff_runs(raw: Any, clipped: Any, start: tuple[float, float], threshol
         ax.plot(clipped.params[:, 0], clipped.params[:, 1], "-o", ms=2, color="C1",
                 label=f"clipped at {threshold:g}")
         ax.plot(*start, "*", color="w", ms=14, mec="k", label="start")
-        ax.plot(*events.T, "s", ms=9, mfc="none", mec="w", mew=1.5,     # drawn over the star
+        ax.plot(*events.T, "s", ms=9, mfc="none", mec="k", mew=1.5,     # drawn over the star
                 label="clip event")
         ax.set_xlim(w_grid[0], w_grid[-1])
         ax.set_ylim(b_grid[0], b_grid[-1])
