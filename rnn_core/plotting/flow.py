@@ -38,7 +38,7 @@ def plot_long_products(runs: Mapping[float, tuple[np.ndarray, np.ndarray, np.nda
     """
     import matplotlib.pyplot as plt
 
-    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, 3.8))
+    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, 3.8), layout="constrained")
     H = None
     for i, (s, (gaps, stable, naive, *rest)) in enumerate(runs.items()):
         stable, naive = np.asarray(stable), np.asarray(naive)
@@ -68,7 +68,6 @@ def plot_long_products(runs: Mapping[float, tuple[np.ndarray, np.ndarray, np.nda
     ax2.set_ylabel(f"log10 {small} / sigma_1")
     ax2.set_title(f"{small}: the naive product loses it to round-off", fontsize=10)
     ax2.legend(fontsize=8, loc="lower left")
-    fig.tight_layout()
     return fig
 
 
