@@ -38,7 +38,7 @@ def plot_long_products(runs: Mapping[float, tuple[np.ndarray, np.ndarray, np.nda
     """
     import matplotlib.pyplot as plt
 
-    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, 3.8))
+    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, 3.8), layout="constrained")
     H = None
     for i, (s, (gaps, stable, naive, *rest)) in enumerate(runs.items()):
         stable, naive = np.asarray(stable), np.asarray(naive)
@@ -68,7 +68,6 @@ def plot_long_products(runs: Mapping[float, tuple[np.ndarray, np.ndarray, np.nda
     ax2.set_ylabel(f"log10 {small} / sigma_1")
     ax2.set_title(f"{small}: the naive product loses it to round-off", fontsize=10)
     ax2.legend(fontsize=8, loc="lower left")
-    fig.tight_layout()
     return fig
 
 
@@ -94,12 +93,16 @@ def plot_cliff_runs(raw: Any, clipped: Any, start: tuple[float, float], threshol
 
     from rnn_core.analysis.cliff import cliff_surface
 
-    fig, axes = plt.subplots(1, 3, figsize=(13, 3.9))
+    fig, (ax_a, ax_b, cax, ax_l) = plt.subplots(
+        1, 4, figsize=(14, 3.9), layout="constrained",
+        gridspec_kw={"width_ratios": [1, 1, 0.05, 1.1]})
+    fig.get_layout_engine().set(wspace=0.04)
+    axes = [ax_a, ax_b]
     levels = np.arange(-7.0, 0.01, 0.5)                                  # one colour scale for both
     windows = [(np.linspace(-2, 14, 161), np.linspace(-8, 10, 181)),      # the whole picture
                (np.linspace(4.1, 4.7, 121), np.linspace(-2.4, -1.8, 121))]  # zoom on the start
     events = clipped.params[:-1][clipped.clipped]
-    for ax, (w_grid, b_grid) in zip(axes[:2], windows, strict=True):
+    for ax, (w_grid, b_grid) in zip(axes, windows, strict=True):
         surface = cliff_surface(w_grid, b_grid)
         cs = ax.contourf(w_grid, b_grid, np.log10(np.maximum(surface, 1e-12)), levels=levels,
                          cmap="viridis", extend="min")
@@ -107,17 +110,16 @@ def plot_cliff_runs(raw: Any, clipped: Any, start: tuple[float, float], threshol
         ax.plot(clipped.params[:, 0], clipped.params[:, 1], "-o", ms=2, color="C1",
                 label=f"clipped at {threshold:g}")
         ax.plot(*start, "*", color="w", ms=14, mec="k", label="start")
-        ax.plot(*events.T, "s", ms=9, mfc="none", mec="w", mew=1.5,     # drawn over the star
+        ax.plot(*events.T, "s", ms=9, mfc="none", mec="k", mew=1.5,     # drawn over the star
                 label="clip event")
         ax.set_xlim(w_grid[0], w_grid[-1])
         ax.set_ylim(b_grid[0], b_grid[-1])
         ax.set_xlabel("recurrent weight w")
         ax.set_ylabel("bias b")
-    fig.colorbar(cs, ax=axes[:2], label="log10 loss (both maps)", pad=0.02)
+    fig.colorbar(cs, cax=cax, label="log10 loss (both maps)")
     axes[0].set_title("One step on the wall throws the\nunclipped run far away", fontsize=10)
     axes[1].set_title("Zoom: the clipped run stays and\nsettles in the valley", fontsize=10)
     axes[0].legend(fontsize=7, loc="lower left")
-    ax_l = axes[2]
     ax_l.semilogy(raw.loss, color="C3", label="no clipping")
     ax_l.semilogy(clipped.loss, color="C1", label=f"clipped at {threshold:g}")
     ev = np.flatnonzero(clipped.clipped)
