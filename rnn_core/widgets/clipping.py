@@ -48,7 +48,7 @@ def clipping_readout(raw: DescentPath, clipped: DescentPath, threshold: float, l
     n = int(np.sum(clipped.clipped))
     steps = len(clipped.clipped)
     return (f"threshold = {threshold:.3g}, lr = {lr:.3g}: {n} of {steps} steps clipped; "
-            f"final loss {raw.loss[-1]:.2g} without clipping, "
+            f"loss at the last step {raw.loss[-1]:.2g} without clipping, "
             f"{clipped.loss[-1]:.2g} with")
 
 
@@ -88,7 +88,7 @@ def clipping_explorer(threshold: float = 1.0, lr: float = 0.3, mode_clip: str = 
     # the surface never changes: one filled contour, drawn once
     cs = ax_s.contourf(w, b, np.log10(floored(surface, 1e-12)), levels=14, cmap="viridis")
     cbar = fig.colorbar(cs, ax=ax_s, pad=0.02)
-    cbar.set_label("log10 loss", fontsize=9)
+    cbar.set_label("log10 loss L(w, b)", fontsize=9)
     cbar.ax.tick_params(labelsize=8)
     # data above the spines (zorder 3+), under opaque legends in a fixed place (blit overlays)
     (raw_path,) = ax_s.plot([], [], "-o", color="C3", ms=3, lw=1.4, zorder=3,
@@ -111,7 +111,7 @@ def clipping_explorer(threshold: float = 1.0, lr: float = 0.3, mode_clip: str = 
                                    label="clipped step")
     ax_l.set_yscale("log")
     ax_l.set_xlabel("gradient-descent step")
-    ax_l.set_ylabel("loss (log scale)")
+    ax_l.set_ylabel("loss L(w, b) (log scale)")
     leg_l = overlay_legend(ax_l, "upper right")
     title_l = ax_l.set_title(" ", fontsize=10)
     readout = fig.suptitle("", fontsize=10)

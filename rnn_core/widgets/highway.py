@@ -68,7 +68,7 @@ def highway_explorer(forget_bias: float = 1.0, T: int = 200, H: int = 32, seed: 
     title_g = ax_g.set_title(" ", fontsize=10)
     (direct,) = ax_c.plot([], [], color="C2", lw=1.8, zorder=3, label="direct path: prod of f")
     (full,) = ax_c.plot([], [], color="C0", lw=1.2, ls="--", zorder=3,
-                        label="full (h, c) Jacobian")
+                        label="c-c block of the full (h, c) Jacobian")
     ax_c.set_xlabel("step k")
     ax_c.set_ylabel("||dc_T/dc_k|| (log scale)")
     leg_c = overlay_legend(ax_c, "lower right")

@@ -72,7 +72,7 @@ def training_explorer(lr: float = 0.3, clip: bool = True, threshold: float = 1.0
     (div_g,) = ax_g.plot([], [], "x", color="C3", ms=10, mew=2, zorder=3.3)
     ax_g.set_yscale("log")
     ax_g.set_xlabel("SGD step")
-    ax_g.set_ylabel("||gradient|| (log scale)")
+    ax_g.set_ylabel("gradient norm before clipping (log scale)")
     leg_g = overlay_legend(ax_g, "upper right")
     title = fig.suptitle("", fontsize=11)
     fig.subplots_adjust(left=0.07, right=0.98, bottom=0.13, top=0.93, wspace=0.22)

@@ -108,7 +108,7 @@ def vanilla_flow_explorer(scale: float = 1.0, T: int = 200, init: str = "orthogo
 
     (sv1_line,) = ax_sv.plot([], [], color="C0", lw=1.8, zorder=3, label="sigma_1 (largest)")
     (svr_line,) = ax_sv.plot([], [], color="C0", lw=0.8, alpha=0.45, zorder=3,
-                             label="sigma_2 ... sigma_m")
+                             label="sigma_2 ... sigma_H (the others)")
     ax_sv.set_xlabel("gap t - k (steps)")
     ax_sv.set_ylabel("singular values of dh_t/dh_k (log scale)")
     leg_sv = overlay_legend(ax_sv, "upper center")
