@@ -29,7 +29,7 @@ lab: $(STAMP)
 	$(BIN)/jupyter lab notebooks/ $(if $(filter 0,$(shell id -u)),--allow-root)
 
 lint: $(STAMP)
-	$(BIN)/ruff check rnn_core tests benchmarks notebooks
+	$(BIN)/ruff check rnn_core tests benchmarks notebooks book
 
 # Notebooks run under nbval (lax: every cell must run without error; asserts inside check the numbers).
 # The acceptance test (a fresh venv from the student release, every command of its README) takes
@@ -61,6 +61,8 @@ grade: $(STAMP)
 # solutions cleared and leak-checked. SOLUTIONS=1 keeps them: instructors only, never publish it.
 # MathJax and axe-core come from npm into book/node_modules (book/package-lock.json).
 book: $(STAMP)
+	@command -v npm >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq npm >/dev/null; } \
+		|| { echo "make book: npm is missing: run 'apt-get install -y npm' as root"; exit 1; }
 	test -f book/node_modules/mathjax/es5/tex-chtml-full.js || npm ci --prefix book --no-audit --no-fund
 	$(BIN)/python -m book.build $(if $(filter 1,$(SOLUTIONS)),--solutions)
 
