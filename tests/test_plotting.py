@@ -31,6 +31,8 @@ def test_many_to_one_draws_every_input_and_one_output(ax):
 def test_seq2seq_hands_over_once_and_feeds_back_only_in_the_decoder(ax):
     drawn = diagrams.draw_wiring(ax, "s2s", 6, range(3), range(3, 6), split=3, feedback=True)
     assert len(drawn["handover"]) == 1 and len(drawn["recurrence"]) == 4
+    # the decoder reads <START> ("S"), then its previous outputs; the encoder its inputs
+    assert [b.get_text() for b in drawn["x"]] == ["x", "x", "x", "S", "x", "x"]
     assert len(drawn["feedback"]) == 2  # y_3 -> step 4, y_4 -> step 5
     enc = {b.get_bbox_patch().get_facecolor() for b in drawn["h"][:3]}
     dec = {b.get_bbox_patch().get_facecolor() for b in drawn["h"][3:]}

@@ -59,8 +59,9 @@ def draw_wiring(
     split : seq2seq only, the first decoder step; the arrow into it (the handed-over state) is
         purple and the decoder's h boxes are a lighter green (its own weights).
     reuse : dashed grey arrows re-add the first input to every later step (as ``Captioner`` does).
-    feedback : dotted blue arrows feed each output back in as the next step's input (a decoder that
-        generates: notebooks 01, 03, 04), from step ``split`` on (from step 0 when no split).
+    feedback : a generating decoder (notebooks 01, 03, 04): every decoder step without an outside
+        input gets an input box in the output colour, "S" (<START>) at the first decoder step and
+        "x" after it, fed by a dotted blue arrow from the previous step's output.
 
     Returns
     -------
@@ -92,17 +93,18 @@ def draw_wiring(
             _arrow(ax, (t, 1.2), (t, 1.8))
         if reuse and t > 0:
             drawn["reuse"].append(_arrow(ax, (0.15, 0.15), (t - 0.1, 0.8), ls="--", color="0.5"))
-        if feedback and t > first_dec and (t - 1) in outs:
-            drawn["feedback"].append(
-                _arrow(
-                    ax,
-                    (t - 0.8, 2.1),
-                    (t - 0.15, 1.2),
-                    ls=":",
-                    color=FEEDBACK,
-                    connectionstyle="arc3,rad=-0.3",
-                )
+        if feedback and t >= first_dec and t not in ins:
+            # a generating decoder reads <START> ("S") first, then its previous output
+            fed = t > first_dec and (t - 1) in outs
+            label = "x" if fed else "S"
+            drawn["x"].append(
+                ax.text(t, 0, label, ha="center", va="center", bbox={**_BOX, "fc": OUTPUT})
             )
+            _arrow(ax, (t, 0.2), (t, 0.8))
+            if fed:
+                drawn["feedback"].append(
+                    _arrow(ax, (t - 0.85, 1.82), (t - 0.15, 0.18), ls=":", color=FEEDBACK)
+                )
         if t > 0:
             handover = split is not None and t == split
             arrow = _arrow(ax, (t - 0.8, 1), (t - 0.2, 1), color=HANDOVER if handover else "k")
