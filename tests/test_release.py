@@ -80,7 +80,7 @@ def test_student_readme_says_what_a_student_needs_and_nothing_about_grading(buil
     cfg = load_config(ROOT)
     for nb in NOTEBOOKS:
         row = next(ln for ln in text.splitlines() if ln.startswith(f"| [{nb.name}]"))
-        assert re.search(r"\| \d+ minutes \|", row), row
+        assert re.search(r"\| \d+(-\d+)? minutes \|", row), row
         assert f"({cfg.colab_url}{nb.name})" in row and "Open in Colab" in row
     setup = re.search(r"## Set up\n(.*?)\n## ", text, re.S).group(1)
     assert re.findall(r"^    (make \w+)$", setup, re.M) == ["make install", "make lab"]
