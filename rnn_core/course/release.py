@@ -312,8 +312,8 @@ def _title_and_time(nb: Any) -> tuple[str, str]:
     """(title, time) from a notebook's first cell: its ``# `` heading and its ``**Time**:`` line."""
     text = nb.cells[0].source if nb.cells else ""
     title = next((ln[2:].strip() for ln in text.splitlines() if ln.startswith("# ")), "")
-    # the minutes only ("60 minutes", "90-120 minutes"): what follows them ("for a first-timer, 25 of
-    # them for the exercises") is for the notebook's reader, not for a table cell
+    # the minutes only ("60 minutes", "90-120 minutes"): what follows them ("for a first-timer,
+    # 25 of them for the exercises") is for the notebook's reader, not for a table cell
     m = re.search(r"\*\*Time:?\*\*:?\s*(?:about\s+)?(\d+(?:-\d+)?\s+minutes)", text)
     return title, (m.group(1) if m else "")
 
