@@ -7,23 +7,9 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 PY=${E2E_PYTHON:-.venv/bin/python}
 
-if [ ! -x /usr/bin/chromium ]; then
-    echo "e2e: /usr/bin/chromium is missing; installing Debian's chromium"
-    if [ "$(id -u)" = 0 ]; then
-        apt-get update -qq
-        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
-    elif command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then
-        sudo apt-get update -qq
-        sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
-    else
-        echo "e2e: cannot install chromium without root: run 'apt-get install -y chromium'" >&2
-        exit 1
-    fi
-fi
-if ! "$PY" -c "import playwright.sync_api" 2>/dev/null; then
-    echo "e2e: installing the playwright package (the project's optional dependency 'e2e')"
-    "$PY" -m pip install -q -e ".[e2e]"
-fi
+WHO=e2e
+# shellcheck source=../browser_setup.sh
+source tests/browser_setup.sh
 
 # The notebooks' networks are small: one BLAS thread per kernel beats several fighting over the
 # cores (the Makefile sets the same; these defaults hold when run.sh is called directly).
