@@ -439,3 +439,64 @@ def _maps(num_layers: int, weight_scale: float, T: int, seed: int) -> StackGradi
         with np.errstate(divide="ignore"):
             out[cell] = _frozen(np.maximum(np.log10(res.norms), -300.0))
     return StackGradientMaps(**out)
+
+
+@dataclass(frozen=True)
+class ChunkCuts:
+    """Chunks of ``k`` steps laid over the first ``steps`` steps of one recall sequence, and the
+    cue-target pairs they cut (see ``chunk_cuts``).
+
+    Attributes
+    ----------
+    k : the chunk length. steps : the window, steps 0 .. steps-1.
+    starts : the first step of every chunk that begins in the window (0, k, 2k, ...), shape (C,).
+    chunk : the index of the chunk each step of the window lies in, shape (steps,).
+    cues, targets : the cues whose target (cue + lag) lies in the window, and those targets,
+        shape (P,).
+    kept : True where a cue and its target lie in the same chunk, so that the truncated gradient
+        links them; False where a chunk boundary cuts the pair. Shape (P,).
+    """
+
+    k: int
+    steps: int
+    starts: np.ndarray
+    chunk: np.ndarray
+    cues: np.ndarray
+    targets: np.ndarray
+    kept: np.ndarray
+
+
+def chunk_cuts(x: np.ndarray, lag: int, k: int, steps: int = 32) -> ChunkCuts:
+    """Compute function of the chunk explorer (notebook 05, section 4): where truncated BPTT with
+    chunks of ``k`` steps cuts the sequence, and which cue-target pairs it cuts.
+
+    Parameters
+    ----------
+    x : one input sequence of the recall task (``lag_recall(...).x[n]``), int (T,) with
+        T >= ``steps``: 0 is the blank, any other value a cue.
+    lag : the task's lag (>= 1): the target of a cue at step s is at s + lag.
+    k : chunk length, in [1, steps]. steps : the window (>= 1); pairs whose target falls
+        beyond it are left out.
+
+    Returns
+    -------
+    ChunkCuts (read-only arrays).
+    """
+    from rnn_core._validate import check_array, check_int
+
+    fn = "chunk_cuts"
+    steps = check_int(fn, "steps", steps, minimum=1)
+    x = check_array(fn, "x", x, ("T",), kind="int")
+    if x.shape[0] < steps:
+        raise ValueError(f"{fn}: x must have at least steps={steps} entries, got {x.shape[0]}")
+    lag = check_int(fn, "lag", lag, minimum=1)
+    k = check_int(fn, "k", k, minimum=1)
+    if k > steps:
+        raise ValueError(f"{fn}: k must be in [1, steps={steps}], got {k}")
+    chunk = np.arange(steps) // k
+    cues = np.flatnonzero(x[:steps])
+    cues = cues[cues + lag < steps]
+    targets = cues + lag
+    return ChunkCuts(k=k, steps=steps, starts=_frozen(np.arange(0, steps, k)),
+                     chunk=_frozen(chunk), cues=_frozen(cues), targets=_frozen(targets),
+                     kept=_frozen(chunk[cues] == chunk[targets]))

@@ -23,6 +23,7 @@ legends), ``controls`` (sliders), ``backend`` (display mode, figures, PNG), ``_m
 matplotlib and ipywidgets are imported when an explorer is created, not by this import.
 """
 
+from rnn_core.widgets.chunks import chunk_explorer
 from rnn_core.widgets.clipping import clipping_explorer
 from rnn_core.widgets.explorer import Explorer
 from rnn_core.widgets.highway import highway_explorer
@@ -37,4 +38,5 @@ __all__ = [
     "highway_explorer",
     "training_explorer",
     "stack_gradient_explorer",
+    "chunk_explorer",
 ]
