@@ -1,10 +1,11 @@
 """Explorer (6): where truncated BPTT's chunks cut a recall sequence (notebook 05, section 4).
 
-Control: the chunk length k (1 to 32). Draws, from :func:`rnn_core.analysis.explore.chunk_cuts`,
-the chunks of k steps shaded in turn over the first 32 steps of one sequence, the cues and
-their targets, and an arrow from each cue to its target: solid green when both lie in one chunk
-(a truncated gradient links them), grey dotted when a chunk boundary cuts the pair. The 32
-positions are a small grid: every frame is computed once, when the explorer is made.
+Control: the chunk length k, 1 to ``steps`` (32 by default). Draws, from
+:func:`rnn_core.analysis.explore.chunk_cuts`, the chunks of k steps shaded in turn over the first
+``steps`` steps of one sequence, the cues and their targets, and an arrow from each cue to its
+target: solid green when both lie in one chunk (a truncated gradient links them), grey dotted
+when a chunk boundary cuts the pair. The 32 positions are a small grid: every frame is computed
+once, when the explorer is made.
 """
 
 from __future__ import annotations
@@ -34,12 +35,13 @@ def chunk_readout(cuts, cosine: float | None = None) -> str:
     return text
 
 
-def _segments(starts: np.ndarray, stops: np.ndarray, y: float) -> tuple[np.ndarray, np.ndarray]:
-    """x, y of one line drawing every segment (start, y) -> (stop, y), NaN between them."""
-    xs = np.full((len(starts), 3), np.nan)
-    xs[:, 0], xs[:, 1] = starts, stops
-    ys = np.full((len(starts), 3), np.nan)
-    ys[:, :2] = y
+def _segments(x0: np.ndarray, x1: np.ndarray, y0: float, y1: float
+              ) -> tuple[np.ndarray, np.ndarray]:
+    """x, y of one line drawing every segment (x0[i], y0) -> (x1[i], y1), NaN between them."""
+    xs = np.full((len(x0), 3), np.nan)
+    xs[:, 0], xs[:, 1] = x0, x1
+    ys = np.full((len(x0), 3), np.nan)
+    ys[:, 0], ys[:, 1] = y0, y1
     return xs.ravel(), ys.ravel()
 
 
@@ -117,13 +119,12 @@ def chunk_explorer(x: np.ndarray, lag: int, cosines: np.ndarray | None = None, k
         cuts = frames[int(k) - 1]
         shade.set_data((cuts.chunk % 2)[None, :].astype(np.float64))
         b = cuts.starts[1:] - 0.5
-        bx, by = _segments(b, b, 0.0)
-        by[0::3], by[1::3] = Y_LIM
-        bounds.set_data(bx, by)
+        bounds.set_data(*_segments(b, b, *Y_LIM))
         for line, head, which in ((kept_line, kept_head, cuts.kept),
                                   (cut_line, cut_head, ~cuts.kept)):
             # the line stops short of the head, which points at the target
-            line.set_data(*_segments(cuts.cues[which], cuts.targets[which] - 0.3, Y_ARROW))
+            line.set_data(*_segments(cuts.cues[which], cuts.targets[which] - 0.3, Y_ARROW,
+                                     Y_ARROW))
             head.set_data(cuts.targets[which] - 0.3, np.full(int(which.sum()), Y_ARROW))
         cos = None if cosines is None or cuts.k > len(cosines) else float(cosines[cuts.k - 1])
         return chunk_readout(cuts, cos)
