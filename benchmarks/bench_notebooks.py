@@ -9,11 +9,12 @@ ask ipympl for its images, so inline (every figure rendered to PNG) is the hones
 Per cell, measured from outside the kernel (no code added to the notebooks): CPU seconds of the
 kernel process, all its threads (``/proc/<pid>/stat`` utime + stime, before and after the cell),
 and wall seconds (request to reply). Printed per notebook: total and longest cell, both ways, with
-the 1-minute load average at the end of the notebook. Goals (issue 17): idle, all ten < 60 s and
-no cell > 10 s; beside two busy processes, all ten < 120 s.
+the 1-minute load average at the end of the notebook; ``--cells K`` adds the K longest cells of
+each notebook (where to cut first), and ``--json`` writes every cell's figures. Goals (issue 17):
+idle, all ten < 60 s and no cell > 10 s; beside two busy processes, all ten < 120 s.
 
 Run: ``python -m benchmarks bench_notebooks`` (both modes), or as a script with options:
-``python benchmarks/bench_notebooks.py --mode idle --root /path/to/checkout 04 08``
+``python benchmarks/bench_notebooks.py --mode idle --cells 3 --root /path/to/checkout 04 08``
 (``--root`` measures another checkout, e.g. main: its notebooks and its ``rnn_core`` first on the
 kernel's ``sys.path``).
 """
@@ -67,8 +68,12 @@ class NotebookRun:
 
     def longest(self) -> tuple[int, float, float]:
         """(cell index, CPU s, wall s) of the cell with the longest wall time."""
-        i = max(range(len(self.wall)), key=self.wall.__getitem__)
-        return self.cells[i], self.cpu[i], self.wall[i]
+        return self.top(1)[0]
+
+    def top(self, k: int) -> list[tuple[int, float, float]]:
+        """(cell index, CPU s, wall s) of the k cells with the longest wall times, longest first."""
+        order = sorted(range(len(self.wall)), key=self.wall.__getitem__, reverse=True)
+        return [(self.cells[i], self.cpu[i], self.wall[i]) for i in order[:k]]
 
 
 def plain_env(root: Path) -> dict[str, str]:
@@ -127,7 +132,8 @@ def _busy(n: int) -> list[subprocess.Popen]:
     return [subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(n)]
 
 
-def measure(mode: str, root: Path = ROOT, only: list[str] | None = None) -> list[NotebookRun]:
+def measure(mode: str, root: Path = ROOT, only: list[str] | None = None,
+            cells: int = 0) -> list[NotebookRun]:
     paths = sorted((root / "notebooks").glob("[0-9][0-9]_*.ipynb"))
     if only:
         paths = [p for p in paths if any(p.name.startswith(o) for o in only)]
@@ -138,7 +144,7 @@ def measure(mode: str, root: Path = ROOT, only: list[str] | None = None) -> list
         for p in paths:
             r = run_notebook(p, env)
             runs.append(r)
-            _print_row(r)
+            _print_row(r, cells)
         return runs
     finally:
         for h in hogs:
@@ -153,11 +159,14 @@ def _print_header(mode: str, root: Path) -> None:
           f"{'wall s':>6} | {'load':>5} {'BLAS':>5}")
 
 
-def _print_row(r: NotebookRun) -> None:
+def _print_row(r: NotebookRun, cells: int = 0) -> None:
     i, c, w = r.longest()
     print(f"{r.name:<24} {r.total_cpu:7.1f} {r.total_wall:7.1f} | {i:>12} {c:6.1f} {w:6.1f} | "
           f"{r.load:5.2f} {r.blas_threads:>5}"
           + ("" if not r.errors else f"  ERRORS: {'; '.join(r.errors)}"), flush=True)
+    if cells:
+        print(f"{'':<4}longest cells (index: CPU s / wall s): "
+              + ", ".join(f"{i}: {c:.1f} / {w:.1f}" for i, c, w in r.top(cells)), flush=True)
 
 
 def _print_total(mode: str, runs: list[NotebookRun]) -> dict:
@@ -172,15 +181,17 @@ def _print_total(mode: str, runs: list[NotebookRun]) -> dict:
             "notebooks": {r.name: {"cpu": r.total_cpu, "wall": r.total_wall,
                                    "longest": r.longest(), "load": r.load,
                                    "blas_threads": r.blas_threads,
+                                   "cells": [[i, c, w] for i, c, w in
+                                             zip(r.cells, r.cpu, r.wall, strict=True)],
                                    "errors": r.errors} for r in runs}}
 
 
 def main(modes: tuple[str, ...] = ("idle", "busy"), root: Path = ROOT,
-         only: list[str] | None = None) -> dict:
+         only: list[str] | None = None, cells: int = 0) -> dict:
     out = {}
     for mode in modes:
         _print_header(mode, root)
-        out[mode] = _print_total(mode, measure(mode, root, only))
+        out[mode] = _print_total(mode, measure(mode, root, only, cells))
         print()
     return out
 
@@ -189,9 +200,13 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--mode", choices=("idle", "busy", "both"), default="both")
     parser.add_argument("--root", type=Path, default=ROOT)
-    parser.add_argument("--json", type=Path, help="also write the figures here")
+    parser.add_argument("--json", type=Path, help="also write the figures (every cell's) here")
+    parser.add_argument("--cells", type=int, default=0, metavar="K",
+                        help="also print the K longest cells of each notebook")
     parser.add_argument("only", nargs="*", help="notebook prefixes, e.g. 04 08")
     a = parser.parse_args()
-    res = main(("idle", "busy") if a.mode == "both" else (a.mode,), a.root, a.only)
+    if a.cells < 0:
+        parser.error(f"--cells must be >= 0, got {a.cells}")
+    res = main(("idle", "busy") if a.mode == "both" else (a.mode,), a.root, a.only, a.cells)
     if a.json:
         a.json.write_text(json.dumps(res, indent=1))
