@@ -196,7 +196,19 @@ class StickyAxis:
         self.slack = float(slack if slack is not None else (3.0 if decades else 1.5))
         self.pad = float(pad if pad is not None else (0.3 if decades else 0.05))
         self.min_span = float(min_span)
-        self.limits: tuple[float, float] | None = None   # in the kind's own units
+        self._fitted = False
+
+    @property
+    def limits(self) -> tuple[float, float] | None:
+        """The axis' limits now, in the kind's own units (decades for "log"); None before the
+        first fit. Read from the axis, so an explorer that puts the limits back after drawing
+        another setting (a prefetched frame) puts this state back too."""
+        if not self._fitted:
+            return None
+        lo, hi = self.ax.get_ylim() if self.which == "y" else self.ax.get_xlim()
+        if self.kind == "log":
+            return round(float(np.log10(lo)), 9), round(float(np.log10(hi)), 9)
+        return float(lo), float(hi)
 
     def fit(self, *arrays: np.ndarray) -> bool:
         """Fit the limits to the finite values of ``arrays``; True if they changed."""
@@ -225,7 +237,7 @@ class StickyAxis:
                     new_r = cur_r
             new = (self.lower, self.lower + new_r) if self.kind == "upper" else (-new_r, new_r)
         changed = new != self.limits
-        self.limits = new
+        self._fitted = True
         shown = (10.0 ** new[0], 10.0 ** new[1]) if self.kind == "log" else new
         (self.ax.set_ylim if self.which == "y" else self.ax.set_xlim)(*shown)
         return changed

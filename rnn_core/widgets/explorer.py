@@ -23,7 +23,8 @@ nbconvert and the static book show the figure for the current values.
 from __future__ import annotations
 
 import base64
-from collections.abc import Callable, Mapping, Sequence
+import contextlib
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any, NamedTuple
 
 import traitlets
@@ -188,6 +189,19 @@ class Explorer:
         self._drawn_for = dict(values)
         self._last = drawn
         return drawn.readout
+
+    @contextlib.contextmanager
+    def elsewhere(self) -> Iterator[None]:
+        """Draw another setting inside (a prefetched frame), then put the axis limits (and so the
+        sticky limits of ``axes.StickyAxis``) and the artists back to the current values."""
+        saved = [(ax.get_xlim(), ax.get_ylim()) for ax in self.fig.axes]
+        try:
+            yield
+        finally:
+            for ax, (x, y) in zip(self.fig.axes, saved, strict=True):
+                ax.set_xlim(x)
+                ax.set_ylim(y)
+            self.restore_current()
 
     def restore_current(self) -> None:
         """Put the figure back to the current values after drawing a prefetched frame."""

@@ -257,8 +257,13 @@ class Backgrounds:
         return self._cache[k]
 
     def _render(self, scale: float) -> bytes:
+        from matplotlib.text import Text
+
         off = self._animated + self._hidden
         shown = [a.get_visible() for a in off]
+        # a draw re-places axes titles (Axes._update_title_position), and a hidden title lands
+        # far off: keep where the animated texts are
+        where = [(a, a.get_position()) for a in self._animated if isinstance(a, Text)]
         for a in off:
             a.set_visible(False)
         try:
@@ -269,3 +274,5 @@ class Backgrounds:
         finally:
             for a, v in zip(off, shown, strict=True):
                 a.set_visible(v)
+            for a, xy in where:
+                a.set_position(xy)

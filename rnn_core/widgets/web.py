@@ -87,15 +87,20 @@ class ExplorerView(anywidget.AnyWidget):
         """The frame for control positions ``idx`` (None: the explorer's current values) as
         (JSON-able message, buffers). The background PNG rides along, as the last buffer, the
         first time its id is sent to the views."""
+        ex = self._explorer
+        if idx is None:
+            idx, exact = ex.index(), ex.on_grid()
+            drawn = ex.draw_values(ex.values)
+            return self._message(idx, exact, push, drawn)
+        with ex.elsewhere():
+            drawn = ex.draw_values(ex.values_at(idx))
+            return self._message(idx, True, push, drawn)
+
+    def _message(self, idx: list[int], exact: bool, push: bool, drawn: str
+                 ) -> tuple[dict[str, Any], list[bytes]]:
         from rnn_core.widgets.frames import frame, overlay_boxes
 
         ex = self._explorer
-        if idx is None:
-            values, idx, exact = ex.values, ex.index(), ex.on_grid()
-            drawn = ex.draw_values(values)
-        else:
-            values, exact = ex.values_at(idx), True
-            drawn = ex.draw_values(values)
         artists, buffers = frame(ex.fig, ex.animated)
         bg_id, png = ex.backgrounds.get(self._scale)
         msg: dict[str, Any] = {
@@ -110,10 +115,7 @@ class ExplorerView(anywidget.AnyWidget):
 
     def send_frame(self, idx: list[int] | None = None, push: bool = False) -> None:
         self.check_code()
-        try:
-            msg, buffers = self.frame_message(idx, push)
-        finally:
-            self._explorer.restore_current()
+        msg, buffers = self.frame_message(idx, push)
         if "png" in msg:
             self._bg_sent.add(msg["bg"])
         self.send(msg, buffers)
@@ -128,8 +130,10 @@ class ExplorerView(anywidget.AnyWidget):
         elif kind == "want":
             idx = self._explorer.check_index(content.get("idx"))
             if content.get("current"):
-                self._explorer.set_index(idx)
-            self.send_frame(idx)
+                self._explorer.set_index(idx)      # draws it: the frame of the current values
+                self.send_frame()
+            else:
+                self.send_frame(idx)
 
 
 def _watch_code(view: ExplorerView) -> None:
