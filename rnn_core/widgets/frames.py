@@ -177,6 +177,8 @@ def frame(fig: Any, artists: Sequence[Any]) -> tuple[list[dict[str, Any]], list[
     from matplotlib.lines import Line2D
     from matplotlib.text import Text
 
+    for ax in fig.axes:
+        ax.apply_aspect()         # what a draw does first: an equal-aspect axes shrinks its box
     pack = _Packer()
     out = []
     for a in draw_order(fig, artists):

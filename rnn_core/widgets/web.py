@@ -101,8 +101,8 @@ class ExplorerView(anywidget.AnyWidget):
         from rnn_core.widgets.frames import frame, overlay_boxes
 
         ex = self._explorer
-        artists, buffers = frame(ex.fig, ex.animated)
         bg_id, png = ex.backgrounds.get(self._scale)
+        artists, buffers = frame(ex.fig, ex.animated)
         msg: dict[str, Any] = {
             "type": "frame", "idx": list(idx), "exact": exact, "push": push,
             "code": self.code_gen, "bg": bg_id, "scale": self._scale, "readout": drawn,
