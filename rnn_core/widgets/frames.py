@@ -221,6 +221,24 @@ def overlay_boxes(fig: Any, overlays: Sequence[Any]) -> list[list[int]]:
     return out
 
 
+PNG_COMPRESS_LEVEL = 1
+"""zlib level of the backgrounds: several times faster than PIL's default 6 for a few percent
+more bytes (plots are mostly flat colour)."""
+
+
+def canvas_png(canvas: Any, compress_level: int = PNG_COMPRESS_LEVEL) -> bytes:
+    """Draw an Agg canvas and encode its pixels as PNG (RGB): cheaper than ``savefig``, which
+    re-renders and encodes at zlib level 6."""
+    from PIL import Image
+
+    canvas.draw()
+    w, h = canvas.get_width_height(physical=True)
+    img = Image.frombuffer("RGBA", (w, h), canvas.buffer_rgba(), "raw", "RGBA", 0, 1)
+    buf = io.BytesIO()
+    img.convert("RGB").save(buf, format="png", compress_level=compress_level)
+    return buf.getvalue()
+
+
 class Backgrounds:
     """PNG backgrounds of a figure (everything but the animated artists), cached by the limits
     of all its axes and the pixel scale.
@@ -269,10 +287,12 @@ class Backgrounds:
         for a in off:
             a.set_visible(False)
         try:
-            buf = io.BytesIO()
-            self.fig.savefig(buf, format="png", dpi=self.fig.dpi * scale)
             self.renders += 1
-            return buf.getvalue()
+            if scale != 1.0:              # a HiDPI screen: savefig renders at another dpi
+                buf = io.BytesIO()
+                self.fig.savefig(buf, format="png", dpi=self.fig.dpi * scale)
+                return buf.getvalue()
+            return canvas_png(self.fig.canvas)
         finally:
             for a, v in zip(off, shown, strict=True):
                 a.set_visible(v)

@@ -156,6 +156,11 @@ function render({ model, el }) {
       input.max = String(c.values.length - 1);
       input.step = "1";
       input.style.width = "170px";
+      // the range in values, for a harness or a test that types a value (jumps)
+      input.dataset.lo = String(c.values[0]);
+      input.dataset.hi = String(c.values[c.values.length - 1]);
+      input.dataset.log = c.log ? "1" : "0";
+      input.dataset.integer = c.values.every(Number.isInteger) ? "1" : "0";
       const num = document.createElement("input");
       num.type = "text";
       num.inputMode = "decimal";
@@ -259,31 +264,37 @@ function render({ model, el }) {
     pump();
   }
 
+  let lastMove = null;                  // {i: control, dir: +1 | -1}: where prefetch looks first
+
   function move(i, p) {
+    if (p !== pos[i]) lastMove = { i, dir: Math.sign(p - pos[i]) };
     pos[i] = p;
     setters[i](p);
     show(pos);
   }
 
   function neighbours(p) {
-    // one and two steps of each slider, every other option of a dropdown or checkbox
+    // the next two positions in the direction the student is moving, then one step of every
+    // slider either way and every other option of a dropdown or checkbox
     const out = [], seen = new Set();
-    const add = (q) => {
+    const addKey = (q) => {
       const k = keyOf(q);
       if (!frames.has(k) && !seen.has(k)) { seen.add(k); out.push(k); }
     };
-    for (const d of [1, 2]) {
-      spec.controls.forEach((c, i) => {
-        const cands = c.kind === "range" ? [p[i] + d, p[i] - d]
-          : (d === 1 ? [...Array(grid[i]).keys()] : []);
-        for (const j of cands) {
-          if (j < 0 || j >= grid[i] || j === p[i]) continue;
-          const q = p.slice();
-          q[i] = j;
-          add(q);
-        }
-      });
+    const add = (i, j) => {
+      if (j < 0 || j >= grid[i] || j === p[i]) return;
+      const q = p.slice();
+      q[i] = j;
+      addKey(q);
+    };
+    if (lastMove && spec.controls[lastMove.i].kind === "range") {
+      add(lastMove.i, p[lastMove.i] + lastMove.dir);
+      add(lastMove.i, p[lastMove.i] + 2 * lastMove.dir);
     }
+    spec.controls.forEach((c, i) => {
+      if (c.kind === "range") { add(i, p[i] + 1); add(i, p[i] - 1); }
+      else for (let j = 0; j < grid[i]; j++) add(i, j);
+    });
     if (spec.prefetch_all) {
       const all = [];
       const walk = (i, q) => {
@@ -293,7 +304,7 @@ function render({ model, el }) {
       walk(0, new Array(n).fill(0));
       const dist = (q) => q.reduce((s, v, i) => s + Math.abs(v - p[i]), 0);
       all.sort((a, b) => dist(a) - dist(b));
-      for (const q of all) add(q);
+      for (const q of all) addKey(q);
     }
     return out;
   }
