@@ -87,7 +87,7 @@ def clipping_explorer(threshold: float = 1.0, lr: float = 0.3, mode_clip: str = 
     cbar = fig.colorbar(cs, ax=ax_s, pad=0.02)
     cbar.set_label("log10 loss L(w, b)", fontsize=9)
     cbar.ax.tick_params(labelsize=8)
-    # data above the spines (zorder 3+), under opaque legends in a fixed place (blit overlays)
+    # data above the spines (zorder 3+), under opaque legends in a fixed place (overlays)
     (raw_path,) = ax_s.plot([], [], "-o", color="C3", ms=3, lw=1.4, zorder=3,
                             label="no clipping")
     (clip_path,) = ax_s.plot([], [], "-o", color="C6", ms=3, lw=1.4, zorder=3.1,

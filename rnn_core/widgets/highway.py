@@ -56,7 +56,7 @@ def highway_explorer(forget_bias: float = 1.0, T: int = 200, H: int = 32, seed: 
     }
     fig = new_figure((11.5, 4.3))
     ax_g, ax_c = fig.subplots(1, 2)
-    # data above the spines (zorder 3), under opaque legends in a fixed place (blit overlays)
+    # data above the spines (zorder 3), under opaque legends in a fixed place (overlays)
     (van,) = ax_g.plot([], [], color="C3", lw=1.6, zorder=3, label="vanilla RNN")
     (lstm,) = ax_g.plot([], [], color="C0", lw=1.6, zorder=3, label="LSTM")
     ax_g.set_xlabel("step k")

@@ -54,7 +54,7 @@ def training_explorer(lr: float = 0.3, clip: bool = True, threshold: float = 1.0
     }
     fig = new_figure((11.0, 4.2))
     ax_loss, ax_g = fig.subplots(1, 2)
-    # data above the spines (zorder 3+), under opaque legends in a fixed place (blit overlays)
+    # data above the spines (zorder 3+), under opaque legends in a fixed place (overlays)
     (loss_line,) = ax_loss.plot([], [], color="C0", lw=1.2, zorder=3, label="minibatch loss")
     (div_loss,) = ax_loss.plot([], [], "x", color="C3", ms=10, mew=2, zorder=3.1,
                                label="diverged")

@@ -95,7 +95,7 @@ def vanilla_flow_explorer(scale: float = 1.0, T: int = 200, init: str = "orthogo
     fig = new_figure((11.5, 4.3))
     ax_g, ax_sv, ax_eig = fig.subplots(1, 3, gridspec_kw={"width_ratios": [1.25, 1.25, 1.0]})
     # Data artists sit above the spines (zorder 3) and below the legends (5). The legends are
-    # opaque and fixed in place, so a blitted update copies their pixels back over the data.
+    # opaque and fixed in place, so the browser repaints their pixels over the data.
     (g_line,) = ax_g.plot([], [], color="C0", lw=1.8, zorder=3, label="measured ||dL/dh_k||")
     (b_line,) = ax_g.plot([], [], color="C3", lw=1.2, ls="--", zorder=3,
                           label="bound eta^(T-k) ||dL/dh_T||")
@@ -130,7 +130,7 @@ def vanilla_flow_explorer(scale: float = 1.0, T: int = 200, init: str = "orthogo
         lighten_axes(ax, nticks=5)
         log10_axis(ax, nticks=5)
     lighten_axes(ax_eig, nticks=4)
-    # limits on a coarse grid that move only when the data need it: most steps are blitted
+    # limits on a coarse grid that move only when the data need it: most steps keep the background
     x_g, y_g = StickyAxis(ax_g, "x", "upper"), StickyAxis(ax_g, "y", "log10")
     x_sv, y_sv = StickyAxis(ax_sv, "x", "upper"), StickyAxis(ax_sv, "y", "log10")
     r_eig = StickyAxis(ax_eig, "x", "symmetric", pad=0.08)

@@ -713,7 +713,8 @@ def check_widgets(page: Any, cells: list[dict[str, Any]], timeout_s: float) -> l
         outputs: [...cell.querySelectorAll('.jp-OutputArea-child > .jp-OutputArea-output')]
             .filter(o => !o.parentElement.closest('.jp-OutputArea-output'))  // not inside a widget
             .map(o => ({text: o.textContent.slice(0, 300),
-                        view: !!o.querySelector('.jupyter-widgets, .jupyter-matplotlib'),
+                        view: !!o.querySelector(
+                            '.jupyter-widgets, .jupyter-matplotlib, .rnn-explorer'),
                         error: !!o.querySelector('.jupyter-widgets-error-widget')})),
     }))"""
     wanted = [

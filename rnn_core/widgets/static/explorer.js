@@ -9,7 +9,6 @@
 // dropped (the kernel's "code" message, and the code number of every frame).
 
 const FONT = '"DejaVu Sans", "Bitstream Vera Sans", Verdana, Arial, sans-serif';
-let uid = 0;
 
 function css(c) {
   return `rgba(${Math.round(c[0] * 255)},${Math.round(c[1] * 255)},${Math.round(c[2] * 255)},${c[3]})`;
@@ -110,7 +109,8 @@ function render({ model, el }) {
   const n = spec.controls.length;
   const W = spec.width, H = spec.height;
   const dpr = Math.min(Math.max(window.devicePixelRatio || 1, 1), 2);
-  const id = `rnn-ex-${++uid}`;
+  // ids for <label for>: unique in the page (the module may be evaluated once per explorer)
+  const id = `rnn-ex-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 10)}`;
 
   // -- DOM: controls, readout, canvas -------------------------------------------------------
   const root = document.createElement("div");
