@@ -859,3 +859,122 @@ def test_every_corner_of_every_explorer_is_finite_and_warning_free(make):
         _finite_artists(ex.fig)
         assert "nan" not in ex.readout.lower() and "inf" not in ex.readout.split(), values
         ex.fig.canvas.draw()
+
+
+# ------------------------------------------------------------------------------ the browser side
+
+
+def _chromium_page():
+    """A blank page in headless Chromium (Debian's, as the e2e tests use), or skip."""
+    import pathlib
+
+    sync_api = pytest.importorskip("playwright.sync_api")
+    if not pathlib.Path("/usr/bin/chromium").exists():
+        pytest.skip("/usr/bin/chromium is missing")
+    return sync_api
+
+
+_FAKE_MODEL_JS = r"""async ([src, spec]) => {
+    // the anywidget model, as far as explorer.js uses it: get, on, send
+    window.sent = [];
+    window.handlers = [];
+    const model = {get: () => spec, on: (ev, f) => window.handlers.push(f),
+                   send: (m) => window.sent.push(m)};
+    const url = URL.createObjectURL(new Blob([src], {type: 'text/javascript'}));
+    const mod = (await import(url)).default;
+    const el = document.createElement('div');
+    document.body.appendChild(el);
+    mod.render({model, el});
+    window.deliver = async (msg, b64) => {
+        const bytes = s => Uint8Array.from(atob(s), c => c.charCodeAt(0));
+        const bufs = b64.map(s => new DataView(bytes(s).buffer));
+        window.handlers.forEach(h => h(msg, bufs));
+        for (let i = 0; i < 3; i++) await new Promise(r => requestAnimationFrame(r));
+    };
+    window.pixels = () => {
+        const c = el.querySelector('canvas');
+        const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+        let x = 0x811c9dc5;
+        for (let i = 0; i < d.length; i += 4) x = Math.imul(x ^ (d[i] + 256 * d[i + 1]), 16777619);
+        return x >>> 0;
+    };
+}"""
+
+
+def test_browser_module_keeps_frames_and_drops_them_when_the_code_changes():
+    """explorer.js in Chromium with a stand-in model and real frames from the kernel side: a
+    frame it holds is painted with no request; after a "code" message (an edited exercise) it
+    asks again for every position, and a frame computed by the old code is not kept."""
+    import base64
+    import pathlib
+
+    sync_api = _chromium_page()
+    from rnn_core.widgets.highway import highway_explorer
+
+    ex = highway_explorer(forget_bias=1.0, T=200)
+    view = ex.widget
+    src = (pathlib.Path(__file__).parents[1] / "rnn_core/widgets/static/explorer.js").read_text()
+
+    def b64(buffers):
+        return [base64.b64encode(b).decode() for b in buffers]
+
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path="/usr/bin/chromium",
+                                    args=["--no-sandbox", "--headless", "--disable-gpu"])
+        try:
+            page = browser.new_page()
+            page.goto("about:blank")
+            page.evaluate(_FAKE_MODEL_JS, [src, view.spec])
+            assert page.evaluate("window.sent")[0]["type"] == "hello"
+            here = ex.index()
+            msg, bufs = view.frame_message(push=True)
+            page.evaluate("([m, b]) => window.deliver(m, b)", [msg, b64(bufs)])
+            first = page.evaluate("window.pixels()")
+            want = page.evaluate("window.sent")[-1]
+            assert want["type"] == "want" and not want["current"]        # prefetching
+            ahead = list(here)
+            ahead[0] += 1
+            msg2, bufs2 = view.frame_message(ahead)                       # the prefetched frame
+            page.evaluate("([m, b]) => window.deliver(m, b)", [msg2, b64(bufs2)])
+            assert page.evaluate("window.pixels()") == first              # not shown yet
+            n_sent = len(page.evaluate("window.sent"))
+            slider = page.locator('input[type="range"]').first
+            slider.focus()
+            page.keyboard.press("ArrowRight")                             # to the held frame
+            page.evaluate("() => new Promise(r => requestAnimationFrame(r))")
+            moved = page.evaluate("window.pixels()")
+            assert moved != first
+            assert "forget bias = 1.25" in page.locator(".rnn-explorer-readout").inner_text()
+            assert not [m for m in page.evaluate("window.sent")[n_sent:] if m.get("current")]
+            page.keyboard.press("ArrowLeft")                              # back: held too
+            page.evaluate("() => new Promise(r => requestAnimationFrame(r))")
+            assert page.evaluate("window.pixels()") == first
+            assert not [m for m in page.evaluate("window.sent")[n_sent:] if m.get("current")]
+            # an edited exercise: the browser drops every frame it holds and asks again for
+            # the position it shows
+            n_sent = len(page.evaluate("window.sent"))
+            page.evaluate("(m) => window.deliver(m, [])", {"type": "code", "code": 1})
+            asked = [m for m in page.evaluate("window.sent")[n_sent:] if m["type"] == "want"]
+            assert asked == [{"type": "want", "idx": here, "current": True}]
+            page.evaluate("([m, b]) => window.deliver(m, b)",
+                          [{**msg, "push": False, "code": 1}, b64(bufs)])
+            pending = page.evaluate("window.sent")[-1]       # a prefetch now in flight
+            assert pending["type"] == "want" and not pending["current"]
+            page.keyboard.press("ArrowRight")         # held before the edit: not any more
+            page.evaluate("() => new Promise(r => requestAnimationFrame(r))")
+            assert page.evaluate("window.pixels()") == first     # nothing to paint yet
+            # the answer to the request in flight comes from the old code (code 0): neither
+            # painted nor kept; the browser then asks for where the student is
+            n_sent = len(page.evaluate("window.sent"))
+            late, late_bufs = view.frame_message(pending["idx"])
+            assert late["code"] == 0
+            page.evaluate("([m, b]) => window.deliver(m, b)", [late, b64(late_bufs)])
+            assert page.evaluate("window.pixels()") == first
+            asked = [m for m in page.evaluate("window.sent")[n_sent:] if m["type"] == "want"]
+            assert asked[0] == {"type": "want", "idx": ahead, "current": True}
+            # the new code's frame is painted
+            page.evaluate("([m, b]) => window.deliver(m, b)",
+                          [{**msg2, "code": 1}, b64(bufs2)])
+            assert page.evaluate("window.pixels()") == moved
+        finally:
+            browser.close()
