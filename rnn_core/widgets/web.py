@@ -6,7 +6,8 @@ type="checkbox">``), the readout as HTML and the figure on a ``<canvas>``: a bac
 the frame of the current control positions (see ``frames``). It keeps every frame it received,
 keyed by the control positions, so moving back is local; it asks the kernel for a missing frame
 with a custom message and, when idle, for the neighbouring positions of each control (the whole
-grid when it is small), one request at a time, the newest position first.
+grid when it is small), then further along the slider moved last, one request at a time, the
+position the student is at first.
 
 Messages, browser -> kernel: ``{"type": "hello", "dpr": ...}`` when a view is shown;
 ``{"type": "want", "idx": [...], "current": bool}`` for a frame (``current``: the position the
@@ -28,10 +29,12 @@ import traitlets
 
 from rnn_core.analysis.explore import layer_a_code
 
-__all__ = ["ExplorerView", "PREFETCH_ALL_MAX"]
+__all__ = ["ExplorerView", "PREFETCH_ALL_MAX", "PREFETCH_ALONG"]
 
 PREFETCH_ALL_MAX = 200
 """A grid of at most this many positions (all controls together) is fetched whole after display."""
+PREFETCH_ALONG = 128
+"""Positions fetched ahead, when idle, along the slider the student moved last (nearest first)."""
 
 MAX_SCALE = 2.0
 """Backgrounds are rendered at the screen's device pixel ratio, up to this."""
@@ -57,6 +60,7 @@ class ExplorerView(anywidget.AnyWidget):
             "controls": [c.spec(k) for k, c in explorer.controls.items()],
             "width": w, "height": h,
             "prefetch_all": math.prod(sizes) <= PREFETCH_ALL_MAX,
+            "along": PREFETCH_ALONG,
         })
         self._explorer = explorer
         self._bg_sent: set[int] = set()

@@ -316,11 +316,6 @@ PAGE_JS = r"""
 window.__e2e = {
   dir: new WeakMap(),
   frame() { return new Promise(r => requestAnimationFrame(() => r())); },
-  kernelIdle() {
-    const w = window.jupyterapp && window.jupyterapp.shell.currentWidget;
-    const k = w && w.sessionContext && w.sessionContext.session && w.sessionContext.session.kernel;
-    return !k || k.status === 'idle';
-  },
   // the course's explorers (rnn_core.widgets, drawn in the browser): a canvas and native controls
   canvases(cell) { return [...cell.querySelectorAll('.rnn-explorer canvas.rnn-explorer-canvas')]; },
   sliders(cell) { return [...cell.querySelectorAll('.rnn-explorer input[type="range"]')]; },
@@ -338,13 +333,19 @@ window.__e2e = {
   readouts(cell) {
     return [...cell.querySelectorAll('.rnn-explorer-readout')].map(e => e.textContent.trim());
   },
+  // an explorer waiting for the kernel's frame of the position its controls show
+  waiting(cell) {
+    return [...cell.querySelectorAll('.rnn-explorer')].some(e => e.dataset.waiting === '1');
+  },
+  // Quiet: pixels unchanged for quietMs and no explorer waiting for its frame. The kernel may
+  // still be fetching frames ahead (as for a student who pauses less than that takes).
   async settle(cell, quietMs, timeoutMs) {
     const start = performance.now();
     let last = JSON.stringify(this.hashes(cell)), since = performance.now();
     while (performance.now() - start < timeoutMs) {
       await this.frame();
       const now = JSON.stringify(this.hashes(cell));
-      if (now !== last || !this.kernelIdle()) { last = now; since = performance.now(); }
+      if (now !== last || this.waiting(cell)) { last = now; since = performance.now(); }
       else if (performance.now() - since >= quietMs) return true;
     }
     return false;

@@ -255,12 +255,14 @@ function render({ model, el }) {
     for (const [x, y, w, h] of f.overlays) ctx.drawImage(bg, x * s, y * s, w * s, h * s, x, y, w, h);
     readout.textContent = f.readout;
     root.dataset.frame = keyOf(f.idx);
+    root.dataset.waiting = keyOf(f.idx) === keyOf(pos) ? "0" : "1";
   }
 
   function show(p) {
     const key = keyOf(p);
     const f = frames.get(key);
     if (f) { shown = key; paint(f); }
+    else root.dataset.waiting = "1";      // asked of the kernel (a harness waits on this)
     pump();
   }
 
@@ -295,6 +297,15 @@ function render({ model, el }) {
       if (c.kind === "range") { add(i, p[i] + 1); add(i, p[i] - 1); }
       else for (let j = 0; j < grid[i]; j++) add(i, j);
     });
+    // then further along the slider the student is using, nearest first (a jump along it is
+    // then local too): up to spec.along positions
+    if (lastMove && spec.controls[lastMove.i].kind === "range") {
+      const i = lastMove.i;
+      for (let d = 3; d < grid[i] && out.length < spec.along; d++) {
+        add(i, p[i] + d * lastMove.dir);
+        add(i, p[i] - d * lastMove.dir);
+      }
+    }
     if (spec.prefetch_all) {
       const all = [];
       const walk = (i, q) => {
