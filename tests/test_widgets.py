@@ -978,3 +978,29 @@ def test_browser_module_keeps_frames_and_drops_them_when_the_code_changes():
             assert page.evaluate("window.pixels()") == moved
         finally:
             browser.close()
+
+
+def test_a_position_that_cannot_be_drawn_answers_with_its_error(monkeypatch):
+    """In the student release the explorers run on the student's code: an exercise not written
+    yet raises. The browser must get an answer (it waits for one before asking again), with the
+    message to show, not silence."""
+    ex = _highway()
+    view = ex.widget
+    sent = _sent(view, monkeypatch)
+    real = ex._draw
+
+    def draw(forget_bias, T):
+        if T == 300:
+            raise NotImplementedError("Exercise lstm_step_forward: write it in rnn_core/lstm.py")
+        return real(forget_bias=forget_bias, T=T)
+
+    monkeypatch.setattr(ex, "_draw", draw)
+    idx = ex.index()
+    bad = [idx[0], ex.controls["T"].index_of(300)]
+    view._on_msg(view, {"type": "want", "idx": bad, "current": False}, [])
+    assert sent[-1] == ({"type": "error", "idx": bad, "code": 0, "message":
+                         "NotImplementedError: Exercise lstm_step_forward: write it in "
+                         "rnn_core/lstm.py"}, None)
+    assert ex.values["T"] == 200                  # a failed prefetch leaves the explorer
+    view._on_msg(view, {"type": "want", "idx": idx, "current": False}, [])
+    assert sent[-1][0]["type"] == "frame"         # and the next request is answered

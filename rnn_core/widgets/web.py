@@ -14,7 +14,10 @@ Messages, browser -> kernel: ``{"type": "hello", "dpr": ...}`` when a view is sh
 student moved to, which becomes the explorer's values; otherwise a prefetch, which does not).
 Kernel -> browser: ``{"type": "frame", ...}`` with its buffers (``ExplorerView.frame_message``);
 ``{"type": "code", "code": n}`` when a cell run changed the exercise code (D1): the browser drops
-every frame it holds, because each was computed by the code it replaced.
+every frame it holds, because each was computed by the code it replaced;
+``{"type": "error", "idx": [...], "message": ...}`` when drawing a position raised (an exercise
+not written yet): the browser shows the message and does not ask for that position again until
+the code changes.
 """
 
 from __future__ import annotations
@@ -133,11 +136,17 @@ class ExplorerView(anywidget.AnyWidget):
             self.send_frame(push=True)
         elif kind == "want":
             idx = self._explorer.check_index(content.get("idx"))
-            if content.get("current"):
-                self._explorer.set_index(idx)      # draws it: the frame of the current values
-                self.send_frame()
-            else:
-                self.send_frame(idx)
+            try:
+                if content.get("current"):
+                    self._explorer.set_index(idx)  # draws it: the frame of the current values
+                    self.send_frame()
+                else:
+                    self.send_frame(idx)
+            except Exception as err:  # noqa: BLE001 - e.g. an exercise not written yet
+                # the browser shows it in the readout and stops asking for this position
+                # (until the code changes); without an answer it would wait forever
+                self.send({"type": "error", "idx": idx, "code": self.code_gen,
+                           "message": f"{type(err).__name__}: {err}"})
 
 
 def _watch_code(view: ExplorerView) -> None:

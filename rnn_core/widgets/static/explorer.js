@@ -226,9 +226,12 @@ function render({ model, el }) {
   const grid = spec.controls.map((c) => c.labels.length);
   const keyOf = (p) => p.join(",");
 
+  const failed = new Map();             // key -> error message (until the code changes)
+
   function flush(newCode) {
     code = newCode;
     frames.clear();
+    failed.clear();
     prefetch = [];
   }
 
@@ -324,6 +327,11 @@ function render({ model, el }) {
     // one request at a time: first the position shown by the controls, then the prefetch queue
     if (inflight !== null) return;
     const here = keyOf(pos);
+    if (failed.has(here)) {
+      readout.textContent = failed.get(here);
+      root.dataset.waiting = "0";
+      return;
+    }
     if (!frames.has(here)) {
       inflight = here;
       model.send({ type: "want", idx: pos.slice(), current: true });
@@ -333,7 +341,7 @@ function render({ model, el }) {
       prefetch = neighbours(pos);
       prefetch.base = here;
     }
-    while (prefetch.length && frames.has(prefetch[0])) prefetch.shift();
+    while (prefetch.length && (frames.has(prefetch[0]) || failed.has(prefetch[0]))) prefetch.shift();
     if (prefetch.length === 0) return;
     const next = prefetch.shift();
     inflight = next;
@@ -364,16 +372,25 @@ function render({ model, el }) {
     pump();
   }
 
-  model.on("msg:custom", (msg, buffers) => {
+  function onError(e) {
+    const key = keyOf(e.idx);
+    if (inflight === key) inflight = null;
+    if (e.code >= code) failed.set(key, `could not draw this setting: ${e.message}`);
+    pump();
+  }
+
+  const onMsg = (msg, buffers) => {
     if (msg.type === "frame") onFrame(msg, buffers || []);
+    else if (msg.type === "error") onError(msg);
     else if (msg.type === "code") {
       if (msg.code > code) flush(msg.code);
       inflight = null;
       pump();
     }
-  });
+  };
+  model.on("msg:custom", onMsg);
   model.send({ type: "hello", dpr });
-  return () => { frames.clear(); backgrounds.clear(); };
+  return () => { model.off("msg:custom", onMsg); frames.clear(); backgrounds.clear(); };
 }
 
 export default { render };
