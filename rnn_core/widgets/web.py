@@ -37,7 +37,9 @@ __all__ = ["ExplorerView", "PREFETCH_ALL_MAX", "PREFETCH_ALONG"]
 PREFETCH_ALL_MAX = 200
 """A grid of at most this many positions (all controls together) is fetched whole after display."""
 PREFETCH_ALONG = 128
-"""Positions fetched ahead, when idle, along the slider the student moved last (nearest first)."""
+"""When idle, the browser fetches ahead the positions within ``PREFETCH_ALONG / 2`` steps either
+way along the slider the student moved last (nearest first): a whole slider of up to 129
+positions, not the 999 of a sequence-length slider."""
 
 MAX_SCALE = 2.0
 """Backgrounds are rendered at the screen's device pixel ratio, up to this."""

@@ -301,10 +301,10 @@ function render({ model, el }) {
       else for (let j = 0; j < grid[i]; j++) add(i, j);
     });
     // then further along the slider the student is using, nearest first (a jump along it is
-    // then local too): up to spec.along positions
+    // then local too): the positions within spec.along / 2 either way
     if (lastMove && spec.controls[lastMove.i].kind === "range") {
       const i = lastMove.i;
-      for (let d = 3; d < grid[i] && out.length < spec.along; d++) {
+      for (let d = 3; d <= spec.along / 2; d++) {
         add(i, p[i] + d * lastMove.dir);
         add(i, p[i] - d * lastMove.dir);
       }
