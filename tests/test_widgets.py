@@ -1004,3 +1004,18 @@ def test_a_position_that_cannot_be_drawn_answers_with_its_error(monkeypatch):
     assert ex.values["T"] == 200                  # a failed prefetch leaves the explorer
     view._on_msg(view, {"type": "want", "idx": idx, "current": False}, [])
     assert sent[-1][0]["type"] == "frame"         # and the next request is answered
+
+
+def test_an_explorer_on_a_bare_figure_gets_an_agg_canvas():
+    from matplotlib.figure import Figure
+
+    from rnn_core.widgets import Explorer
+    from rnn_core.widgets.controls import int_slider
+
+    fig = Figure(figsize=(3, 2), dpi=72)
+    (line,) = fig.subplots().plot([0, 1], [0, 1])
+    ex = Explorer("tiny", {"k": int_slider("k", 1, 1, 3)}, fig,
+                  lambda k: (line.set_ydata([0, k]), f"k = {k}")[1], None, [line])
+    msg, buffers = ex.widget.frame_message([2])
+    assert msg["readout"] == "k = 3" and ex.backgrounds.get()[1].startswith(PNG_MAGIC)
+    assert ex.widget.spec["index"] == [0] and ex.values == {"k": 1}

@@ -76,9 +76,13 @@ class Explorer:
     def __init__(self, name: str, controls: Mapping[str, Any], fig: Any,
                  draw: Callable[..., str | Drawn], readout_artist: Any,
                  animated: Sequence[Any] = (), overlays: Sequence[Any] = ()) -> None:
+        from matplotlib.backends.backend_agg import FigureCanvasAgg
+
         self.name = name
         self.controls: dict[str, Any] = dict(controls)
         self.fig = fig
+        if not isinstance(fig.canvas, FigureCanvasAgg):
+            FigureCanvasAgg(fig)        # backgrounds are Agg pixels (a bare Figure has none)
         self._draw = draw
         self._readout_artist = readout_artist
         if readout_artist is not None:

@@ -63,6 +63,7 @@ class ExplorerView(anywidget.AnyWidget):
         super().__init__(spec={
             "name": explorer.name,
             "controls": [c.spec(k) for k, c in explorer.controls.items()],
+            "index": explorer.index(),       # where the controls start (a frame may move them)
             "width": w, "height": h,
             "prefetch_all": math.prod(sizes) <= PREFETCH_ALL_MAX,
             "along": PREFETCH_ALONG,

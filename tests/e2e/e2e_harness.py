@@ -333,12 +333,14 @@ window.__e2e = {
   readouts(cell) {
     return [...cell.querySelectorAll('.rnn-explorer-readout')].map(e => e.textContent.trim());
   },
-  // an explorer waiting for the kernel's frame of the position its controls show
+  // an explorer waiting for the kernel's frame of the position its controls show, or for the
+  // frames of its near neighbours (next positions of each control)
   waiting(cell) {
-    return [...cell.querySelectorAll('.rnn-explorer')].some(e => e.dataset.waiting === '1');
+    return [...cell.querySelectorAll('.rnn-explorer')]
+      .some(e => e.dataset.waiting !== '0' || e.dataset.near !== 'held');
   },
-  // Quiet: pixels unchanged for quietMs and no explorer waiting for its frame. The kernel may
-  // still be fetching frames ahead (as for a student who pauses less than that takes).
+  // Quiet: pixels unchanged for quietMs, every explorer showing its frame and holding its near
+  // neighbours (a student who pauses a moment). The kernel may still be fetching further ahead.
   async settle(cell, quietMs, timeoutMs) {
     const start = performance.now();
     let last = JSON.stringify(this.hashes(cell)), since = performance.now();

@@ -137,7 +137,8 @@ function render({ model, el }) {
   root.append(bar, readout, canvas);
   el.appendChild(root);
 
-  const pos = new Array(n).fill(0);     // the positions shown by the controls
+  const pos = spec.index.slice();       // the positions shown by the controls
+  root.dataset.waiting = "1";           // until the first frame is painted
   const setters = [];                   // i -> (position) => update the control's DOM
 
   spec.controls.forEach((c, i) => {
@@ -205,6 +206,7 @@ function render({ model, el }) {
     // take the keys from the controls; Lumino's keymap skips an event whose target has this.
     for (const ctl of box.querySelectorAll("input, select")) ctl.setAttribute("data-lm-suppress-shortcuts", "true");
     bar.appendChild(box);
+    setters[i](pos[i]);
   });
 
   function nearest(c, v) {
@@ -278,13 +280,13 @@ function render({ model, el }) {
     show(pos);
   }
 
-  function neighbours(p) {
+  function neighbours(p, far = true) {
     // the next two positions in the direction the student is moving, then one step of every
     // slider either way and every other option of a dropdown or checkbox
     const out = [], seen = new Set();
     const addKey = (q) => {
       const k = keyOf(q);
-      if (!frames.has(k) && !seen.has(k)) { seen.add(k); out.push(k); }
+      if (!frames.has(k) && !failed.has(k) && !seen.has(k)) { seen.add(k); out.push(k); }
     };
     const add = (i, j) => {
       if (j < 0 || j >= grid[i] || j === p[i]) return;
@@ -300,6 +302,7 @@ function render({ model, el }) {
       if (c.kind === "range") { add(i, p[i] + 1); add(i, p[i] - 1); }
       else for (let j = 0; j < grid[i]; j++) add(i, j);
     });
+    if (!far) return out;
     // then further along the slider the student is using, nearest first (a jump along it is
     // then local too): the positions within spec.along / 2 either way
     if (lastMove && spec.controls[lastMove.i].kind === "range") {
@@ -325,8 +328,11 @@ function render({ model, el }) {
 
   function pump() {
     // one request at a time: first the position shown by the controls, then the prefetch queue
-    if (inflight !== null) return;
     const here = keyOf(pos);
+    // "held" once every near neighbour is (a harness waits for it, as a student pauses)
+    const done = (frames.has(here) || failed.has(here)) && neighbours(pos, false).length === 0;
+    root.dataset.near = done ? "held" : "fetching";
+    if (inflight !== null) return;
     if (failed.has(here)) {
       readout.textContent = failed.get(here);
       root.dataset.waiting = "0";
