@@ -159,14 +159,14 @@ def main(n: int = 30) -> dict:
 
     ex = vanilla()
     view = ex.widget
-    rows["vanilla background PNG (savefig)"] = _stats(lambda i: ex.backgrounds._render(1.0), n)
+    rows["vanilla background PNG (Agg, zlib 1)"] = _stats(lambda i: ex.backgrounds._render(1.0), n)
     rows["vanilla frame serialise alone"] = _stats(lambda i: frame(ex.fig, ex.animated), n)
     rows["PNG via savefig (static picture)"] = _stats(lambda i: figure_png(ex.fig), 10)
     msg, buffers = view.frame_message()
     size = len(json.dumps(msg)) + sum(len(b) for b in buffers if not b.startswith(b"\x89PNG"))
     print(f"\nparts (vanilla figure, {view.spec['width']} x {view.spec['height']} px; one frame "
           f"is {size} bytes, its background PNG {len(ex.backgrounds.get()[1])} bytes)")
-    for key in ("vanilla background PNG (savefig)", "vanilla frame serialise alone",
+    for key in ("vanilla background PNG (Agg, zlib 1)", "vanilla frame serialise alone",
                 "PNG via savefig (static picture)"):
         r = rows[key]
         print(f"  {key:36s} wall {r['wall_med']:6.1f} ms (p95 {r['wall_p95']:6.1f}), "
