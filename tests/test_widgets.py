@@ -148,7 +148,7 @@ def _xy(msg, buffers, i):
 
 def _expected_pixels(fig, transform, xy):
     px = transform.transform(np.asarray(xy, dtype=float))
-    px[:, 1] = fig.bbox.height - px[:, 1]
+    px[:, 1] = fig.canvas.get_renderer().height - px[:, 1]      # rows from the top, as Agg
     return px
 
 
@@ -174,7 +174,8 @@ def test_frame_puts_data_at_the_pixels_matplotlib_draws_them():
     assert a1["dash"] and a1["color"][:3] == [0.8392, 0.1529, 0.1569]     # C3, dashed
     # clipped to the axes' box, y from the top
     bx = ax_g.bbox
-    np.testing.assert_allclose(a0["clip"], [bx.x0, fig.bbox.height - bx.y1, bx.width,
+    # 4.3 in at 72 dpi is 309.6 px: Agg renders 309 rows and counts them from the top
+    np.testing.assert_allclose(a0["clip"], [bx.x0, 309 - bx.y1, bx.width,
                                             bx.height], atol=0.01)
     # NaN line breaks survive (the other singular values are one line)
     rest = _xy(msg, buffers, 3)
@@ -210,7 +211,8 @@ def test_frame_images_and_texts_follow_cmap_norm_and_text_layout():
     assert rgba.shape[:2] == (3, 60)
     # the extent (0.5 .. T + 0.5, 0.5 .. L + 0.5) in pixels is the axes' box (limits = extent)
     bx = ex.fig.axes[0].bbox
-    np.testing.assert_allclose(images[0]["box"], [bx.x0, ex.fig.bbox.height - bx.y1,
+    # 3.6 in at 72 dpi: 259 rows
+    np.testing.assert_allclose(images[0]["box"], [bx.x0, 259 - bx.y1,
                                                   bx.width, bx.height], atol=0.01)
     title = ex.fig.axes[0].title
     assert texts[0]["s"] == title.get_text() and texts[0]["ha"] == "center"
@@ -1019,3 +1021,62 @@ def test_an_explorer_on_a_bare_figure_gets_an_agg_canvas():
     msg, buffers = ex.widget.frame_message([2])
     assert msg["readout"] == "k = 3" and ex.backgrounds.get()[1].startswith(PNG_MAGIC)
     assert ex.widget.spec["index"] == [0] and ex.values == {"k": 1}
+
+
+@ALL
+def test_the_browser_canvas_shows_what_matplotlib_renders(make):
+    """explorer.js in Chromium paints a frame over its background: the picture matches
+    matplotlib's own full render of the same state, but for anti-aliasing and font hinting
+    (a few pixels in a hundred), while the background alone (the data missing) is far off."""
+    import base64
+    import io
+    import pathlib
+
+    from PIL import Image
+
+    sync_api = _chromium_page()
+    ex = make()
+    if make is _vanilla:
+        ex.update(scale=1.5, T=150)
+    view = ex.widget
+    src = (pathlib.Path(__file__).parents[1] / "rnn_core/widgets/static/explorer.js").read_text()
+    msg, bufs = view.frame_message(push=True)
+
+    def rgb(png: bytes) -> np.ndarray:
+        return np.asarray(Image.open(io.BytesIO(png)).convert("RGB")).astype(int)
+
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path="/usr/bin/chromium",
+                                    args=["--no-sandbox", "--headless", "--disable-gpu"])
+        try:
+            page = browser.new_page()
+            page.goto("about:blank")
+            page.evaluate(_FAKE_MODEL_JS, [src, view.spec])
+            page.evaluate("([m, b]) => window.deliver(m, b)",
+                          [msg, [base64.b64encode(b).decode() for b in bufs]])
+            page.wait_for_function("document.querySelector('.rnn-explorer').dataset.frame")
+            url = page.evaluate("document.querySelector('canvas').toDataURL('image/png')")
+        finally:
+            browser.close()
+    shown = rgb(base64.b64decode(url.split(",", 1)[1]))
+    full = io.BytesIO()
+    ex.fig.savefig(full, format="png", dpi=ex.fig.dpi)        # readout title hidden, as live
+    ref = rgb(full.getvalue())
+    bg = rgb(ex.backgrounds.get()[1])
+    assert shown.shape == ref.shape == bg.shape
+    off = np.abs(shown - ref).max(axis=2) > 64
+    data = np.abs(bg - ref).max(axis=2) > 64
+    assert off.mean() < 0.015, off.mean()
+    # away from the texts (the browser's glyphs are anti-aliased differently), the data are
+    # where matplotlib draws them: few pixels off, against many without the data
+    from matplotlib.text import Text
+
+    keep = np.ones_like(off, dtype=bool)
+    renderer = ex.fig.canvas.get_renderer()
+    for t in ex.animated:
+        if isinstance(t, Text) and t.get_visible():
+            e = t.get_window_extent(renderer)
+            h = shown.shape[0]
+            rows = slice(max(int(h - e.y1) - 2, 0), int(h - e.y0) + 3)
+            keep[rows, max(int(e.x0) - 2, 0):int(e.x1) + 3] = 0
+    assert off[keep].mean() < 0.3 * data[keep].mean(), (off[keep].mean(), data[keep].mean())

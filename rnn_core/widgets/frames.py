@@ -29,8 +29,9 @@ __all__ = ["frame", "draw_order", "Backgrounds", "overlay_boxes", "pixel_size"]
 
 
 def pixel_size(fig: Any) -> tuple[int, int]:
-    """The figure's size in pixels at its dpi (the canvas the browser draws on)."""
-    return int(round(fig.bbox.width)), int(round(fig.bbox.height))
+    """The figure's size in pixels at its dpi, as Agg renders it (whole pixels, rounded down):
+    the canvas the browser draws on. Rows are counted from the top of this height, as Agg does."""
+    return fig.canvas.get_width_height(physical=True)
 
 
 def draw_order(fig: Any, artists: Sequence[Any]) -> list[Any]:
@@ -72,7 +73,7 @@ def _to_pixels(fig: Any, transform: Any, xy: np.ndarray) -> np.ndarray:
         return np.zeros((0, 2), np.float32)
     with np.errstate(all="ignore"):
         px = np.asarray(transform.transform(xy), dtype=np.float64)
-    px[:, 1] = fig.bbox.height - px[:, 1]
+    px[:, 1] = pixel_size(fig)[1] - px[:, 1]
     px[~np.isfinite(px).all(axis=1)] = np.nan
     return px.astype(np.float32)
 
@@ -83,7 +84,7 @@ def _clip(fig: Any, artist: Any) -> list[float] | None:
     if box is None:
         return None
     x0, y0, x1, y1 = box.extents
-    return [round(float(x0), 2), round(float(fig.bbox.height - y1), 2),
+    return [round(float(x0), 2), round(float(pixel_size(fig)[1] - y1), 2),
             round(float(x1 - x0), 2), round(float(y1 - y0), 2)]
 
 
@@ -215,8 +216,8 @@ def overlay_boxes(fig: Any, overlays: Sequence[Any]) -> list[list[int]]:
         half = 0.5 * fr.get_linewidth() * fig.dpi / 72.0
         x0 = max(int(np.floor(bbox.x0 - half)), 0)
         x1 = min(int(np.ceil(bbox.x1 + half)), w)
-        top = max(int(np.floor(fig.bbox.height - bbox.y1 - half)), 0)
-        bottom = min(int(np.ceil(fig.bbox.height - bbox.y0 + half)), h)
+        top = max(int(np.floor(h - bbox.y1 - half)), 0)
+        bottom = min(int(np.ceil(h - bbox.y0 + half)), h)
         out.append([x0, top, x1 - x0, bottom - top])
     return out
 
