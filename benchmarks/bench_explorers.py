@@ -3,33 +3,31 @@
 Goal (issue 3): one slider update of the vanilla gradient-flow explorer at H=64, T=200, compute
 plus redraw, median under 30 ms.
 
-Every update is ``Explorer.update(...)``: the compute function (cached), setting the artists'
-data, then the repaint the explorer does itself: a blit (restore the cached background, draw the
-data artists, copy the legends back, ``canvas.blit``) when no axis limit changed, else a full
-Agg draw. Two display modes:
-
-- ``agg``: the repaint on the Agg canvas alone (what ipympl's canvas does before it diffs and
-  sends the frame; ``Explorer.render`` is called explicitly);
-- ``img``: the image-widget fallback, displayed: the repaint plus the PNG encode into the
-  ``ipywidgets.Image`` (zlib level 1, see ``backend.canvas_png``).
+Every update is ``Explorer.update(...)`` followed by the frame the browser gets
+(``ExplorerView.frame_message``, docs/architecture.md D6): the compute function (cached), setting
+the artists' data, serialising the animated artists to pixels (``frames.frame``) and, when an axis
+limit moved, rendering the new background PNG (``frames.Backgrounds``, cached by the limits). The
+browser then paints the frame on its canvas; that part (and the comm) is measured by the e2e
+harness.
 
 Each explorer is measured on
 
 - ``step``: typical slider steps, one slider position at a time across the slider (scale
   1.00 -> 1.05 -> 1.10 ..., T 200 -> 210 ...): every value new, so the compute runs (cold);
 - ``step-hit``: back and forth between two neighbouring positions (the compute caches answer);
-- ``jump``: big jumps that move the data out of the axis limits (full redraws), values new.
+- ``jump``: big jumps that move the data out of the axis limits (new backgrounds), values new.
 
 For each: median and 95th percentile of wall and process-CPU time over >= 30 updates, and how
-many updates were blitted. The machine is shared: wall time includes waiting for a core, CPU
-time is what the update costs; the load average is printed next to the figures.
+many updates needed a new background. The machine is shared: wall time includes waiting for a
+core, CPU time is what the update costs; the load average is printed next to the figures.
 
 :func:`breakdown` splits one update into its kernel-side parts, for every explorer and for the
 three kinds of step the browser harness times (next slider value, random jump across the
 slider's range, first touch after the explorer is shown): compute (the cached compute function,
-cold), artists (the draw function with the compute cached: set_data, limits, readout), render
-(blit or full Agg draw) and encode (PNG for the image widget). What the browser adds (comm,
-decode, paint) is the harness's total minus these.
+cold), artists (the draw function with the compute cached: set_data, limits, readout), frame
+(serialising the animated artists) and background (the PNG when the limits moved, else the cache
+look-up). What the browser adds (comm, paint) is the harness's total minus these; a step to a
+frame the browser holds (moving back, a prefetched neighbour) costs the kernel nothing.
 
 Run: ``python -m benchmarks bench_explorers`` (``breakdown`` alone:
 ``python -c "from benchmarks.bench_explorers import breakdown; breakdown()"``).
@@ -56,23 +54,20 @@ def _stats(fn: Callable[[int], None], n: int) -> dict[str, float]:
             "cpu_med": float(np.median(c)), "cpu_p95": float(np.percentile(c, 95))}
 
 
-def _run(make: Callable[[], object], values: list[dict], display: str) -> dict[str, float]:
-    """Time ``update(**values[i])`` (+ the repaint) on a fresh explorer; count blits."""
+def _run(make: Callable[[], object], values: list[dict]) -> dict[str, float]:
+    """Time ``update(**values[i])`` + the browser frame on a fresh explorer; count the new
+    backgrounds."""
     ex = make()
-    if display == "img":
-        ex._repr_mimebundle_()          # displayed: every update repaints the Image widget
-    else:
-        ex.render()                     # the first paint (background), not counted
-    kinds: list[str] = []
+    view = ex.widget
+    view.frame_message()                # the first frame (background), not counted
+    renders = ex.backgrounds.renders
 
     def step(i: int) -> None:
         ex.update(**values[i])
-        if display == "agg":
-            ex.render()
-        kinds.append(ex.last_render)
+        view.frame_message()
 
     out = _stats(step, len(values))
-    out["blits"] = kinds.count("blit")
+    out["backgrounds"] = ex.backgrounds.renders - renders
     return out
 
 
@@ -103,7 +98,8 @@ def main(n: int = 30) -> dict:
         training_explorer,
         vanilla_flow_explorer,
     )
-    from rnn_core.widgets.backend import canvas_png, figure_png
+    from rnn_core.widgets.backend import figure_png
+    from rnn_core.widgets.frames import frame
 
     load0 = os.getloadavg()
     rows: dict[str, dict] = {}
@@ -145,45 +141,41 @@ def main(n: int = 30) -> dict:
             }),
     }
 
-    _print_head(load0, "", f"{'explorer':40s} {'case':22s} {'mode':4s} {'n':>3s} {'blit':>4s} "
+    _print_head(load0, "", f"{'explorer':40s} {'case':22s} {'n':>3s} {'bgs':>4s} "
                 f"{'wall med':>9s} {'wall p95':>9s} {'cpu med':>8s} {'cpu p95':>8s}")
     for name, (make, sequences) in cases.items():
         for case, values in sequences.items():
-            for display in ("agg", "img"):
-                if case.startswith("step-hit"):
-                    for v in values[:2]:          # warm the caches once
-                        make().update(**v)
-                r = _run(make, values, display)
-                rows[f"{name} | {case} | {display}"] = r
-                print(f"{name:40s} {case:22s} {display:4s} {r['n']:3d} {r['blits']:4d} "
-                      f"{r['wall_med']:7.1f}ms {r['wall_p95']:7.1f}ms "
-                      f"{r['cpu_med']:6.1f}ms {r['cpu_p95']:6.1f}ms")
+            if case.startswith("step-hit"):
+                for v in values[:2]:          # warm the caches once
+                    make().update(**v)
+            r = _run(make, values)
+            rows[f"{name} | {case}"] = r
+            print(f"{name:40s} {case:22s} {r['n']:3d} {r['backgrounds']:4d} "
+                  f"{r['wall_med']:7.1f}ms {r['wall_p95']:7.1f}ms "
+                  f"{r['cpu_med']:6.1f}ms {r['cpu_p95']:6.1f}ms")
 
-    # the parts: a full Agg draw, the blit alone, and the PNG encoders of the image mode
+    # the parts: a background (full render to PNG), the frame alone, the static picture
+    import json
+
     ex = vanilla()
-    ex.render()
-    rows["vanilla full canvas.draw()"] = _stats(lambda i: ex.fig.canvas.draw(), n)
-    ex.update(scale=scales[1])
-    rows["vanilla blit repaint alone"] = _stats(lambda i: ex.render(), n)
-    for level in (1, 6):
-        rows[f"PNG encode zlib level {level}"] = _stats(
-            lambda i, lv=level: canvas_png(ex.fig.canvas, lv), n)
-    rows["PNG via savefig (full render)"] = _stats(lambda i: figure_png(ex.fig), 10)
-    w, h = ex.fig.canvas.get_width_height(physical=True)
-    print(f"\nparts (vanilla figure, {w} x {h} px, PNG level 1: "
-          f"{len(canvas_png(ex.fig.canvas))} bytes, level 6: "
-          f"{len(canvas_png(ex.fig.canvas, 6))} bytes)")
-    for key in ("vanilla full canvas.draw()", "vanilla blit repaint alone",
-                "PNG encode zlib level 1", "PNG encode zlib level 6",
-                "PNG via savefig (full render)"):
+    view = ex.widget
+    rows["vanilla background PNG (Agg, zlib 1)"] = _stats(lambda i: ex.backgrounds._render(1.0), n)
+    rows["vanilla frame serialise alone"] = _stats(lambda i: frame(ex.fig, ex.animated), n)
+    rows["PNG via savefig (static picture)"] = _stats(lambda i: figure_png(ex.fig), 10)
+    msg, buffers = view.frame_message()
+    size = len(json.dumps(msg)) + sum(len(b) for b in buffers if not b.startswith(b"\x89PNG"))
+    print(f"\nparts (vanilla figure, {view.spec['width']} x {view.spec['height']} px; one frame "
+          f"is {size} bytes, its background PNG {len(ex.backgrounds.get()[1])} bytes)")
+    for key in ("vanilla background PNG (Agg, zlib 1)", "vanilla frame serialise alone",
+                "PNG via savefig (static picture)"):
         r = rows[key]
         print(f"  {key:36s} wall {r['wall_med']:6.1f} ms (p95 {r['wall_p95']:6.1f}), "
               f"cpu {r['cpu_med']:6.1f} ms (p95 {r['cpu_p95']:6.1f})")
 
     load1 = os.getloadavg()
-    goal = rows["vanilla H64 T200 | step scale | agg"]
+    goal = rows["vanilla H64 T200 | step scale"]
     print(f"\nload average after: {load1[0]:.2f} {load1[1]:.2f} {load1[2]:.2f}")
-    print(f"goal: vanilla slider step (scale, cold compute + blit) at H=64, T=200 under 30 ms: "
+    print(f"goal: vanilla slider step (scale, cold compute + frame) at H=64, T=200 under 30 ms: "
           f"median {goal['wall_med']:.1f} ms wall, {goal['cpu_med']:.1f} ms CPU "
           f"({'met' if goal['wall_med'] < 30 else 'NOT met'} in wall time at load "
           f"{load0[0]:.1f}-{load1[0]:.1f}; CPU time is the unloaded estimate)")
@@ -191,16 +183,8 @@ def main(n: int = 30) -> dict:
 
 
 def _slider_grid(control) -> list:
-    """Every value a control can take: slider positions (log sliders in value), options."""
-    if hasattr(control, "options"):
-        return [o[1] if isinstance(o, tuple) else o for o in control.options]
-    if isinstance(control.value, bool):
-        return [False, True]
-    n = int(round((control.max - control.min) / control.step))
-    pos = [control.min + k * control.step for k in range(n + 1)]
-    if hasattr(control, "base"):
-        return [float(control.base**p) for p in pos]
-    return [type(control.value)(p) for p in pos]
+    """Every value a control can take: slider positions, options, both checkbox states."""
+    return list(control.grid)
 
 
 def _explorers() -> dict[str, tuple[Callable[[], object], str, Callable[[], None]]]:
@@ -229,31 +213,31 @@ def _explorers() -> dict[str, tuple[Callable[[], object], str, Callable[[], None
 
 
 def breakdown(n: int = 15, seed: int = 0) -> dict:
-    """Median / p95 ms of compute, artists, render, encode per explorer and kind of step."""
+    """Median / p95 ms of compute, artists, frame, background per explorer and kind of step."""
     import matplotlib
 
     matplotlib.use("Agg")
-    from rnn_core.widgets.backend import canvas_png
+    from rnn_core.widgets.frames import frame
 
     rng = np.random.default_rng(seed)
     load0 = os.getloadavg()
-    _print_head(load0, f"; ms, median (p95) of {n} updates, image mode, displayed",
+    _print_head(load0, f"; ms, median (p95) of {n} updates, kernel side of a frame",
                 f"{'explorer':9s} {'step':6s} {'compute':>14s} {'artists':>14s} "
-                f"{'render':>14s} {'encode':>14s} {'total':>14s}")
+                f"{'frame':>14s} {'background':>14s} {'total':>14s}")
     rows: dict = {}
     for name, (make, key, clear) in _explorers().items():
         for kind in ("next", "jump", "first"):
             parts: dict[str, list[float]] = {p: [] for p in
-                                             ("compute", "artists", "render", "encode")}
+                                             ("compute", "artists", "frame", "background")}
             ex = make()
-            ex._repr_mimebundle_()
+            ex.widget.frame_message()
             grid = _slider_grid(ex.controls[key])
             i0 = int(np.argmin([abs(g - ex.values[key]) for g in grid]))
             for i in range(n):
                 if kind == "first":
                     clear()
                     ex = make()
-                    ex._repr_mimebundle_()
+                    ex.widget.frame_message()
                     clear()
                 if kind == "jump":
                     v = grid[int(rng.integers(len(grid)))]
@@ -269,18 +253,15 @@ def breakdown(n: int = 15, seed: int = 0) -> dict:
                 t1 = time.perf_counter()
                 ex._draw(**values)             # compute cached: artists only
                 t2 = time.perf_counter()
-                ex._syncing = True             # move the slider without its callback
-                ex.controls[key].value = v
-                ex._syncing = False
-                ex._values.update(values)
-                ex.render()
+                frame(ex.fig, ex.animated)
                 t3 = time.perf_counter()
-                canvas_png(ex.fig.canvas)
+                ex.backgrounds.get()              # a new PNG only when the limits moved
                 t4 = time.perf_counter()
+                ex._values.update(values)         # where the browser now is
                 parts["compute"].append((t1 - t0) - (t2 - t1))
                 parts["artists"].append(t2 - t1)
-                parts["render"].append(t3 - t2)
-                parts["encode"].append(t4 - t3)
+                parts["frame"].append(t3 - t2)
+                parts["background"].append(t4 - t3)
             row = {p: np.array(v) * 1e3 for p, v in parts.items()}
             row["total"] = sum(row.values())
             rows[(name, kind)] = {p: (float(np.median(v)), float(np.percentile(v, 95)))

@@ -147,7 +147,7 @@ def test_stack_gradient_maps_cached_and_checked():
 
 def test_stack_gradient_explorer_follows_the_sliders():
     pytest.importorskip("ipywidgets")
-    ex = stack_gradient_explorer(num_layers=2, weight_scale=1.0, T=30, mode="image")
+    ex = stack_gradient_explorer(num_layers=2, weight_scale=1.0, T=30)
     ax_r, ax_l = ex.fig.axes[:2]
     im_r, im_l = ax_r.get_images()[0], ax_l.get_images()[0]
     np.testing.assert_allclose(im_r.get_array(), stack_gradient_maps(2, 1.0, 30, 0).rnn)

@@ -22,7 +22,7 @@ import pytest  # noqa: E402
 
 from rnn_core.analysis.training_trace import DIVERGED, bit_memory_loss, training_trace  # noqa: E402
 from rnn_core.gradcheck import eval_numerical_gradient, rel_error  # noqa: E402
-from rnn_core.widgets import axes, backend  # noqa: E402
+from rnn_core.widgets import axes  # noqa: E402
 
 pytestmark = pytest.mark.filterwarnings("error")
 
@@ -103,27 +103,7 @@ def test_nice_numbers_and_sticky_axes():
         axes.StickyAxis(ax, "y", "loglog")
 
 
-# ------------------------------------------------------------------------------ blitting
-
-
-def _full_render(fig) -> np.ndarray:
-    """The figure rendered from scratch with every artist in its z-order (what savefig draws,
-    animated artists included), as an (h, w, 4) uint8 array."""
-    import io
-
-    buf = io.BytesIO()
-    fig.savefig(buf, format="rgba", dpi=fig.dpi)
-    w, h = fig.canvas.get_width_height(physical=True)
-    return np.frombuffer(buf.getvalue(), dtype=np.uint8).reshape(h, w, 4)
-
-
-def _assert_same_picture(ex) -> None:
-    shown = np.asarray(ex.fig.canvas.buffer_rgba()).astype(np.int16)
-    ref = _full_render(ex.fig).astype(np.int16)
-    diff = np.abs(shown - ref).max(axis=2)
-    # identical at 72 dpi; at other dpi a line may show through a legend's snapped frame edge
-    # in a few pixels. A stale background or stale limits differ in thousands of pixels.
-    assert np.count_nonzero(diff) <= 12, np.argwhere(diff).tolist()
+# ------------------------------------------------------------------------------ browser frames
 
 
 def _vanilla():
@@ -150,64 +130,287 @@ def _training():
     return training_explorer(lr=0.1, clip=True, threshold=1.0)
 
 
-@pytest.mark.parametrize(
-    ("make", "small", "big", "leaves"),
-    [(_vanilla, [{"scale": 1.05}, {"scale": 1.1}, {"T": 210}], {"scale": 2.9, "T": 900}, True),
-     # the converging clipped run reaches 1e-15; a run thrown off the cliff does not: new limits
-     (_clipping, [{"threshold": 1.1}, {"threshold": 1.2}], {"lr": 15.0, "threshold": 5.0},
-      True),
-     (_highway, [{"forget_bias": 1.25}, {"forget_bias": 1.5}], {"forget_bias": 7.0, "T": 900},
-      True),
-     (_training, [{"threshold": 1.1}, {"threshold": 1.2}], {"lr": 2.0, "clip": False}, True)],
-)
-def test_blitted_updates_show_the_same_pixels_as_a_full_render(make, small, big, leaves):
-    ex = make()
-    ex.render()
-    assert ex.last_render == "full"                 # the first paint takes the background
-    kinds = []
-    for values in small:
-        ex.update(**values)
-        kinds.append(ex.render())
-        _assert_same_picture(ex)
-    assert "blit" in kinds                          # small steps keep the limits: blitted
-    limits = [(ax.get_xlim(), ax.get_ylim()) for ax in ex.fig.axes]
-    ex.update(**big)
-    # data that leave the limits get new limits, and a full redraw
-    assert ex.render() == ("full" if leaves else "blit")
-    assert (limits != [(ax.get_xlim(), ax.get_ylim()) for ax in ex.fig.axes]) == leaves
-    _assert_same_picture(ex)
-    _finite_artists(ex.fig)
-    for ax in ex.fig.axes:                          # every curve inside its axes
-        if ax.get_xlabel() == "recurrent weight w":
-            continue        # the cliff map is fixed; its title says where a path flew off to
-        lo, hi = ax.get_ylim()
-        for line in ax.get_lines():
-            y = np.asarray(line.get_ydata(), dtype=float)
-            y = y[np.isfinite(y)]
-            if y.size and line.get_visible():
-                assert lo <= y.min() and y.max() <= hi, line.get_label()
-    # a full draw from outside (the frontend) takes a new background: still right
-    ex.fig.canvas.draw()
-    _assert_same_picture(ex)
-    ex.update(**small[0])
-    ex.render()
-    _assert_same_picture(ex)
-    # a new pixel size (a resize, a HiDPI screen) makes the next update a full draw
-    ex.fig.set_dpi(ex.fig.dpi * 2)
-    ex.update(**small[-1])
-    assert ex.render() == "full"
-    _assert_same_picture(ex)
+def _stacked():
+    from rnn_core.widgets.stacked import stack_gradient_explorer
+
+    return stack_gradient_explorer(num_layers=2, weight_scale=1.0, T=60)
 
 
-def test_readout_widget_follows_every_slider():
+ALL = pytest.mark.parametrize("make", [_vanilla, _clipping, _highway, _training, _stacked],
+                              ids=["vanilla", "clipping", "highway", "training", "stacked"])
+
+
+def _xy(msg, buffers, i):
+    """The pixel coordinates of artist ``i`` of a frame message, as an (n, 2) array."""
+    a = msg["artists"][i]
+    return np.frombuffer(buffers[a["xy"]], dtype=np.float32).reshape(-1, 2)
+
+
+def _expected_pixels(fig, transform, xy):
+    px = transform.transform(np.asarray(xy, dtype=float))
+    px[:, 1] = fig.canvas.get_renderer().height - px[:, 1]      # rows from the top, as Agg
+    return px
+
+
+def test_frame_puts_data_at_the_pixels_matplotlib_draws_them():
+    """Each animated artist becomes pixel coordinates (y from the top) equal to what its own
+    transform gives, with its style, clipped to its axes; in the order a full render paints."""
     ex = _vanilla()
+    ex.update(scale=1.5, T=150)
+    msg, buffers = ex.widget.frame_message()
+    fig = ex.fig
+    ax_g, ax_sv, ax_eig = fig.axes[:3]
+    g_line, b_line = ax_g.get_lines()[:2]
+    # a point at known data coordinates: step k = 0 of the measured gradient norm
+    k0 = np.array([[0.0, g_line.get_ydata()[0]]])
+    (x0, y0), = _expected_pixels(fig, ax_g.transData, k0)
+    got = _xy(msg, buffers, 0)
+    assert got.shape == (151, 2)
+    np.testing.assert_allclose(got[0], [x0, y0], atol=1e-3)
+    np.testing.assert_allclose(got, _expected_pixels(fig, ax_g.transData, g_line.get_xydata()),
+                               atol=1e-3)
+    a0, a1 = msg["artists"][:2]
+    assert a0["color"] == [0.1216, 0.4667, 0.7059, 1.0] and a0["lw"] == 1.8 and a0["dash"] == []
+    assert a1["dash"] and a1["color"][:3] == [0.8392, 0.1529, 0.1569]     # C3, dashed
+    # clipped to the axes' box, y from the top
+    bx = ax_g.bbox
+    # 4.3 in at 72 dpi is 309.6 px: Agg renders 309 rows and counts them from the top
+    np.testing.assert_allclose(a0["clip"], [bx.x0, 309 - bx.y1, bx.width,
+                                            bx.height], atol=0.01)
+    # NaN line breaks survive (the other singular values are one line)
+    rest = _xy(msg, buffers, 3)
+    assert np.isnan(rest).any() and np.isfinite(rest[~np.isnan(rest).any(axis=1)]).all()
+    # the eigenvalue scatter: offsets through its offset transform, a filled marker path
+    eig = [a for a in msg["artists"] if a.get("marker") and a.get("color") is None]
+    assert len(eig) == 1
+    pts = ax_eig.collections[0]
+    np.testing.assert_allclose(
+        _xy(msg, buffers, msg["artists"].index(eig[0])),
+        _expected_pixels(fig, pts.get_offset_transform(), pts.get_offsets()), atol=1e-3)
+    assert eig[0]["marker"]["filled"] and eig[0]["marker"]["face"][3] == 1.0
+    # the order is the full render's: axes by axes, zorder within
+    from rnn_core.widgets.frames import draw_order
+
+    shown = [a for a in draw_order(fig, ex.animated) if a.get_visible()]
+    assert [a["z"] for a in msg["artists"]] == [float(a.get_zorder()) for a in shown]
+
+
+def test_frame_images_and_texts_follow_cmap_norm_and_text_layout():
+    ex = _stacked()
+    ex.update(num_layers=3)
+    msg, buffers = ex.widget.frame_message()
+    images = [a for a in msg["artists"] if a["kind"] == "image"]
+    texts = [a for a in msg["artists"] if a["kind"] == "text"]
+    assert len(images) == 2 and len(texts) == 2
+    im = ex.fig.axes[0].get_images()[0]
+    rgba = np.frombuffer(buffers[images[0]["rgba"]], dtype=np.uint8).reshape(
+        images[0]["h"], images[0]["w"], 4)
+    # top row of the picture is the top layer (origin "lower"), coloured by cmap(norm(value))
+    want = np.asarray(im.cmap(im.norm(im.get_array()), bytes=True))[::-1]
+    np.testing.assert_array_equal(rgba, want)
+    assert rgba.shape[:2] == (3, 60)
+    # the extent (0.5 .. T + 0.5, 0.5 .. L + 0.5) in pixels is the axes' box (limits = extent)
+    bx = ex.fig.axes[0].bbox
+    # 3.6 in at 72 dpi: 259 rows
+    np.testing.assert_allclose(images[0]["box"], [bx.x0, 259 - bx.y1,
+                                                  bx.width, bx.height], atol=0.01)
+    title = ex.fig.axes[0].title
+    assert texts[0]["s"] == title.get_text() and texts[0]["ha"] == "center"
+    assert texts[0]["size"] == pytest.approx(title.get_fontsize())      # 72 dpi: 1 pt = 1 px
+
+
+@ALL
+def test_frames_of_every_explorer_are_finite_and_serialisable(make):
+    import json
+
+    ex = make()
+    view = ex.widget
+    ends = [len(c.grid) - 1 for c in ex.controls.values()]
+    for idx in (ex.index(), [0] * len(ex.controls), ends):
+        msg, buffers = view.frame_message(idx)
+        json.dumps(msg)                                   # plain JSON besides the buffers
+        assert all(isinstance(b, bytes) for b in buffers)
+        assert msg["artists"] and msg["idx"] == idx and msg["exact"]
+        w, h = view.spec["width"], view.spec["height"]
+        for a in msg["artists"]:
+            if a["kind"] == "line":
+                xy = np.frombuffer(buffers[a["xy"]], dtype=np.float32).reshape(-1, 2)
+                both = np.isnan(xy).all(axis=1)               # a break is NaN in x and y
+                assert np.isfinite(xy[~both]).all(), (make.__name__, idx)
+            elif a["kind"] == "text":
+                assert np.isfinite([a["x"], a["y"]]).all() and 0 <= a["y"] <= h
+            for v in a.get("clip") or []:
+                assert np.isfinite(v)
+        for x, y, bw, bh in msg["overlays"]:
+            assert 0 <= x and 0 <= y and x + bw <= w and y + bh <= h and bw > 10 and bh > 10
+        if "png" in msg:
+            assert buffers[msg["png"]].startswith(PNG_MAGIC)
+    # a prefetch leaves the explorer where it was: values and artists of the current values
+    assert ex.values == make().values
+
+
+def test_background_changes_exactly_when_the_limits_change():
+    ex = _vanilla()
+    view = ex.widget
+    first, _ = view.frame_message()
+    limits = [(ax.get_xlim(), ax.get_ylim()) for ax in ex.fig.axes]
+    ex.update(T=199)                                        # a small step: limits stay
+    assert [(ax.get_xlim(), ax.get_ylim()) for ax in ex.fig.axes] == limits
+    same, _ = view.frame_message()
+    assert same["bg"] == first["bg"]
+    renders = ex.backgrounds.renders
+    ex.update(T=900)                                        # the x limits move
+    moved, _ = view.frame_message()
+    assert moved["bg"] != first["bg"] and ex.backgrounds.renders == renders + 1
+    assert ex.backgrounds.get()[1].startswith(PNG_MAGIC)
+    # over a walk through the sliders: the same limits give the same (cached) background,
+    # other limits another one
+    seen: dict = {}
+    for T, scale in ((900, 1.0), (200, 1.0), (210, 1.0), (900, 1.0), (200, 0.5), (200, 1.0)):
+        ex.update(T=T, scale=scale)
+        msg, _ = view.frame_message()
+        key = tuple((ax.get_xlim(), ax.get_ylim()) for ax in ex.fig.axes)
+        assert seen.setdefault(key, msg["bg"]) == msg["bg"]
+    assert len(set(seen.values())) == len(seen) >= 3
+    assert ex.backgrounds.renders == renders + len(seen) - 1      # T = 900's was cached
+    # the background holds no readout title: it differs from the static picture
+    assert ex.backgrounds.get()[1] != ex.static_png()
+
+
+def test_background_leaves_out_the_animated_artists():
+    import io
+
+    from PIL import Image
+
+    ex = _highway()
+    png = ex.backgrounds.get()[1]
+    img = np.asarray(Image.open(io.BytesIO(png)).convert("RGB")).astype(int)
+    # the vanilla curve's colour (C3) appears in the legend only, not along the curve
+    ax = ex.fig.axes[0]
+    van = ax.get_lines()[0]
+    px = _expected_pixels(ex.fig, van.get_transform(), van.get_xydata())
+    mid = px[len(px) // 2].round().astype(int)
+    patch = img[mid[1] - 1:mid[1] + 2, mid[0] - 1:mid[0] + 2]
+    assert (patch > 200).all(), "the data line is painted into the background"
+
+
+def _sent(view, monkeypatch):
+    out = []
+    monkeypatch.setattr(view, "send", lambda msg, buffers=None: out.append((msg, buffers)))
+    return out
+
+
+def test_browser_messages_move_the_explorer_and_prefetch_leaves_it(monkeypatch):
+    ex = _vanilla()
+    view = ex.widget
+    sent = _sent(view, monkeypatch)
+    g_line = ex.fig.axes[0].get_lines()[0]
+    view._on_msg(view, {"type": "hello", "dpr": 2}, [])
+    assert sent[-1][0]["push"] and sent[-1][0]["scale"] == 2.0 and "png" in sent[-1][0]
+    here = ex.index()
+    ahead = list(here)
+    ahead[1] += 1                                            # T one step on
+    before = g_line.get_ydata().copy()
+    view._on_msg(view, {"type": "want", "idx": ahead, "current": False}, [])
+    msg = sent[-1][0]
+    assert msg["idx"] == ahead and not msg["push"] and "T = 201" in msg["readout"]
+    assert ex.values["T"] == 200 and ex.index() == here      # a prefetch moves nothing
+    np.testing.assert_array_equal(g_line.get_ydata(), before)
+    view._on_msg(view, {"type": "want", "idx": ahead, "current": True}, [])
+    assert ex.values["T"] == 201 and "T = 201" in ex.readout and sent[-1][0]["idx"] == ahead
+    assert g_line.get_ydata().shape == (202,)
+    # a background goes once per view; a new view ("hello") gets it again
+    assert all("png" not in m for m, _ in sent[1:] if m["bg"] == sent[0][0]["bg"])
+    # Python-side updates push the frame, marked as moving the controls
+    ex.update(T=150)
+    assert sent[-1][0]["push"] and sent[-1][0]["idx"][1] == 148
+
+
+def test_bad_positions_from_the_browser_raise_one_line_naming_the_control():
+    ex = _clipping()
+    view = ex.widget
+    with pytest.raises(ValueError, match=r"clipping_explorer: position of lr must be an integer "
+                                         r"in \[0, 52\], got 53$"):
+        view._on_msg(view, {"type": "want", "idx": [0, 53, 0], "current": True}, [])
+    with pytest.raises(ValueError, match=r"idx must be a list of 3 grid positions "
+                                         r"\(threshold, lr, clip_mode\), got \[0\]"):
+        view._on_msg(view, {"type": "want", "idx": [0], "current": False}, [])
+    with pytest.raises(ValueError, match="position of clip_mode must be an integer"):
+        ex.check_index([0, 0, True])
+
+
+def test_an_edited_exercise_flushes_the_browser_frames(monkeypatch):
+    """D1 in the browser: frames computed by replaced exercise code are dropped. After a cell run
+    that changed a Layer A function, the view sends a "code" message (the browser drops every
+    frame it holds) and every later frame carries the new code number (a frame with an older
+    number is ignored). An unchanged code sends nothing."""
+    import rnn_core.rnn as rnn
+
+    ex = _vanilla()
+    view = ex.widget
+    sent = _sent(view, monkeypatch)
+    assert not view.check_code() and sent == []
+    old = view.frame_message()[0]
+    assert old["code"] == 0
+    real = rnn.rnn_step_forward
+
+    def edited(*args, **kwargs):                 # a student's new version of the exercise
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(rnn, "rnn_step_forward", edited)
+    assert view.check_code()
+    assert sent == [({"type": "code", "code": 1}, None)]
+    assert not view.check_code()                 # once per change
+    view._on_msg(view, {"type": "want", "idx": ex.index(), "current": False}, [])
+    assert sent[-1][0]["type"] == "frame" and sent[-1][0]["code"] == 1
+    monkeypatch.setattr(rnn, "rnn_step_forward", real)   # changed back: a new generation again
+    assert view.check_code() and view.code_gen == 2
+
+
+def test_the_view_spec_names_every_control_and_its_grid():
+    ex = _training()
+    spec = ex.widget.spec
+    assert [c["name"] for c in spec["controls"]] == ["lr", "clip", "threshold"]
+    lr, clip, thr = spec["controls"]
+    assert lr["kind"] == "range" and lr["log"] and lr["label"] == "learning rate"
+    assert len(lr["values"]) == 47 and lr["values"][0] == pytest.approx(0.01)
+    assert lr["labels"][0] == "0.01" and len(lr["labels"]) == 47
+    assert clip == {"name": "clip", "kind": "checkbox", "label": "clip the gradient norm",
+                    "labels": ["off", "on"]}
+    assert (spec["width"], spec["height"]) == (792, 302)
+    assert not spec["prefetch_all"]                          # 47 x 2 x 53 positions
+    assert _stacked().widget.spec["prefetch_all"]            # 6 x 25: fetched whole
+    lr_at, thr_at = ex.controls["lr"].index_of(0.1), ex.controls["threshold"].index_of(1.0)
+    assert ex.index() == [lr_at, 1, thr_at]
+
+
+def test_js_module_ships_with_the_package_and_fetches_nothing():
+    import pathlib
+    import tomllib
+
+    import rnn_core.widgets.web as web
+    from rnn_core.widgets.web import ExplorerView
+
+    js = pathlib.Path(web.__file__).parent / "static" / "explorer.js"
+    text = js.read_text()
+    assert str(ExplorerView._esm) == text       # anywidget serves the file's contents
+    assert "export default { render }" in text
+    # no import, no URL: the module is self-contained and loads nothing at run time
+    assert not [line for line in text.splitlines() if line.lstrip().startswith("import ")]
+    assert "http" not in text and "fetch(" not in text
+    pyproject = tomllib.loads((pathlib.Path(__file__).parents[1] / "pyproject.toml").read_text())
+    assert "widgets/static/*.js" in pyproject["tool"]["setuptools"]["package-data"]["rnn_core"]
+
+
+def test_readout_follows_every_slider():
+    ex = _vanilla()
+    view = ex.widget
     ex.update(scale=1.05)
-    assert "x 1.05" in ex.readout_widget.value and "sigma_1(Wh) = 1.05" in ex.readout
+    assert "x 1.05" in view.frame_message()[0]["readout"] and "sigma_1(Wh) = 1.05" in ex.readout
     ex.update(T=210, input_scale=0.5)
-    assert "T = 210" in ex.readout_widget.value and "input scale 0.50" in ex.readout_widget.value
+    assert "T = 210" in ex.readout and "input scale 0.50" in view.frame_message()[0]["readout"]
     ex.update(init="identity", activation="linear")
-    assert "identity init" in ex.readout_widget.value and "linear" in ex.readout_widget.value
-    assert ex.readout_widget in ex.widget.children
+    assert "identity init" in ex.readout and "linear" in ex.readout
     assert ex.fig._suptitle.get_text() == ex.readout and not ex.fig._suptitle.get_visible()
     png = ex.static_png()                            # the static picture carries the readout
     assert png.startswith(PNG_MAGIC) and not ex.fig._suptitle.get_visible()
@@ -289,7 +492,6 @@ def test_vanilla_explorer_follows_the_sliders():
     assert f"sigma_1(Wh) = {flow.sigma1:.2f}" in ex.readout and flow.regime in ex.readout
     assert "explosion possible" in ex.readout          # linear, sigma_1 = 1.5 > 1/gamma = 1
     assert fig._suptitle.get_text() == ex.readout
-    assert ex.readout.replace("\n", "<br>") in ex.readout_widget.value
     # a small scale flips the regime, and the gradient vanishes
     ex.update(scale=0.5, activation="tanh")
     assert "sigma_1(Wh) = 0.50" in ex.readout and "vanishing guaranteed" in ex.readout
@@ -516,7 +718,7 @@ def test_update_rejects_unknown_names_and_out_of_range_values():
     with pytest.raises(ValueError, match=r"training_explorer.update: lr must be in \[0.01, 2\]"):
         ex.update(lr=5.0)
     # a bad value after a good one: the good one is applied and drawn, the error still raised
-    with pytest.raises(ValueError, match="training_explorer.update: clip must be a valid value"):
+    with pytest.raises(ValueError, match="training_explorer.update: clip must be True or False"):
         ex.update(lr=0.05, clip="sometimes")
     assert ex.readout.startswith("lr = 0.05")
 
@@ -533,59 +735,30 @@ def _check_bundle(ex):
     return png
 
 
-def test_static_fallback_without_ipympl_gives_an_image():
-    import ipywidgets
-
+def test_display_bundle_holds_the_view_the_static_png_and_the_summary():
     from rnn_core.widgets.training import training_explorer
+    from rnn_core.widgets.web import ExplorerView
 
     ex = training_explorer()
-    assert ex.mode == "image"                  # Agg backend: no ipympl
     png = _check_bundle(ex)
-    image = ex.widget.children[-1]
-    assert isinstance(image, ipywidgets.Image)
-    # the live image is what the (blitted) canvas holds; the static PNG adds the readout title
-    assert bytes(image.value) == backend.canvas_png(ex.fig.canvas) != png
-    assert not ex.fig._suptitle.get_visible()
-    # once displayed, a slider change repaints the image widget in place
-    before = bytes(image.value)
-    ex.controls["clip"].value = not ex.controls["clip"].value
-    assert bytes(image.value) != before and bytes(image.value).startswith(PNG_MAGIC)
-    assert bytes(image.value) == backend.canvas_png(ex.fig.canvas)
-    assert ex.readout.replace("\n", "<br>") in ex.readout_widget.value
+    assert isinstance(ex.widget, ExplorerView)
+    # the static picture carries the readout as its title; the background does not
+    assert png != ex.backgrounds.get()[1] and not ex.fig._suptitle.get_visible()
+    ex.controls["clip"].value = not ex.controls["clip"].value     # as the checkbox would
+    assert base64.b64decode(ex._repr_mimebundle_()["image/png"]) != png
 
 
-def test_ipympl_mode_builds_a_canvas_widget_without_warnings():
-    pytest.importorskip("ipympl")
-    import ipywidgets
+def test_explorer_figures_stay_out_of_pyplot_whatever_the_backend():
+    import matplotlib.pyplot as plt
 
     from rnn_core.widgets.training import training_explorer
 
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")
-        prev = matplotlib.get_backend()
-        matplotlib.use("module://ipympl.backend_nbagg")
-        try:
-            assert backend.backend_mode() == "ipympl"
-            import matplotlib.pyplot as plt
+    before = plt.get_fignums()
+    ex = training_explorer()
+    assert plt.get_fignums() == before     # the explorer's figure is not pyplot's
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
 
-            before = plt.get_fignums()
-            ex = training_explorer()
-            assert plt.get_fignums() == before     # the explorer's figure is not pyplot's
-            assert ex.mode == "ipympl"
-            canvas = ex.widget.children[-1]
-            assert isinstance(canvas, ipywidgets.DOMWidget) and canvas is ex.fig.canvas
-            _check_bundle(ex)
-            ex.update(lr=0.05)
-            assert "lr = 0.05" in ex.readout and "lr = 0.05" in ex.readout_widget.value
-            # a small step repaints by blitting: the webagg canvas sends a diff frame
-            ex.update(lr=0.06)
-            assert ex.last_render == "blit"
-            assert ex.fig.canvas.get_diff_image() is None   # already sent by blit()
-        finally:
-            import matplotlib.pyplot as plt
-
-            plt.close("all")
-            matplotlib.use(prev)
+    assert isinstance(ex.fig.canvas, FigureCanvasAgg)
 
 
 @pytest.mark.slow
@@ -627,7 +800,7 @@ def test_vanilla_findings_live_in_the_readout_and_in_the_static_titles(monkeypat
     ex.update(scale=1.5)
     live_titles = [ax.get_title() for ax in ex.fig.axes[:3]]
     assert live_titles[0] == "gradient norm vs step (loss at step T)"
-    assert "||dL/dh_k|| grows by 10^" in ex.readout_widget.value
+    assert "||dL/dh_k|| grows by 10^" in ex.readout
     seen = []
     import rnn_core.widgets.explorer as explorer
 
@@ -659,12 +832,6 @@ def test_decade_range_settles_when_a_slider_goes_back_and_forth():
 # ------------------------------------------------------------------------------ corners
 
 
-def _stacked():
-    from rnn_core.widgets.stacked import stack_gradient_explorer
-
-    return stack_gradient_explorer(num_layers=2, weight_scale=1.0, T=60)
-
-
 def _control_ends(control) -> list:
     """Both ends of a slider (in values, not exponents), every option of a dropdown, both states
     of a checkbox."""
@@ -677,8 +844,7 @@ def _control_ends(control) -> list:
     return [control.min, control.max]
 
 
-@pytest.mark.parametrize("make", [_vanilla, _clipping, _highway, _training, _stacked],
-                         ids=["vanilla", "clipping", "highway", "training", "stacked"])
+@ALL
 def test_every_corner_of_every_explorer_is_finite_and_warning_free(make):
     """Every combination of slider ends and dropdown/checkbox values (not one control at a time:
     the linear RNN overflowed only at largest scale AND longest T AND largest input scale).
@@ -695,3 +861,222 @@ def test_every_corner_of_every_explorer_is_finite_and_warning_free(make):
         _finite_artists(ex.fig)
         assert "nan" not in ex.readout.lower() and "inf" not in ex.readout.split(), values
         ex.fig.canvas.draw()
+
+
+# ------------------------------------------------------------------------------ the browser side
+
+
+def _chromium_page():
+    """A blank page in headless Chromium (Debian's, as the e2e tests use), or skip."""
+    import pathlib
+
+    sync_api = pytest.importorskip("playwright.sync_api")
+    if not pathlib.Path("/usr/bin/chromium").exists():
+        pytest.skip("/usr/bin/chromium is missing")
+    return sync_api
+
+
+_FAKE_MODEL_JS = r"""async ([src, spec]) => {
+    // the anywidget model, as far as explorer.js uses it: get, on, send
+    window.sent = [];
+    window.handlers = [];
+    const model = {get: () => spec, on: (ev, f) => window.handlers.push(f),
+                   send: (m) => window.sent.push(m)};
+    const url = URL.createObjectURL(new Blob([src], {type: 'text/javascript'}));
+    const mod = (await import(url)).default;
+    const el = document.createElement('div');
+    document.body.appendChild(el);
+    mod.render({model, el});
+    window.deliver = async (msg, b64) => {
+        const bytes = s => Uint8Array.from(atob(s), c => c.charCodeAt(0));
+        const bufs = b64.map(s => new DataView(bytes(s).buffer));
+        window.handlers.forEach(h => h(msg, bufs));
+        for (let i = 0; i < 3; i++) await new Promise(r => requestAnimationFrame(r));
+    };
+    window.pixels = () => {
+        const c = el.querySelector('canvas');
+        const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+        let x = 0x811c9dc5;
+        for (let i = 0; i < d.length; i += 4) x = Math.imul(x ^ (d[i] + 256 * d[i + 1]), 16777619);
+        return x >>> 0;
+    };
+}"""
+
+
+def test_browser_module_keeps_frames_and_drops_them_when_the_code_changes():
+    """explorer.js in Chromium with a stand-in model and real frames from the kernel side: a
+    frame it holds is painted with no request; after a "code" message (an edited exercise) it
+    asks again for every position, and a frame computed by the old code is not kept."""
+    import base64
+    import pathlib
+
+    sync_api = _chromium_page()
+    from rnn_core.widgets.highway import highway_explorer
+
+    ex = highway_explorer(forget_bias=1.0, T=200)
+    view = ex.widget
+    src = (pathlib.Path(__file__).parents[1] / "rnn_core/widgets/static/explorer.js").read_text()
+
+    def b64(buffers):
+        return [base64.b64encode(b).decode() for b in buffers]
+
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path="/usr/bin/chromium",
+                                    args=["--no-sandbox", "--headless", "--disable-gpu"])
+        try:
+            page = browser.new_page()
+            page.goto("about:blank")
+            page.evaluate(_FAKE_MODEL_JS, [src, view.spec])
+            assert page.evaluate("window.sent")[0]["type"] == "hello"
+            here = ex.index()
+            msg, bufs = view.frame_message(push=True)
+            page.evaluate("([m, b]) => window.deliver(m, b)", [msg, b64(bufs)])
+            first = page.evaluate("window.pixels()")
+            want = page.evaluate("window.sent")[-1]
+            assert want["type"] == "want" and not want["current"]        # prefetching
+            ahead = list(here)
+            ahead[0] += 1
+            msg2, bufs2 = view.frame_message(ahead)                       # the prefetched frame
+            page.evaluate("([m, b]) => window.deliver(m, b)", [msg2, b64(bufs2)])
+            assert page.evaluate("window.pixels()") == first              # not shown yet
+            n_sent = len(page.evaluate("window.sent"))
+            slider = page.locator('input[type="range"]').first
+            slider.focus()
+            page.keyboard.press("ArrowRight")                             # to the held frame
+            page.evaluate("() => new Promise(r => requestAnimationFrame(r))")
+            moved = page.evaluate("window.pixels()")
+            assert moved != first
+            assert "forget bias = 1.25" in page.locator(".rnn-explorer-readout").inner_text()
+            assert not [m for m in page.evaluate("window.sent")[n_sent:] if m.get("current")]
+            page.keyboard.press("ArrowLeft")                              # back: held too
+            page.evaluate("() => new Promise(r => requestAnimationFrame(r))")
+            assert page.evaluate("window.pixels()") == first
+            assert not [m for m in page.evaluate("window.sent")[n_sent:] if m.get("current")]
+            # an edited exercise: the browser drops every frame it holds and asks again for
+            # the position it shows
+            n_sent = len(page.evaluate("window.sent"))
+            page.evaluate("(m) => window.deliver(m, [])", {"type": "code", "code": 1})
+            asked = [m for m in page.evaluate("window.sent")[n_sent:] if m["type"] == "want"]
+            assert asked == [{"type": "want", "idx": here, "current": True}]
+            page.evaluate("([m, b]) => window.deliver(m, b)",
+                          [{**msg, "push": False, "code": 1}, b64(bufs)])
+            pending = page.evaluate("window.sent")[-1]       # a prefetch now in flight
+            assert pending["type"] == "want" and not pending["current"]
+            page.keyboard.press("ArrowRight")         # held before the edit: not any more
+            page.evaluate("() => new Promise(r => requestAnimationFrame(r))")
+            assert page.evaluate("window.pixels()") == first     # nothing to paint yet
+            # the answer to the request in flight comes from the old code (code 0): neither
+            # painted nor kept; the browser then asks for where the student is
+            n_sent = len(page.evaluate("window.sent"))
+            late, late_bufs = view.frame_message(pending["idx"])
+            assert late["code"] == 0
+            page.evaluate("([m, b]) => window.deliver(m, b)", [late, b64(late_bufs)])
+            assert page.evaluate("window.pixels()") == first
+            asked = [m for m in page.evaluate("window.sent")[n_sent:] if m["type"] == "want"]
+            assert asked[0] == {"type": "want", "idx": ahead, "current": True}
+            # the new code's frame is painted
+            page.evaluate("([m, b]) => window.deliver(m, b)",
+                          [{**msg2, "code": 1}, b64(bufs2)])
+            assert page.evaluate("window.pixels()") == moved
+        finally:
+            browser.close()
+
+
+def test_a_position_that_cannot_be_drawn_answers_with_its_error(monkeypatch):
+    """In the student release the explorers run on the student's code: an exercise not written
+    yet raises. The browser must get an answer (it waits for one before asking again), with the
+    message to show, not silence."""
+    ex = _highway()
+    view = ex.widget
+    sent = _sent(view, monkeypatch)
+    real = ex._draw
+
+    def draw(forget_bias, T):
+        if T == 300:
+            raise NotImplementedError("Exercise lstm_step_forward: write it in rnn_core/lstm.py")
+        return real(forget_bias=forget_bias, T=T)
+
+    monkeypatch.setattr(ex, "_draw", draw)
+    idx = ex.index()
+    bad = [idx[0], ex.controls["T"].index_of(300)]
+    view._on_msg(view, {"type": "want", "idx": bad, "current": False}, [])
+    assert sent[-1] == ({"type": "error", "idx": bad, "code": 0, "message":
+                         "NotImplementedError: Exercise lstm_step_forward: write it in "
+                         "rnn_core/lstm.py"}, None)
+    assert ex.values["T"] == 200                  # a failed prefetch leaves the explorer
+    view._on_msg(view, {"type": "want", "idx": idx, "current": False}, [])
+    assert sent[-1][0]["type"] == "frame"         # and the next request is answered
+
+
+def test_an_explorer_on_a_bare_figure_gets_an_agg_canvas():
+    from matplotlib.figure import Figure
+
+    from rnn_core.widgets import Explorer
+    from rnn_core.widgets.controls import int_slider
+
+    fig = Figure(figsize=(3, 2), dpi=72)
+    (line,) = fig.subplots().plot([0, 1], [0, 1])
+    ex = Explorer("tiny", {"k": int_slider("k", 1, 1, 3)}, fig,
+                  lambda k: (line.set_ydata([0, k]), f"k = {k}")[1], None, [line])
+    msg, buffers = ex.widget.frame_message([2])
+    assert msg["readout"] == "k = 3" and ex.backgrounds.get()[1].startswith(PNG_MAGIC)
+    assert ex.widget.spec["index"] == [0] and ex.values == {"k": 1}
+
+
+@ALL
+def test_the_browser_canvas_shows_what_matplotlib_renders(make):
+    """explorer.js in Chromium paints a frame over its background: the picture matches
+    matplotlib's own full render of the same state, but for anti-aliasing and font hinting
+    (a few pixels in a hundred), while the background alone (the data missing) is far off."""
+    import base64
+    import io
+    import pathlib
+
+    from PIL import Image
+
+    sync_api = _chromium_page()
+    ex = make()
+    if make is _vanilla:
+        ex.update(scale=1.5, T=150)
+    view = ex.widget
+    src = (pathlib.Path(__file__).parents[1] / "rnn_core/widgets/static/explorer.js").read_text()
+    msg, bufs = view.frame_message(push=True)
+
+    def rgb(png: bytes) -> np.ndarray:
+        return np.asarray(Image.open(io.BytesIO(png)).convert("RGB")).astype(int)
+
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path="/usr/bin/chromium",
+                                    args=["--no-sandbox", "--headless", "--disable-gpu"])
+        try:
+            page = browser.new_page()
+            page.goto("about:blank")
+            page.evaluate(_FAKE_MODEL_JS, [src, view.spec])
+            page.evaluate("([m, b]) => window.deliver(m, b)",
+                          [msg, [base64.b64encode(b).decode() for b in bufs]])
+            page.wait_for_function("document.querySelector('.rnn-explorer').dataset.frame")
+            url = page.evaluate("document.querySelector('canvas').toDataURL('image/png')")
+        finally:
+            browser.close()
+    shown = rgb(base64.b64decode(url.split(",", 1)[1]))
+    full = io.BytesIO()
+    ex.fig.savefig(full, format="png", dpi=ex.fig.dpi)        # readout title hidden, as live
+    ref = rgb(full.getvalue())
+    bg = rgb(ex.backgrounds.get()[1])
+    assert shown.shape == ref.shape == bg.shape
+    off = np.abs(shown - ref).max(axis=2) > 64
+    data = np.abs(bg - ref).max(axis=2) > 64
+    assert off.mean() < 0.015, off.mean()
+    # away from the texts (the browser's glyphs are anti-aliased differently), the data are
+    # where matplotlib draws them: few pixels off, against many without the data
+    from matplotlib.text import Text
+
+    keep = np.ones_like(off, dtype=bool)
+    renderer = ex.fig.canvas.get_renderer()
+    for t in ex.animated:
+        if isinstance(t, Text) and t.get_visible():
+            e = t.get_window_extent(renderer)
+            h = shown.shape[0]
+            rows = slice(max(int(h - e.y1) - 2, 0), int(h - e.y0) + 3)
+            keep[rows, max(int(e.x0) - 2, 0):int(e.x1) + 3] = 0
+    assert off[keep].mean() < 0.3 * data[keep].mean(), (off[keep].mean(), data[keep].mean())

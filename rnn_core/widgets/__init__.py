@@ -1,10 +1,11 @@
-"""Interactive explorers: ipywidgets controls driving a matplotlib figure updated in place.
+"""Interactive explorers: sliders, dropdowns and checkboxes driving a figure drawn in the browser.
 
 Each factory returns an :class:`~rnn_core.widgets.explorer.Explorer`; display it (last expression
-of a cell) to get sliders and the figure. With ``%matplotlib widget`` (ipympl) the canvas is
-live; with any other backend the figure is shown as an image that follows the sliders in a live
-notebook and stays as a static picture of the default values in nbval, nbconvert and exported
-HTML.
+of a cell) to get the controls, a readout and the figure. In a live notebook (JupyterLab,
+Notebook 7, VS Code, Colab: any frontend with the ipywidgets manager) the explorer is an anywidget
+whose front end draws the controls natively and the figure on a canvas from numbers the kernel
+sends (docs/architecture.md, D6), whatever matplotlib backend is active. In nbval, nbconvert,
+exported HTML and the book it is a static picture of the current values.
 
 =============================  ==============================================================
 ``vanilla_flow_explorer``      gradient norms, Jacobian-product singular values, spectrum of W
@@ -16,11 +17,12 @@ HTML.
 
 Every explorer's compute (and its cache, keyed on the exercise code) is in
 ``rnn_core.analysis.explore``. The machinery, one module each: ``explorer`` (controls + figure +
-draw, display), ``blitting`` (repaint what changed), ``axes`` (log axes, sticky limits,
-legends), ``controls`` (sliders), ``backend`` (display mode, figures, PNG), ``_mpl_private``
-(every private matplotlib/ipympl detail used).
+draw, display), ``web`` (the anywidget and its messages), ``frames`` (the animated artists as
+pixels, the background PNGs), ``static/explorer.js`` (the browser side), ``axes`` (log axes,
+sticky limits, legends), ``controls`` (grids of values), ``backend`` (figures, PNG),
+``_mpl_private`` (the one private matplotlib detail used).
 
-matplotlib and ipywidgets are imported when an explorer is created, not by this import.
+matplotlib and anywidget are imported when an explorer is created or shown, not by this import.
 """
 
 from rnn_core.widgets.chunks import chunk_explorer

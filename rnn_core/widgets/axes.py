@@ -2,8 +2,8 @@
 
 Most slider steps move the data a little. Limits that change only when the data need it
 (:class:`StickyAxis`) let the explorer repaint the data over a cached background (see
-``blitting``) instead of re-rendering every tick label; fewer, smaller tick labels
-(:func:`lighten_axes`) make the full redraws that remain cheaper. Legends over blitted data are
+``frames.Backgrounds``) instead of re-rendering every tick label; fewer, smaller tick labels
+(:func:`lighten_axes`) make the new backgrounds that remain cheaper. Legends over the data are
 made by :func:`overlay_legend`.
 """
 
@@ -110,7 +110,7 @@ def decade_range(lo: float, hi: float, current: tuple[float, float] | None = Non
     ``current`` is kept while the data stay inside it (with a margin of 1 % of its span, at least
     0.1 decade) and fill at least ``1/slack`` of it (counting a ``pad`` margin on each side and a
     span of at least ``min_span``): small changes leave the limits alone, so the figure can be
-    blitted, and the data are never outside or squashed. Otherwise new limits are fitted: the
+    kept, and the data are never outside or squashed. Otherwise new limits are fitted: the
     data plus ``pad`` decades on each side (at least 2 % of the span), plus ``headroom`` times the
     data span on a side the data have just left (a slider that pushes the curve up keeps pushing
     it up: the next steps fit in), rounded out to whole multiples of a 1-2-5 step in decades
@@ -165,7 +165,7 @@ class StickyAxis:
     """The limits of one axis, snapped to a coarse grid and changed only when the data need it.
 
     Most slider steps move the data a little; if the limits stayed put, only the data artists
-    change and the explorer repaints them over a cached background (blitting) instead of
+    change and the browser paints them over a cached background instead of
     re-rendering every tick label. :meth:`fit` sets new limits only when the data leave the
     current ones or fill much less than them.
 
@@ -196,7 +196,19 @@ class StickyAxis:
         self.slack = float(slack if slack is not None else (3.0 if decades else 1.5))
         self.pad = float(pad if pad is not None else (0.3 if decades else 0.05))
         self.min_span = float(min_span)
-        self.limits: tuple[float, float] | None = None   # in the kind's own units
+        self._fitted = False
+
+    @property
+    def limits(self) -> tuple[float, float] | None:
+        """The axis' limits now, in the kind's own units (decades for "log"); None before the
+        first fit. Read from the axis, so an explorer that puts the limits back after drawing
+        another setting (a prefetched frame) puts this state back too."""
+        if not self._fitted:
+            return None
+        lo, hi = self.ax.get_ylim() if self.which == "y" else self.ax.get_xlim()
+        if self.kind == "log":
+            return round(float(np.log10(lo)), 9), round(float(np.log10(hi)), 9)
+        return float(lo), float(hi)
 
     def fit(self, *arrays: np.ndarray) -> bool:
         """Fit the limits to the finite values of ``arrays``; True if they changed."""
@@ -225,19 +237,20 @@ class StickyAxis:
                     new_r = cur_r
             new = (self.lower, self.lower + new_r) if self.kind == "upper" else (-new_r, new_r)
         changed = new != self.limits
-        self.limits = new
+        self._fitted = True
         shown = (10.0 ** new[0], 10.0 ** new[1]) if self.kind == "log" else new
         (self.ax.set_ylim if self.which == "y" else self.ax.set_xlim)(*shown)
         return changed
 
 
 OVERLAY_LEGEND: dict[str, Any] = {"framealpha": 1.0, "fancybox": False, "fontsize": 8}
-"""Keywords of a legend that an :class:`Explorer` keeps over its blitted data (``overlays``)."""
+"""Keywords of a legend that an :class:`Explorer` keeps over its moving data (``overlays``)."""
 
 
 def overlay_legend(ax: Any, loc: str, **kwargs: Any) -> Any:
-    """``ax.legend`` made for blitting: opaque, square, in a fixed place, its frame snapped to
-    whole pixels. Pass it to :class:`Explorer` as one of the ``overlays``."""
+    """``ax.legend`` made to lie over moving data: opaque, square, in a fixed place, its frame
+    snapped to whole pixels (the browser repaints it from the background over the data). Pass
+    it to :class:`Explorer` as one of the ``overlays``."""
     legend = ax.legend(loc=loc, **{**OVERLAY_LEGEND, **kwargs})
     frame = legend.get_frame()
     frame.set_snap(True)

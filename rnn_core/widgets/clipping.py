@@ -18,7 +18,7 @@ import numpy as np
 from rnn_core.analysis.cliff import DescentPath
 from rnn_core.analysis.explore import cliff_grid, cliff_runs
 from rnn_core.widgets.axes import StickyAxis, floored, lighten_axes, overlay_legend
-from rnn_core.widgets.backend import backend_mode, new_figure
+from rnn_core.widgets.backend import new_figure
 from rnn_core.widgets.controls import dropdown, log_slider
 from rnn_core.widgets.explorer import Explorer
 
@@ -58,8 +58,7 @@ def _inside(path: np.ndarray, w: np.ndarray, b: np.ndarray) -> bool:
 
 
 def clipping_explorer(threshold: float = 1.0, lr: float = 0.3, mode_clip: str = "norm",
-                      steps: int = 60, halflife: float | None = 30.0,
-                      mode: str | None = None) -> Explorer:
+                      steps: int = 60, halflife: float | None = 30.0) -> Explorer:
     """Gradient descent on the cliff loss with and without clipping, on the loss surface.
 
     Parameters
@@ -69,13 +68,11 @@ def clipping_explorer(threshold: float = 1.0, lr: float = 0.3, mode_clip: str = 
     mode_clip : "norm" (rescale the whole gradient) or "value" (clip each entry).
     steps : gradient-descent steps per run (fixed for the explorer).
     halflife : the learning rate halves every ``halflife`` steps (fixed; None: constant).
-    mode : display mode, ``"ipympl"``, ``"image"`` or None (pick from the matplotlib backend).
 
     Returns
     -------
     Explorer with controls ``threshold``, ``lr``, ``clip_mode``.
     """
-    mode = mode or backend_mode()
     controls = {
         "threshold": log_slider("clip threshold", threshold, 0.01, 10.0, steps=60),
         "lr": log_slider("learning rate", lr, 0.05, 20.0, steps=52),
@@ -83,14 +80,14 @@ def clipping_explorer(threshold: float = 1.0, lr: float = 0.3, mode_clip: str = 
                                                       ("value (per entry)", "value")]),
     }
     w, b, surface = cliff_grid()
-    fig = new_figure((11.5, 4.6), mode)
+    fig = new_figure((11.5, 4.6))
     ax_s, ax_l = fig.subplots(1, 2, gridspec_kw={"width_ratios": [1.35, 1.0]})
     # the surface never changes: one filled contour, drawn once
     cs = ax_s.contourf(w, b, np.log10(floored(surface, 1e-12)), levels=14, cmap="viridis")
     cbar = fig.colorbar(cs, ax=ax_s, pad=0.02)
     cbar.set_label("log10 loss L(w, b)", fontsize=9)
     cbar.ax.tick_params(labelsize=8)
-    # data above the spines (zorder 3+), under opaque legends in a fixed place (blit overlays)
+    # data above the spines (zorder 3+), under opaque legends in a fixed place (overlays)
     (raw_path,) = ax_s.plot([], [], "-o", color="C3", ms=3, lw=1.4, zorder=3,
                             label="no clipping")
     (clip_path,) = ax_s.plot([], [], "-o", color="C6", ms=3, lw=1.4, zorder=3.1,
@@ -146,5 +143,5 @@ def clipping_explorer(threshold: float = 1.0, lr: float = 0.3, mode_clip: str = 
 
     animated = [raw_path, clip_path, clip_marks, start, title_s,
                 raw_loss, clip_loss, clip_loss_marks, title_l]
-    return Explorer("clipping_explorer", controls, fig, draw, readout, mode, animated,
+    return Explorer("clipping_explorer", controls, fig, draw, readout, animated,
                     overlays=[leg_s, leg_l])

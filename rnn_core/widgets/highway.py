@@ -17,7 +17,7 @@ import numpy as np
 
 from rnn_core.analysis.explore import lstm_highway
 from rnn_core.widgets.axes import StickyAxis, lighten_axes, log10_axis, overlay_legend
-from rnn_core.widgets.backend import backend_mode, new_figure
+from rnn_core.widgets.backend import new_figure
 from rnn_core.widgets.controls import int_slider, slider
 from rnn_core.widgets.explorer import Explorer
 
@@ -36,8 +36,8 @@ def highway_readout(hw, forget_bias: float) -> str:
             f"{_e(hw.log10_vanilla_grad[0])} for the vanilla RNN")
 
 
-def highway_explorer(forget_bias: float = 1.0, T: int = 200, H: int = 32, seed: int = 0,
-                     mode: str | None = None) -> Explorer:
+def highway_explorer(forget_bias: float = 1.0, T: int = 200, H: int = 32, seed: int = 0
+                     ) -> Explorer:
     """Vanilla vs LSTM gradient norms and the LSTM's direct cell-state path.
 
     Parameters
@@ -45,21 +45,18 @@ def highway_explorer(forget_bias: float = 1.0, T: int = 200, H: int = 32, seed: 
     forget_bias : initial forget-gate bias, in [-4, 8].
     T : initial sequence length, in [2, 1000].
     H : hidden size (fixed). seed : seed of weights and inputs.
-    mode : ``"ipympl"``, ``"image"`` or None (pick from the matplotlib backend).
 
     Returns
     -------
     Explorer with controls ``forget_bias`` and ``T``.
     """
-    mode = mode or backend_mode()
     controls = {
-        "forget_bias": slider("forget-gate bias", forget_bias, -4.0, 8.0, 0.25,
-                              continuous=False),
-        "T": int_slider("sequence length T", T, 2, 1000, continuous=False),
+        "forget_bias": slider("forget-gate bias", forget_bias, -4.0, 8.0, 0.25),
+        "T": int_slider("sequence length T", T, 2, 1000),
     }
-    fig = new_figure((11.5, 4.3), mode)
+    fig = new_figure((11.5, 4.3))
     ax_g, ax_c = fig.subplots(1, 2)
-    # data above the spines (zorder 3), under opaque legends in a fixed place (blit overlays)
+    # data above the spines (zorder 3), under opaque legends in a fixed place (overlays)
     (van,) = ax_g.plot([], [], color="C3", lw=1.6, zorder=3, label="vanilla RNN")
     (lstm,) = ax_g.plot([], [], color="C0", lw=1.6, zorder=3, label="LSTM")
     ax_g.set_xlabel("step k")
@@ -97,6 +94,6 @@ def highway_explorer(forget_bias: float = 1.0, T: int = 200, H: int = 32, seed: 
         title_c.set_text(f"the forget gates alone keep {_e(hw.log10_direct[0])} of dc_T/dc_0")
         return highway_readout(hw, forget_bias)
 
-    return Explorer("highway_explorer", controls, fig, draw, readout, mode,
+    return Explorer("highway_explorer", controls, fig, draw, readout,
                     animated=[van, lstm, title_g, direct, full, title_c],
                     overlays=[leg_g, leg_c])

@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from rnn_core.analysis.explore import stack_gradient_maps
-from rnn_core.widgets.backend import backend_mode, new_figure
+from rnn_core.widgets.backend import new_figure
 from rnn_core.widgets.controls import int_slider, log_slider
 from rnn_core.widgets.explorer import Explorer
 
@@ -19,8 +19,7 @@ __all__ = ["stack_gradient_explorer"]
 
 
 def stack_gradient_explorer(
-    num_layers: int = 3, weight_scale: float = 1.0, T: int = 60, seed: int = 0,
-    mode: str | None = None,
+    num_layers: int = 3, weight_scale: float = 1.0, T: int = 60, seed: int = 0
 ) -> Explorer:
     """Heat maps of ||dL/dh^(l)_t|| over layers x time, vanilla RNN | LSTM, with sliders.
 
@@ -30,19 +29,16 @@ def stack_gradient_explorer(
     Parameters
     ----------
     num_layers, weight_scale : initial slider values. T : steps (fixed). seed : int.
-    mode : "ipympl", "image" or None (from the matplotlib backend).
 
     Returns
     -------
     Explorer with controls ``num_layers`` and ``weight_scale``.
     """
-    mode = mode or backend_mode()
     controls = {
-        "num_layers": int_slider("layers", num_layers, 1, 6, continuous=False),
-        "weight_scale": log_slider("weight scale", weight_scale, 0.25, 4.0, steps=24,
-                                   continuous=False),
+        "num_layers": int_slider("layers", num_layers, 1, 6),
+        "weight_scale": log_slider("weight scale", weight_scale, 0.25, 4.0, steps=24),
     }
-    fig = new_figure((11.0, 3.6), mode)
+    fig = new_figure((11.0, 3.6))
     axes = fig.subplots(1, 2, sharey=True)
     vmin, vmax = -8.0, 2.0
     images, titles = [], []
@@ -76,5 +72,5 @@ def stack_gradient_explorer(
                 f"||dL/dh|| at layer 1, t = 1 is 1e{m.rnn[0, 0]:.0f} (vanilla), "
                 f"1e{m.lstm[0, 0]:.0f} (LSTM)")
 
-    return Explorer("stack_gradient_explorer", controls, fig, draw, readout, mode,
+    return Explorer("stack_gradient_explorer", controls, fig, draw, readout,
                     animated=[*images, *titles])

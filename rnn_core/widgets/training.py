@@ -12,7 +12,7 @@ import numpy as np
 
 from rnn_core.analysis.training_trace import training_trace
 from rnn_core.widgets.axes import StickyAxis, floored, overlay_legend
-from rnn_core.widgets.backend import backend_mode, new_figure
+from rnn_core.widgets.backend import new_figure
 from rnn_core.widgets.controls import checkbox, log_slider
 from rnn_core.widgets.explorer import Explorer
 
@@ -33,7 +33,7 @@ def training_finding(lr: float, clip: bool, threshold: float, steps: int = 300) 
 
 
 def training_explorer(lr: float = 0.3, clip: bool = True, threshold: float = 1.0,
-                      steps: int = 300, mode: str | None = None) -> Explorer:
+                      steps: int = 300) -> Explorer:
     """Loss and gradient-norm trace of a training run, with clip events marked.
 
     Parameters
@@ -42,21 +42,19 @@ def training_explorer(lr: float = 0.3, clip: bool = True, threshold: float = 1.0
     clip : initial state of the clipping checkbox.
     threshold : initial clipping threshold, in [0.05, 20].
     steps : SGD steps per run (fixed for the explorer).
-    mode : ``"ipympl"``, ``"image"`` or None (pick from the matplotlib backend).
 
     Returns
     -------
     Explorer with controls ``lr``, ``clip``, ``threshold``.
     """
-    mode = mode or backend_mode()
     controls = {
-        "lr": log_slider("learning rate", lr, 0.01, 2.0, steps=46, continuous=False),
+        "lr": log_slider("learning rate", lr, 0.01, 2.0, steps=46),
         "clip": checkbox("clip the gradient norm", clip),
-        "threshold": log_slider("threshold", threshold, 0.05, 20.0, steps=52, continuous=False),
+        "threshold": log_slider("threshold", threshold, 0.05, 20.0, steps=52),
     }
-    fig = new_figure((11.0, 4.2), mode)
+    fig = new_figure((11.0, 4.2))
     ax_loss, ax_g = fig.subplots(1, 2)
-    # data above the spines (zorder 3+), under opaque legends in a fixed place (blit overlays)
+    # data above the spines (zorder 3+), under opaque legends in a fixed place (overlays)
     (loss_line,) = ax_loss.plot([], [], color="C0", lw=1.2, zorder=3, label="minibatch loss")
     (div_loss,) = ax_loss.plot([], [], "x", color="C3", ms=10, mew=2, zorder=3.1,
                                label="diverged")
@@ -102,6 +100,6 @@ def training_explorer(lr: float = 0.3, clip: bool = True, threshold: float = 1.0
         return text if clip else f"{text} (threshold {threshold:.3g} unused)"
 
     animated = [loss_line, div_loss, g_line, clip_pts, thr_line, div_g]
-    return Explorer("training_explorer", controls, fig, draw, title, mode, animated,
+    return Explorer("training_explorer", controls, fig, draw, title, animated,
                     overlays=[leg_loss, leg_g])
 

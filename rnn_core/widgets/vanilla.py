@@ -25,7 +25,7 @@ from rnn_core.analysis.explore import vanilla_flow
 from rnn_core.analysis.jacobians import ACTIVATIONS, GAMMA
 from rnn_core.init import INIT_NAMES
 from rnn_core.widgets.axes import StickyAxis, lighten_axes, log10_axis, overlay_legend
-from rnn_core.widgets.backend import backend_mode, new_figure
+from rnn_core.widgets.backend import new_figure
 from rnn_core.widgets.controls import dropdown, int_slider, log_slider, slider
 from rnn_core.widgets.explorer import Drawn, Explorer
 
@@ -66,7 +66,7 @@ def _grad_title(flow) -> str:
 
 def vanilla_flow_explorer(scale: float = 1.0, T: int = 200, init: str = "orthogonal",
                           activation: str = "tanh", input_scale: float = 0.1, H: int = 64,
-                          seed: int = 0, mode: str | None = None) -> Explorer:
+                          seed: int = 0) -> Explorer:
     """Gradient flow through a vanilla RNN: gradient norms, product singular values, spectrum.
 
     Parameters
@@ -79,25 +79,23 @@ def vanilla_flow_explorer(scale: float = 1.0, T: int = 200, init: str = "orthogo
     input_scale : initial input standard deviation, in [0, 3] (default 0.1: tanh stays out of
         saturation; at 1 the gradient vanishes even for sigma_1(Wh) = 1).
     H : hidden size (fixed for the explorer). seed : seed of weights and inputs.
-    mode : ``"ipympl"``, ``"image"`` or None (pick from the matplotlib backend).
 
     Returns
     -------
     Explorer with controls ``scale``, ``T``, ``init``, ``activation``, ``input_scale``.
     """
-    mode = mode or backend_mode()
     controls = {
         "scale": log_slider("weight scale", scale, SCALE_MIN, SCALE_MAX, steps=SCALE_STEPS,
                             fmt=".3g"),
-        "T": int_slider("sequence length T", T, 2, 1000, continuous=False),
+        "T": int_slider("sequence length T", T, 2, 1000),
         "init": dropdown("init", init, list(INIT_NAMES)),
         "activation": dropdown("activation", activation, list(ACTIVATIONS)),
         "input_scale": slider("input scale", input_scale, 0.0, 3.0, 0.05),
     }
-    fig = new_figure((11.5, 4.3), mode)
+    fig = new_figure((11.5, 4.3))
     ax_g, ax_sv, ax_eig = fig.subplots(1, 3, gridspec_kw={"width_ratios": [1.25, 1.25, 1.0]})
     # Data artists sit above the spines (zorder 3) and below the legends (5). The legends are
-    # opaque and fixed in place, so a blitted update copies their pixels back over the data.
+    # opaque and fixed in place, so the browser repaints their pixels over the data.
     (g_line,) = ax_g.plot([], [], color="C0", lw=1.8, zorder=3, label="measured ||dL/dh_k||")
     (b_line,) = ax_g.plot([], [], color="C3", lw=1.2, ls="--", zorder=3,
                           label="bound eta^(T-k) ||dL/dh_T||")
@@ -132,7 +130,7 @@ def vanilla_flow_explorer(scale: float = 1.0, T: int = 200, init: str = "orthogo
         lighten_axes(ax, nticks=5)
         log10_axis(ax, nticks=5)
     lighten_axes(ax_eig, nticks=4)
-    # limits on a coarse grid that move only when the data need it: most steps are blitted
+    # limits on a coarse grid that move only when the data need it: most steps keep the background
     x_g, y_g = StickyAxis(ax_g, "x", "upper"), StickyAxis(ax_g, "y", "log10")
     x_sv, y_sv = StickyAxis(ax_sv, "x", "upper"), StickyAxis(ax_sv, "y", "log10")
     r_eig = StickyAxis(ax_eig, "x", "symmetric", pad=0.08)
@@ -178,5 +176,5 @@ def vanilla_flow_explorer(scale: float = 1.0, T: int = 200, init: str = "orthogo
                      static_titles=findings)
 
     animated = [g_line, b_line, sv1_line, svr_line, eig_pts, gamma_c, lam_c]
-    return Explorer("vanilla_flow_explorer", controls, fig, draw, readout, mode, animated,
+    return Explorer("vanilla_flow_explorer", controls, fig, draw, readout, animated,
                     overlays=[leg_g, leg_sv, leg_eig])

@@ -156,12 +156,13 @@ LAB_NOTEBOOK = os.environ.get("BOOK_LAB_NOTEBOOK", "notebooks/08_lstm.ipynb")
 CONTROLS_JS = """() => [...document.querySelectorAll(
     '.jp-OutputArea-output .widget-slider, .jp-OutputArea-output .widget-dropdown, '
     + '.jp-OutputArea-output .widget-checkbox, .jp-OutputArea-output .widget-toggle-buttons, '
-    + '.jp-OutputArea-output .widget-inline-hbox')].flatMap(box => {
+    + '.jp-OutputArea-output .widget-inline-hbox, .jp-OutputArea-output .rnn-explorer-control'
+    )].flatMap(box => {
         const ctl = box.querySelector('[role=slider], select, input, button');
         if (!ctl) return [];
         const labelled = ctl.getAttribute('aria-label') || ctl.getAttribute('aria-labelledby')
             || (ctl.id && document.querySelector(`label[for="${ctl.id}"]`)) || ctl.closest('label');
-        const desc = box.querySelector('.widget-label');
+        const desc = box.querySelector('.widget-label, label');
         return [{kind: ctl.getAttribute('role') || ctl.tagName.toLowerCase(),
                  visible_label: desc ? desc.textContent.trim() : '',
                  accessible_name: labelled ? (ctl.getAttribute('aria-label') || 'labelled') : ''}];
@@ -179,16 +180,18 @@ def test_jupyterlab_notebook_axe_keyboard_and_labels(browser: Any) -> None:
         page = ctx.new_page()
         h.open_notebook(page, server, LAB_NOTEBOOK, "book-check")
         h.run_all(page, timeout_s=600)
-        page.wait_for_selector(".jp-OutputArea-output [role=slider]", timeout=60_000)
+        slider = ".jp-OutputArea-output [role=slider], .jp-OutputArea-output input[type=range]"
+        page.wait_for_selector(slider, timeout=60_000)
         violations = audit(page)
         controls = page.evaluate(CONTROLS_JS)
         # keyboard alone: focus the first slider handle, press ArrowRight, the value moves
-        handle = page.locator(".jp-OutputArea-output [role=slider]").first
-        before = handle.get_attribute("aria-valuenow")
+        handle = page.locator(slider).first
+        value = "(e) => e.getAttribute('aria-valuenow') ?? e.value"   # a native range: .value
+        before = handle.evaluate(value)
         handle.focus()
         page.keyboard.press("ArrowRight")
         time.sleep(0.5)
-        after = handle.get_attribute("aria-valuenow")
+        after = handle.evaluate(value)
         report = {"notebook": LAB_NOTEBOOK, "axe_violations": violations, "controls": controls,
                   "slider_keyboard": {"before": before, "after": after}}
         (OUT / "jupyterlab-axe.json").write_text(json.dumps(report, indent=1))

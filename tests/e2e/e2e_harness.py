@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import os
 import random
 import re
@@ -315,14 +316,12 @@ PAGE_JS = r"""
 window.__e2e = {
   dir: new WeakMap(),
   frame() { return new Promise(r => requestAnimationFrame(() => r())); },
-  kernelIdle() {
-    const w = window.jupyterapp && window.jupyterapp.shell.currentWidget;
-    const k = w && w.sessionContext && w.sessionContext.session && w.sessionContext.session.kernel;
-    return !k || k.status === 'idle';
-  },
-  canvases(cell) {
-    return [...cell.querySelectorAll('.jupyter-matplotlib-canvas-div > canvas:first-child')];
-  },
+  // the course's explorers (rnn_core.widgets, drawn in the browser): a canvas and native controls
+  canvases(cell) { return [...cell.querySelectorAll('.rnn-explorer canvas.rnn-explorer-canvas')]; },
+  sliders(cell) { return [...cell.querySelectorAll('.rnn-explorer input[type="range"]')]; },
+  selects(cell) { return [...cell.querySelectorAll('.rnn-explorer select')]; },
+  checkboxes(cell) { return [...cell.querySelectorAll('.rnn-explorer input[type="checkbox"]')]; },
+  number(slider) { return slider.parentElement.querySelector('.rnn-explorer-number'); },
   hash(c) {
     if (!c.width || !c.height) return 0;
     const d = new Uint32Array(c.getContext('2d').getImageData(0, 0, c.width, c.height).data.buffer);
@@ -330,126 +329,95 @@ window.__e2e = {
     for (let i = 0; i < d.length; i++) x = Math.imul(x ^ d[i], 16777619);
     return x >>> 0;
   },
-  // Image widgets, and images an Output widget shows (ipywidgets.interact with the inline backend)
-  images(cell) {
-    return [...cell.querySelectorAll('img.widget-image, .widget-output .jp-RenderedImage img')];
-  },
-  // the figure: ipympl canvases (pixel hashes), or Image widgets (a new src per update)
-  hashes(cell) {
-    return this.canvases(cell).map(c => this.hash(c)).concat(this.images(cell).map(i => i.src));
-  },
+  hashes(cell) { return this.canvases(cell).map(c => this.hash(c)); },
   readouts(cell) {
-    const sel = '.widget-html-content, .widget-htmlmath-content, div.widget-label';
-    const controls = '.widget-slider, .widget-dropdown, .widget-checkbox, .widget-text, '
-      + '.widget-toggle-buttons, .widget-radio, .widget-select';
-    return [...cell.querySelectorAll(sel)]
-      .filter(e => !e.closest(controls) && !e.closest('.jupyter-matplotlib'))
-      .map(e => e.textContent.trim());
+    return [...cell.querySelectorAll('.rnn-explorer-readout')].map(e => e.textContent.trim());
   },
+  // an explorer waiting for the kernel's frame of the position its controls show, or for the
+  // frames of its near neighbours (next positions of each control)
+  waiting(cell) {
+    return [...cell.querySelectorAll('.rnn-explorer')]
+      .some(e => e.dataset.waiting !== '0' || e.dataset.near !== 'held');
+  },
+  // Quiet: pixels unchanged for quietMs, every explorer showing its frame and holding its near
+  // neighbours (a student who pauses a moment). The kernel may still be fetching further ahead.
   async settle(cell, quietMs, timeoutMs) {
     const start = performance.now();
     let last = JSON.stringify(this.hashes(cell)), since = performance.now();
     while (performance.now() - start < timeoutMs) {
       await this.frame();
       const now = JSON.stringify(this.hashes(cell));
-      if (now !== last || !this.kernelIdle()) { last = now; since = performance.now(); }
+      if (now !== last || this.waiting(cell)) { last = now; since = performance.now(); }
       else if (performance.now() - since >= quietMs) return true;
     }
     return false;
   },
-  // ms from t0 until the figure shows new pixels (a new Image src counts once it is decoded)
+  // ms from t0 until the canvas shows new pixels
   async waitChange(cell, before, t0, timeoutMs) {
     while (performance.now() - t0 < timeoutMs) {
       await this.frame();
       const h = this.hashes(cell);
-      if (h.some((x, i) => x !== before[i])) {
-        await Promise.all(this.images(cell).map(i => i.decode().catch(() => null)));
-        return performance.now() - t0;
-      }
+      if (h.some((x, i) => x !== before[i])) return performance.now() - t0;
     }
     return null;
   },
-  disabled(el) {
-    return !!el.closest('.widget-slider, .widget-dropdown, .widget-checkbox')
-      .querySelector('[disabled], .noUi-target[disabled], input:disabled, select:disabled');
+  control(cell, kind, k) {
+    return {slider: this.sliders, select: this.selects, checkbox: this.checkboxes}[kind]
+      .call(this, cell)[k];
   },
-  async stepSlider(cell, k, timeoutMs) {
-    const slider = cell.querySelectorAll('.widget-slider')[k];
-    const handle = slider.querySelector('.noUi-handle');
-    if (this.disabled(handle)) return {moved: false, disabled: true};
-    const ro = slider.querySelector('.widget-readout');
-    const text = () => (ro ? ro.textContent.trim() : handle.getAttribute('aria-valuenow'));
-    const before = this.hashes(cell), readoutBefore = text(), labelsBefore = this.readouts(cell);
-    const keys = this.dir.get(slider) || ['ArrowRight', 'ArrowLeft'];
-    handle.focus();
-    for (const key of keys) {
-      const t0 = performance.now();
-      handle.dispatchEvent(new KeyboardEvent('keydown', {key, bubbles: true, cancelable: true}));
-      if (text() !== readoutBefore) {
-        if (key !== keys[0]) this.dir.set(slider, [keys[1], keys[0]]);  // bounced off an end
-        const latency = await this.waitChange(cell, before, t0, timeoutMs);
-        return {moved: true, key, latency, readoutBefore, readoutAfter: text(), labelsBefore};
-      }
+  value(el, kind) {
+    if (kind === 'slider') return this.number(el) ? this.number(el).value : el.value;
+    if (kind === 'select') return el.options[el.selectedIndex].textContent;
+    return String(el.checked);
+  },
+  // Before the harness presses a real key on (or clicks) control k: the figure, the control's
+  // value and the readouts now, and t0 = the time of the next keydown/click on the control.
+  arm(cell, kind, k) {
+    const el = this.control(cell, kind, k);
+    if (!el) return null;
+    if (el.disabled) return {disabled: true};
+    this.step = {el, kind, before: this.hashes(cell), valueBefore: this.value(el, kind),
+                 labelsBefore: this.readouts(cell), t0: null};
+    const mark = () => {
+      if (this.step && this.step.t0 === null) this.step.t0 = performance.now();
+    };
+    el.addEventListener(kind === 'checkbox' ? 'pointerdown' : 'keydown', mark,
+                        {capture: true, once: true});
+    el.addEventListener('keydown', mark, {capture: true, once: true});
+    const keys = this.dir.get(el) || ['ArrowRight', 'ArrowLeft'];
+    return {disabled: false, keys, valueBefore: this.step.valueBefore};
+  },
+  // After the key/click: did the control move, and when did the canvas change (ms after t0)?
+  async finish(cell, key, timeoutMs) {
+    const s = this.step;
+    const after = this.value(s.el, s.kind);
+    const out = {moved: after !== s.valueBefore, key, valueBefore: s.valueBefore,
+                 valueAfter: after, readoutBefore: s.valueBefore, readoutAfter: after,
+                 labelsBefore: s.labelsBefore, latency: null};
+    if (!out.moved) return out;
+    if (s.kind === 'slider' && key) {
+      const keys = this.dir.get(s.el) || ['ArrowRight', 'ArrowLeft'];
+      if (key !== keys[0]) this.dir.set(s.el, [keys[1], keys[0]]);   // bounced off an end
     }
-    return {moved: false, readoutBefore, readoutAfter: text(), labelsBefore};
+    out.latency = await this.waitChange(cell, s.before, s.t0 ?? performance.now(), timeoutMs);
+    return out;
   },
-  // a random jump: the harness types a value into slider k's readout and presses Enter (real
-  // key events); armJump records the figure before and, at that keydown, t0
+  // a random jump: the harness types a value into slider k's number field and presses Enter
   armJump(cell, k) {
-    const slider = cell.querySelectorAll('.widget-slider')[k];
-    const ro = slider && slider.querySelector('.widget-readout');
-    const handle = slider && slider.querySelector('.noUi-handle');
-    if (!ro || ro.contentEditable !== 'true' || this.disabled(handle)) return null;
-    const lo = Number(handle.getAttribute('aria-valuemin'));
-    const hi = Number(handle.getAttribute('aria-valuemax'));
-    const now = Number(handle.getAttribute('aria-valuenow'));
-    const shown = Number(ro.textContent.trim());
-    // a FloatLogSlider's handle moves in exponents while its readout shows the value
-    const log = Number.isFinite(shown) && shown > 0 && Math.abs(Math.log10(shown) - now) < 1e-3
-      && Math.abs(shown - now) > 1e-9;
-    const integer = [lo, hi, now].every(Number.isInteger) && /^-?\d+$/.test(ro.textContent.trim());
-    this.jump = {before: this.hashes(cell), t0: null, readoutBefore: ro.textContent.trim()};
-    ro.addEventListener('keydown', e => {
+    const slider = this.sliders(cell)[k];
+    const num = slider && this.number(slider);
+    if (!num || slider.disabled) return null;
+    const d = slider.dataset;
+    this.jump = {before: this.hashes(cell), t0: null};
+    num.addEventListener('keydown', e => {
       if (e.key === 'Enter' && this.jump && this.jump.t0 === null) this.jump.t0 = performance.now();
     }, {capture: true, once: true});
-    return {lo, hi, log, integer};
+    return {lo: Number(d.lo), hi: Number(d.hi), log: d.log === '1', integer: d.integer === '1'};
   },
   async waitJump(cell, timeoutMs) {
     const j = this.jump;
     if (!j || j.t0 === null) return null;
     return await this.waitChange(cell, j.before, j.t0, timeoutMs);
-  },
-  async stepDropdown(cell, k, timeoutMs) {
-    const select = cell.querySelectorAll('.widget-dropdown select')[k];
-    if (!select || select.options.length < 2) return {moved: false};
-    if (select.disabled) return {moved: false, disabled: true};
-    const before = this.hashes(cell), labelsBefore = this.readouts(cell);
-    const valueBefore = select.value;
-    const t0 = performance.now();
-    select.selectedIndex = (select.selectedIndex + 1) % select.options.length;
-    select.dispatchEvent(new Event('change', {bubbles: true}));
-    const latency = await this.waitChange(cell, before, t0, timeoutMs);
-    return {moved: true, latency, valueBefore, valueAfter: select.value, labelsBefore};
-  },
-  // select option `to` of dropdown k (back to where it was), without timing
-  async setDropdown(cell, k, to, timeoutMs) {
-    const select = cell.querySelectorAll('.widget-dropdown select')[k];
-    const before = this.hashes(cell);
-    select.value = to;
-    select.dispatchEvent(new Event('change', {bubbles: true}));
-    return await this.waitChange(cell, before, performance.now(), timeoutMs);
-  },
-  async stepCheckbox(cell, k, timeoutMs) {
-    const box = cell.querySelectorAll('.widget-checkbox input[type="checkbox"]')[k];
-    if (!box) return {moved: false};
-    if (box.disabled) return {moved: false, disabled: true};
-    const before = this.hashes(cell), labelsBefore = this.readouts(cell);
-    const valueBefore = box.checked;
-    const t0 = performance.now();
-    box.click();
-    const latency = await this.waitChange(cell, before, t0, timeoutMs);
-    return {moved: box.checked !== valueBefore, latency, valueBefore: String(valueBefore),
-            valueAfter: String(box.checked), labelsBefore};
   },
 };
 """
@@ -748,7 +716,8 @@ def check_widgets(page: Any, cells: list[dict[str, Any]], timeout_s: float) -> l
         outputs: [...cell.querySelectorAll('.jp-OutputArea-child > .jp-OutputArea-output')]
             .filter(o => !o.parentElement.closest('.jp-OutputArea-output'))  // not inside a widget
             .map(o => ({text: o.textContent.slice(0, 300),
-                        view: !!o.querySelector('.jupyter-widgets, .jupyter-matplotlib'),
+                        view: !!o.querySelector(
+                            '.jupyter-widgets, .jupyter-matplotlib, .rnn-explorer'),
                         error: !!o.querySelector('.jupyter-widgets-error-widget')})),
     }))"""
     wanted = [
@@ -845,6 +814,61 @@ def _check_readout(
         result.problems.append(f"{tag}: readout does not show the new value {change}: {labels}")
 
 
+def _control(el: Any, kind: str, k: int) -> Any:
+    sel = {"slider": 'input[type="range"]', "select": "select",
+           "checkbox": 'input[type="checkbox"]'}[kind]
+    return el.query_selector_all(f".rnn-explorer {sel}")[k]
+
+
+def step_control(page: Any, el: Any, kind: str, k: int, step_ms: float,
+                 keys: list[str] | None = None) -> dict[str, Any]:
+    """Move control k of one kind ("slider", "select", "checkbox") with real input events: a
+    slider by ArrowRight (ArrowLeft at the top end), a dropdown by ArrowDown (ArrowUp at its last
+    option), a checkbox by a click. Returns what ``__e2e.finish`` saw: moved, the value before
+    and after, the readouts before, and the ms from the key/click to changed canvas pixels."""
+    armed = page.evaluate("([c, kind, k]) => window.__e2e.arm(c, kind, k)", [el, kind, k])
+    if armed is None:
+        return {"moved": False}
+    if armed["disabled"]:
+        return {"moved": False, "disabled": True}
+    ctl = _control(el, kind, k)
+    if kind == "checkbox":
+        ctl.click()
+        return page.evaluate("([c, t]) => window.__e2e.finish(c, null, t)", [el, step_ms])
+    tries = keys or (armed["keys"] if kind == "slider" else ["ArrowDown", "ArrowUp"])
+    r: dict[str, Any] = {"moved": False}
+    for i, key in enumerate(tries):
+        if i:
+            page.evaluate("([c, kind, k]) => window.__e2e.arm(c, kind, k)", [el, kind, k])
+        ctl.press(key)
+        r = page.evaluate("([c, key, t]) => window.__e2e.finish(c, key, t)", [el, key, step_ms])
+        if r["moved"]:
+            return r
+    return r
+
+
+def check_names(page: Any, el: Any, result: ExplorerResult) -> None:
+    """Every control of the explorer has a non-empty accessible name (issue 18), read from the
+    browser's accessibility tree (Playwright's ARIA snapshot of the explorer)."""
+    tag = f"e2e-{result.tag}-{secrets.token_hex(3)}"
+    el.evaluate("(o, t) => { o.querySelector('.rnn-explorer').dataset.e2e = t; }", tag)
+    snap = page.locator(f'[data-e2e="{tag}"]').aria_snapshot()
+    roles = re.findall(r"^\s*- (slider|combobox|checkbox|textbox)\b(.*)$", snap, re.M)
+    unnamed = [role for role, rest in roles if not re.match(r'\s*"[^"]*\S[^"]*"', rest)]
+    named = {role: sum(1 for r, rest in roles if r == role and role not in unnamed)
+             for role in ("slider", "combobox", "checkbox")}
+    if unnamed:
+        result.problems.append(f"controls without an accessible name: {unnamed}\n{snap}")
+    want = {"slider": result.sliders, "combobox": result.dropdowns,
+            "checkbox": result.checkboxes}
+    for role, n in want.items():
+        if named[role] < n:
+            result.problems.append(
+                f"{n} {role}(s) in the explorer, {named[role]} with an accessible name:\n{snap}")
+    result.notes.append("accessible names: " + "; ".join(
+        rest.strip().split(":")[0] for role, rest in roles if role != "textbox"))
+
+
 def exercise_explorer(
     page: Any, el: Any, result: ExplorerResult, latency_steps: int, artifacts: Path, stem: str
 ) -> None:
@@ -855,21 +879,22 @@ def exercise_explorer(
     """
     step_ms = STEP_TIMEOUT_S * 1000
     el.scroll_into_view_if_needed()
-    if not page.evaluate("(c) => window.__e2e.settle(c, 300, 15000)", el):
-        result.problems.append("the figure never settled (pixels kept changing for 15 s)")
+    if not page.evaluate("(c) => window.__e2e.settle(c, 300, 30000)", el):
+        result.problems.append("the figure never settled (pixels kept changing for 30 s)")
         return
+    check_names(page, el, result)
     shot_before = artifacts / f"{stem}-{result.tag}-before.png"
     el.screenshot(path=str(shot_before))
-    settle = "(c) => window.__e2e.settle(c, 150, 10000)"
+    settle = "(c) => window.__e2e.settle(c, 150, 30000)"
     timed_slider = None
     for k in range(result.sliders):
-        r = page.evaluate("([c, k, t]) => window.__e2e.stepSlider(c, k, t)", [el, k, step_ms])
+        r = step_control(page, el, "slider", k, step_ms)
         tag = f"slider {k}"
         if r.get("disabled"):
             result.notes.append(f"{tag}: disabled in the initial state, not stepped")
             continue
         if not r["moved"]:
-            result.problems.append(f"{tag}: ArrowRight/ArrowLeft on its handle did not move it")
+            result.problems.append(f"{tag}: ArrowRight/ArrowLeft on it did not move it")
             continue
         if timed_slider is None:
             timed_slider = k
@@ -882,13 +907,10 @@ def exercise_explorer(
             )
         _check_readout(page, el, result, tag, r, value_shown=True)
         page.evaluate(settle, el)
-    for kind, count, step_js in (
-        ("dropdown", result.dropdowns, "window.__e2e.stepDropdown(c, k, t)"),
-        ("checkbox", result.checkboxes, "window.__e2e.stepCheckbox(c, k, t)"),
-    ):
+    for kind, count in (("select", result.dropdowns), ("checkbox", result.checkboxes)):
         for k in range(count):
-            tag = f"{kind} {k}"
-            r = page.evaluate(f"([c, k, t]) => {step_js}", [el, k, step_ms])
+            tag = f"{'dropdown' if kind == 'select' else kind} {k}"
+            r = step_control(page, el, kind, k, step_ms)
             if r.get("disabled"):
                 result.notes.append(f"{tag}: disabled in the initial state, not changed")
                 continue
@@ -904,16 +926,10 @@ def exercise_explorer(
             _check_readout(page, el, result, tag, r, value_shown=False)
             page.evaluate(settle, el)
             # back to the initial setting: the figure must follow this way too
-            if kind == "dropdown":
-                back = page.evaluate(
-                    "([c, k, v, t]) => window.__e2e.setDropdown(c, k, v, t)",
-                    [el, k, r["valueBefore"], step_ms],
-                )
-            else:
-                back = page.evaluate(
-                    "([c, k, t]) => window.__e2e.stepCheckbox(c, k, t)", [el, k, step_ms]
-                )["latency"]
-            if back is None and r["latency"] is not None:
+            back_key = None if kind == "checkbox" else (
+                ["ArrowUp"] if r["key"] == "ArrowDown" else ["ArrowDown"])
+            back = step_control(page, el, kind, k, step_ms, keys=back_key)
+            if back.get("latency") is None and r["latency"] is not None:
                 result.problems.append(
                     f"{tag}: figure did not change back within {STEP_TIMEOUT_S:.0f} s of "
                     f"{r['valueAfter']} -> {r['valueBefore']}"
@@ -923,9 +939,7 @@ def exercise_explorer(
         load0 = os.getloadavg()[0]
         for _ in range(latency_steps):
             page.evaluate(settle, el)
-            r = page.evaluate(
-                "([c, k, t]) => window.__e2e.stepSlider(c, k, t)", [el, timed_slider, step_ms]
-            )
+            r = step_control(page, el, "slider", timed_slider, step_ms)
             if not r["moved"] or r["latency"] is None:
                 result.problems.append(f"latency run: a step did not change the figure: {r}")
                 break
@@ -941,32 +955,38 @@ def exercise_explorer(
 def jump_slider(page: Any, el: Any, result: ExplorerResult, k: int, steps: int,
                 step_ms: float, settle: str) -> None:
     """Time ``steps`` random jumps of slider k: type a value drawn uniformly over its range
-    (seeded: the same jumps every run) into its readout and press Enter. A slider whose readout
-    cannot be edited gets a note, not a failure."""
+    (seeded: the same jumps every run; uniform in log for a log slider) into its number field
+    and press Enter. A slider without a number field gets a note, not a failure."""
     rng = random.Random(f"{result.notebook}:{result.cell}:{k}")
     for _ in range(steps):
         page.evaluate(settle, el)
         spec = page.evaluate("([c, k]) => window.__e2e.armJump(c, k)", [el, k])
         if spec is None:
-            result.notes.append(f"slider {k}: readout not editable, random jumps not timed")
+            result.notes.append(f"slider {k}: no number field, random jumps not timed")
             return
-        x = spec["lo"] + rng.random() * (spec["hi"] - spec["lo"])
-        text = (str(round(x)) if spec["integer"] else
-                f"{10.0 ** x:.4g}" if spec["log"] else f"{x:.4g}")
-        readout = el.query_selector_all(".widget-slider")[k].query_selector(".widget-readout")
-        readout.fill(text)
-        readout.press("Enter")
+        u = rng.random()
+        if spec["log"]:
+            lo, hi = math.log10(spec["lo"]), math.log10(spec["hi"])
+            text = f"{10.0 ** (lo + u * (hi - lo)):.4g}"
+        else:
+            x = spec["lo"] + u * (spec["hi"] - spec["lo"])
+            text = str(round(x)) if spec["integer"] else f"{x:.4g}"
+        field_ = _control(el, "slider", k).evaluate_handle(
+            "(s) => s.parentElement.querySelector('.rnn-explorer-number')")
+        field_.fill(text)
+        field_.press("Enter")
         latency = page.evaluate("([c, t]) => window.__e2e.waitJump(c, t)", [el, step_ms])
-        if latency is None:       # same value as before, or the text was refused: no change
+        if latency is None:       # the nearest position is the current one: no change
             continue
         result.jump_ms.append(float(latency))
 
 
 def find_explorers(page: Any, notebook: str) -> list[tuple[Any, ExplorerResult]]:
-    """Explorers by their widget structure: a widget output holding a figure and a control.
+    """Explorers by their structure: a widget output holding an explorer canvas and a control.
 
-    A figure is an ipympl canvas or an ``Image`` widget (the non-ipympl fallback); a control is a
-    slider, a dropdown or a checkbox. Each such output of each cell is one explorer.
+    A figure is the explorer's ``<canvas>`` (``rnn_core.widgets``, drawn in the browser); a control
+    is a range input, a select or a checkbox inside it. Each such output of each cell is one
+    explorer.
     """
     found: list[tuple[Any, ExplorerResult]] = []
     for i, cell_el in enumerate(page.query_selector_all(".jp-Notebook .jp-Cell")):
@@ -974,14 +994,12 @@ def find_explorers(page: Any, notebook: str) -> list[tuple[Any, ExplorerResult]]
         hits = []
         for out in outs:
             if out.evaluate("(o) => !!o.parentElement.closest('.jp-OutputArea-output')"):
-                continue  # an Output widget's own output area, inside the explorer
+                continue  # an Output widget's own output area
             counts = out.evaluate(
-                """(c) => ({figures: window.__e2e.canvases(c).length
-                                     + window.__e2e.images(c).length,
-                            sliders: c.querySelectorAll('.widget-slider').length,
-                            dropdowns: c.querySelectorAll('.widget-dropdown select').length,
-                            checkboxes: c.querySelectorAll(
-                                '.widget-checkbox input[type="checkbox"]').length})"""
+                """(c) => ({figures: window.__e2e.canvases(c).length,
+                            sliders: window.__e2e.sliders(c).length,
+                            dropdowns: window.__e2e.selects(c).length,
+                            checkboxes: window.__e2e.checkboxes(c).length})"""
             )
             if counts["figures"] and (
                 counts["sliders"] or counts["dropdowns"] or counts["checkboxes"]
@@ -999,20 +1017,19 @@ def find_explorers(page: Any, notebook: str) -> list[tuple[Any, ExplorerResult]]
 def duplicate_figures(page: Any) -> list[str]:
     """Cells that show an explorer and, next to it, another copy of a figure.
 
-    Counts the figures a cell shows (ipympl canvases, Image widgets, static images) against the
-    explorers it shows: a cell with more figures than explorers shows some figure twice (e.g. the
-    backend displaying the explorer's figure a second time).
+    Counts the figures a cell shows (explorer canvases, static images) against the explorers it
+    shows: a cell with more figures than explorers shows some figure twice (e.g. the backend
+    displaying the explorer's figure a second time).
     """
     return page.evaluate(
         """() => [...document.querySelectorAll('.jp-Notebook .jp-Cell')].flatMap((cell, i) => {
             const outs = [...cell.querySelectorAll(
                 '.jp-OutputArea-child > .jp-OutputArea-output')]
                 .filter(o => !o.parentElement.closest('.jp-OutputArea-output'));
-            const figs = o => window.__e2e.canvases(o).length + window.__e2e.images(o).length
-                + [...o.querySelectorAll('.jp-RenderedImage img')]
-                    .filter(i => !i.closest('.widget-output')).length;
-            const ctrl = o => o.querySelectorAll('.widget-slider, .widget-dropdown select, '
-                + '.widget-checkbox input').length;
+            const figs = o => window.__e2e.canvases(o).length
+                + o.querySelectorAll('.jp-RenderedImage img').length;
+            const ctrl = o => o.querySelectorAll('.rnn-explorer input, .rnn-explorer select')
+                .length;
             const explorers = outs.filter(o => figs(o) && ctrl(o)).length;
             const figures = outs.reduce((n, o) => n + figs(o), 0);
             return explorers && figures > explorers

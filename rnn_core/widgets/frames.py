@@ -1,0 +1,301 @@
+"""A figure's moving parts as numbers the browser draws: one frame per set of control values.
+
+After an explorer's ``draw`` has set new data on its animated artists, :func:`frame` turns each of
+them into display pixels (the artist's own transform applied to its data, y from the top, in the
+figure's pixels at its dpi) with its style: lines (colour, width, dash pattern, caps, markers),
+scatters (marker path, sizes, colours), images (RGBA bytes through the artist's cmap and norm,
+and their pixel extent) and texts (string, anchor, font size, colour, alignment, rotation). Point
+data and image bytes go in binary buffers, the rest in compact JSON. The browser
+(``static/explorer.js``) paints them over the :class:`Backgrounds` image in the same order a
+full render would (axes, then zorder), clipped to their axes, then repaints the legends that lie
+over the data from the background.
+
+Everything not animated (axes, ticks, labels, legends, colourbars) is the background: one PNG
+rendered by matplotlib with the animated artists hidden, the same for every frame until an axis
+limit moves. Backgrounds are cached by the limits of all axes.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from rnn_core.widgets._mpl_private import line_dash_pattern
+
+__all__ = ["frame", "draw_order", "Backgrounds", "overlay_boxes", "pixel_size"]
+
+
+def pixel_size(fig: Any) -> tuple[int, int]:
+    """The figure's size in pixels at its dpi, as Agg renders it (whole pixels, rounded down):
+    the canvas the browser draws on. Rows are counted from the top of this height, as Agg does."""
+    return fig.canvas.get_width_height(physical=True)
+
+
+def draw_order(fig: Any, artists: Sequence[Any]) -> list[Any]:
+    """The artists in the order a full render paints them: by axes, then by zorder."""
+    order = {id(ax): i for i, ax in enumerate(fig.axes)}
+    return sorted(artists, key=lambda a: (order.get(id(a.axes), len(order)), a.get_zorder()))
+
+
+def _rgba(c: Any, alpha: float | None = None) -> list[float]:
+    from matplotlib.colors import to_rgba
+
+    r, g, b, a = to_rgba(c, alpha)
+    return [round(float(r), 4), round(float(g), 4), round(float(b), 4), round(float(a), 4)]
+
+
+def _first_rgba(colors: Any, alpha: float | None) -> list[float] | None:
+    """The one colour of a collection (None when it has none, e.g. ``facecolors="none"``)."""
+    arr = np.asarray(colors, dtype=float).reshape(-1, 4)
+    if arr.shape[0] == 0 or arr[0, 3] == 0:
+        return None
+    return _rgba(tuple(arr[0]), alpha)
+
+
+class _Packer:
+    """Collects binary buffers; an artist's JSON names its buffers by index."""
+
+    def __init__(self) -> None:
+        self.buffers: list[bytes] = []
+
+    def add(self, a: np.ndarray) -> int:
+        self.buffers.append(np.ascontiguousarray(a).tobytes())
+        return len(self.buffers) - 1
+
+
+def _to_pixels(fig: Any, transform: Any, xy: np.ndarray) -> np.ndarray:
+    """Data -> figure pixels, y from the top, as float32 (non-finite points stay NaN: breaks)."""
+    xy = np.asarray(xy, dtype=np.float64).reshape(-1, 2)
+    if xy.shape[0] == 0:
+        return np.zeros((0, 2), np.float32)
+    with np.errstate(all="ignore"):
+        px = np.asarray(transform.transform(xy), dtype=np.float64)
+    px[:, 1] = pixel_size(fig)[1] - px[:, 1]
+    px[~np.isfinite(px).all(axis=1)] = np.nan
+    return px.astype(np.float32)
+
+
+def _clip(fig: Any, artist: Any) -> list[float] | None:
+    """The artist's clip rectangle (its axes) as [x, y, w, h] pixels from the top left."""
+    box = artist.get_clip_box() if artist.get_clip_on() else None
+    if box is None:
+        return None
+    x0, y0, x1, y1 = box.extents
+    return [round(float(x0), 2), round(float(pixel_size(fig)[1] - y1), 2),
+            round(float(x1 - x0), 2), round(float(y1 - y0), 2)]
+
+
+def _marker(fig: Any, marker: Any, size_pt: float, pack: _Packer) -> dict[str, Any]:
+    """A marker's path in pixels around (0, 0), y down, for a marker ``size_pt`` points wide."""
+    path = marker.get_path().transformed(marker.get_transform())
+    verts = np.asarray(path.vertices, dtype=np.float64) * size_pt * fig.dpi / 72.0
+    verts[:, 1] *= -1
+    codes = path.codes if path.codes is not None else np.r_[1, np.full(len(verts) - 1, 2)]
+    return {"path": pack.add(verts.astype(np.float32)), "codes": [int(c) for c in codes],
+            "filled": bool(marker.is_filled())}
+
+
+def _line(fig: Any, line: Any, pack: _Packer) -> dict[str, Any]:
+    from matplotlib.markers import MarkerStyle
+
+    px = _to_pixels(fig, line.get_transform(), line.get_xydata())
+    lw = float(line.get_linewidth()) * fig.dpi / 72.0
+    out: dict[str, Any] = {"kind": "line", "xy": pack.add(px), "n": int(px.shape[0])}
+    if line.get_linestyle() not in ("None", " ", "", "none") and lw > 0:
+        offset, seq = line_dash_pattern(line)
+        scale = fig.dpi / 72.0
+        out.update(color=_rgba(line.get_color(), line.get_alpha()), lw=round(lw, 3),
+                   dash=[round(float(s) * scale, 3) for s in (seq or [])],
+                   dash_offset=round(float(offset or 0.0) * scale, 3),
+                   cap=(line.get_dash_capstyle() if seq else line.get_solid_capstyle()),
+                   join=(line.get_dash_joinstyle() if seq else line.get_solid_joinstyle()))
+    marker = MarkerStyle(line.get_marker())
+    if marker.get_marker() not in ("None", None, "", " ", "none"):
+        m = _marker(fig, marker, float(line.get_markersize()), pack)
+        m.update(face=_rgba(line.get_markerfacecolor(), line.get_alpha())
+                 if m["filled"] else None,
+                 edge=_rgba(line.get_markeredgecolor(), line.get_alpha()),
+                 ew=round(float(line.get_markeredgewidth()) * fig.dpi / 72.0, 3))
+        out["marker"] = m
+    return out
+
+
+def _scatter(fig: Any, coll: Any, pack: _Packer) -> dict[str, Any]:
+    px = _to_pixels(fig, coll.get_offset_transform(), coll.get_offsets())
+    sizes = np.asarray(coll.get_sizes(), dtype=np.float64)
+    size_pt = float(np.sqrt(sizes[0])) if sizes.size else 6.0
+    path = coll.get_paths()[0]
+    verts = np.asarray(path.vertices, dtype=np.float64) * size_pt * fig.dpi / 72.0
+    verts[:, 1] *= -1
+    codes = path.codes if path.codes is not None else np.r_[1, np.full(len(verts) - 1, 2)]
+    lws = np.asarray(coll.get_linewidths(), dtype=float)
+    alpha = coll.get_alpha()
+    return {"kind": "line", "xy": pack.add(px), "n": int(px.shape[0]),
+            "marker": {"path": pack.add(verts.astype(np.float32)),
+                       "codes": [int(c) for c in codes], "filled": True,
+                       "face": _first_rgba(coll.get_facecolors(), alpha),
+                       "edge": _first_rgba(coll.get_edgecolors(), alpha),
+                       "ew": round(float(lws[0] if lws.size else 0.0) * fig.dpi / 72.0, 3)}}
+
+
+def _image(fig: Any, im: Any, pack: _Packer) -> dict[str, Any]:
+    data = im.get_array()
+    rgba = np.asarray(im.to_rgba(data, bytes=True), dtype=np.uint8)   # (rows, cols, 4)
+    if im.origin == "lower":
+        rgba = rgba[::-1]                       # the browser's row 0 is the top
+    x0, x1, y0, y1 = im.get_extent()
+    corners = _to_pixels(fig, im.axes.transData, np.array([[x0, y0], [x1, y1]]))
+    left, right = sorted(corners[:, 0].tolist())
+    top, bottom = sorted(corners[:, 1].tolist())
+    return {"kind": "image", "rgba": pack.add(rgba), "w": int(rgba.shape[1]),
+            "h": int(rgba.shape[0]), "box": [left, top, right - left, bottom - top],
+            "alpha": float(im.get_alpha() if im.get_alpha() is not None else 1.0)}
+
+
+_BASELINE = {"baseline": "alphabetic", "center_baseline": "middle", "center": "middle",
+             "top": "top", "bottom": "bottom"}
+
+
+def _text(fig: Any, text: Any) -> dict[str, Any]:
+    x, y = _to_pixels(fig, text.get_transform(), np.array([text.get_unitless_position()]))[0]
+    return {"kind": "text", "s": text.get_text(), "x": float(x), "y": float(y),
+            "size": round(float(text.get_fontsize()) * fig.dpi / 72.0, 3),
+            "color": _rgba(text.get_color(), text.get_alpha()),
+            "ha": text.get_horizontalalignment(), "va": _BASELINE.get(
+                text.get_verticalalignment(), "alphabetic"),
+            "rotation": float(text.get_rotation()), "weight": str(text.get_fontweight())}
+
+
+def frame(fig: Any, artists: Sequence[Any]) -> tuple[list[dict[str, Any]], list[bytes]]:
+    """Serialise the visible ``artists`` (in :func:`draw_order`): a JSON-able list, one entry
+    per artist, and the binary buffers its entries point to (float32 pixel coordinates, uint8
+    RGBA for images)."""
+    from matplotlib.collections import PathCollection
+    from matplotlib.image import AxesImage
+    from matplotlib.lines import Line2D
+    from matplotlib.text import Text
+
+    for ax in fig.axes:
+        ax.apply_aspect()         # what a draw does first: an equal-aspect axes shrinks its box
+    pack = _Packer()
+    out = []
+    for a in draw_order(fig, artists):
+        if not a.get_visible():
+            continue
+        if isinstance(a, Line2D):
+            item = _line(fig, a, pack)
+        elif isinstance(a, PathCollection):
+            item = _scatter(fig, a, pack)
+        elif isinstance(a, AxesImage):
+            item = _image(fig, a, pack)
+        elif isinstance(a, Text):
+            item = _text(fig, a)
+        else:
+            raise TypeError(f"frame: cannot draw a {type(a).__name__} in the browser; "
+                            "expected a Line2D, PathCollection, AxesImage or Text")
+        item["clip"] = _clip(fig, a)
+        item["z"] = float(a.get_zorder())
+        out.append(item)
+    return out, pack.buffers
+
+
+def overlay_boxes(fig: Any, overlays: Sequence[Any]) -> list[list[int]]:
+    """The pixels each legend's frame covers, edge included, as [x, y, w, h] from the top left
+    (the browser copies them back from the background over the data)."""
+    renderer = fig.canvas.get_renderer()
+    w, h = pixel_size(fig)
+    out = []
+    for leg in overlays:
+        if not leg.get_visible():
+            continue
+        fr = leg.get_frame()
+        bbox = fr.get_window_extent(renderer)
+        half = 0.5 * fr.get_linewidth() * fig.dpi / 72.0
+        x0 = max(int(np.floor(bbox.x0 - half)), 0)
+        x1 = min(int(np.ceil(bbox.x1 + half)), w)
+        top = max(int(np.floor(h - bbox.y1 - half)), 0)
+        bottom = min(int(np.ceil(h - bbox.y0 + half)), h)
+        out.append([x0, top, x1 - x0, bottom - top])
+    return out
+
+
+PNG_COMPRESS_LEVEL = 1
+"""zlib level of the backgrounds: several times faster than PIL's default 6 for a few percent
+more bytes (plots are mostly flat colour)."""
+
+
+def canvas_png(canvas: Any, compress_level: int = PNG_COMPRESS_LEVEL) -> bytes:
+    """Draw an Agg canvas and encode its pixels as PNG (RGB): cheaper than ``savefig``, which
+    re-renders and encodes at zlib level 6."""
+    from PIL import Image
+
+    canvas.draw()
+    w, h = canvas.get_width_height(physical=True)
+    img = Image.frombuffer("RGBA", (w, h), canvas.buffer_rgba(), "raw", "RGBA", 0, 1)
+    buf = io.BytesIO()
+    img.convert("RGB").save(buf, format="png", compress_level=compress_level)
+    return buf.getvalue()
+
+
+class Backgrounds:
+    """PNG backgrounds of a figure (everything but the animated artists), cached by the limits
+    of all its axes and the pixel scale.
+
+    Parameters
+    ----------
+    fig : the figure. animated : the artists left out of the background.
+    hidden : artists that are never drawn live (the readout title of the static picture).
+
+    ``get(scale)`` returns ``(bg_id, png)``: the id changes exactly when an axis limit (or the
+    scale) changed since the background was rendered.
+    """
+
+    def __init__(self, fig: Any, animated: Sequence[Any], hidden: Sequence[Any] = ()) -> None:
+        self.fig = fig
+        self._animated = list(animated)
+        self._hidden = [a for a in hidden if a is not None]
+        self._cache: dict[Any, tuple[int, bytes]] = {}
+        self.renders = 0     # how many PNGs were rendered (ids count up, never reused)
+
+    MAX = 64
+    """Backgrounds kept (a few hundred kB each at most)."""
+
+    def key(self, scale: float = 1.0) -> tuple:
+        """What the background depends on besides the static artists."""
+        return (pixel_size(self.fig), float(self.fig.dpi), float(scale),
+                tuple((ax.get_xlim(), ax.get_ylim()) for ax in self.fig.axes))
+
+    def get(self, scale: float = 1.0) -> tuple[int, bytes]:
+        k = self.key(scale)
+        if k not in self._cache:
+            if len(self._cache) >= self.MAX:
+                del self._cache[next(iter(self._cache))]       # the oldest
+            png = self._render(scale)
+            self._cache[k] = (self.renders, png)
+        return self._cache[k]
+
+    def _render(self, scale: float) -> bytes:
+        from matplotlib.text import Text
+
+        off = self._animated + self._hidden
+        shown = [a.get_visible() for a in off]
+        # a draw re-places axes titles (Axes._update_title_position), and a hidden title lands
+        # far off: keep where the animated texts are
+        where = [(a, a.get_position()) for a in self._animated if isinstance(a, Text)]
+        for a in off:
+            a.set_visible(False)
+        try:
+            self.renders += 1
+            if scale != 1.0:              # a HiDPI screen: savefig renders at another dpi
+                buf = io.BytesIO()
+                self.fig.savefig(buf, format="png", dpi=self.fig.dpi * scale)
+                return buf.getvalue()
+            return canvas_png(self.fig.canvas)
+        finally:
+            for a, v in zip(off, shown, strict=True):
+                a.set_visible(v)
+            for a, xy in where:
+                a.set_position(xy)

@@ -1,0 +1,173 @@
+"""The explorer in the browser: an anywidget whose front end draws the frames the kernel sends.
+
+The front end (``static/explorer.js``, shipped in the package, never fetched) draws the controls
+natively (``<label>`` + ``<input type="range">`` with a number field, ``<select>``, ``<input
+type="checkbox">``), the readout as HTML and the figure on a ``<canvas>``: a background PNG plus
+the frame of the current control positions (see ``frames``). It keeps every frame it received,
+keyed by the control positions, so moving back is local; it asks the kernel for a missing frame
+with a custom message and, when idle, for the neighbouring positions of each control (the whole
+grid when it is small), then further along the slider moved last, one request at a time, the
+position the student is at first.
+
+Messages, browser -> kernel: ``{"type": "hello", "dpr": ...}`` when a view is shown;
+``{"type": "want", "idx": [...], "current": bool}`` for a frame (``current``: the position the
+student moved to, which becomes the explorer's values; otherwise a prefetch, which does not).
+Kernel -> browser: ``{"type": "frame", ...}`` with its buffers (``ExplorerView.frame_message``);
+``{"type": "code", "code": n}`` when a cell run changed the exercise code (D1): the browser drops
+every frame it holds, because each was computed by the code it replaced;
+``{"type": "error", "idx": [...], "message": ...}`` when drawing a position raised (an exercise
+not written yet): the browser shows the message and does not ask for that position again until
+the code changes.
+"""
+
+from __future__ import annotations
+
+import math
+import pathlib
+import weakref
+from typing import Any
+
+import anywidget
+import traitlets
+
+from rnn_core.analysis.explore import layer_a_code
+
+__all__ = ["ExplorerView", "PREFETCH_ALL_MAX", "PREFETCH_ALONG"]
+
+PREFETCH_ALL_MAX = 200
+"""A grid of at most this many positions (all controls together) is fetched whole after display."""
+PREFETCH_ALONG = 128
+"""When idle, the browser fetches ahead the positions within ``PREFETCH_ALONG / 2`` steps either
+way along the slider the student moved last (nearest first): a whole slider of up to 129
+positions, not the 999 of a sequence-length slider."""
+
+MAX_SCALE = 2.0
+"""Backgrounds are rendered at the screen's device pixel ratio, up to this."""
+
+
+class ExplorerView(anywidget.AnyWidget):
+    """The browser view of an :class:`~rnn_core.widgets.explorer.Explorer` (one per explorer).
+
+    Traits synced to the browser: ``spec`` (the controls' grids and labels, the canvas size, the
+    explorer's name; sent once) and ``index`` (the positions of the explorer's current values).
+    """
+
+    _esm = pathlib.Path(__file__).parent / "static" / "explorer.js"
+    spec = traitlets.Dict().tag(sync=True)
+
+    def __init__(self, explorer: Any) -> None:
+        from rnn_core.widgets.frames import pixel_size
+
+        sizes = [len(c.grid) for c in explorer.controls.values()]
+        w, h = pixel_size(explorer.fig)
+        super().__init__(spec={
+            "name": explorer.name,
+            "controls": [c.spec(k) for k, c in explorer.controls.items()],
+            "index": explorer.index(),       # where the controls start (a frame may move them)
+            "width": w, "height": h,
+            "prefetch_all": math.prod(sizes) <= PREFETCH_ALL_MAX,
+            "along": PREFETCH_ALONG,
+        })
+        self._explorer = explorer
+        self._bg_sent: set[int] = set()
+        self._scale = 1.0
+        self._code = layer_a_code()
+        self.code_gen = 0
+        self.sent = 0        # frames sent (tests, benchmarks)
+        self.on_msg(self._on_msg)
+        _watch_code(self)
+
+    # -- the code key (D1) ---------------------------------------------------------------------
+
+    def check_code(self) -> bool:
+        """If the exercise code changed since the last check, count a new generation and tell
+        the browser to drop its frames. Returns whether it changed."""
+        code = layer_a_code()
+        if code == self._code:
+            return False
+        self._code = code
+        self.code_gen += 1
+        self.send({"type": "code", "code": self.code_gen})
+        return True
+
+    # -- frames --------------------------------------------------------------------------------
+
+    def frame_message(self, idx: list[int] | None = None, push: bool = False
+                      ) -> tuple[dict[str, Any], list[bytes]]:
+        """The frame for control positions ``idx`` (None: the explorer's current values) as
+        (JSON-able message, buffers). The background PNG rides along, as the last buffer, the
+        first time its id is sent to the views."""
+        ex = self._explorer
+        if idx is None:
+            idx, exact = ex.index(), ex.on_grid()
+            drawn = ex.draw_values(ex.values)
+            return self._message(idx, exact, push, drawn)
+        with ex.elsewhere():
+            drawn = ex.draw_values(ex.values_at(idx))
+            return self._message(idx, True, push, drawn)
+
+    def _message(self, idx: list[int], exact: bool, push: bool, drawn: str
+                 ) -> tuple[dict[str, Any], list[bytes]]:
+        from rnn_core.widgets.frames import frame, overlay_boxes
+
+        ex = self._explorer
+        bg_id, png = ex.backgrounds.get(self._scale)
+        artists, buffers = frame(ex.fig, ex.animated)
+        msg: dict[str, Any] = {
+            "type": "frame", "idx": list(idx), "exact": exact, "push": push,
+            "code": self.code_gen, "bg": bg_id, "scale": self._scale, "readout": drawn,
+            "artists": artists, "overlays": overlay_boxes(ex.fig, ex.overlays),
+        }
+        if bg_id not in self._bg_sent:
+            msg["png"] = len(buffers)
+            buffers = [*buffers, png]
+        return msg, buffers
+
+    def send_frame(self, idx: list[int] | None = None, push: bool = False) -> None:
+        self.check_code()
+        msg, buffers = self.frame_message(idx, push)
+        if "png" in msg:
+            self._bg_sent.add(msg["bg"])
+        self.send(msg, buffers)
+        self.sent += 1
+
+    def _on_msg(self, _widget: Any, content: dict[str, Any], _buffers: list) -> None:
+        kind = content.get("type")
+        if kind == "hello":
+            self._bg_sent.clear()           # a new view holds no background yet
+            self._scale = min(max(float(content.get("dpr") or 1.0), 1.0), MAX_SCALE)
+            self.send_frame(push=True)
+        elif kind == "want":
+            idx = self._explorer.check_index(content.get("idx"))
+            try:
+                if content.get("current"):
+                    self._explorer.set_index(idx)  # draws it: the frame of the current values
+                    self.send_frame()
+                else:
+                    self.send_frame(idx)
+            except Exception as err:  # noqa: BLE001 - e.g. an exercise not written yet
+                # the browser shows it in the readout and stops asking for this position
+                # (until the code changes); without an answer it would wait forever
+                self.send({"type": "error", "idx": idx, "code": self.code_gen,
+                           "message": f"{type(err).__name__}: {err}"})
+
+
+def _watch_code(view: ExplorerView) -> None:
+    """After every cell run, check the exercise code (a student's edit or an autoreload)."""
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return
+    ip = get_ipython()
+    if ip is None:
+        return
+    ref = weakref.ref(view)
+
+    def post_run_cell(*_args: Any) -> None:
+        v = ref()
+        if v is None:
+            ip.events.unregister("post_run_cell", post_run_cell)
+        elif v.comm is not None:
+            v.check_code()
+
+    ip.events.register("post_run_cell", post_run_cell)
