@@ -136,8 +136,16 @@ def _stacked():
     return stack_gradient_explorer(num_layers=2, weight_scale=1.0, T=60)
 
 
-ALL = pytest.mark.parametrize("make", [_vanilla, _clipping, _highway, _training, _stacked],
-                              ids=["vanilla", "clipping", "highway", "training", "stacked"])
+def _chunks():
+    from rnn_core.data import lag_recall
+    from rnn_core.widgets.chunks import chunk_explorer
+
+    return chunk_explorer(lag_recall(4, 64, 8, np.random.default_rng(3)).x[1], 8, k=8)
+
+
+ALL = pytest.mark.parametrize(
+    "make", [_vanilla, _clipping, _highway, _training, _stacked, _chunks],
+    ids=["vanilla", "clipping", "highway", "training", "stacked", "chunks"])
 
 
 def _xy(msg, buffers, i):
@@ -854,7 +862,7 @@ def test_every_corner_of_every_explorer_is_finite_and_warning_free(make):
     ex = make()
     names = list(ex.controls)
     combos = list(itertools.product(*(_control_ends(ex.controls[k]) for k in names)))
-    assert len(combos) >= 4
+    assert len(combos) >= 2 ** len(names)
     for combo in combos:
         values = dict(zip(names, combo, strict=True))
         ex.update(**values)

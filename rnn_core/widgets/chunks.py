@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 
 from rnn_core.analysis.explore import chunk_cuts
-from rnn_core.widgets.backend import backend_mode, new_figure
+from rnn_core.widgets.backend import new_figure
 from rnn_core.widgets.controls import int_slider
 from rnn_core.widgets.explorer import Explorer
 
@@ -46,7 +46,7 @@ def _segments(x0: np.ndarray, x1: np.ndarray, y0: float, y1: float
 
 
 def chunk_explorer(x: np.ndarray, lag: int, cosines: np.ndarray | None = None, k: int = 8,
-                   steps: int = 32, mode: str | None = None) -> Explorer:
+                   steps: int = 32) -> Explorer:
     """Chunks of k steps over one recall sequence, and the cue-target pairs they cut, with a slider.
 
     Parameters
@@ -57,7 +57,6 @@ def chunk_explorer(x: np.ndarray, lag: int, cosines: np.ndarray | None = None, k
         gradient with chunks of k and the full one (notebook 05, section 4); shown in the readout
         for k <= K.
     k : initial chunk length, in [1, steps]. steps : the window shown (>= 2).
-    mode : ``"ipympl"``, ``"image"`` or None (pick from the matplotlib backend).
 
     Returns
     -------
@@ -78,11 +77,10 @@ def chunk_explorer(x: np.ndarray, lag: int, cosines: np.ndarray | None = None, k
     frames = [chunk_cuts(x, lag, kk, steps) for kk in range(1, steps + 1)]
     cues, targets = frames[0].cues, frames[0].targets
 
-    mode = mode or backend_mode()
     controls = {"k": int_slider("chunk length k", k, 1, steps)}
-    fig = new_figure((10.0, 2.5), mode)
+    fig = new_figure((12.0, 3.0))
     ax = fig.add_axes((0.03, 0.24, 0.72, 0.5))
-    # light tints of two palette colours, opaque (a blit paints over the cached background)
+    # light tints of two palette colours, opaque (the browser paints them over the background)
     tints = [tuple(0.8 + 0.2 * np.array(to_rgba(c)[:3])) for c in ("C0", "C1")]
     shade = ax.imshow(np.zeros((1, steps)), cmap=ListedColormap(tints), vmin=0, vmax=1,
                       aspect="auto", interpolation="nearest", zorder=0,
@@ -96,6 +94,12 @@ def chunk_explorer(x: np.ndarray, lag: int, cosines: np.ndarray | None = None, k
     (kept_head,) = ax.plot([], [], ">", color="C2", ms=7, zorder=3)
     (cut_line,) = ax.plot([], [], color="0.45", lw=1.6, ls=":", zorder=3)
     (cut_head,) = ax.plot([], [], ">", color="0.45", ms=7, zorder=3)
+    # the shading reaches the edges of the axes and is painted over the background, spines
+    # included: the frame is drawn as a line over it instead
+    for spine in ax.spines.values():
+        spine.set_visible(False)
+    (frame,) = ax.plot([0, 1, 1, 0, 0], [0, 0, 1, 1, 0], color="k", lw=0.8, zorder=4,
+                       transform=ax.transAxes, clip_on=False)
     ax.set_xlim(-0.5, steps - 0.5)
     ax.set_ylim(*Y_LIM)
     ax.set_yticks([])
@@ -129,7 +133,6 @@ def chunk_explorer(x: np.ndarray, lag: int, cosines: np.ndarray | None = None, k
         cos = None if cosines is None or cuts.k > len(cosines) else float(cosines[cuts.k - 1])
         return chunk_readout(cuts, cos)
 
-    # the spines too: the shading reaches the edges of the axes, and a blit paints it over them
-    return Explorer(fn, controls, fig, draw, readout, mode,
+    return Explorer(fn, controls, fig, draw, readout,
                     animated=[shade, bounds, cue_marks, target_marks, kept_line, kept_head,
-                              cut_line, cut_head, *ax.spines.values()])
+                              cut_line, cut_head, frame])
