@@ -98,11 +98,25 @@ def _marker(fig: Any, marker: Any, size_pt: float, pack: _Packer) -> dict[str, A
             "filled": bool(marker.is_filled())}
 
 
+def _snapped(px: np.ndarray, lw: float, snap: Any) -> np.ndarray:
+    """Axis-aligned polylines snapped to the pixel grid, as Agg snaps them (``snap=None``: only
+    when every segment is horizontal or vertical); the lines then land on the same pixels."""
+    if snap is False or len(px) < 2:
+        return px
+    d = np.diff(px, axis=0)
+    ok = ~np.isnan(d).any(axis=1)
+    if snap is None and not (np.isclose(d[ok, 0], 0) | np.isclose(d[ok, 1], 0)).all():
+        return px
+    half = 0.5 if int(round(lw)) % 2 else 0.0
+    return (np.floor(px + 0.5) + half).astype(px.dtype)
+
+
 def _line(fig: Any, line: Any, pack: _Packer) -> dict[str, Any]:
     from matplotlib.markers import MarkerStyle
 
     px = _to_pixels(fig, line.get_transform(), line.get_xydata())
     lw = float(line.get_linewidth()) * fig.dpi / 72.0
+    px = _snapped(px, lw, line.get_snap())
     out: dict[str, Any] = {"kind": "line", "xy": pack.add(px), "n": int(px.shape[0])}
     if line.get_linestyle() not in ("None", " ", "", "none") and lw > 0:
         offset, seq = line_dash_pattern(line)
