@@ -88,6 +88,8 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
         verdict = "ok" if not run.problems else f"{len(run.problems)} problem(s)"
         where = "release" if h.STUDENT_DIR and run.path.is_relative_to(h.STUDENT_DIR) else run.mode
         tr.write_line(f"{where:<8} {run.path.name:<40} {run.seconds:5.1f} s  {verdict}{extra}")
+        if run.phases:
+            tr.write_line("         " + ", ".join(f"{k} {v:.1f}" for k, v in run.phases.items()))
         for note in run.notes:
             tr.write_line(f"         note: {note}")
         for e in run.explorers:

@@ -498,6 +498,13 @@ class NotebookRun:
     exercise: str | None = None
     notes: list[str] = field(default_factory=list)  # observations that fail nothing
     seconds: float = 0.0
+    phases: dict[str, float] = field(default_factory=dict)  # seconds per stage of run_notebook
+
+    def phase(self, name: str, since: float) -> float:
+        """Add the time from ``since`` (``time.monotonic()``) to stage ``name``; return now."""
+        now = time.monotonic()
+        self.phases[name] = self.phases.get(name, 0.0) + now - since
+        return now
 
 
 RESULTS: list[NotebookRun] = []  # every run of this session, for the closing summary
@@ -1062,7 +1069,9 @@ def run_notebook(
     page.on("pageerror", lambda exc: console_errors.append(str(exc)))
     try:
         open_notebook(page, server, rel, f"e2e-{stem}-{secrets.token_hex(4)}")
+        t = run.phase("open", start)
         run_all(page, RUN_TIMEOUT_S)
+        t = run.phase("run all", t)
         run.cells = read_cells(page)
         if mode == "notebook":
             run.problems += check_all_ran(run.cells)
@@ -1081,12 +1090,15 @@ def run_notebook(
                 run.problems.append(f"cell {i}: the page shows a traceback")
         if mode == "notebook":
             run.problems += duplicate_figures(page)
+        t = run.phase("checks", t)
+        if mode == "notebook":
             for out_el, result in find_explorers(page, rel):
                 exercise_explorer(page, out_el, result, latency_steps, artifacts, stem)
                 run.explorers.append(result)
                 run.problems += [f"explorer {result.name}: {p}" for p in result.problems]
                 if result.screenshot:
                     run.screenshots.append(result.screenshot)
+            t = run.phase("explorers", t)
         # the whole page, scrolled to the first explorer if any, else to the first error or top
         target = run.explorers[0].cell if run.explorers else next(
             (c["index"] for c in run.cells if cell_errors(c)), 0
@@ -1100,12 +1112,14 @@ def run_notebook(
         page.screenshot(path=str(shot))
         run.screenshots.insert(0, shot)
         run.problems += [f"page error: {e}" for e in console_errors]
+        t = run.phase("screenshot", t)
         page.evaluate(
             """async () => {
                 const w = window.jupyterapp.shell.currentWidget;
                 if (w && w.sessionContext) await w.sessionContext.shutdown();
             }"""
         )
+        t = run.phase("shutdown", t)
     finally:
         page.close()
         run.seconds = time.monotonic() - start
