@@ -17,8 +17,6 @@ Run with ``bash tests/e2e/run.sh`` (what ``make e2e`` calls). Settings, all opti
 from __future__ import annotations
 
 import os
-import tempfile
-import time
 from pathlib import Path
 from typing import Any
 
@@ -32,8 +30,9 @@ BROKEN_FIXTURE = h.FIXTURES / "broken" / "broken.ipynb"
 IPYMPL_FIXTURE = h.FIXTURES / "ipympl" / "explorers_widget.ipynb"
 
 NOTEBOOKS = h.find_notebooks(NOTEBOOKS_DIR)
+NO_NOTEBOOK_NOTE = ""
 if not NOTEBOOKS:
-    h.NOTES.append(
+    NO_NOTEBOOK_NOTE = (
         f"NOTE: {NOTEBOOKS_DIR} holds no notebook: nothing of the course was run; "
         f"the fixture {EXPLORER_FIXTURE.relative_to(h.REPO)} ran in its place."
     )
@@ -44,48 +43,47 @@ if os.environ.get("E2E_IPYMPL", "1").strip() != "0":
     NOTEBOOKS.append(IPYMPL_FIXTURE)
 
 
-def _student_release() -> tuple[Path | None, str]:
-    """The release to check: ``E2E_STUDENT_DIR``, else one built now (``E2E_RELEASE=0``: none)."""
+def _release_notebooks() -> list[str]:
+    """Names of the notebooks the student release holds (a test per notebook).
+
+    A given release (``E2E_STUDENT_DIR``): its notebooks. Else the course's own list, as the
+    release tool names them, so the tests are collected while the controller is still building
+    it (conftest.py); ``test_student_release_holds_the_course_notebooks`` checks the build.
+    """
     given = os.environ.get("E2E_STUDENT_DIR")
     if given:
-        return Path(given).resolve(), ""
+        root = Path(given).resolve()
+        return [p.relative_to(root).as_posix() for p in h.find_notebooks(root)] or ["<none>"]
     if os.environ.get("E2E_RELEASE", "1").strip() == "0":
-        return None, "E2E_RELEASE=0: no student release built"
-    tmp = Path(tempfile.mkdtemp(prefix="rnn-e2e-release-"))
-    h.TEMP_DIRS.append(tmp)
-    start = time.monotonic()
-    built, why = h.build_release(tmp / "release")
-    if built is not None:
-        h.NOTES.append(
-            f"student release built by `python -m rnn_core.course release` in "
-            f"{time.monotonic() - start:.0f} s into {built} (removed at the end)"
-        )
-    return built, why
+        return []
+    return _course_notebooks()
 
 
-STUDENT_DIR, RELEASE_SKIPPED = _student_release()
-if STUDENT_DIR is not None:
-    h.STUDENT_DIR = STUDENT_DIR
-    STUDENT_NOTEBOOKS = h.find_notebooks(STUDENT_DIR) or [STUDENT_DIR / "<none>"]
-else:
-    h.NOTES.append(f"SKIPPED the real student release: {RELEASE_SKIPPED}")
-    STUDENT_NOTEBOOKS = []
+def _course_notebooks() -> list[str]:
+    from rnn_core.course.config import load_config
+    from rnn_core.course.release import release_name
+
+    return [release_name(p) for p in load_config(h.REPO).notebook_paths(h.REPO)]
+
+
+STUDENT_NOTEBOOKS = _release_notebooks()
 
 
 def _id(path: Path) -> str:
-    if STUDENT_DIR is not None and path.is_relative_to(STUDENT_DIR):
-        return "release/" + path.relative_to(STUDENT_DIR).as_posix()
     try:
         return path.resolve().relative_to(h.REPO).as_posix()
     except ValueError:
         return path.as_posix()
 
 
-def _run(context: Any, server: h.LabServer, path: Path, mode: str) -> h.NotebookRun:
+def _run(record_run: Any, context: Any, server: h.LabServer, path: Path, mode: str,
+         label: str | None = None) -> h.NotebookRun:  # fmt: skip
     before = h.file_digest(path)
-    label = _id(path).removesuffix(".ipynb").replace("/", "__")
+    label = (label or _id(path)).removesuffix(".ipynb").replace("/", "__")
     run = h.run_notebook(context, server, path, mode=mode, artifacts=h.artifacts_dir(), label=label)
-    h.RESULTS.append(run)
+    if path == EXPLORER_FIXTURE and NO_NOTEBOOK_NOTE:
+        run.notes.append(NO_NOTEBOOK_NOTE)
+    record_run(run)
     assert h.file_digest(path) == before, f"{path} was modified on disk by the run"
     return run
 
@@ -97,9 +95,9 @@ def _report(run: h.NotebookRun) -> str:
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=_id)
 def test_notebook_runs_and_explorers_respond(
-    path: Path, lab_server: h.LabServer, browser_context: Any
+    path: Path, record_run: Any, lab_server: h.LabServer, browser_context: Any
 ) -> None:
-    run = _run(browser_context, lab_server, path, "notebook")
+    run = _run(record_run, browser_context, lab_server, path, "notebook")
     assert not run.problems, _report(run)
     for explorer in run.explorers:
         assert len(explorer.latencies_ms) >= 15, f"{explorer.name}: too few latency samples"
@@ -110,30 +108,47 @@ def test_notebook_runs_and_explorers_respond(
         assert run.screenshots and all(s.stat().st_size > 0 for s in run.screenshots)
 
 
-def test_student_mode_on_the_fixture(lab_server: h.LabServer, browser_context: Any) -> None:
+def test_student_mode_on_the_fixture(
+    record_run: Any, lab_server: h.LabServer, browser_context: Any
+) -> None:
     """Student mode itself, on a fixture that stops at its exercise in its 3rd code cell."""
-    run = _run(browser_context, lab_server, STUDENT_FIXTURE, "student")
+    run = _run(record_run, browser_context, lab_server, STUDENT_FIXTURE, "student")
     assert not run.problems, _report(run)
     assert run.exercise == "affine_forward", f"exercise found: {run.exercise!r}"
 
 
-@pytest.mark.parametrize("path", STUDENT_NOTEBOOKS or [None], ids=lambda p: _id(p) if p else "none")
+@pytest.mark.parametrize("name", STUDENT_NOTEBOOKS or [None], ids=lambda n: f"release/{n}")
 def test_student_release_stops_at_first_exercise(
-    path: Path | None, student_server: h.LabServer | None, browser_context: Any
+    name: str | None,
+    record_run: Any,
+    release: tuple[Path | None, str],
+    student_server: h.LabServer | None,
+    browser_context: Any,
 ) -> None:
     """Each notebook of the student release, its own package first on the kernel's sys.path."""
-    if path is None or student_server is None:
-        pytest.skip(f"no student release to open: {RELEASE_SKIPPED}")
-    assert path.exists(), f"the student release {STUDENT_DIR} holds no notebook"
-    run = _run(browser_context, student_server, path, "student")
+    root, why = release
+    if name is None or root is None or student_server is None:
+        pytest.skip(f"no student release to open: {why or 'E2E_RELEASE=0'}")
+    path = root / name
+    assert path.exists(), f"the student release {root} holds no {name}"
+    run = _run(record_run, browser_context, student_server, path, "student", f"release/{name}")
     assert not run.problems, _report(run)
 
 
+def test_student_release_holds_the_course_notebooks(release: tuple[Path | None, str]) -> None:
+    """The release built from this repository holds the course's notebooks, and no other."""
+    root, why = release
+    if root is None or os.environ.get("E2E_STUDENT_DIR"):
+        pytest.skip(why or "a given release (E2E_STUDENT_DIR) is taken as it is")
+    found = [p.relative_to(root).as_posix() for p in h.find_notebooks(root)]
+    assert found == _course_notebooks(), f"{root} holds {found}"
+
+
 def test_harness_catches_a_broken_notebook(
-    lab_server: h.LabServer, browser_context: Any
+    record_run: Any, lab_server: h.LabServer, browser_context: Any
 ) -> None:
     """The harness itself: each planted fault in the broken fixture must be reported."""
-    run = _run(browser_context, lab_server, BROKEN_FIXTURE, "notebook")
+    run = _run(record_run, browser_context, lab_server, BROKEN_FIXTURE, "notebook")
     found = "\n".join(run.problems)
     expected = {
         "an exception": "error output: ValueError: broken on purpose",
