@@ -120,7 +120,8 @@ def pytest_configure(config: Any) -> None:
 
 def pytest_collection_modifyitems(items: list[Any]) -> None:
     """Longest first, so the two workers finish together: the notebooks with explorers (the
-    ipympl fixture, then the later chapters), then the rest; the release last, built by then."""
+    ipympl fixture, then the later chapters), the other notebooks, the release (built by then),
+    the short fixture tests last."""
 
     browser = [item for item in items if Path(str(item.fspath)).name == "e2e_browser.py"]
     if not browser:
@@ -133,9 +134,9 @@ def pytest_collection_modifyitems(items: list[Any]) -> None:
             return (0, i)
         if "test_notebook_runs_and_explorers_respond" in nodeid:
             return (1, -i)  # the later chapters hold the explorers
-        if "release" in item.name:
-            return (3, i)
-        return (2, i)
+        if "test_student_release_stops_at_first_exercise" in nodeid:
+            return (2, i)  # all its notebooks, a few at a time
+        return (3, i)  # the short ones fill the tail
 
     items[:] = [item for item in items if id(item) not in position] + sorted(browser, key=rank)
 

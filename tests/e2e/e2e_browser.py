@@ -43,30 +43,15 @@ if os.environ.get("E2E_IPYMPL", "1").strip() != "0":
     NOTEBOOKS.append(IPYMPL_FIXTURE)
 
 
-def _release_notebooks() -> list[str]:
-    """Names of the notebooks the student release holds (a test per notebook).
-
-    A given release (``E2E_STUDENT_DIR``): its notebooks. Else the course's own list, as the
-    release tool names them, so the tests are collected while the controller is still building
-    it (conftest.py); ``test_student_release_holds_the_course_notebooks`` checks the build.
-    """
-    given = os.environ.get("E2E_STUDENT_DIR")
-    if given:
-        root = Path(given).resolve()
-        return [p.relative_to(root).as_posix() for p in h.find_notebooks(root)] or ["<none>"]
-    if os.environ.get("E2E_RELEASE", "1").strip() == "0":
-        return []
-    return _course_notebooks()
-
-
 def _course_notebooks() -> list[str]:
+    """The course's notebooks as the release tool names them in the release."""
     from rnn_core.course.config import load_config
     from rnn_core.course.release import release_name
 
     return [release_name(p) for p in load_config(h.REPO).notebook_paths(h.REPO)]
 
 
-STUDENT_NOTEBOOKS = _release_notebooks()
+RELEASE_AT_ONCE = int(h.env_float("E2E_RELEASE_AT_ONCE", 3))
 
 
 def _id(path: Path) -> str:
@@ -76,11 +61,16 @@ def _id(path: Path) -> str:
         return path.as_posix()
 
 
-def _run(record_run: Any, context: Any, server: h.LabServer, path: Path, mode: str,
-         label: str | None = None) -> h.NotebookRun:  # fmt: skip
+def _label(name: str) -> str:
+    """File-name form of a test's notebook, for its workspace and screenshots."""
+    return name.removesuffix(".ipynb").replace("/", "__")
+
+
+def _run(record_run: Any, context: Any, server: h.LabServer, path: Path, mode: str
+         ) -> h.NotebookRun:  # fmt: skip
     before = h.file_digest(path)
-    label = (label or _id(path)).removesuffix(".ipynb").replace("/", "__")
-    run = h.run_notebook(context, server, path, mode=mode, artifacts=h.artifacts_dir(), label=label)
+    run = h.run_notebook(context, server, path, mode=mode, artifacts=h.artifacts_dir(),
+                         label=_label(_id(path)))  # fmt: skip
     if path == EXPLORER_FIXTURE and NO_NOTEBOOK_NOTE:
         run.notes.append(NO_NOTEBOOK_NOTE)
     record_run(run)
@@ -117,22 +107,44 @@ def test_student_mode_on_the_fixture(
     assert run.exercise == "affine_forward", f"exercise found: {run.exercise!r}"
 
 
-@pytest.mark.parametrize("name", STUDENT_NOTEBOOKS or [None], ids=lambda n: f"release/{n}")
 def test_student_release_stops_at_first_exercise(
-    name: str | None,
     record_run: Any,
     release: tuple[Path | None, str],
     student_server: h.LabServer | None,
     browser_context: Any,
 ) -> None:
-    """Each notebook of the student release, its own package first on the kernel's sys.path."""
+    """Each notebook of the student release stops at its first exercise, its own package first
+    on the kernel's sys.path.
+
+    ``E2E_RELEASE_AT_ONCE`` (default 3) of them run at a time, each in its own page: they stop
+    after a few cells, so most of a run is waiting for JupyterLab and a kernel to start. Nothing
+    is timed in student mode. One test for all of them (a batch needs one worker), reporting
+    each notebook's problems; the summary lists each notebook.
+    """
     root, why = release
-    if name is None or root is None or student_server is None:
+    if root is None or student_server is None:
         pytest.skip(f"no student release to open: {why or 'E2E_RELEASE=0'}")
-    path = root / name
-    assert path.exists(), f"the student release {root} holds no {name}"
-    run = _run(record_run, browser_context, student_server, path, "student", f"release/{name}")
-    assert not run.problems, _report(run)
+    paths = h.find_notebooks(root)
+    assert paths, f"the student release {root} holds no notebook"
+    names = [p.relative_to(root).as_posix() for p in paths]
+    before = [h.file_digest(p) for p in paths]
+    runs = h.run_notebooks(
+        browser_context, student_server, paths, mode="student", artifacts=h.artifacts_dir(),
+        labels=[_label(f"release/{n}") for n in names], at_once=RELEASE_AT_ONCE,
+    )  # fmt: skip
+    failures = []
+    for name, path, digest, run in zip(names, paths, before, runs, strict=True):
+        if isinstance(run, Exception):
+            failures.append(f"release/{name}: {type(run).__name__}: {run}")
+            continue
+        if h.file_digest(path) != digest:
+            run.problems.append(f"{path} was modified on disk by the run")
+        record_run(run)
+        if run.problems:
+            failures.append(_report(run))
+    assert not failures, f"{len(failures)} of {len(paths)} release notebooks:\n" + "\n".join(
+        failures
+    )
 
 
 def test_student_release_holds_the_course_notebooks(release: tuple[Path | None, str]) -> None:
