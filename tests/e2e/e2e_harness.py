@@ -28,6 +28,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -145,6 +146,7 @@ class LabServer:
         self.tmp = Path(tempfile.mkdtemp(prefix="rnn-e2e-lab-"))
         self.proc: subprocess.Popen[bytes] | None = None
         self._log = None
+        self._closing: list[threading.Thread] = []  # sessions being ended in the background
 
     # The server's own state lives in self.tmp: nothing from ~/.jupyter leaks in, nothing stays.
     def _env(self) -> dict[str, str]:
@@ -235,8 +237,25 @@ class LabServer:
             return "(no log)"
         return "\n".join(lines[-n:])
 
+    def end_session_later(self, session_id: str) -> None:
+        """End a notebook's session and its kernel (``DELETE /api/sessions/<id>``) in a thread:
+        the next notebook need not wait for the kernel to exit. ``stop`` waits for these."""
+        def end() -> None:
+            req = urllib.request.Request(self.url(f"api/sessions/{session_id}"), method="DELETE")
+            try:
+                urllib.request.urlopen(req, timeout=30).close()
+            except (urllib.error.URLError, OSError):
+                pass  # the server is stopping: stop() ends its kernels with it
+
+        thread = threading.Thread(target=end, daemon=True)
+        thread.start()
+        self._closing.append(thread)
+
     def stop(self) -> None:
         """Ask the server to shut down (kernels too), then end its process group; wait for it."""
+        for thread in self._closing:
+            thread.join(timeout=30)
+        self._closing.clear()
         proc, self.proc = self.proc, None
         if proc is not None and proc.poll() is None:
             try:
@@ -1130,6 +1149,7 @@ class OpenNotebook:
     """A notebook being run in its own page: from ``start_notebook`` to ``finish_notebook``."""
 
     page: Any
+    server: LabServer
     run: NotebookRun
     rel: str  # the notebook's path relative to the server root
     stem: str  # file-name-safe label for screenshots
@@ -1151,7 +1171,7 @@ def start_notebook(
     stem = re.sub(r"[^A-Za-z0-9_.-]+", "_", label)
     page = context.new_page()
     page.add_init_script(PAGE_JS)
-    opened = OpenNotebook(page, NotebookRun(path=path, mode=mode), rel, stem, [], start)
+    opened = OpenNotebook(page, server, NotebookRun(path=path, mode=mode), rel, stem, [], start)
     page.on("pageerror", lambda exc: opened.console_errors.append(str(exc)))
     try:
         goto_notebook(page, server, rel, f"e2e-{stem}-{secrets.token_hex(4)}")
@@ -1176,8 +1196,9 @@ def finish_notebook(
     opened: OpenNotebook, *, artifacts: Path, latency_steps: int = LATENCY_STEPS
 ) -> NotebookRun:
     """Wait for the run to end, check outputs and widgets, step the explorers (notebook mode),
-    take the screenshots, shut the kernel down and close the page."""
+    take the screenshots, close the page and shut the kernel down."""
     page, run, mode, stem = opened.page, opened.run, opened.run.mode, opened.stem
+    session = None
     artifacts.mkdir(parents=True, exist_ok=True)
     try:
         if opened.failure is not None:
@@ -1226,14 +1247,16 @@ def finish_notebook(
         run.screenshots.insert(0, shot)
         run.problems += [f"page error: {e}" for e in opened.console_errors]
         t = run.phase("screenshot", t)
-        page.evaluate(
-            """async () => {
+        session = page.evaluate(
+            """() => {
                 const w = window.jupyterapp.shell.currentWidget;
-                if (w && w.sessionContext) await w.sessionContext.shutdown();
+                const s = w && w.sessionContext && w.sessionContext.session;
+                return s ? s.id : null;
             }"""
         )
-        t = run.phase("shutdown", t)
     finally:
         page.close()
         run.seconds = time.monotonic() - opened.start
+    if session:
+        opened.server.end_session_later(session)  # the kernel exits while the next one starts
     return run
