@@ -119,10 +119,14 @@ def pytest_configure(config: Any) -> None:
 
 
 def pytest_collection_modifyitems(items: list[Any]) -> None:
-    """Longest first, so the two workers finish together: the notebooks with explorers (the
-    ipympl fixture, then the later chapters), the other notebooks, the release (built by then),
-    the short fixture tests last."""
+    """Longest first, so the workers finish close together.
 
+    The longest: the ipympl fixture (five explorers), the release (ten notebooks), the later
+    chapters (their explorers); then the short notebooks and the fixtures. xdist hands the
+    first two tests to one worker and the next two to the other, so the release goes fourth:
+    the first worker takes the ipympl fixture and one chapter, the second worker two chapters and
+    then the release, built by then.
+    """
     browser = [item for item in items if Path(str(item.fspath)).name == "e2e_browser.py"]
     if not browser:
         return  # make test: this hook sees the whole suite, leave its order alone
@@ -134,11 +138,14 @@ def pytest_collection_modifyitems(items: list[Any]) -> None:
             return (0, i)
         if "test_notebook_runs_and_explorers_respond" in nodeid:
             return (1, -i)  # the later chapters hold the explorers
-        if "test_student_release_stops_at_first_exercise" in nodeid:
-            return (2, i)  # all its notebooks, a few at a time
-        return (3, i)  # the short ones fill the tail
+        return (2, i)  # the fixtures, a few seconds each
 
-    items[:] = [item for item in items if id(item) not in position] + sorted(browser, key=rank)
+    ordered = sorted(browser, key=rank)
+    batch = "test_student_release_stops_at_first_exercise"
+    for item in [item for item in ordered if item.name == batch]:
+        ordered.remove(item)
+        ordered.insert(min(3, len(ordered)), item)
+    items[:] = [item for item in items if id(item) not in position] + ordered
 
 
 # --------------------------------------------------------------------------- servers and browser
