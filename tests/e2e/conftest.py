@@ -267,10 +267,11 @@ def pytest_terminal_summary(terminalreporter: Any, config: Any) -> None:
     workers = getattr(config.option, "numprocesses", None) or 0
     if workers:
         notes.append(
-            f"{workers} pytest-xdist workers, each with its own JupyterLab server and browser: "
-            f"two notebooks ran at a time, so each latency run shares the machine with another "
-            f"notebook (see load1)"
-        )
+            f"{workers} pytest-xdist worker(s), each with its own JupyterLab server and browser, "
+            f"one notebook at a time each"
+            + (": each latency run shared the machine with another worker's notebook (load1)"
+               if workers > 1 else "")
+        )  # fmt: skip
     tr = terminalreporter
     tr.section("e2e: notebooks in JupyterLab, headless Chromium")
     for note in notes:
@@ -293,7 +294,7 @@ def pytest_terminal_summary(terminalreporter: Any, config: Any) -> None:
     if explorers:
         table = h.latency_table(explorers)
         if workers:
-            table += f"\nmeasured with {workers} notebooks running at a time (pytest-xdist)"
+            table += f"\nmeasured with {workers} notebook(s) at a time (pytest-xdist workers)"
         tr.write_line("")
         tr.write_line("slider-step latency (key event -> changed canvas pixels, in the page)")
         tr.write_line(table)
