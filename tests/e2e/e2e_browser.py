@@ -6,12 +6,15 @@ Run with ``bash tests/e2e/run.sh`` (what ``make e2e`` calls). Settings, all opti
   the fixture explorer ``fixtures/explorer.ipynb`` runs instead and the summary says so.
 - ``E2E_STUDENT_DIR``: a student release to check: each notebook must run clean up to its first
   unimplemented exercise, stop there with ``NotImplementedError("Exercise <name>: ...")``.
-  Unset: the release is built from this repository by the course tooling into a temporary folder
-  (``E2E_RELEASE=0`` skips that); when the tooling refuses to build it, the release test is
-  skipped with the tool's reason (the fixture student notebook still runs).
+  Unset: the release is built from this repository by the course tooling into a temporary folder,
+  in the background from the start of the run (conftest.py; ``E2E_RELEASE=0`` skips that); when the
+  tooling refuses to build it, the release test is skipped with the tool's reason (the fixture
+  student notebook still runs). ``E2E_RELEASE_AT_ONCE``: release notebooks run at a time (3).
 - ``E2E_IPYMPL``: ``0`` skips ``fixtures/ipympl/explorers_widget.ipynb`` (the explorers under
   ``%matplotlib widget``, run by default next to the notebooks).
-- ``E2E_ARTIFACTS``: where screenshots, ``latency.txt`` and the server log go (``e2e-artifacts/``).
+- ``E2E_ARTIFACTS``: where screenshots, ``latency.txt`` and the server logs go (``e2e-artifacts/``).
+- ``E2E_WORKERS`` (read by ``run.sh``): pytest-xdist workers, each with its own server and browser
+  (2; 0 runs everything in one process).
 """
 
 from __future__ import annotations
