@@ -6,19 +6,20 @@ Run with ``bash tests/e2e/run.sh`` (what ``make e2e`` calls). Settings, all opti
   the fixture explorer ``fixtures/explorer.ipynb`` runs instead and the summary says so.
 - ``E2E_STUDENT_DIR``: a student release to check: each notebook must run clean up to its first
   unimplemented exercise, stop there with ``NotImplementedError("Exercise <name>: ...")``.
-  Unset: the release is built from this repository by the course tooling into a temporary folder
-  (``E2E_RELEASE=0`` skips that); when the tooling refuses to build it, the release test is
-  skipped with the tool's reason (the fixture student notebook still runs).
+  Unset: the release is built from this repository by the course tooling into a temporary folder,
+  in the background from the start of the run (conftest.py; ``E2E_RELEASE=0`` skips that); when the
+  tooling refuses to build it, the release test is skipped with the tool's reason (the fixture
+  student notebook still runs). ``E2E_RELEASE_AT_ONCE``: release notebooks run at a time (3).
 - ``E2E_IPYMPL``: ``0`` skips ``fixtures/ipympl/explorers_widget.ipynb`` (the explorers under
   ``%matplotlib widget``, run by default next to the notebooks).
-- ``E2E_ARTIFACTS``: where screenshots, ``latency.txt`` and the server log go (``e2e-artifacts/``).
+- ``E2E_ARTIFACTS``: where screenshots, ``latency.txt`` and the server logs go (``e2e-artifacts/``).
+- ``E2E_WORKERS`` (read by ``run.sh``): pytest-xdist workers, each with its own server and browser
+  (2; 0 runs everything in one process).
 """
 
 from __future__ import annotations
 
 import os
-import tempfile
-import time
 from pathlib import Path
 from typing import Any
 
@@ -32,8 +33,9 @@ BROKEN_FIXTURE = h.FIXTURES / "broken" / "broken.ipynb"
 IPYMPL_FIXTURE = h.FIXTURES / "ipympl" / "explorers_widget.ipynb"
 
 NOTEBOOKS = h.find_notebooks(NOTEBOOKS_DIR)
+NO_NOTEBOOK_NOTE = ""
 if not NOTEBOOKS:
-    h.NOTES.append(
+    NO_NOTEBOOK_NOTE = (
         f"NOTE: {NOTEBOOKS_DIR} holds no notebook: nothing of the course was run; "
         f"the fixture {EXPLORER_FIXTURE.relative_to(h.REPO)} ran in its place."
     )
@@ -44,48 +46,37 @@ if os.environ.get("E2E_IPYMPL", "1").strip() != "0":
     NOTEBOOKS.append(IPYMPL_FIXTURE)
 
 
-def _student_release() -> tuple[Path | None, str]:
-    """The release to check: ``E2E_STUDENT_DIR``, else one built now (``E2E_RELEASE=0``: none)."""
-    given = os.environ.get("E2E_STUDENT_DIR")
-    if given:
-        return Path(given).resolve(), ""
-    if os.environ.get("E2E_RELEASE", "1").strip() == "0":
-        return None, "E2E_RELEASE=0: no student release built"
-    tmp = Path(tempfile.mkdtemp(prefix="rnn-e2e-release-"))
-    h.TEMP_DIRS.append(tmp)
-    start = time.monotonic()
-    built, why = h.build_release(tmp / "release")
-    if built is not None:
-        h.NOTES.append(
-            f"student release built by `python -m rnn_core.course release` in "
-            f"{time.monotonic() - start:.0f} s into {built} (removed at the end)"
-        )
-    return built, why
+def _course_notebooks() -> list[str]:
+    """The course's notebooks as the release tool names them in the release."""
+    from rnn_core.course.config import load_config
+    from rnn_core.course.release import release_name
+
+    return [release_name(p) for p in load_config(h.REPO).notebook_paths(h.REPO)]
 
 
-STUDENT_DIR, RELEASE_SKIPPED = _student_release()
-if STUDENT_DIR is not None:
-    h.STUDENT_DIR = STUDENT_DIR
-    STUDENT_NOTEBOOKS = h.find_notebooks(STUDENT_DIR) or [STUDENT_DIR / "<none>"]
-else:
-    h.NOTES.append(f"SKIPPED the real student release: {RELEASE_SKIPPED}")
-    STUDENT_NOTEBOOKS = []
+RELEASE_AT_ONCE = int(h.env_float("E2E_RELEASE_AT_ONCE", 3))
 
 
 def _id(path: Path) -> str:
-    if STUDENT_DIR is not None and path.is_relative_to(STUDENT_DIR):
-        return "release/" + path.relative_to(STUDENT_DIR).as_posix()
     try:
         return path.resolve().relative_to(h.REPO).as_posix()
     except ValueError:
         return path.as_posix()
 
 
-def _run(context: Any, server: h.LabServer, path: Path, mode: str) -> h.NotebookRun:
+def _label(name: str) -> str:
+    """File-name form of a test's notebook, for its workspace and screenshots."""
+    return name.removesuffix(".ipynb").replace("/", "__")
+
+
+def _run(record_run: Any, context: Any, server: h.LabServer, path: Path, mode: str
+         ) -> h.NotebookRun:  # fmt: skip
     before = h.file_digest(path)
-    label = _id(path).removesuffix(".ipynb").replace("/", "__")
-    run = h.run_notebook(context, server, path, mode=mode, artifacts=h.artifacts_dir(), label=label)
-    h.RESULTS.append(run)
+    run = h.run_notebook(context, server, path, mode=mode, artifacts=h.artifacts_dir(),
+                         label=_label(_id(path)))  # fmt: skip
+    if path == EXPLORER_FIXTURE and NO_NOTEBOOK_NOTE:
+        run.notes.append(NO_NOTEBOOK_NOTE)
+    record_run(run)
     assert h.file_digest(path) == before, f"{path} was modified on disk by the run"
     return run
 
@@ -97,9 +88,9 @@ def _report(run: h.NotebookRun) -> str:
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=_id)
 def test_notebook_runs_and_explorers_respond(
-    path: Path, lab_server: h.LabServer, browser_context: Any
+    path: Path, record_run: Any, lab_server: h.LabServer, browser_context: Any
 ) -> None:
-    run = _run(browser_context, lab_server, path, "notebook")
+    run = _run(record_run, browser_context, lab_server, path, "notebook")
     assert not run.problems, _report(run)
     for explorer in run.explorers:
         assert len(explorer.latencies_ms) >= 15, f"{explorer.name}: too few latency samples"
@@ -110,30 +101,69 @@ def test_notebook_runs_and_explorers_respond(
         assert run.screenshots and all(s.stat().st_size > 0 for s in run.screenshots)
 
 
-def test_student_mode_on_the_fixture(lab_server: h.LabServer, browser_context: Any) -> None:
+def test_student_mode_on_the_fixture(
+    record_run: Any, lab_server: h.LabServer, browser_context: Any
+) -> None:
     """Student mode itself, on a fixture that stops at its exercise in its 3rd code cell."""
-    run = _run(browser_context, lab_server, STUDENT_FIXTURE, "student")
+    run = _run(record_run, browser_context, lab_server, STUDENT_FIXTURE, "student")
     assert not run.problems, _report(run)
     assert run.exercise == "affine_forward", f"exercise found: {run.exercise!r}"
 
 
-@pytest.mark.parametrize("path", STUDENT_NOTEBOOKS or [None], ids=lambda p: _id(p) if p else "none")
 def test_student_release_stops_at_first_exercise(
-    path: Path | None, student_server: h.LabServer | None, browser_context: Any
+    record_run: Any,
+    release: tuple[Path | None, str],
+    student_server: h.LabServer | None,
+    browser_context: Any,
 ) -> None:
-    """Each notebook of the student release, its own package first on the kernel's sys.path."""
-    if path is None or student_server is None:
-        pytest.skip(f"no student release to open: {RELEASE_SKIPPED}")
-    assert path.exists(), f"the student release {STUDENT_DIR} holds no notebook"
-    run = _run(browser_context, student_server, path, "student")
-    assert not run.problems, _report(run)
+    """Each notebook of the student release stops at its first exercise, its own package first
+    on the kernel's sys.path.
+
+    ``E2E_RELEASE_AT_ONCE`` (default 3) of them run at a time, each in its own page: they stop
+    after a few cells, so most of a run is waiting for JupyterLab and a kernel to start. Nothing
+    is timed in student mode. One test for all of them (a batch needs one worker), reporting
+    each notebook's problems; the summary lists each notebook.
+    """
+    root, why = release
+    if root is None or student_server is None:
+        pytest.skip(f"no student release to open: {why or 'E2E_RELEASE=0'}")
+    paths = h.find_notebooks(root)
+    assert paths, f"the student release {root} holds no notebook"
+    names = [p.relative_to(root).as_posix() for p in paths]
+    before = [h.file_digest(p) for p in paths]
+    runs = h.run_notebooks(
+        browser_context, student_server, paths, mode="student", artifacts=h.artifacts_dir(),
+        labels=[_label(f"release/{n}") for n in names], at_once=RELEASE_AT_ONCE,
+    )  # fmt: skip
+    failures = []
+    for name, path, digest, run in zip(names, paths, before, runs, strict=True):
+        if isinstance(run, Exception):
+            failures.append(f"release/{name}: {type(run).__name__}: {run}")
+            continue
+        if h.file_digest(path) != digest:
+            run.problems.append(f"{path} was modified on disk by the run")
+        record_run(run)
+        if run.problems:
+            failures.append(_report(run))
+    assert not failures, f"{len(failures)} of {len(paths)} release notebooks:\n" + "\n".join(
+        failures
+    )
+
+
+def test_student_release_holds_the_course_notebooks(release: tuple[Path | None, str]) -> None:
+    """The release built from this repository holds the course's notebooks, and no other."""
+    root, why = release
+    if root is None or os.environ.get("E2E_STUDENT_DIR"):
+        pytest.skip(why or "a given release (E2E_STUDENT_DIR) is taken as it is")
+    found = [p.relative_to(root).as_posix() for p in h.find_notebooks(root)]
+    assert found == _course_notebooks(), f"{root} holds {found}"
 
 
 def test_harness_catches_a_broken_notebook(
-    lab_server: h.LabServer, browser_context: Any
+    record_run: Any, lab_server: h.LabServer, browser_context: Any
 ) -> None:
     """The harness itself: each planted fault in the broken fixture must be reported."""
-    run = _run(browser_context, lab_server, BROKEN_FIXTURE, "notebook")
+    run = _run(record_run, browser_context, lab_server, BROKEN_FIXTURE, "notebook")
     found = "\n".join(run.problems)
     expected = {
         "an exception": "error output: ValueError: broken on purpose",

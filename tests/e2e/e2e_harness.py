@@ -29,6 +29,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -146,6 +147,7 @@ class LabServer:
         self.tmp = Path(tempfile.mkdtemp(prefix="rnn-e2e-lab-"))
         self.proc: subprocess.Popen[bytes] | None = None
         self._log = None
+        self._closing: list[threading.Thread] = []  # sessions being ended in the background
 
     # The server's own state lives in self.tmp: nothing from ~/.jupyter leaks in, nothing stays.
     def _env(self) -> dict[str, str]:
@@ -236,8 +238,25 @@ class LabServer:
             return "(no log)"
         return "\n".join(lines[-n:])
 
+    def end_session_later(self, session_id: str) -> None:
+        """End a notebook's session and its kernel (``DELETE /api/sessions/<id>``) in a thread:
+        the next notebook need not wait for the kernel to exit. ``stop`` waits for these."""
+        def end() -> None:
+            req = urllib.request.Request(self.url(f"api/sessions/{session_id}"), method="DELETE")
+            try:
+                urllib.request.urlopen(req, timeout=30).close()
+            except (urllib.error.URLError, OSError):
+                pass  # the server is stopping: stop() ends its kernels with it
+
+        thread = threading.Thread(target=end, daemon=True)
+        thread.start()
+        self._closing.append(thread)
+
     def stop(self) -> None:
         """Ask the server to shut down (kernels too), then end its process group; wait for it."""
+        for thread in self._closing:
+            thread.join(timeout=30)
+        self._closing.clear()
         proc, self.proc = self.proc, None
         if proc is not None and proc.poll() is None:
             try:
@@ -466,6 +485,13 @@ class NotebookRun:
     exercise: str | None = None
     notes: list[str] = field(default_factory=list)  # observations that fail nothing
     seconds: float = 0.0
+    phases: dict[str, float] = field(default_factory=dict)  # seconds per stage of run_notebook
+
+    def phase(self, name: str, since: float) -> float:
+        """Add the time from ``since`` (``time.monotonic()``) to stage ``name``; return now."""
+        now = time.monotonic()
+        self.phases[name] = self.phases.get(name, 0.0) + now - since
+        return now
 
 
 RESULTS: list[NotebookRun] = []  # every run of this session, for the closing summary
@@ -624,7 +650,17 @@ def student_stop_note(cells: list[dict[str, Any]], exercise: str | None) -> str 
 # --------------------------------------------------------------------------- the page
 def open_notebook(page: Any, server: LabServer, rel: str, workspace: str) -> None:
     """Open ``rel`` (relative to the server root) in a new, empty workspace; wait for its kernel."""
+    goto_notebook(page, server, rel, workspace)
+    wait_notebook_open(page, rel)
+
+
+def goto_notebook(page: Any, server: LabServer, rel: str, workspace: str) -> None:
+    """Navigate to ``rel`` in a new, empty workspace; return while JupyterLab loads."""
     page.goto(server.url(f"lab/workspaces/{workspace}/tree/{rel}"), wait_until="domcontentloaded")
+
+
+def wait_notebook_open(page: Any, rel: str) -> None:
+    """After ``page.goto`` the notebook's URL: wait until it is open and its kernel idle."""
     page.wait_for_function(
         "() => window.jupyterapp && window.jupyterapp.shell", timeout=120_000, polling=100
     )
@@ -656,6 +692,12 @@ def open_notebook(page: Any, server: LabServer, rel: str, workspace: str) -> Non
 
 def run_all(page: Any, timeout_s: float) -> None:
     """Run > Run All Cells (``notebook:run-all-cells``) and wait until the kernel is idle again."""
+    start_run_all(page)
+    wait_run_all(page, timeout_s)
+
+
+def start_run_all(page: Any) -> None:
+    """Start Run All Cells in the page's notebook; ``wait_run_all`` waits for it to end."""
     page.evaluate(
         """() => {
             const app = window.jupyterapp;
@@ -673,6 +715,10 @@ def run_all(page: Any, timeout_s: float) -> None:
             window.__e2e_run = attempt(40).catch(e => 'failed: ' + e);
         }"""
     )
+
+
+def wait_run_all(page: Any, timeout_s: float) -> None:
+    """Wait until the Run All that ``start_run_all`` began is over; raise if it failed."""
     # Done when the command has resolved, the kernel is idle, and no prompt shows [*].
     page.wait_for_function(
         """async () => {
@@ -1066,20 +1112,117 @@ def run_notebook(
     label : str
         Short unique name used for the workspace and the screenshot files.
     """
+    opened = start_notebook(context, server, path, mode=mode, label=label)
+    begin_run(opened)
+    return finish_notebook(opened, artifacts=artifacts, latency_steps=latency_steps)
+
+
+def run_notebooks(
+    context: Any,
+    server: LabServer,
+    paths: list[Path],
+    *,
+    mode: str,
+    artifacts: Path,
+    labels: list[str],
+    at_once: int,
+) -> list[NotebookRun | Exception]:
+    """Run several notebooks, ``at_once`` of them in their own pages at the same time.
+
+    For notebooks that mostly wait (the student release's stop at their first exercise after a
+    few cells): while one is checked, the next ones load JupyterLab, start their kernels and run.
+    Explorers are stepped one page at a time, but other pages may still be running then: use
+    ``at_once=1`` (``run_notebook``) where latency is measured. Returns, in the order of
+    ``paths``, each notebook's run, or the exception that ended it.
+    """
+    if at_once < 1:
+        raise ValueError(f"run_notebooks: at_once must be at least 1, got {at_once}")
+    results: list[NotebookRun | Exception | None] = [None] * len(paths)
+    window: list[tuple[int, OpenNotebook | Exception]] = []
+    todo = list(enumerate(zip(paths, labels, strict=True)))
+    while todo or window:
+        while todo and len(window) < at_once:
+            i, (path, label) = todo.pop(0)
+            try:
+                window.append((i, start_notebook(context, server, path, mode=mode, label=label)))
+            except Exception as e:  # that notebook's outcome
+                window.append((i, e))
+        for _, opened in window:  # every page in the window is loading; start each one's run
+            if isinstance(opened, OpenNotebook) and not opened.begun:
+                begin_run(opened)
+        i, opened = window.pop(0)
+        if isinstance(opened, Exception):
+            results[i] = opened
+            continue
+        try:
+            results[i] = finish_notebook(opened, artifacts=artifacts)
+        except Exception as e:
+            results[i] = e
+    return [r for r in results if r is not None]
+
+
+@dataclass
+class OpenNotebook:
+    """A notebook being run in its own page: from ``start_notebook`` to ``finish_notebook``."""
+
+    page: Any
+    server: LabServer
+    run: NotebookRun
+    rel: str  # the notebook's path relative to the server root
+    stem: str  # file-name-safe label for screenshots
+    console_errors: list[str]
+    start: float  # time.monotonic() at start_notebook
+    begun: bool = False
+    run_started: float = 0.0  # time.monotonic() when Run All was started
+    failure: Exception | None = None  # what stopped begin_run, raised by finish_notebook
+
+
+def start_notebook(
+    context: Any, server: LabServer, path: Path, *, mode: str, label: str
+) -> OpenNotebook:
+    """A new page on a fresh workspace, navigating to ``path``; returns while it loads."""
     if mode not in ("notebook", "student"):
         raise ValueError(f"run_notebook: mode must be 'notebook' or 'student', got {mode!r}")
     start = time.monotonic()
-    run = NotebookRun(path=path, mode=mode)
     rel = path.resolve().relative_to(server.root_dir).as_posix()
     stem = re.sub(r"[^A-Za-z0-9_.-]+", "_", label)
-    artifacts.mkdir(parents=True, exist_ok=True)
     page = context.new_page()
     page.add_init_script(PAGE_JS)
-    console_errors: list[str] = []
-    page.on("pageerror", lambda exc: console_errors.append(str(exc)))
+    opened = OpenNotebook(page, server, NotebookRun(path=path, mode=mode), rel, stem, [], start)
+    page.on("pageerror", lambda exc: opened.console_errors.append(str(exc)))
     try:
-        open_notebook(page, server, rel, f"e2e-{stem}-{secrets.token_hex(4)}")
-        run_all(page, RUN_TIMEOUT_S)
+        goto_notebook(page, server, rel, f"e2e-{stem}-{secrets.token_hex(4)}")
+    except Exception:
+        page.close()
+        raise
+    return opened
+
+
+def begin_run(opened: OpenNotebook) -> None:
+    """Wait until the notebook is open and its kernel idle, then start Run All Cells."""
+    opened.begun = True
+    try:
+        wait_notebook_open(opened.page, opened.rel)
+        opened.run_started = opened.run.phase("open", opened.start)
+        start_run_all(opened.page)
+    except Exception as e:  # finish_notebook raises it
+        opened.failure = e
+
+
+def finish_notebook(
+    opened: OpenNotebook, *, artifacts: Path, latency_steps: int = LATENCY_STEPS
+) -> NotebookRun:
+    """Wait for the run to end, check outputs and widgets, step the explorers (notebook mode),
+    take the screenshots, close the page and shut the kernel down."""
+    page, run, mode, stem = opened.page, opened.run, opened.run.mode, opened.stem
+    session = None
+    artifacts.mkdir(parents=True, exist_ok=True)
+    try:
+        if opened.failure is not None:
+            raise opened.failure
+        page.bring_to_front()
+        wait_run_all(page, RUN_TIMEOUT_S)
+        t = run.phase("run all", opened.run_started)
         run.cells = read_cells(page)
         if mode == "notebook":
             run.problems += check_all_ran(run.cells)
@@ -1098,12 +1241,15 @@ def run_notebook(
                 run.problems.append(f"cell {i}: the page shows a traceback")
         if mode == "notebook":
             run.problems += duplicate_figures(page)
-            for out_el, result in find_explorers(page, rel):
+        t = run.phase("checks", t)
+        if mode == "notebook":
+            for out_el, result in find_explorers(page, opened.rel):
                 exercise_explorer(page, out_el, result, latency_steps, artifacts, stem)
                 run.explorers.append(result)
                 run.problems += [f"explorer {result.name}: {p}" for p in result.problems]
                 if result.screenshot:
                     run.screenshots.append(result.screenshot)
+            t = run.phase("explorers", t)
         # the whole page, scrolled to the first explorer if any, else to the first error or top
         target = run.explorers[0].cell if run.explorers else next(
             (c["index"] for c in run.cells if cell_errors(c)), 0
@@ -1116,14 +1262,18 @@ def run_notebook(
         shot = artifacts / f"{stem}.png"
         page.screenshot(path=str(shot))
         run.screenshots.insert(0, shot)
-        run.problems += [f"page error: {e}" for e in console_errors]
-        page.evaluate(
-            """async () => {
+        run.problems += [f"page error: {e}" for e in opened.console_errors]
+        t = run.phase("screenshot", t)
+        session = page.evaluate(
+            """() => {
                 const w = window.jupyterapp.shell.currentWidget;
-                if (w && w.sessionContext) await w.sessionContext.shutdown();
+                const s = w && w.sessionContext && w.sessionContext.session;
+                return s ? s.id : null;
             }"""
         )
     finally:
         page.close()
-        run.seconds = time.monotonic() - start
+        run.seconds = time.monotonic() - opened.start
+    if session:
+        opened.server.end_session_later(session)  # the kernel exits while the next one starts
     return run

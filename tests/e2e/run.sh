@@ -15,5 +15,16 @@ source tests/browser_setup.sh
 # cores (the Makefile sets the same; these defaults hold when run.sh is called directly).
 export OPENBLAS_NUM_THREADS=${OPENBLAS_NUM_THREADS:-1} OMP_NUM_THREADS=${OMP_NUM_THREADS:-1}
 export MKL_NUM_THREADS=${MKL_NUM_THREADS:-1}
+# E2E_WORKERS pytest-xdist workers (default 2), each with its own JupyterLab server and browser,
+# one test at a time each; 0 runs everything in this process. --maxschedchunk 1: a free worker
+# takes the next test in conftest's order (longest first), so the workers finish close together.
+# (Not --dist loadgroup: with pytest 9, xdist 3.8's xdist_group no longer groups anything.)
+WORKERS=${E2E_WORKERS:-2}
+if [ "$WORKERS" = 0 ]; then
+    XDIST=(-p no:xdist)
+else
+    XDIST=(-n "$WORKERS" --dist load --maxschedchunk 1)
+fi
 # -rs: a skipped step (e.g. the student release the course tooling refused to build) says why.
-exec "$PY" -m pytest -p no:cacheprovider -p no:randomly tests/e2e/e2e_browser.py -v -rs "$@"
+exec "$PY" -m pytest -p no:cacheprovider -p no:randomly "${XDIST[@]}" tests/e2e/e2e_browser.py \
+    -v -rs "$@"
