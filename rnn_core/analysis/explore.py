@@ -31,10 +31,12 @@ from __future__ import annotations
 import functools
 import importlib
 import sys
+import threading
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any, TypeVar
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -61,9 +63,6 @@ LAYER_A: tuple[tuple[str, str], ...] = (
 )
 """The exercise functions (docs/architecture.md, D1) whose results the explorers cache."""
 
-_F = TypeVar("_F", bound=Callable[..., Any])
-
-
 def layer_a_code() -> tuple[Any, ...]:
     """The code objects of the ``LAYER_A`` functions as the modules hold them now.
 
@@ -78,26 +77,80 @@ def layer_a_code() -> tuple[Any, ...]:
     return tuple(out)
 
 
-def code_keyed_cache(maxsize: int) -> Callable[[_F], _F]:
-    """``functools.lru_cache`` whose key also holds :func:`layer_a_code`.
+class CacheInfo(NamedTuple):
+    """Statistics of a cache, as ``functools.lru_cache`` reports them."""
 
-    For results computed by exercise code: after a student edits an exercise, the next call
-    recomputes with the new code instead of serving the old result. Positional arguments only
-    (hashable); ``cache_clear`` and ``cache_info`` as for ``lru_cache``.
+    hits: int
+    misses: int
+    maxsize: int
+    currsize: int
+
+
+class CodeKeyedCache:
+    """A least-recently-used cache of ``fn(*args)`` whose key also holds :func:`layer_a_code`.
+
+    Called like ``fn`` (positional, hashable arguments). Besides ``cache_clear`` and
+    ``cache_info`` (as for ``functools.lru_cache``), a precompute can ask whether a result is
+    there (``cached``) and store one it computed another way (``put``) under the same key as a
+    call would, so a later slider move finds it. A lock keeps the table consistent when a
+    background thread fills it while the explorer reads it.
     """
 
-    def decorate(fn: _F) -> _F:
-        @lru_cache(maxsize=maxsize)
-        def keyed(_code: tuple, *args: Any) -> Any:
-            return fn(*args)
+    def __init__(self, fn: Callable[..., Any], maxsize: int) -> None:
+        functools.update_wrapper(self, fn)
+        self._fn = fn
+        self.maxsize = maxsize
+        self._table: OrderedDict[tuple, Any] = OrderedDict()
+        self._lock = threading.Lock()
+        self._hits = self._misses = 0
 
-        @functools.wraps(fn)
-        def wrapper(*args: Any) -> Any:
-            return keyed(layer_a_code(), *args)
+    def __call__(self, *args: Any) -> Any:
+        key = (layer_a_code(), *args)
+        with self._lock:
+            if key in self._table:
+                self._table.move_to_end(key)
+                self._hits += 1
+                return self._table[key]
+            self._misses += 1
+        value = self._fn(*args)
+        self._store(key, value)
+        return value
 
-        wrapper.cache_clear = keyed.cache_clear      # type: ignore[attr-defined]
-        wrapper.cache_info = keyed.cache_info        # type: ignore[attr-defined]
-        return wrapper  # type: ignore[return-value]
+    def cached(self, *args: Any) -> bool:
+        """Whether ``self(*args)`` would be answered from the cache (for the current code)."""
+        with self._lock:
+            return (layer_a_code(), *args) in self._table
+
+    def put(self, args: tuple, value: Any) -> None:
+        """Store ``value`` as the result of ``self(*args)`` for the current exercise code."""
+        self._store((layer_a_code(), *args), value)
+
+    def _store(self, key: tuple, value: Any) -> None:
+        with self._lock:
+            self._table[key] = value
+            self._table.move_to_end(key)
+            while len(self._table) > self.maxsize:
+                self._table.popitem(last=False)
+
+    def cache_clear(self) -> None:
+        with self._lock:
+            self._table.clear()
+            self._hits = self._misses = 0
+
+    def cache_info(self) -> CacheInfo:
+        with self._lock:
+            return CacheInfo(self._hits, self._misses, self.maxsize, len(self._table))
+
+
+def code_keyed_cache(maxsize: int) -> Callable[[Callable[..., Any]], CodeKeyedCache]:
+    """Decorator: :class:`CodeKeyedCache` of at most ``maxsize`` results.
+
+    For results computed by exercise code: after a student edits an exercise, the next call
+    recomputes with the new code instead of serving the old result.
+    """
+
+    def decorate(fn: Callable[..., Any]) -> CodeKeyedCache:
+        return CodeKeyedCache(fn, maxsize)
 
     return decorate
 
