@@ -34,3 +34,109 @@ def test_highway_full_c_equals_one_norm_per_step(fb, T):
             n = max(np.abs(P).max(), _TINY)
             P, sP = P / n, sP + np.log(n)
     np.testing.assert_array_equal(r.log10_full_c, full / np.log(10.0))
+
+
+def _reference_training(lr, clip, threshold, steps=300, T=20, seed=0):
+    """The training explorer's run as one loop that draws each minibatch when it needs it."""
+    from rnn_core.analysis.training_trace import DIVERGED, WH_SCALE, bit_memory_loss
+    from rnn_core.clipping import clip_grad_norm, global_norm
+
+    N, D, H = 32, 2, 16
+    rng = np.random.default_rng(seed)
+    Wx = rng.normal(0.0, 0.5, (D, H))
+    q, _ = np.linalg.qr(rng.normal(size=(H, H)))
+    params = [Wx, WH_SCALE * q, np.zeros(H), rng.normal(0.0, 1.0 / np.sqrt(H), H), np.zeros(1)]
+    losses, norms, flags, diverged_at = [], [], [], None
+    for step in range(steps):
+        bits = rng.choice(np.array([-1.0, 1.0]), size=N)
+        x = rng.normal(0.0, 0.2, (N, T, D))
+        x[:, 0, 0] = bits
+        loss, grads = bit_memory_loss(params, x, bits)
+        named = dict(zip("Wx Wh b w c".split(), grads, strict=True))
+        norm = global_norm(named)
+        losses.append(loss)
+        norms.append(norm)
+        if not np.isfinite(norm) or norm > DIVERGED:
+            flags.append(False)
+            diverged_at = step
+            break
+        if clip:
+            clip_grad_norm(named, threshold, eps=0.0)
+        flags.append(bool(clip and norm > threshold))
+        for p, g in zip(params, grads, strict=True):
+            p -= lr * g
+    return np.array(losses), np.array(norms), np.array(flags), diverged_at
+
+
+# (lr, clip, threshold): the default; a run without clipping that blows up; a clipped run that
+# branches off the unclipped one at step 13; one never clipped (the whole unclipped run); a
+# clipped run that still blows up (at step 289).
+TRAINING_POSITIONS = [(0.3, True, 1.0), (0.3, False, 1.0), (0.0316227766, True, 3.0),
+                      (0.0316227766, True, 20.0), (2.0, True, 20.0)]
+
+
+def _same_trace(tr, ref, lr, clip, threshold):
+    loss, norm, flags, diverged_at = ref
+    np.testing.assert_array_equal(tr.loss, loss)
+    np.testing.assert_array_equal(tr.grad_norm, norm)
+    np.testing.assert_array_equal(tr.clipped, flags)
+    assert tr.diverged_at == diverged_at
+    assert (tr.lr, tr.clip, tr.threshold) == (lr, clip, threshold if clip else 0.0)
+    np.testing.assert_array_equal(tr.steps, np.arange(loss.size))
+
+
+def test_training_trace_and_its_precompute_equal_the_reference_loop():
+    """Minibatches drawn once per (steps, T, seed), and clipped runs that branch off the
+    unclipped run at their first clipped step: the same numbers, bit for bit."""
+    from rnn_core.analysis import training_trace as tt
+
+    refs = [_reference_training(*p) for p in TRAINING_POSITIONS]
+    assert refs[0][2].sum() == 22 and refs[1][3] == 41 and refs[4][3] == 289
+    assert 0 < np.argmax(refs[2][2]) and not refs[3][2].any()     # branch late; never clipped
+    tt._cached.cache_clear()
+    for p, ref in zip(TRAINING_POSITIONS, refs, strict=True):
+        _same_trace(tt.training_trace(*p), ref, *p)
+    tt._cached.cache_clear()
+    got = list(tt.precompute_training(TRAINING_POSITIONS))
+    for p, ref, tr in zip(TRAINING_POSITIONS, refs, got, strict=True):
+        _same_trace(tr, ref, *p)
+        assert tt.training_trace(*p) is tr                  # a later slider move finds it
+    tt._cached.cache_clear()
+
+
+def test_training_precompute_order_and_budget():
+    from rnn_core.analysis import training_trace as tt
+
+    lrs, thresholds = [0.1, 0.3, 1.0], [0.5, 1.0, 2.0]
+    pos = tt.training_positions(lrs, thresholds, lr=0.3, clip=True, threshold=1.0)
+    assert pos[:2] == [(0.3, True, 1.0), (0.3, False, 1.0)]    # the start, then its checkbox
+    assert [p[0] for p in pos[2:6]] == [0.1, 0.1, 1.0, 1.0]    # nearest learning rates next
+    assert len(pos) == len(set(pos)) == 3 * 3 + 3              # no clipping: one per lr
+    assert sum(not c for _, c, _ in pos) == 3
+    tt._cached.cache_clear()
+    assert list(tt.precompute_training(pos, steps=5, budget_s=0.0)) == []
+    assert len(list(tt.precompute_training(pos, steps=5))) == len(pos)
+    assert all(tt._cached.cached(a, c, t if c else 0.0, 5, 20, 0) for a, c, t in pos)
+    tt._cached.cache_clear()
+
+
+def test_precomputed_results_are_keyed_on_the_exercise_code(monkeypatch):
+    """A trace put into the cache by the precompute is not served after clip_grad_norm changes."""
+    from rnn_core import clipping
+    from rnn_core.analysis import training_trace as tt
+
+    tt._cached.cache_clear()
+    (tr,) = tt.precompute_training([(0.3, True, 1.0)], steps=20)
+    assert tt.training_trace(0.3, True, 1.0, steps=20) is tr
+
+    def halves(grads, max_norm, eps=1e-6, error_if_nonfinite=False):
+        for g in grads.values():
+            g *= 0.5
+        return 0.0
+
+    monkeypatch.setattr(clipping.clip_grad_norm, "__code__", halves.__code__)
+    edited = tt.training_trace(0.3, True, 1.0, steps=20)
+    assert edited is not tr and not np.array_equal(edited.loss, tr.loss)
+    monkeypatch.undo()
+    assert tt.training_trace(0.3, True, 1.0, steps=20) is tr
+    tt._cached.cache_clear()
