@@ -140,3 +140,50 @@ def test_precomputed_results_are_keyed_on_the_exercise_code(monkeypatch):
     monkeypatch.undo()
     assert tt.training_trace(0.3, True, 1.0, steps=20) is tr
     tt._cached.cache_clear()
+
+
+def test_grid_outward_orders_by_slider_steps():
+    g = explore.grid_outward({"a": [1, 2, 3, 4], "b": ["x", "y"]}, {"a": 2.1, "b": "y"})
+    assert g[0] == {"a": 2, "b": "y"}
+    assert len(g) == 8 and len({tuple(p.items()) for p in g}) == 8
+    dist = [abs(p["a"] - 2) + (p["b"] != "y") for p in g]
+    assert dist == sorted(dist) and dist[-1] == 3
+
+
+def test_stack_grid_is_every_position_as_computed_alone():
+    """Every (layers, scale) of the grid, each what stack_gradient_maps gives from scratch."""
+    from rnn_core.experiments.stacked import random_stack_gradients
+
+    scales = [0.5, 1.0, 2.0]
+    explore._maps.cache_clear()
+    grid = explore.stack_gradient_maps_grid([1, 2], scales, T=12, start=(2, 1.0))
+    assert list(grid)[0] == (2, 1.0) and set(grid) == {(L, s) for L in (1, 2) for s in scales}
+    for (L, s), m in grid.items():
+        for cell in ("rnn", "lstm"):
+            norms = random_stack_gradients(cell, L, 12, 0, weight_scale=s).norms
+            with np.errstate(divide="ignore"):
+                np.testing.assert_array_equal(getattr(m, cell),
+                                              np.maximum(np.log10(norms), -300.0))
+        assert explore.stack_gradient_maps(L, s, 12) is m            # cached for the explorer
+    assert explore.stack_gradient_maps_grid([1, 2], scales, T=13, budget_s=0.0) == {}
+    explore._maps.cache_clear()
+
+
+def test_precompute_fills_the_caches_the_explorers_read():
+    explore._lstm_highway.cache_clear()
+    pos = explore.grid_outward({"forget_bias": [0.0, 1.0], "T": [20, 30]},
+                               {"forget_bias": 1.0, "T": 20})
+    assert explore.precompute("highway", pos) == 4
+    assert explore._lstm_highway.cache_info().currsize == 4
+    misses = explore._lstm_highway.cache_info().misses
+    explore.lstm_highway(forget_bias=0.0, T=30)
+    assert explore._lstm_highway.cache_info().misses == misses          # a hit
+    assert explore.precompute("highway", [{"forget_bias": 2.0, "T": 20}], budget_s=0.0) == 0
+    n = explore.precompute("training", [{"lr": 0.3, "clip": False, "threshold": 1.0,
+                                         "steps": 3}])
+    assert n == 1
+    with pytest.raises(ValueError, match="precompute: name must be one of"):
+        explore.precompute("vanila", [])
+    with pytest.raises(ValueError, match="precompute: training positions must share"):
+        explore.precompute("training", [{"lr": 0.1, "steps": 3}, {"lr": 0.1, "steps": 4}])
+    explore._lstm_highway.cache_clear()

@@ -32,8 +32,9 @@ import functools
 import importlib
 import sys
 import threading
+import time
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, NamedTuple
@@ -261,7 +262,7 @@ def vanilla_flow(
                          int(seed), int(m))
 
 
-@code_keyed_cache(maxsize=16)
+@code_keyed_cache(maxsize=64)
 def _vanilla_flow(scale, T, init, activation, input_scale, H, seed, m) -> VanillaFlow:
     fn = "vanilla_flow"
     if not (np.isfinite(scale) and scale > 0):
@@ -416,7 +417,7 @@ def lstm_highway(
     return _lstm_highway(float(forget_bias), int(T), int(H), int(seed))
 
 
-@code_keyed_cache(maxsize=32)
+@code_keyed_cache(maxsize=64)
 def _lstm_highway(forget_bias, T, H, seed) -> LSTMHighway:
     from rnn_core.analysis.highway import lstm_highway_norms
     from rnn_core.analysis.jacobians import lstm_trajectory
@@ -482,7 +483,11 @@ def stack_gradient_maps(
     return _maps(L, float(s), T, int(seed))
 
 
-@code_keyed_cache(maxsize=64)
+STACK_GRID = 6 * 25
+"""Positions of the stacked explorer's grid (1-6 layers x 25 weight scales): all stay cached."""
+
+
+@code_keyed_cache(maxsize=STACK_GRID + 16)
 def _maps(num_layers: int, weight_scale: float, T: int, seed: int) -> StackGradientMaps:
     from rnn_core.experiments.stacked import random_stack_gradients
 
@@ -492,3 +497,113 @@ def _maps(num_layers: int, weight_scale: float, T: int, seed: int) -> StackGradi
         with np.errstate(divide="ignore"):
             out[cell] = _frozen(np.maximum(np.log10(res.norms), -300.0))
     return StackGradientMaps(**out)
+
+
+def stack_gradient_maps_grid(
+    layers: Sequence[int], weight_scales: Sequence[float], T: int = 60, seed: int = 0,
+    start: tuple[int, float] = (3, 1.0), budget_s: float | None = None,
+) -> dict[tuple[int, float], StackGradientMaps]:
+    """:func:`stack_gradient_maps` at every (num_layers, weight_scale) of the grid, cached.
+
+    For the stacked explorer's browser side, which switches between positions with no round
+    trip: the kernel sends them all. Computed from ``start`` outward (see :func:`grid_outward`),
+    so a caller that stops early (``budget_s``, checked between positions) has the nearest ones.
+
+    Parameters
+    ----------
+    layers : the num_layers values (each >= 1). weight_scales : the weight_scale values, > 0,
+        exactly as the explorer passes them. T : steps >= 1. seed : int.
+    start : the (num_layers, weight_scale) to begin with. budget_s : seconds, or None (all).
+
+    Returns
+    -------
+    dict (num_layers, weight_scale) -> StackGradientMaps, in the order computed.
+    """
+    order = grid_outward({"num_layers": list(layers), "weight_scale": list(weight_scales)},
+                         {"num_layers": start[0], "weight_scale": start[1]})
+    out: dict[tuple[int, float], StackGradientMaps] = {}
+    t0 = time.perf_counter()
+    for p in order:
+        if budget_s is not None and time.perf_counter() - t0 > budget_s:
+            break
+        out[(p["num_layers"], p["weight_scale"])] = stack_gradient_maps(T=T, seed=seed, **p)
+    return out
+
+
+def grid_outward(axes: dict[str, Sequence[Any]], start: dict[str, Any]) -> list[dict[str, Any]]:
+    """Every combination of the ``axes`` values as keyword dicts, nearest to ``start`` first.
+
+    Distance is the number of slider steps summed over the axes (the position in each list of
+    values nearest to the start value counts as the start); ties keep the grid's order.
+    """
+    names = list(axes)
+    values = [list(axes[n]) for n in names]
+    i0 = [_nearest(v, start[n]) for n, v in zip(names, values, strict=True)]
+    combos = np.array(np.meshgrid(*[np.arange(len(v)) for v in values], indexing="ij"))
+    combos = combos.reshape(len(names), -1).T
+    dist = np.abs(combos - np.array(i0)).sum(axis=1)
+    order = np.argsort(dist, kind="stable")
+    return [{n: v[int(i)] for n, v, i in zip(names, values, combos[k], strict=True)}
+            for k in order]
+
+
+def _nearest(values: Sequence[Any], v: Any) -> int:
+    if isinstance(v, str) or any(isinstance(x, str) for x in values):
+        return values.index(v) if v in values else 0
+    return int(np.argmin([abs(float(x) - float(v)) for x in values]))
+
+
+EXPLORERS = ("vanilla", "clipping", "highway", "training", "stacked")
+"""Names that :func:`precompute` knows, one per explorer."""
+
+
+def precompute(name: str, positions: Iterable[dict[str, Any]], budget_s: float | None = None
+               ) -> int:
+    """Compute an explorer's results at ``positions`` into its cache, in the order given.
+
+    For the browser side's idle time (neighbouring slider positions, or a whole grid after
+    display): a later slider move to one of these positions finds its result cached under the
+    same code key. Each position is the keyword arguments of the explorer's compute function,
+    with the values exactly as the explorer will pass them (the caches compare floats exactly):
+
+    ========== ===================================================================
+    name       compute function called with ``**position``
+    ========== ===================================================================
+    vanilla    :func:`vanilla_flow`
+    clipping   :func:`cliff_runs`
+    highway    :func:`lstm_highway`
+    training   ``training_trace`` (through ``precompute_training``: clipped runs
+               branch off the unclipped one; order the positions lr by lr, e.g.
+               with ``training_positions``)
+    stacked    :func:`stack_gradient_maps`
+    ========== ===================================================================
+
+    Stops when ``budget_s`` seconds have passed (checked between positions). Returns how many
+    positions were computed or found cached.
+    """
+    if name not in EXPLORERS:
+        raise ValueError(f"precompute: name must be one of {EXPLORERS}, got {name!r}")
+    if budget_s is not None and not budget_s >= 0:
+        raise ValueError(f"precompute: budget_s must be a number >= 0 or None, got {budget_s!r}")
+    positions = list(positions)
+    if name == "training":
+        from rnn_core.analysis.training_trace import precompute_training
+
+        runs = {tuple(p.get(k) for k in ("steps", "T", "seed")) for p in positions}
+        if len(runs) > 1:
+            raise ValueError("precompute: training positions must share steps, T and seed, "
+                             f"got {sorted(runs, key=str)}")
+        extra = {k: positions[0][k] for k in ("steps", "T", "seed") if positions
+                 and k in positions[0]}
+        triples = [(p["lr"], p.get("clip", True), p.get("threshold", 1.0)) for p in positions]
+        return sum(1 for _ in precompute_training(triples, budget_s=budget_s, **extra))
+    fn = {"vanilla": vanilla_flow, "clipping": cliff_runs, "highway": lstm_highway,
+          "stacked": stack_gradient_maps}[name]
+    t0 = time.perf_counter()
+    done = 0
+    for p in positions:
+        if budget_s is not None and time.perf_counter() - t0 > budget_s:
+            break
+        fn(**p)
+        done += 1
+    return done

@@ -91,7 +91,12 @@ def training_trace(
     -------
     TrainingTrace with per-step loss, gradient norm before clipping and clip flags.
     """
-    fn = "training_trace"
+    return _cached(*_key("training_trace", lr, clip, threshold, steps, T, seed))
+
+
+def _key(fn: str, lr: float, clip: bool, threshold: float, steps: int, T: int, seed: int
+         ) -> tuple[float, bool, float, int, int, int]:
+    """Checked arguments as the cache key: without clipping the threshold is dropped (0.0)."""
     lr = check_positive(fn, "lr", lr)
     threshold = check_positive(fn, "threshold", threshold)
     steps = check_int(fn, "steps", steps, minimum=1)
@@ -99,7 +104,7 @@ def training_trace(
     seed = check_int(fn, "seed", seed, minimum=0)
     if not isinstance(clip, bool | np.bool_):
         raise TypeError(f"{fn}: clip must be a bool, got {type(clip).__name__}")
-    return _cached(lr, bool(clip), threshold if clip else 0.0, steps, T, seed)
+    return lr, bool(clip), threshold if clip else 0.0, steps, T, seed
 
 
 def bit_memory_loss(params: list[np.ndarray], x: np.ndarray, bits: np.ndarray
@@ -311,8 +316,8 @@ def precompute_training(positions: Iterable[tuple[float, bool, float]], steps: i
     for lr, clip, threshold in positions:
         if budget_s is not None and time.perf_counter() - start > budget_s:
             return
-        lr, threshold = float(lr), float(threshold)
-        args = (lr, bool(clip), threshold if clip else 0.0, steps, T, seed)
+        args = _key("precompute_training", lr, clip, threshold, steps, T, seed)
+        lr, clip, threshold = args[:3]
         if not _cached.cached(*args):
             data = _data(steps, T, seed)
             base = _unclipped_record(lr, steps, T, seed)
@@ -320,4 +325,4 @@ def precompute_training(positions: Iterable[tuple[float, bool, float]], steps: i
                 _cached.put((lr, False, 0.0, steps, T, seed), base.trace(lr, False, 0.0, T))
             if clip:
                 _cached.put(args, _branch(base, lr, threshold, data).trace(lr, True, threshold, T))
-        yield training_trace(lr, bool(clip), threshold, steps, T, seed)
+        yield _cached(*args)
