@@ -187,3 +187,23 @@ def test_precompute_fills_the_caches_the_explorers_read():
     with pytest.raises(ValueError, match="precompute: training positions must share"):
         explore.precompute("training", [{"lr": 0.1, "steps": 3}, {"lr": 0.1, "steps": 4}])
     explore._lstm_highway.cache_clear()
+
+
+@pytest.mark.parametrize("threshold,lr,mode", [(1.0, 0.3, "norm"), (0.05, 5.0, "value"),
+                                               (8.0, 0.08, "norm")])
+def test_cliff_runs_equal_two_separate_descents(threshold, lr, mode):
+    """The unclipped run is cached apart (threshold and mode do not change it): both runs are
+    still what gradient_descent gives for the setting."""
+    from rnn_core.analysis.cliff import gradient_descent
+
+    explore._cliff_runs.cache_clear()
+    raw, clipped = explore.cliff_runs(threshold, lr, mode=mode)
+    ref_raw = gradient_descent(explore.CLIFF_START, lr, 60, halflife=30.0)
+    ref_clip = gradient_descent(explore.CLIFF_START, lr, 60, threshold=threshold, mode=mode,
+                                halflife=30.0)
+    for got, ref in ((raw, ref_raw), (clipped, ref_clip)):
+        for k, v in vars(ref).items():
+            np.testing.assert_array_equal(getattr(got, k), v, err_msg=k)
+    other = "value" if mode == "norm" else "norm"
+    raw2, clipped2 = explore.cliff_runs(threshold * 1.5, lr, mode=other)
+    assert raw2 is raw and not raw.params.flags.writeable

@@ -357,10 +357,20 @@ def cliff_runs(threshold: float, lr: float, steps: int = 60, mode: str = "norm",
 @code_keyed_cache(maxsize=64)
 def _cliff_runs(threshold: float, lr: float, steps: int, mode: str, halflife: float | None
                 ) -> tuple[DescentPath, DescentPath]:
-    raw = gradient_descent(CLIFF_START, lr, steps, halflife=halflife)
     clipped = gradient_descent(CLIFF_START, lr, steps, threshold=threshold, mode=mode,
                                halflife=halflife)
-    return raw, clipped
+    return _cliff_raw(lr, steps, halflife), clipped
+
+
+@lru_cache(maxsize=64)
+def _cliff_raw(lr: float, steps: int, halflife: float | None) -> DescentPath:
+    """The run without clipping: the threshold and the mode do not change it, so moving them
+    computes only the clipped run. It runs no exercise code (no clipping): a plain cache.
+    Its arrays are read-only, as every entry of ``_cliff_runs`` with this lr shares them."""
+    raw = gradient_descent(CLIFF_START, lr, steps, halflife=halflife)
+    for a in vars(raw).values():
+        a.setflags(write=False)
+    return raw
 
 
 @dataclass(frozen=True)
