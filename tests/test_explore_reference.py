@@ -207,3 +207,31 @@ def test_cliff_runs_equal_two_separate_descents(threshold, lr, mode):
     other = "value" if mode == "norm" else "norm"
     raw2, clipped2 = explore.cliff_runs(threshold * 1.5, lr, mode=other)
     assert raw2 is raw and not raw.params.flags.writeable
+
+
+@pytest.mark.parametrize("kw", [{"scale": 1.0, "T": 200}, {"scale": 3.16, "T": 400,
+                                                           "input_scale": 3.0},
+                                {"scale": 0.01, "T": 300}])
+def test_vanilla_grad_norms_equal_a_loop_of_step_backwards(kw):
+    """log10 ||dL/dh_k||: one rnn_step_backward per step on a unit vector, norms by
+    np.linalg.norm, logs summed: the explorer's walk gives these numbers bit for bit."""
+    from rnn_core.rnn import RNNStepCache, rnn_step_backward
+
+    r = explore.vanilla_flow(**kw)
+    H, T = 64, kw["T"]
+    W0, Wx, u = explore._weights("orthogonal", H, 0)
+    Wh = kw["scale"] * W0
+    x = explore._inputs(T, kw.get("input_scale", 0.1), 0)
+    traj_h = explore.vanilla_trajectory(x, np.zeros(H), Wx, Wh, np.zeros(H)).h
+    out = np.empty(T + 1)
+    n = max(np.linalg.norm(u[None], axis=-1)[0], _TINY)
+    g, s = u[None] / n, np.log(n)
+    out[T] = s
+    for t in range(T, 0, -1):
+        cache = RNNStepCache(x=x[t - 1][None], prev_h=traj_h[t - 1][None], Wx=Wx, Wh=Wh,
+                             next_h=traj_h[t][None])
+        d = rnn_step_backward(g, cache)[1]
+        n = max(np.linalg.norm(d, axis=-1)[0], _TINY)
+        g, s = d / n, s + np.log(n)
+        out[t - 1] = s
+    np.testing.assert_array_equal(r.log10_grad_norm, out / np.log(10.0))
