@@ -235,3 +235,13 @@ def test_vanilla_grad_norms_equal_a_loop_of_step_backwards(kw):
         g, s = d / n, s + np.log(n)
         out[t - 1] = s
     np.testing.assert_array_equal(r.log10_grad_norm, out / np.log(10.0))
+
+
+def test_notebook_clear_caches_empties_the_code_keyed_caches():
+    """rnn_core.notebook.clear_caches (run when a source file changes) finds these caches."""
+    from rnn_core.notebook import clear_caches
+
+    explore.stack_gradient_maps(1, 1.0, T=5)
+    assert explore._maps.cache_info().currsize >= 1
+    clear_caches()
+    assert explore._maps.cache_info().currsize == 0

@@ -104,6 +104,10 @@ class CodeKeyedCache:
         self._table: OrderedDict[tuple, Any] = OrderedDict()
         self._lock = threading.Lock()
         self._hits = self._misses = 0
+        # Bound per instance, not defined on the class: rnn_core.notebook.clear_caches empties
+        # whatever in a module has cache_clear and cache_info, and would call the class's own.
+        self.cache_clear = self._cache_clear
+        self.cache_info = self._cache_info
 
     def __call__(self, *args: Any) -> Any:
         key = (layer_a_code(), *args)
@@ -133,12 +137,12 @@ class CodeKeyedCache:
             while len(self._table) > self.maxsize:
                 self._table.popitem(last=False)
 
-    def cache_clear(self) -> None:
+    def _cache_clear(self) -> None:
         with self._lock:
             self._table.clear()
             self._hits = self._misses = 0
 
-    def cache_info(self) -> CacheInfo:
+    def _cache_info(self) -> CacheInfo:
         with self._lock:
             return CacheInfo(self._hits, self._misses, self.maxsize, len(self._table))
 
