@@ -245,3 +245,21 @@ def test_notebook_clear_caches_empties_the_code_keyed_caches():
     assert explore._maps.cache_info().currsize >= 1
     clear_caches()
     assert explore._maps.cache_info().currsize == 0
+
+
+def test_highway_vanilla_part_is_shared_between_forget_biases():
+    """The vanilla RNN's curve does not depend on the forget bias: computed once per T, and
+    equal to the walk on that RNN computed here."""
+    from rnn_core.analysis.backprop import log10_grad_norms_last
+
+    explore._lstm_highway.cache_clear()
+    explore._highway_vanilla.cache_clear()
+    a = explore.lstm_highway(forget_bias=1.0, T=150)
+    b = explore.lstm_highway(forget_bias=5.0, T=150)
+    assert explore._highway_vanilla.cache_info().misses == 1
+    np.testing.assert_array_equal(b.log10_vanilla_grad, a.log10_vanilla_grad)
+    assert not np.array_equal(a.log10_lstm_grad, b.log10_lstm_grad)
+    _, _, vWx, vWh, u = explore._lstm_weights(32, 0)
+    traj = explore.vanilla_trajectory(explore._inputs(150, 1.0, 0), np.zeros(32), vWx, vWh,
+                                      np.zeros(32))
+    np.testing.assert_array_equal(a.log10_vanilla_grad, log10_grad_norms_last(traj, vWh, u))

@@ -440,14 +440,13 @@ def _lstm_highway(forget_bias, T, H, seed) -> LSTMHighway:
         raise ValueError(f"lstm_highway: forget_bias must be finite, got {forget_bias!r}")
     if T < 1:
         raise ValueError(f"lstm_highway: T must be >= 1, got {T}")
-    Wx, Wh, vWx, vWh, u = _lstm_weights(H, seed)
+    Wx, Wh, _, _, u = _lstm_weights(H, seed)
     x = _inputs(T, 1.0, seed)
     b = np.zeros(4 * H)
     b[H : 2 * H] = forget_bias
     traj = lstm_trajectory(x, np.zeros(H), np.zeros(H), Wx, Wh, b)
     hw = lstm_highway_norms(traj, Wh, u)
-    vtraj = vanilla_trajectory(x, np.zeros(H), vWx, vWh, np.zeros(H), "tanh")
-    vg = log10_grad_norms_last(vtraj, vWh, u)
+    vg = _highway_vanilla(T, H, seed)
     return LSTMHighway(
         k=_frozen(np.arange(T + 1)),
         log10_direct=_frozen(hw.log10_direct),
@@ -460,6 +459,16 @@ def _lstm_highway(forget_bias, T, H, seed) -> LSTMHighway:
         vanilla_grad=_frozen(_plain(vg)),
         mean_forget=float(traj.f.mean()),
     )
+
+
+@code_keyed_cache(maxsize=64)
+def _highway_vanilla(T: int, H: int, seed: int) -> np.ndarray:
+    """log10 ||dL/dh_k|| of the highway explorer's vanilla RNN: the forget bias does not change
+    it, so a forget-bias move reuses it (cached on the code: it runs rnn_forward and
+    rnn_step_backward)."""
+    _, _, vWx, vWh, u = _lstm_weights(H, seed)
+    vtraj = vanilla_trajectory(_inputs(T, 1.0, seed), np.zeros(H), vWx, vWh, np.zeros(H), "tanh")
+    return _frozen(log10_grad_norms_last(vtraj, vWh, u))
 
 
 @dataclass(frozen=True)
