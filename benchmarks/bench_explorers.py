@@ -345,18 +345,22 @@ def _loadavg() -> str:
 
 def compute(n: int = 20, seed: int = 0, precompute_all: bool = True,
             training_grid: bool = False) -> dict:
-    """Cold compute per explorer: what a slider move costs the kernel with nothing cached.
+    """Cold compute per explorer and slider: what a move to a new position costs the kernel.
 
-    For each explorer, ``n`` positions drawn (seeded) uniformly from every control's grid at
-    once; before each, every cache of ``rnn_core.analysis.explore`` and ``training_trace`` is
-    emptied (weights and inputs included), so each call is as cold as the first touch of a fresh
-    kernel after imports. Reported: median, p95 and max wall ms over the positions (CPU ms
-    median beside: on a shared machine wall includes waiting for a core), the first frame (the
-    explorer's defaults, cold), and where the package provides a precompute, the time to fill
-    the cache: the stacked explorer's whole grid; for the training explorer the first pass of
-    ``training_positions`` (every lr at the default threshold, both clip states) and the
-    default lr's column of thresholds (``training_grid=True``: the whole 2538-position grid,
-    several minutes). ``/proc/loadavg`` is printed before and after.
+    For each explorer and each of its controls, ``n`` positions of that control drawn (seeded)
+    uniformly from its grid, the other controls at the explorer's defaults, as a student moves
+    one slider. Before each call the explorer's result cache is emptied (so the position is new)
+    while what the package keeps apart from it (weights, inputs, parts a move of this slider does
+    not change) stays as the session left it. A last row per explorer, ``any``, draws every
+    control at once and empties every cache of ``rnn_core.analysis.explore`` and
+    ``training_trace`` before each call: as cold as a fresh kernel after imports. Reported:
+    median, p95 and max wall ms (CPU median beside: on a shared machine wall time includes
+    waiting for a core), the first frame (defaults, every cache empty), and where the package
+    provides a precompute, the time to fill the caches: the stacked explorer's whole grid; for
+    the training explorer the first pass of ``training_positions`` (every lr at the default
+    threshold, both clip states) and the default lr's column of thresholds
+    (``training_grid=True``: the whole 2538-position grid, several minutes).
+    ``/proc/loadavg`` is printed before and after.
     """
     import matplotlib
 
@@ -366,12 +370,13 @@ def compute(n: int = 20, seed: int = 0, precompute_all: bool = True,
 
     rng = np.random.default_rng(seed)
     print(f"/proc/loadavg before: {_loadavg()} ({os.cpu_count()} cores); cold compute, "
-          f"{n} seeded positions per explorer")
-    head = (f"{'explorer':9s} {'wall med':>9s} {'p95':>7s} {'max':>7s} {'cpu med':>8s} "
-            f"{'first':>7s}  slowest position")
+          f"{n} seeded positions per slider, ms")
+    head = (f"{'explorer':9s} {'slider':12s} {'wall med':>8s} {'p95':>7s} {'max':>7s} "
+            f"{'cpu med':>7s} {'first':>7s}  slowest position")
     print(head)
     print("-" * len(head))
     rows: dict = {}
+    clear_result = {name: c for name, (_, _, c) in _explorers().items()}
     for name, (make, fn) in _compute_calls().items():
         ex = make()
         grids = {k: _slider_grid(c) for k, c in ex.controls.items()}
@@ -380,24 +385,32 @@ def compute(n: int = 20, seed: int = 0, precompute_all: bool = True,
         t0 = time.perf_counter()
         fn(**ex.values)
         first = (time.perf_counter() - t0) * 1e3
-        wall, cpu, where = [], [], []
-        for _ in range(n):
-            pos = {k: g[int(rng.integers(len(g)))] for k, g in grids.items()}
-            _clear_compute_caches()
-            t0, c0 = time.perf_counter(), time.process_time()
-            fn(**pos)
-            wall.append((time.perf_counter() - t0) * 1e3)
-            cpu.append((time.process_time() - c0) * 1e3)
-            where.append(pos)
-        w = np.array(wall)
-        worst = where[int(np.argmax(w))]
-        rows[name] = {"wall_med": float(np.median(w)), "wall_p95": float(np.percentile(w, 95)),
-                      "wall_max": float(w.max()), "cpu_med": float(np.median(cpu)),
-                      "first": first, "slowest": worst}
-        text = ", ".join(f"{k}={v:.3g}" if isinstance(v, float) else f"{k}={v}"
-                         for k, v in worst.items())
-        print(f"{name:9s} {np.median(w):7.1f}ms {np.percentile(w, 95):5.1f}ms {w.max():5.1f}ms "
-              f"{np.median(cpu):6.1f}ms {first:5.1f}ms  {text}")
+        for slider in [*grids, "any"]:
+            wall, cpu, where = [], [], []
+            for _ in range(n):
+                if slider == "any":
+                    pos = {k: g[int(rng.integers(len(g)))] for k, g in grids.items()}
+                    _clear_compute_caches()
+                else:
+                    g = grids[slider]
+                    pos = {**ex.values, slider: g[int(rng.integers(len(g)))]}
+                    clear_result[name]()
+                t0, c0 = time.perf_counter(), time.process_time()
+                fn(**pos)
+                wall.append((time.perf_counter() - t0) * 1e3)
+                cpu.append((time.process_time() - c0) * 1e3)
+                where.append(pos)
+            w = np.array(wall)
+            worst = where[int(np.argmax(w))]
+            rows[(name, slider)] = {
+                "wall_med": float(np.median(w)), "wall_p95": float(np.percentile(w, 95)),
+                "wall_max": float(w.max()), "cpu_med": float(np.median(cpu)), "first": first,
+                "slowest": worst}
+            shown = worst if slider == "any" else {slider: worst[slider]}
+            text = ", ".join(f"{k}={v:.3g}" if isinstance(v, float) else f"{k}={v}"
+                             for k, v in shown.items())
+            print(f"{name:9s} {slider:12s} {np.median(w):6.1f}ms {np.percentile(w, 95):5.1f}ms "
+                  f"{w.max():5.1f}ms {np.median(cpu):5.1f}ms {first:5.1f}ms  {text}")
     if precompute_all and hasattr(explore, "precompute"):
         print("precompute (fill the cache; cold start):")
         ex = _compute_calls()["stacked"][0]()
