@@ -24,6 +24,14 @@ never sees a picture of the code they replaced. What depends on no exercise (ran
 (init, H, seed), inputs per (T, input_scale, seed), the cliff loss surface) uses a plain cache.
 Every field is finite at any slider setting: norms that would overflow or underflow are computed
 in log space (``log10_*`` fields) and their plain versions are clipped to [1e-300, 1e300].
+
+Ahead of a slider move (D6: the browser keeps the frames it has and asks for more when idle),
+:func:`precompute` fills an explorer's cache at given positions, :func:`grid_outward` orders a
+grid from the current position outward, and :func:`stack_gradient_maps_grid` computes the
+stacked explorer's whole grid; the training explorer's grid goes through
+``training_trace.precompute_training``. Parts that a slider does not change are cached apart
+(the clipping explorer's unclipped run, the highway explorer's vanilla RNN), so moving that
+slider computes only the rest.
 """
 
 from __future__ import annotations
