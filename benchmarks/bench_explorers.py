@@ -29,8 +29,12 @@ cold), artists (the draw function with the compute cached: set_data, limits, rea
 look-up). What the browser adds (comm, paint) is the harness's total minus these; a step to a
 frame the browser holds (moving back, a prefetched neighbour) costs the kernel nothing.
 
+:func:`compute` is the kernel's compute alone, cold, at positions drawn across every slider's
+range, with the time a precompute takes to fill the caches (issue 17).
+
 Run: ``python -m benchmarks bench_explorers`` (``breakdown`` alone:
-``python -c "from benchmarks.bench_explorers import breakdown; breakdown()"``).
+``python -c "from benchmarks.bench_explorers import breakdown; breakdown()"``; the compute
+table alone: ``python -c "from benchmarks.bench_explorers import compute; compute()"``).
 """
 
 from __future__ import annotations
@@ -179,6 +183,8 @@ def main(n: int = 30) -> dict:
           f"median {goal['wall_med']:.1f} ms wall, {goal['cpu_med']:.1f} ms CPU "
           f"({'met' if goal['wall_med'] < 30 else 'NOT met'} in wall time at load "
           f"{load0[0]:.1f}-{load1[0]:.1f}; CPU time is the unloaded estimate)")
+    print()
+    rows["compute"] = compute()
     return rows
 
 
@@ -270,6 +276,150 @@ def breakdown(n: int = 15, seed: int = 0) -> dict:
             print(f"{name:9s} {kind:6s} {cells}")
     load1 = os.getloadavg()
     print(f"load average after: {load1[0]:.2f} {load1[1]:.2f} {load1[2]:.2f}")
+    return rows
+
+
+def _compute_calls() -> dict[str, tuple[Callable[[], object], Callable[..., object]]]:
+    """name -> (explorer factory at its defaults, compute(**control values) as its draw calls it).
+
+    Each compute call repeats the explorer's fixed arguments (H, seed, steps, T where fixed), so
+    the numbers are those of a slider move, without the figure.
+    """
+    from rnn_core.analysis import explore
+    from rnn_core.analysis.training_trace import training_trace
+    from rnn_core.widgets import (
+        clipping_explorer,
+        highway_explorer,
+        stack_gradient_explorer,
+        training_explorer,
+        vanilla_flow_explorer,
+    )
+
+    return {
+        "vanilla": (vanilla_flow_explorer, lambda scale, T, init, activation, input_scale:
+                    explore.vanilla_flow(scale, int(T), init, activation, input_scale, 64, 0)),
+        "clipping": (clipping_explorer, lambda threshold, lr, clip_mode:
+                     explore.cliff_runs(threshold, lr, 60, clip_mode, 30.0)),
+        "highway": (highway_explorer, lambda forget_bias, T:
+                    explore.lstm_highway(forget_bias, int(T), 32, 0)),
+        "training": (training_explorer, lambda lr, clip, threshold:
+                     training_trace(lr, bool(clip), threshold, 300)),
+        "stacked": (stack_gradient_explorer, lambda num_layers, weight_scale:
+                    explore.stack_gradient_maps(int(num_layers), float(weight_scale), 60, 0)),
+    }
+
+
+def _clear_compute_caches() -> None:
+    """Empty every cache of the compute modules: the next call is cold."""
+    import sys
+
+    for name in ("rnn_core.analysis.explore", "rnn_core.analysis.training_trace"):
+        for obj in vars(sys.modules[name]).values():
+            if callable(getattr(obj, "cache_clear", None)) and hasattr(obj, "cache_info"):
+                obj.cache_clear()
+
+
+def _loadavg() -> str:
+    with open("/proc/loadavg") as f:
+        return f.read().strip()
+
+
+def compute(n: int = 20, seed: int = 0, precompute_all: bool = True,
+            training_grid: bool = False) -> dict:
+    """Cold compute per explorer and slider: what a move to a new position costs the kernel.
+
+    For each explorer and each of its controls, ``n`` positions of that control drawn (seeded)
+    uniformly from its grid, the other controls at the explorer's defaults, as a student moves
+    one slider. Before each call the explorer's result cache is emptied (so the position is new)
+    while what the package keeps apart from it (weights, inputs, parts a move of this slider does
+    not change) stays as the session left it. A last row per explorer, ``any``, draws every
+    control at once and empties every cache of ``rnn_core.analysis.explore`` and
+    ``training_trace`` before each call: as cold as a fresh kernel after imports. Reported:
+    median, p95 and max wall ms (CPU median beside: on a shared machine wall time includes
+    waiting for a core), the first frame (defaults, every cache empty), and where the package
+    provides a precompute, the time to fill the caches: the stacked explorer's whole grid; for
+    the training explorer the first pass of ``training_positions`` (every lr at the default
+    threshold, both clip states) and the default lr's column of thresholds
+    (``training_grid=True``: the whole 2538-position grid, several minutes).
+    ``/proc/loadavg`` is printed before and after.
+    """
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from rnn_core.analysis import explore
+    from rnn_core.analysis import training_trace as tt
+
+    rng = np.random.default_rng(seed)
+    print(f"/proc/loadavg before: {_loadavg()} ({os.cpu_count()} cores); cold compute, "
+          f"{n} seeded positions per slider, ms")
+    head = (f"{'explorer':9s} {'slider':12s} {'wall med':>8s} {'p95':>7s} {'max':>7s} "
+            f"{'cpu med':>7s} {'first':>7s}  slowest position")
+    print(head)
+    print("-" * len(head))
+    rows: dict = {}
+    clear_result = {name: c for name, (_, _, c) in _explorers().items()}
+    for name, (make, fn) in _compute_calls().items():
+        ex = make()
+        grids = {k: _slider_grid(c) for k, c in ex.controls.items()}
+        fn(**ex.values)                                    # imports, lazy modules
+        _clear_compute_caches()
+        t0 = time.perf_counter()
+        fn(**ex.values)
+        first = (time.perf_counter() - t0) * 1e3
+        for slider in [*grids, "any"]:
+            wall, cpu, where = [], [], []
+            for _ in range(n):
+                if slider == "any":
+                    pos = {k: g[int(rng.integers(len(g)))] for k, g in grids.items()}
+                    _clear_compute_caches()
+                else:
+                    g = grids[slider]
+                    pos = {**ex.values, slider: g[int(rng.integers(len(g)))]}
+                    clear_result[name]()
+                t0, c0 = time.perf_counter(), time.process_time()
+                fn(**pos)
+                wall.append((time.perf_counter() - t0) * 1e3)
+                cpu.append((time.process_time() - c0) * 1e3)
+                where.append(pos)
+            w = np.array(wall)
+            worst = where[int(np.argmax(w))]
+            rows[(name, slider)] = {
+                "wall_med": float(np.median(w)), "wall_p95": float(np.percentile(w, 95)),
+                "wall_max": float(w.max()), "cpu_med": float(np.median(cpu)), "first": first,
+                "slowest": worst}
+            shown = worst if slider == "any" else {slider: worst[slider]}
+            text = ", ".join(f"{k}={v:.3g}" if isinstance(v, float) else f"{k}={v}"
+                             for k, v in shown.items())
+            print(f"{name:9s} {slider:12s} {np.median(w):6.1f}ms {np.percentile(w, 95):5.1f}ms "
+                  f"{w.max():5.1f}ms {np.median(cpu):5.1f}ms {first:5.1f}ms  {text}")
+    if precompute_all and hasattr(explore, "precompute"):
+        print("precompute (fill the cache; cold start):")
+        ex = _compute_calls()["stacked"][0]()
+        _clear_compute_caches()
+        t0 = time.perf_counter()
+        grid = explore.stack_gradient_maps_grid(_slider_grid(ex.controls["num_layers"]),
+                                                _slider_grid(ex.controls["weight_scale"]))
+        rows["precompute stacked"] = time.perf_counter() - t0
+        print(f"  stacked, whole grid ({len(grid)} positions): {rows['precompute stacked']:.2f} s")
+        ex = _compute_calls()["training"][0]()
+        lrs, thr = _slider_grid(ex.controls["lr"]), _slider_grid(ex.controls["threshold"])
+        pos = tt.training_positions(lrs, thr, **ex.values)
+        first_pass = 2 * len(lrs)
+        parts = {"training, first pass (every lr at the default threshold)": pos[:first_pass]}
+        column = [p for p in pos[first_pass:] if p[0] == pos[0][0]]
+        parts[f"training, the default lr's other thresholds ({len(column)})"] = column
+        if training_grid:
+            parts["training, the whole grid"] = pos
+        _clear_compute_caches()
+        for label, chunk in parts.items():
+            if label.endswith("whole grid"):
+                _clear_compute_caches()
+            t0 = time.perf_counter()
+            k = sum(1 for _ in tt.precompute_training(chunk))
+            dt = time.perf_counter() - t0
+            rows[f"precompute {label}"] = dt
+            print(f"  {label}: {k} positions in {dt:.1f} s ({dt / max(k, 1) * 1e3:.0f} ms each)")
+    print(f"/proc/loadavg after: {_loadavg()}")
     return rows
 
 

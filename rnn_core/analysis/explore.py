@@ -24,6 +24,14 @@ never sees a picture of the code they replaced. What depends on no exercise (ran
 (init, H, seed), inputs per (T, input_scale, seed), the cliff loss surface) uses a plain cache.
 Every field is finite at any slider setting: norms that would overflow or underflow are computed
 in log space (``log10_*`` fields) and their plain versions are clipped to [1e-300, 1e300].
+
+Ahead of a slider move (D6: the browser keeps the frames it has and asks for more when idle),
+:func:`precompute` fills an explorer's cache at given positions, :func:`grid_outward` orders a
+grid from the current position outward, and :func:`stack_gradient_maps_grid` computes the
+stacked explorer's whole grid; the training explorer's grid goes through
+``training_trace.precompute_training``. Parts that a slider does not change are cached apart
+(the clipping explorer's unclipped run, the highway explorer's vanilla RNN), so moving that
+slider computes only the rest.
 """
 
 from __future__ import annotations
@@ -31,10 +39,13 @@ from __future__ import annotations
 import functools
 import importlib
 import sys
-from collections.abc import Callable
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any, TypeVar
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -61,9 +72,6 @@ LAYER_A: tuple[tuple[str, str], ...] = (
 )
 """The exercise functions (docs/architecture.md, D1) whose results the explorers cache."""
 
-_F = TypeVar("_F", bound=Callable[..., Any])
-
-
 def layer_a_code() -> tuple[Any, ...]:
     """The code objects of the ``LAYER_A`` functions as the modules hold them now.
 
@@ -78,26 +86,84 @@ def layer_a_code() -> tuple[Any, ...]:
     return tuple(out)
 
 
-def code_keyed_cache(maxsize: int) -> Callable[[_F], _F]:
-    """``functools.lru_cache`` whose key also holds :func:`layer_a_code`.
+class CacheInfo(NamedTuple):
+    """Statistics of a cache, as ``functools.lru_cache`` reports them."""
 
-    For results computed by exercise code: after a student edits an exercise, the next call
-    recomputes with the new code instead of serving the old result. Positional arguments only
-    (hashable); ``cache_clear`` and ``cache_info`` as for ``lru_cache``.
+    hits: int
+    misses: int
+    maxsize: int
+    currsize: int
+
+
+class CodeKeyedCache:
+    """A least-recently-used cache of ``fn(*args)`` whose key also holds :func:`layer_a_code`.
+
+    Called like ``fn`` (positional, hashable arguments). Besides ``cache_clear`` and
+    ``cache_info`` (as for ``functools.lru_cache``), a precompute can ask whether a result is
+    there (``cached``) and store one it computed another way (``put``) under the same key as a
+    call would, so a later slider move finds it. A lock keeps the table consistent when a
+    background thread fills it while the explorer reads it.
     """
 
-    def decorate(fn: _F) -> _F:
-        @lru_cache(maxsize=maxsize)
-        def keyed(_code: tuple, *args: Any) -> Any:
-            return fn(*args)
+    def __init__(self, fn: Callable[..., Any], maxsize: int) -> None:
+        functools.update_wrapper(self, fn)
+        self._fn = fn
+        self.maxsize = maxsize
+        self._table: OrderedDict[tuple, Any] = OrderedDict()
+        self._lock = threading.Lock()
+        self._hits = self._misses = 0
+        # Bound per instance, not defined on the class: rnn_core.notebook.clear_caches empties
+        # whatever in a module has cache_clear and cache_info, and would call the class's own.
+        self.cache_clear = self._cache_clear
+        self.cache_info = self._cache_info
 
-        @functools.wraps(fn)
-        def wrapper(*args: Any) -> Any:
-            return keyed(layer_a_code(), *args)
+    def __call__(self, *args: Any) -> Any:
+        key = (layer_a_code(), *args)
+        with self._lock:
+            if key in self._table:
+                self._table.move_to_end(key)
+                self._hits += 1
+                return self._table[key]
+            self._misses += 1
+        value = self._fn(*args)
+        self._store(key, value)
+        return value
 
-        wrapper.cache_clear = keyed.cache_clear      # type: ignore[attr-defined]
-        wrapper.cache_info = keyed.cache_info        # type: ignore[attr-defined]
-        return wrapper  # type: ignore[return-value]
+    def cached(self, *args: Any) -> bool:
+        """Whether ``self(*args)`` would be answered from the cache (for the current code)."""
+        with self._lock:
+            return (layer_a_code(), *args) in self._table
+
+    def put(self, args: tuple, value: Any) -> None:
+        """Store ``value`` as the result of ``self(*args)`` for the current exercise code."""
+        self._store((layer_a_code(), *args), value)
+
+    def _store(self, key: tuple, value: Any) -> None:
+        with self._lock:
+            self._table[key] = value
+            self._table.move_to_end(key)
+            while len(self._table) > self.maxsize:
+                self._table.popitem(last=False)
+
+    def _cache_clear(self) -> None:
+        with self._lock:
+            self._table.clear()
+            self._hits = self._misses = 0
+
+    def _cache_info(self) -> CacheInfo:
+        with self._lock:
+            return CacheInfo(self._hits, self._misses, self.maxsize, len(self._table))
+
+
+def code_keyed_cache(maxsize: int) -> Callable[[Callable[..., Any]], CodeKeyedCache]:
+    """Decorator: :class:`CodeKeyedCache` of at most ``maxsize`` results.
+
+    For results computed by exercise code: after a student edits an exercise, the next call
+    recomputes with the new code instead of serving the old result.
+    """
+
+    def decorate(fn: Callable[..., Any]) -> CodeKeyedCache:
+        return CodeKeyedCache(fn, maxsize)
 
     return decorate
 
@@ -208,7 +274,7 @@ def vanilla_flow(
                          int(seed), int(m))
 
 
-@code_keyed_cache(maxsize=16)
+@code_keyed_cache(maxsize=64)
 def _vanilla_flow(scale, T, init, activation, input_scale, H, seed, m) -> VanillaFlow:
     fn = "vanilla_flow"
     if not (np.isfinite(scale) and scale > 0):
@@ -303,10 +369,20 @@ def cliff_runs(threshold: float, lr: float, steps: int = 60, mode: str = "norm",
 @code_keyed_cache(maxsize=64)
 def _cliff_runs(threshold: float, lr: float, steps: int, mode: str, halflife: float | None
                 ) -> tuple[DescentPath, DescentPath]:
-    raw = gradient_descent(CLIFF_START, lr, steps, halflife=halflife)
     clipped = gradient_descent(CLIFF_START, lr, steps, threshold=threshold, mode=mode,
                                halflife=halflife)
-    return raw, clipped
+    return _cliff_raw(lr, steps, halflife), clipped
+
+
+@lru_cache(maxsize=64)
+def _cliff_raw(lr: float, steps: int, halflife: float | None) -> DescentPath:
+    """The run without clipping: the threshold and the mode do not change it, so moving them
+    computes only the clipped run. It runs no exercise code (no clipping): a plain cache.
+    Its arrays are read-only, as every entry of ``_cliff_runs`` with this lr shares them."""
+    raw = gradient_descent(CLIFF_START, lr, steps, halflife=halflife)
+    for a in vars(raw).values():
+        a.setflags(write=False)
+    return raw
 
 
 @dataclass(frozen=True)
@@ -363,7 +439,7 @@ def lstm_highway(
     return _lstm_highway(float(forget_bias), int(T), int(H), int(seed))
 
 
-@code_keyed_cache(maxsize=32)
+@code_keyed_cache(maxsize=64)
 def _lstm_highway(forget_bias, T, H, seed) -> LSTMHighway:
     from rnn_core.analysis.highway import lstm_highway_norms
     from rnn_core.analysis.jacobians import lstm_trajectory
@@ -372,14 +448,13 @@ def _lstm_highway(forget_bias, T, H, seed) -> LSTMHighway:
         raise ValueError(f"lstm_highway: forget_bias must be finite, got {forget_bias!r}")
     if T < 1:
         raise ValueError(f"lstm_highway: T must be >= 1, got {T}")
-    Wx, Wh, vWx, vWh, u = _lstm_weights(H, seed)
+    Wx, Wh, _, _, u = _lstm_weights(H, seed)
     x = _inputs(T, 1.0, seed)
     b = np.zeros(4 * H)
     b[H : 2 * H] = forget_bias
     traj = lstm_trajectory(x, np.zeros(H), np.zeros(H), Wx, Wh, b)
     hw = lstm_highway_norms(traj, Wh, u)
-    vtraj = vanilla_trajectory(x, np.zeros(H), vWx, vWh, np.zeros(H), "tanh")
-    vg = log10_grad_norms_last(vtraj, vWh, u)
+    vg = _highway_vanilla(T, H, seed)
     return LSTMHighway(
         k=_frozen(np.arange(T + 1)),
         log10_direct=_frozen(hw.log10_direct),
@@ -392,6 +467,16 @@ def _lstm_highway(forget_bias, T, H, seed) -> LSTMHighway:
         vanilla_grad=_frozen(_plain(vg)),
         mean_forget=float(traj.f.mean()),
     )
+
+
+@code_keyed_cache(maxsize=64)
+def _highway_vanilla(T: int, H: int, seed: int) -> np.ndarray:
+    """log10 ||dL/dh_k|| of the highway explorer's vanilla RNN: the forget bias does not change
+    it, so a forget-bias move reuses it (cached on the code: it runs rnn_forward and
+    rnn_step_backward)."""
+    _, _, vWx, vWh, u = _lstm_weights(H, seed)
+    vtraj = vanilla_trajectory(_inputs(T, 1.0, seed), np.zeros(H), vWx, vWh, np.zeros(H), "tanh")
+    return _frozen(log10_grad_norms_last(vtraj, vWh, u))
 
 
 @dataclass(frozen=True)
@@ -429,7 +514,11 @@ def stack_gradient_maps(
     return _maps(L, float(s), T, int(seed))
 
 
-@code_keyed_cache(maxsize=64)
+STACK_GRID = 6 * 25
+"""Positions of the stacked explorer's grid (1-6 layers x 25 weight scales): all stay cached."""
+
+
+@code_keyed_cache(maxsize=STACK_GRID + 16)
 def _maps(num_layers: int, weight_scale: float, T: int, seed: int) -> StackGradientMaps:
     from rnn_core.experiments.stacked import random_stack_gradients
 
@@ -500,3 +589,113 @@ def chunk_cuts(x: np.ndarray, lag: int, k: int, steps: int = 32) -> ChunkCuts:
     return ChunkCuts(k=k, steps=steps, starts=_frozen(np.arange(0, steps, k)),
                      chunk=_frozen(chunk), cues=_frozen(cues), targets=_frozen(targets),
                      kept=_frozen(chunk[cues] == chunk[targets]))
+
+
+def stack_gradient_maps_grid(
+    layers: Sequence[int], weight_scales: Sequence[float], T: int = 60, seed: int = 0,
+    start: tuple[int, float] = (3, 1.0), budget_s: float | None = None,
+) -> dict[tuple[int, float], StackGradientMaps]:
+    """:func:`stack_gradient_maps` at every (num_layers, weight_scale) of the grid, cached.
+
+    For the stacked explorer's browser side, which switches between positions with no round
+    trip: the kernel sends them all. Computed from ``start`` outward (see :func:`grid_outward`),
+    so a caller that stops early (``budget_s``, checked between positions) has the nearest ones.
+
+    Parameters
+    ----------
+    layers : the num_layers values (each >= 1). weight_scales : the weight_scale values, > 0,
+        exactly as the explorer passes them. T : steps >= 1. seed : int.
+    start : the (num_layers, weight_scale) to begin with. budget_s : seconds, or None (all).
+
+    Returns
+    -------
+    dict (num_layers, weight_scale) -> StackGradientMaps, in the order computed.
+    """
+    order = grid_outward({"num_layers": list(layers), "weight_scale": list(weight_scales)},
+                         {"num_layers": start[0], "weight_scale": start[1]})
+    out: dict[tuple[int, float], StackGradientMaps] = {}
+    t0 = time.perf_counter()
+    for p in order:
+        if budget_s is not None and time.perf_counter() - t0 > budget_s:
+            break
+        out[(p["num_layers"], p["weight_scale"])] = stack_gradient_maps(T=T, seed=seed, **p)
+    return out
+
+
+def grid_outward(axes: dict[str, Sequence[Any]], start: dict[str, Any]) -> list[dict[str, Any]]:
+    """Every combination of the ``axes`` values as keyword dicts, nearest to ``start`` first.
+
+    Distance is the number of slider steps summed over the axes (the position in each list of
+    values nearest to the start value counts as the start); ties keep the grid's order.
+    """
+    names = list(axes)
+    values = [list(axes[n]) for n in names]
+    i0 = [_nearest(v, start[n]) for n, v in zip(names, values, strict=True)]
+    combos = np.array(np.meshgrid(*[np.arange(len(v)) for v in values], indexing="ij"))
+    combos = combos.reshape(len(names), -1).T
+    dist = np.abs(combos - np.array(i0)).sum(axis=1)
+    order = np.argsort(dist, kind="stable")
+    return [{n: v[int(i)] for n, v, i in zip(names, values, combos[k], strict=True)}
+            for k in order]
+
+
+def _nearest(values: Sequence[Any], v: Any) -> int:
+    if isinstance(v, str) or any(isinstance(x, str) for x in values):
+        return values.index(v) if v in values else 0
+    return int(np.argmin([abs(float(x) - float(v)) for x in values]))
+
+
+EXPLORERS = ("vanilla", "clipping", "highway", "training", "stacked")
+"""Names that :func:`precompute` knows, one per explorer."""
+
+
+def precompute(name: str, positions: Iterable[dict[str, Any]], budget_s: float | None = None
+               ) -> int:
+    """Compute an explorer's results at ``positions`` into its cache, in the order given.
+
+    For the browser side's idle time (neighbouring slider positions, or a whole grid after
+    display): a later slider move to one of these positions finds its result cached under the
+    same code key. Each position is the keyword arguments of the explorer's compute function,
+    with the values exactly as the explorer will pass them (the caches compare floats exactly):
+
+    ========== ===================================================================
+    name       compute function called with ``**position``
+    ========== ===================================================================
+    vanilla    :func:`vanilla_flow`
+    clipping   :func:`cliff_runs`
+    highway    :func:`lstm_highway`
+    training   ``training_trace`` (through ``precompute_training``: clipped runs
+               branch off the unclipped one; order the positions lr by lr, e.g.
+               with ``training_positions``)
+    stacked    :func:`stack_gradient_maps`
+    ========== ===================================================================
+
+    Stops when ``budget_s`` seconds have passed (checked between positions). Returns how many
+    positions were computed or found cached.
+    """
+    if name not in EXPLORERS:
+        raise ValueError(f"precompute: name must be one of {EXPLORERS}, got {name!r}")
+    if budget_s is not None and not budget_s >= 0:
+        raise ValueError(f"precompute: budget_s must be a number >= 0 or None, got {budget_s!r}")
+    positions = list(positions)
+    if name == "training":
+        from rnn_core.analysis.training_trace import precompute_training
+
+        runs = {tuple(p.get(k) for k in ("steps", "T", "seed")) for p in positions}
+        if len(runs) > 1:
+            raise ValueError("precompute: training positions must share steps, T and seed, "
+                             f"got {sorted(runs, key=str)}")
+        extra = {k: positions[0][k] for k in ("steps", "T", "seed") if positions
+                 and k in positions[0]}
+        triples = [(p["lr"], p.get("clip", True), p.get("threshold", 1.0)) for p in positions]
+        return sum(1 for _ in precompute_training(triples, budget_s=budget_s, **extra))
+    fn = {"vanilla": vanilla_flow, "clipping": cliff_runs, "highway": lstm_highway,
+          "stacked": stack_gradient_maps}[name]
+    t0 = time.perf_counter()
+    done = 0
+    for p in positions:
+        if budget_s is not None and time.perf_counter() - t0 > budget_s:
+            break
+        fn(**p)
+        done += 1
+    return done

@@ -166,14 +166,15 @@ def step_backward(
     dWh : (H, H); db : (H,) -- the contributions of step t.
     """
     Wh = traj.Wh if Wh is None else Wh
-    single = traj.dphi.ndim == 2
     rows = dh[None] if dh.ndim == 1 else dh
-    x_t, prev_h, next_h = traj.x[..., t - 1, :], traj.h[..., t - 1, :], traj.h[..., t, :]
-    if single:
+    if traj.dphi.ndim == 2:  # one sequence: step t's rows, repeated for every row of dh
         n = rows.shape[0]
-        x_t, prev_h, next_h = (
-            v[None] if n == 1 else np.broadcast_to(v, (n, v.size)) for v in (x_t, prev_h, next_h)
-        )
+        x_t, prev_h, next_h = traj.x[t - 1 : t], traj.h[t - 1 : t], traj.h[t : t + 1]
+        if n != 1:
+            x_t, prev_h, next_h = (np.broadcast_to(v, (n, v.shape[1]))
+                                   for v in (x_t, prev_h, next_h))
+    else:
+        x_t, prev_h, next_h = traj.x[:, t - 1], traj.h[:, t - 1], traj.h[:, t]
     if traj.activation == "tanh":
         cache = RNNStepCache(x=x_t, prev_h=prev_h, Wx=traj.Wx, Wh=Wh, next_h=next_h)
         dx, dprev_h, dWx, dWh, db = rnn_step_backward(rows, cache)

@@ -20,7 +20,11 @@ NaN or overflow.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import time
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import NamedTuple
 
 import numpy as np
 
@@ -29,7 +33,8 @@ from rnn_core.analysis.explore import code_keyed_cache
 from rnn_core.clipping import clip_grad_norm, global_norm
 from rnn_core.rnn import rnn_backward, rnn_forward
 
-__all__ = ["TrainingTrace", "training_trace", "bit_memory_loss", "DIVERGED", "WH_SCALE"]
+__all__ = ["TrainingTrace", "training_trace", "bit_memory_loss", "DIVERGED", "WH_SCALE",
+           "training_positions", "precompute_training"]
 
 DIVERGED = 1e6
 """A gradient norm above this ends the run (it would only blow the weights up)."""
@@ -86,7 +91,12 @@ def training_trace(
     -------
     TrainingTrace with per-step loss, gradient norm before clipping and clip flags.
     """
-    fn = "training_trace"
+    return _cached(*_key("training_trace", lr, clip, threshold, steps, T, seed))
+
+
+def _key(fn: str, lr: float, clip: bool, threshold: float, steps: int, T: int, seed: int
+         ) -> tuple[float, bool, float, int, int, int]:
+    """Checked arguments as the cache key: without clipping the threshold is dropped (0.0)."""
     lr = check_positive(fn, "lr", lr)
     threshold = check_positive(fn, "threshold", threshold)
     steps = check_int(fn, "steps", steps, minimum=1)
@@ -94,7 +104,7 @@ def training_trace(
     seed = check_int(fn, "seed", seed, minimum=0)
     if not isinstance(clip, bool | np.bool_):
         raise TypeError(f"{fn}: clip must be a bool, got {type(clip).__name__}")
-    return _cached(lr, bool(clip), threshold if clip else 0.0, steps, T, seed)
+    return lr, bool(clip), threshold if clip else 0.0, steps, T, seed
 
 
 def bit_memory_loss(params: list[np.ndarray], x: np.ndarray, bits: np.ndarray
@@ -126,41 +136,193 @@ def bit_memory_loss(params: list[np.ndarray], x: np.ndarray, bits: np.ndarray
     return loss, [dWx, dWh, db, h_last.T @ dy, np.array([dy.sum()])]
 
 
-@code_keyed_cache(maxsize=64)   # recomputed when the student edits an exercise
-def _cached(lr: float, clip: bool, threshold: float, steps: int, T: int, seed: int
-            ) -> TrainingTrace:
-    N, D, H = 32, 2, 16
+_NAMES = ("Wx", "Wh", "b", "w", "c")
+CACHE_SIZE = 3000
+"""Traces kept: the explorer's whole grid (47 learning rates x (52 thresholds + no clipping)
+= 2538 traces of ~5 kB each) fits."""
+N_BATCH, D_IN, H_HIDDEN = 32, 2, 16
+
+
+class _Data(NamedTuple):
+    """Initial parameters and every minibatch of a run: they depend on (steps, T, seed) only."""
+
+    params: tuple[np.ndarray, ...]
+    bits: np.ndarray
+    """targets of every step, (steps, N)"""
+    x: np.ndarray
+    """inputs of every step, (steps, N, T, D), with the bit in x[:, :, 0, 0]"""
+
+
+@lru_cache(maxsize=4)
+def _data(steps: int, T: int, seed: int) -> _Data:
+    """The draws of a run, in the order the training loop made them (weights, then per step the
+    bits and the inputs): the same numbers whatever lr, clip and threshold are."""
+    N, D, H = N_BATCH, D_IN, H_HIDDEN
     rng = np.random.default_rng(seed)
     Wx = rng.normal(0.0, 0.5, (D, H))
     q, _ = np.linalg.qr(rng.normal(size=(H, H)))
     Wh = WH_SCALE * q  # just past the edge of stability: spikes appear as training moves Wh
-    b = np.zeros(H)
     w = rng.normal(0.0, 1.0 / np.sqrt(H), H)
-    c = np.zeros(1)
-    params = [Wx, Wh, b, w, c]
-    losses, norms, flags = [], [], []
-    diverged_at = None
+    bits = np.empty((steps, N))
+    x = np.empty((steps, N, T, D))
     for step in range(steps):
-        bits = rng.choice(np.array([-1.0, 1.0]), size=N)
-        x = rng.normal(0.0, 0.2, (N, T, D))
-        x[:, 0, 0] = bits
-        loss, grads = bit_memory_loss(params, x, bits)
-        named = dict(zip("Wx Wh b w c".split(), grads, strict=True))
+        bits[step] = rng.choice(np.array([-1.0, 1.0]), size=N)
+        x[step] = rng.normal(0.0, 0.2, (N, T, D))
+        x[step, :, 0, 0] = bits[step]
+    params = (Wx, Wh, np.zeros(H), w, np.zeros(1))
+    for a in (*params, bits, x):
+        a.setflags(write=False)
+    return _Data(params, bits, x)
+
+
+@dataclass
+class _Run:
+    """A run in progress: per-step records, and with ``record`` the parameters before each step
+    and its raw gradients (what a clipped run that branches off needs)."""
+
+    loss: list[float] = field(default_factory=list)
+    grad_norm: list[float] = field(default_factory=list)
+    clipped: list[bool] = field(default_factory=list)
+    diverged_at: int | None = None
+    params: list[list[np.ndarray]] = field(default_factory=list)
+    grads: list[list[np.ndarray]] = field(default_factory=list)
+
+    def trace(self, lr: float, clip: bool, threshold: float, T: int) -> TrainingTrace:
+        n = len(self.loss)
+        return TrainingTrace(
+            loss=np.array(self.loss), grad_norm=np.array(self.grad_norm),
+            clipped=np.array(self.clipped, dtype=bool), steps=np.arange(n),
+            diverged_at=self.diverged_at, lr=lr, clip=clip, threshold=threshold, T=T,
+        )
+
+
+def _sgd(run: _Run, params: list[np.ndarray], first: int, lr: float, clip: bool,
+         threshold: float, data: _Data, record: bool = False) -> _Run:
+    """The training loop, from step ``first`` with ``params`` (updated in place) onwards."""
+    for step in range(first, len(data.bits)):
+        if record:
+            run.params.append([p.copy() for p in params])
+        # a copy: the cached minibatch stays what it is whatever the exercise code does to x
+        loss, grads = bit_memory_loss(params, data.x[step].copy(), data.bits[step])
+        named = dict(zip(_NAMES, grads, strict=True))
         norm = global_norm(named)
-        losses.append(loss)
-        norms.append(norm)
+        run.loss.append(loss)
+        run.grad_norm.append(norm)
+        if record:
+            run.grads.append(grads)
         if not np.isfinite(norm) or norm > DIVERGED:
-            flags.append(False)
-            diverged_at = step
+            run.clipped.append(False)
+            run.diverged_at = step
             break
         if clip:
             clip_grad_norm(named, threshold, eps=0.0)  # the exercise of notebook 07
-        flags.append(bool(clip and norm > threshold))
+        run.clipped.append(bool(clip and norm > threshold))
         for p, g in zip(params, grads, strict=True):
             p -= lr * g
-    n = len(losses)
-    return TrainingTrace(
-        loss=np.array(losses), grad_norm=np.array(norms), clipped=np.array(flags, dtype=bool),
-        steps=np.arange(n), diverged_at=diverged_at, lr=lr, clip=clip,
-        threshold=threshold, T=T,
-    )
+    return run
+
+
+@code_keyed_cache(maxsize=CACHE_SIZE)  # recomputed when the student edits an exercise
+def _cached(lr: float, clip: bool, threshold: float, steps: int, T: int, seed: int
+            ) -> TrainingTrace:
+    data = _data(steps, T, seed)
+    run = _sgd(_Run(), [p.copy() for p in data.params], 0, lr, clip, threshold, data)
+    return run.trace(lr, clip, threshold, T)
+
+
+@code_keyed_cache(maxsize=2)
+def _unclipped_record(lr: float, steps: int, T: int, seed: int) -> _Run:
+    """The run without clipping, with the parameters and raw gradients of every step."""
+    data = _data(steps, T, seed)
+    return _sgd(_Run(), [p.copy() for p in data.params], 0, lr, False, 0.0, data, record=True)
+
+
+def _branch(base: _Run, lr: float, threshold: float, data: _Data) -> _Run:
+    """The run with clipping at ``threshold``, from the run without clipping at the same lr.
+
+    Both runs are the same up to the first step at which ``clip_grad_norm`` changes the gradient:
+    the parameters, the minibatches and so the losses and raw gradients agree until then. That
+    step is found by calling ``clip_grad_norm`` on a copy of each step's recorded gradient, in
+    order, exactly as the loop would call it; from there the loop runs on.
+    """
+    for s, grads in enumerate(base.grads):
+        norm = base.grad_norm[s]
+        if not np.isfinite(norm) or norm > DIVERGED:
+            break                                  # the clipped run stops here too, unclipped
+        named = {k: g.copy() for k, g in zip(_NAMES, grads, strict=True)}
+        clip_grad_norm(named, threshold, eps=0.0)
+        if not all(np.array_equal(named[k], g) for k, g in zip(_NAMES, grads, strict=True)):
+            run = _Run(loss=base.loss[: s + 1], grad_norm=base.grad_norm[: s + 1],
+                       clipped=[bool(n > threshold) for n in base.grad_norm[: s + 1]])
+            params = [p.copy() for p in base.params[s]]
+            for p, g in zip(params, named.values(), strict=True):
+                p -= lr * g
+            return _sgd(run, params, s + 1, lr, True, threshold, data)
+    n = len(base.loss) - (base.diverged_at is not None)
+    return _Run(loss=list(base.loss), grad_norm=list(base.grad_norm),
+                clipped=[bool(v > threshold) for v in base.grad_norm[:n]]
+                + [False] * (len(base.loss) - n), diverged_at=base.diverged_at)
+
+
+def training_positions(lrs: Sequence[float], thresholds: Sequence[float], lr: float = 0.3,
+                       clip: bool = True, threshold: float = 1.0
+                       ) -> list[tuple[float, bool, float]]:
+    """Every (lr, clip, threshold) of the explorer's grid, ordered from the given one outward.
+
+    First the given threshold at every learning rate (nearest learning rates first, the given
+    clip state before the other), then, learning rate by learning rate outward, every other
+    threshold (nearest first). Without clipping the threshold does not matter: one position per
+    learning rate. ``lrs`` and ``thresholds`` are the slider values exactly as the explorer
+    passes them (the cache compares floats exactly).
+    """
+    def outward(values: Sequence[float], v: float) -> list[float]:
+        i0 = int(np.argmin([abs(x - v) for x in values]))
+        return sorted(values, key=lambda x: (abs(values.index(x) - i0), values.index(x)))
+
+    lrs, thresholds = list(lrs), list(thresholds)
+    lr_order = outward(lrs, lr)
+    thr_order = outward(thresholds, threshold)
+    out: list[tuple[float, bool, float]] = []
+    seen: set = set()
+
+    def add(p: tuple[float, bool, float]) -> None:
+        key = p if p[1] else (p[0], False, 0.0)
+        if key not in seen:
+            seen.add(key)
+            out.append(p)
+
+    for a in lr_order:
+        for c in (clip, not clip):
+            add((a, c, thr_order[0]))
+    for a in lr_order:
+        for t in thr_order[1:]:
+            add((a, True, t))
+    return out
+
+
+def precompute_training(positions: Iterable[tuple[float, bool, float]], steps: int = 300,
+                        T: int = 20, seed: int = 0, budget_s: float | None = None,
+                        ) -> Iterator[TrainingTrace]:
+    """Compute the traces of ``positions`` into the cache of :func:`training_trace`; yield each.
+
+    For a slider grid in the background (the explorer's precompute after display): at each
+    learning rate the run without clipping is computed once, with its gradients recorded, and
+    every clipped run branches off it at its first clipped step (see ``_branch``): the same
+    arrays as ``training_trace`` computes position by position, at a fraction of the cost.
+    Positions already cached are yielded from the cache. Stops when ``budget_s`` seconds have
+    passed (checked between positions); positions must be valid ``training_trace`` arguments.
+    """
+    start = time.perf_counter()
+    for lr, clip, threshold in positions:
+        if budget_s is not None and time.perf_counter() - start > budget_s:
+            return
+        args = _key("precompute_training", lr, clip, threshold, steps, T, seed)
+        lr, clip, threshold = args[:3]
+        if not _cached.cached(*args):
+            data = _data(steps, T, seed)
+            base = _unclipped_record(lr, steps, T, seed)
+            if not _cached.cached(lr, False, 0.0, steps, T, seed):
+                _cached.put((lr, False, 0.0, steps, T, seed), base.trace(lr, False, 0.0, T))
+            if clip:
+                _cached.put(args, _branch(base, lr, threshold, data).trace(lr, True, threshold, T))
+        yield _cached(*args)
