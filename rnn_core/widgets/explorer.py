@@ -34,6 +34,10 @@ from rnn_core.widgets.frames import Backgrounds
 
 __all__ = ["Explorer", "Drawn"]
 
+STATIC_DPI = 100
+"""The static picture's resolution (book, nbconvert, nbval): the live canvas draws at 72 dpi
+times the screen's pixel ratio; a page read without the kernel gets a sharper PNG."""
+
 
 class Drawn(NamedTuple):
     """What a draw function returns when some findings belong in panel titles.
@@ -244,7 +248,7 @@ class Explorer:
         for t, text in self._static_titles.items():
             t.set_text(text)
         try:
-            return figure_png(self.fig)
+            return figure_png(self.fig, dpi=STATIC_DPI)
         finally:
             for t, text in saved.items():
                 t.set_text(text)

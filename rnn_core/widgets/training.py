@@ -26,7 +26,7 @@ def training_finding(lr: float, clip: bool, threshold: float, steps: int = 300) 
                                        else "no clipping")
     if tr.diverged_at is not None:
         return (f"{setting}: a gradient spike to {tr.grad_norm.max():.2g} "
-                f"blew training up at step {tr.diverged_at}")
+                f"blew training up at step {tr.diverged_at} (red x)")
     tail = float(np.mean(tr.loss[-30:]))
     return (f"{setting}: trained, final loss {tail:.2g}, max gradient norm "
             f"{tr.grad_norm.max():.2g}, {tr.n_clipped} of {len(tr.loss)} steps clipped")
@@ -56,8 +56,9 @@ def training_explorer(lr: float = 0.3, clip: bool = True, threshold: float = 1.0
     ax_loss, ax_g = fig.subplots(1, 2)
     # data above the spines (zorder 3+), under opaque legends in a fixed place (overlays)
     (loss_line,) = ax_loss.plot([], [], color="C0", lw=1.2, zorder=3, label="minibatch loss")
-    (div_loss,) = ax_loss.plot([], [], "x", color="C3", ms=10, mew=2, zorder=3.1,
-                               label="diverged")
+    # no legend entry: the legend is drawn once and most runs do not diverge; the readout names
+    # the red x when one does
+    (div_loss,) = ax_loss.plot([], [], "x", color="C3", ms=10, mew=2, zorder=3.1)
     ax_loss.set_yscale("log")
     ax_loss.set_xlabel("SGD step")
     ax_loss.set_ylabel("loss (log scale)")

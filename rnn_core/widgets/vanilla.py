@@ -92,7 +92,7 @@ def vanilla_flow_explorer(scale: float = 1.0, T: int = 200, init: str = "orthogo
         "activation": dropdown("activation", activation, list(ACTIVATIONS)),
         "input_scale": slider("input scale", input_scale, 0.0, 3.0, 0.05),
     }
-    fig = new_figure((11.5, 4.3))
+    fig = new_figure((12.5, 5.2))
     ax_g, ax_sv, ax_eig = fig.subplots(1, 3, gridspec_kw={"width_ratios": [1.25, 1.25, 1.0]})
     # Data artists sit above the spines (zorder 3) and below the legends (5). The legends are
     # opaque and fixed in place, so the browser repaints their pixels over the data.
@@ -101,16 +101,17 @@ def vanilla_flow_explorer(scale: float = 1.0, T: int = 200, init: str = "orthogo
                           label="bound eta^(T-k) ||dL/dh_T||")
     ax_g.set_xlabel("step k")
     ax_g.set_ylabel("||dL/dh_k|| (log scale)")
-    leg_g = overlay_legend(ax_g, "upper center")
-    title_g = ax_g.set_title("gradient norm vs step (loss at step T)", fontsize=10)
+    # legends below the axes: inside, one covered the bound, which is flat at 1 when eta = 1
+    leg_g = overlay_legend(ax_g, "upper center", bbox_to_anchor=(0.5, -0.2), fontsize=10)
+    title_g = ax_g.set_title("gradient norm vs step (loss at step T)", fontsize=11)
 
     (sv1_line,) = ax_sv.plot([], [], color="C0", lw=1.8, zorder=3, label="sigma_1 (largest)")
     (svr_line,) = ax_sv.plot([], [], color="C0", lw=0.8, alpha=0.45, zorder=3,
                              label="sigma_2 ... sigma_H (the others)")
     ax_sv.set_xlabel("gap t - k (steps)")
     ax_sv.set_ylabel("singular values of dh_t/dh_k (log scale)")
-    leg_sv = overlay_legend(ax_sv, "upper center")
-    title_sv = ax_sv.set_title("singular values of the Jacobian product", fontsize=10)
+    leg_sv = overlay_legend(ax_sv, "upper center", bbox_to_anchor=(0.5, -0.2), fontsize=10)
+    title_sv = ax_sv.set_title("singular values of the Jacobian product", fontsize=11)
 
     ax_eig.plot(_CIRCLE.real, _CIRCLE.imag, color="0.5", lw=1, label="|z| = 1")
     eig_pts = ax_eig.scatter(np.empty(0), np.empty(0), s=10, color="C0", zorder=3.2,
@@ -122,10 +123,11 @@ def vanilla_flow_explorer(scale: float = 1.0, T: int = 200, init: str = "orthogo
     ax_eig.set_aspect("equal", adjustable="box")
     ax_eig.set_xlabel("Re")
     ax_eig.set_ylabel("Im")
-    leg_eig = overlay_legend(ax_eig, "upper right", fontsize=7)
-    title_eig = ax_eig.set_title("eigenvalues of Wh", fontsize=10)
-    readout = fig.suptitle("", fontsize=11)
-    fig.subplots_adjust(left=0.07, right=0.99, bottom=0.13, top=0.86, wspace=0.28)
+    leg_eig = overlay_legend(ax_eig, "upper center", bbox_to_anchor=(0.5, -0.2), fontsize=9,
+                             ncol=2)
+    title_eig = ax_eig.set_title("eigenvalues of Wh", fontsize=11)
+    readout = fig.suptitle("", fontsize=12)
+    fig.subplots_adjust(left=0.07, right=0.97, bottom=0.3, top=0.87, wspace=0.3)
     for ax in (ax_g, ax_sv):
         lighten_axes(ax, nticks=5)
         log10_axis(ax, nticks=5)
