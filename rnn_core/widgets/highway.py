@@ -91,7 +91,8 @@ def highway_explorer(forget_bias: float = 1.0, T: int = 200, H: int = 32, seed: 
         y_c.fit(hw.log10_direct, hw.log10_full_c)
         gap = float(hw.log10_lstm_grad[0] - hw.log10_vanilla_grad[0])
         title_g.set_text(f"at k = 0 the LSTM gradient is {_e(gap)} times the vanilla one")
-        title_c.set_text(f"the forget gates alone keep {_e(hw.log10_direct[0])} of dc_T/dc_0")
+        title_c.set_text(f"||dc_T/dc_0||: {_e(hw.log10_direct[0])} by the forget gates alone, "
+                         f"{_e(hw.log10_full_c[0])} in all")
         return highway_readout(hw, forget_bias)
 
     return Explorer("highway_explorer", controls, fig, draw, readout,
