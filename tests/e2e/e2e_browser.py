@@ -10,8 +10,9 @@ Run with ``bash tests/e2e/run.sh`` (what ``make e2e`` calls). Settings, all opti
   in the background from the start of the run (conftest.py; ``E2E_RELEASE=0`` skips that); when the
   tooling refuses to build it, the release test is skipped with the tool's reason (the fixture
   student notebook still runs). ``E2E_RELEASE_AT_ONCE``: release notebooks run at a time (3).
-- ``E2E_IPYMPL``: ``0`` skips ``fixtures/ipympl/explorers_widget.ipynb`` (the explorers under
-  ``%matplotlib widget``, run by default next to the notebooks).
+- ``E2E_IPYMPL``: ``1`` also runs ``fixtures/ipympl/explorers_widget.ipynb`` (the five explorers in
+  one kernel under ``%matplotlib widget``). Off by default: the explorers draw in the browser
+  whatever the backend (D6), so it steps the same path the notebooks step (about 4 minutes).
 - ``E2E_ARTIFACTS``: where screenshots, ``latency.txt`` and the server logs go (``e2e-artifacts/``).
 - ``E2E_WORKERS`` (read by ``run.sh``): pytest-xdist workers, each with its own server and browser
   (2; 0 runs everything in one process).
@@ -40,9 +41,9 @@ if not NOTEBOOKS:
         f"the fixture {EXPLORER_FIXTURE.relative_to(h.REPO)} ran in its place."
     )
     NOTEBOOKS = [EXPLORER_FIXTURE]
-# The notebooks show the explorers with the inline backend (Image widgets); this fixture shows
-# each one under `%matplotlib widget`, so the ipympl canvas path is stepped and timed too.
-if os.environ.get("E2E_IPYMPL", "1").strip() != "0":
+# The five explorers in one kernel under `%matplotlib widget`: since D6 the same browser-drawn
+# path the notebooks show, so only on request.
+if os.environ.get("E2E_IPYMPL", "0").strip() == "1":
     NOTEBOOKS.append(IPYMPL_FIXTURE)
 
 
