@@ -7,8 +7,8 @@ It does three things a student should not have to know about:
   other work) those threads spin against each other: a notebook can take several times longer than
   with one thread. ``setup`` limits BLAS to one thread (threadpoolctl), as ``make`` does with
   ``OPENBLAS_NUM_THREADS=1``.
-- **The plotting backend.** The explorers are live (their figure follows the sliders) when the
-  frontend can show ipympl widgets, and a picture plus sliders otherwise. ``setup`` picks ipympl
+- **The plotting backend.** The explorers draw in the browser whatever the backend (an anywidget,
+  docs/architecture.md D6); the backend decides how the other figures show. ``setup`` picks ipympl
   (``%matplotlib widget``) when the kernel can see ipympl and its JupyterLab extension, or runs on
   Colab; otherwise ``inline``. ``RNN_PLOTS=widget|inline`` in the environment overrides the choice
   (the submit check and the test suite run headless and ask for ``inline``).

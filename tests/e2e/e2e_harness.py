@@ -7,7 +7,7 @@ The pieces, used by ``e2e_browser.py`` (the pytest entry point) and usable on th
 - ``launch_browser``: Debian's ``/usr/bin/chromium`` driven by Playwright, fresh profile, headless.
 - ``run_notebook``: opens one notebook in a fresh workspace, runs all cells, reads every output from
   the notebook model, checks that every widget rendered, then (explorer mode) steps each slider and
-  dropdown of each explorer, asserting that the ipympl canvas pixels and the readout change, and
+  dropdown of each explorer, asserting that the explorer's canvas pixels and the readout change, and
   measures slider-step latency in the page (key event to changed pixels, ``performance.now()``).
 
 Nothing here imports ``rnn_core``; the harness only knows notebooks, widgets and canvases.
