@@ -10,6 +10,8 @@ module-level mark), so overflow or NaN warnings fail the test.
 from __future__ import annotations
 
 import base64
+import contextlib
+import pathlib
 import sys
 import warnings
 
@@ -922,23 +924,11 @@ _FAKE_MODEL_JS = r"""async ([src, spec]) => {
 }"""
 
 
-def test_browser_module_keeps_frames_and_drops_them_when_the_code_changes():
-    """explorer.js in Chromium with a stand-in model and real frames from the kernel side: a
-    frame it holds is painted with no request; after a "code" message (an edited exercise) it
-    asks again for every position, and a frame computed by the old code is not kept."""
-    import base64
-    import pathlib
-
+@contextlib.contextmanager
+def _explorer_page(view):
+    """A blank Chromium page with explorer.js running on a stand-in model of ``view``."""
     sync_api = _chromium_page()
-    from rnn_core.widgets.highway import highway_explorer
-
-    ex = highway_explorer(forget_bias=1.0, T=200)
-    view = ex.widget
     src = (pathlib.Path(__file__).parents[1] / "rnn_core/widgets/static/explorer.js").read_text()
-
-    def b64(buffers):
-        return [base64.b64encode(b).decode() for b in buffers]
-
     with sync_api.sync_playwright() as p:
         browser = p.chromium.launch(executable_path="/usr/bin/chromium",
                                     args=["--no-sandbox", "--headless", "--disable-gpu"])
@@ -946,59 +936,77 @@ def test_browser_module_keeps_frames_and_drops_them_when_the_code_changes():
             page = browser.new_page()
             page.goto("about:blank")
             page.evaluate(_FAKE_MODEL_JS, [src, view.spec])
-            assert page.evaluate("window.sent")[0]["type"] == "hello"
-            here = ex.index()
-            msg, bufs = view.frame_message(push=True)
-            page.evaluate("([m, b]) => window.deliver(m, b)", [msg, b64(bufs)])
-            first = page.evaluate("window.pixels()")
-            want = page.evaluate("window.sent")[-1]
-            assert want["type"] == "want" and not want["current"]        # prefetching
-            ahead = list(here)
-            ahead[0] += 1
-            msg2, bufs2 = view.frame_message(ahead)                       # the prefetched frame
-            page.evaluate("([m, b]) => window.deliver(m, b)", [msg2, b64(bufs2)])
-            assert page.evaluate("window.pixels()") == first              # not shown yet
-            n_sent = len(page.evaluate("window.sent"))
-            slider = page.locator('input[type="range"]').first
-            slider.focus()
-            page.keyboard.press("ArrowRight")                             # to the held frame
-            page.evaluate("() => new Promise(r => requestAnimationFrame(r))")
-            moved = page.evaluate("window.pixels()")
-            assert moved != first
-            assert "forget bias = 1.25" in page.locator(".rnn-explorer-readout").inner_text()
-            assert not [m for m in page.evaluate("window.sent")[n_sent:] if m.get("current")]
-            page.keyboard.press("ArrowLeft")                              # back: held too
-            page.evaluate("() => new Promise(r => requestAnimationFrame(r))")
-            assert page.evaluate("window.pixels()") == first
-            assert not [m for m in page.evaluate("window.sent")[n_sent:] if m.get("current")]
-            # an edited exercise: the browser drops every frame it holds and asks again for
-            # the position it shows
-            n_sent = len(page.evaluate("window.sent"))
-            page.evaluate("(m) => window.deliver(m, [])", {"type": "code", "code": 1})
-            asked = [m for m in page.evaluate("window.sent")[n_sent:] if m["type"] == "want"]
-            assert asked == [{"type": "want", "idx": here, "current": True}]
-            page.evaluate("([m, b]) => window.deliver(m, b)",
-                          [{**msg, "push": False, "code": 1}, b64(bufs)])
-            pending = page.evaluate("window.sent")[-1]       # a prefetch now in flight
-            assert pending["type"] == "want" and not pending["current"]
-            page.keyboard.press("ArrowRight")         # held before the edit: not any more
-            page.evaluate("() => new Promise(r => requestAnimationFrame(r))")
-            assert page.evaluate("window.pixels()") == first     # nothing to paint yet
-            # the answer to the request in flight comes from the old code (code 0): neither
-            # painted nor kept; the browser then asks for where the student is
-            n_sent = len(page.evaluate("window.sent"))
-            late, late_bufs = view.frame_message(pending["idx"])
-            assert late["code"] == 0
-            page.evaluate("([m, b]) => window.deliver(m, b)", [late, b64(late_bufs)])
-            assert page.evaluate("window.pixels()") == first
-            asked = [m for m in page.evaluate("window.sent")[n_sent:] if m["type"] == "want"]
-            assert asked[0] == {"type": "want", "idx": ahead, "current": True}
-            # the new code's frame is painted
-            page.evaluate("([m, b]) => window.deliver(m, b)",
-                          [{**msg2, "code": 1}, b64(bufs2)])
-            assert page.evaluate("window.pixels()") == moved
+            yield page
         finally:
             browser.close()
+
+
+def test_browser_module_keeps_frames_and_drops_them_when_the_code_changes():
+    """explorer.js in Chromium with a stand-in model and real frames from the kernel side: a
+    frame it holds is painted with no request; after a "code" message (an edited exercise) it
+    asks again for every position, and a frame computed by the old code is not kept."""
+    import base64
+
+    from rnn_core.widgets.highway import highway_explorer
+
+    ex = highway_explorer(forget_bias=1.0, T=200)
+    view = ex.widget
+
+    def b64(buffers):
+        return [base64.b64encode(b).decode() for b in buffers]
+
+    with _explorer_page(view) as page:
+        assert page.evaluate("window.sent")[0]["type"] == "hello"
+        here = ex.index()
+        msg, bufs = view.frame_message(push=True)
+        page.evaluate("([m, b]) => window.deliver(m, b)", [msg, b64(bufs)])
+        first = page.evaluate("window.pixels()")
+        want = page.evaluate("window.sent")[-1]
+        assert want["type"] == "want" and not want["current"]        # prefetching
+        ahead = list(here)
+        ahead[0] += 1
+        msg2, bufs2 = view.frame_message(ahead)                       # the prefetched frame
+        page.evaluate("([m, b]) => window.deliver(m, b)", [msg2, b64(bufs2)])
+        assert page.evaluate("window.pixels()") == first              # not shown yet
+        n_sent = len(page.evaluate("window.sent"))
+        slider = page.locator('input[type="range"]').first
+        slider.focus()
+        page.keyboard.press("ArrowRight")                             # to the held frame
+        page.evaluate("() => new Promise(r => requestAnimationFrame(r))")
+        moved = page.evaluate("window.pixels()")
+        assert moved != first
+        assert "forget bias = 1.25" in page.locator(".rnn-explorer-readout").inner_text()
+        assert not [m for m in page.evaluate("window.sent")[n_sent:] if m.get("current")]
+        page.keyboard.press("ArrowLeft")                              # back: held too
+        page.evaluate("() => new Promise(r => requestAnimationFrame(r))")
+        assert page.evaluate("window.pixels()") == first
+        assert not [m for m in page.evaluate("window.sent")[n_sent:] if m.get("current")]
+        # an edited exercise: the browser drops every frame it holds and asks again for
+        # the position it shows
+        n_sent = len(page.evaluate("window.sent"))
+        page.evaluate("(m) => window.deliver(m, [])", {"type": "code", "code": 1})
+        asked = [m for m in page.evaluate("window.sent")[n_sent:] if m["type"] == "want"]
+        assert asked == [{"type": "want", "idx": here, "current": True}]
+        page.evaluate("([m, b]) => window.deliver(m, b)",
+                      [{**msg, "push": False, "code": 1}, b64(bufs)])
+        pending = page.evaluate("window.sent")[-1]       # a prefetch now in flight
+        assert pending["type"] == "want" and not pending["current"]
+        page.keyboard.press("ArrowRight")         # held before the edit: not any more
+        page.evaluate("() => new Promise(r => requestAnimationFrame(r))")
+        assert page.evaluate("window.pixels()") == first     # nothing to paint yet
+        # the answer to the request in flight comes from the old code (code 0): neither
+        # painted nor kept; the browser then asks for where the student is
+        n_sent = len(page.evaluate("window.sent"))
+        late, late_bufs = view.frame_message(pending["idx"])
+        assert late["code"] == 0
+        page.evaluate("([m, b]) => window.deliver(m, b)", [late, b64(late_bufs)])
+        assert page.evaluate("window.pixels()") == first
+        asked = [m for m in page.evaluate("window.sent")[n_sent:] if m["type"] == "want"]
+        assert asked[0] == {"type": "want", "idx": ahead, "current": True}
+        # the new code's frame is painted
+        page.evaluate("([m, b]) => window.deliver(m, b)",
+                      [{**msg2, "code": 1}, b64(bufs2)])
+        assert page.evaluate("window.pixels()") == moved
 
 
 def test_a_position_that_cannot_be_drawn_answers_with_its_error(monkeypatch):
@@ -1049,34 +1057,23 @@ def test_the_browser_canvas_shows_what_matplotlib_renders(make):
     (a few pixels in a hundred), while the background alone (the data missing) is far off."""
     import base64
     import io
-    import pathlib
 
     from PIL import Image
 
-    sync_api = _chromium_page()
     ex = make()
     if make is _vanilla:
         ex.update(scale=1.5, T=150)
     view = ex.widget
-    src = (pathlib.Path(__file__).parents[1] / "rnn_core/widgets/static/explorer.js").read_text()
     msg, bufs = view.frame_message(push=True)
 
     def rgb(png: bytes) -> np.ndarray:
         return np.asarray(Image.open(io.BytesIO(png)).convert("RGB")).astype(int)
 
-    with sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path="/usr/bin/chromium",
-                                    args=["--no-sandbox", "--headless", "--disable-gpu"])
-        try:
-            page = browser.new_page()
-            page.goto("about:blank")
-            page.evaluate(_FAKE_MODEL_JS, [src, view.spec])
-            page.evaluate("([m, b]) => window.deliver(m, b)",
-                          [msg, [base64.b64encode(b).decode() for b in bufs]])
-            page.wait_for_function("document.querySelector('.rnn-explorer').dataset.frame")
-            url = page.evaluate("document.querySelector('canvas').toDataURL('image/png')")
-        finally:
-            browser.close()
+    with _explorer_page(view) as page:
+        page.evaluate("([m, b]) => window.deliver(m, b)",
+                      [msg, [base64.b64encode(b).decode() for b in bufs]])
+        page.wait_for_function("document.querySelector('.rnn-explorer').dataset.frame")
+        url = page.evaluate("document.querySelector('canvas').toDataURL('image/png')")
     shown = rgb(base64.b64decode(url.split(",", 1)[1]))
     full = io.BytesIO()
     ex.fig.savefig(full, format="png", dpi=ex.fig.dpi)        # readout title hidden, as live
