@@ -81,3 +81,43 @@ def test_lstm_cell_puts_the_highway_on_top_of_every_gate(ax):
     for name in ("c_{t-1}", "c_t", "h_{t-1}", "x_t", "h_t", "tanh", r"\sigma"):
         assert name in labels, name
     assert drawn["ops"]["forget"].get_position()[0] < drawn["ops"]["add"].get_position()[0]
+
+
+def test_lstm_cell_h_t_leaves_on_its_own_line_not_the_h_prev_one(ax):
+    drawn = diagrams.draw_lstm_cell(ax)
+    gate_x = [g.get_position()[0] for g in drawn["gates"].values()]
+    line = drawn["wires"]["x_h"]
+    lx, ly = line.get_xdata(), line.get_ydata()
+    assert ly[0] == ly[-1] and max(lx) == max(gate_x)  # [x_t, h_{t-1}] ends at its last gate
+    assert min(lx) < drawn["inputs"]["x"].get_position()[0] < min(gate_x)  # x_t joins before
+    out = drawn["ops"]["output"].get_position()
+    hx, hy = drawn["wires"]["h_t"].get_xdata(), drawn["wires"]["h_t"].get_ydata()
+    assert min(hx) > out[0] and set(hy) == {out[1]}  # from o * tanh(c_t), level, to the right
+    assert min(hx) > max(lx) and out[1] > ly[0]  # right of that line's end, above it
+    for box in drawn["outputs"]["h"], drawn["outputs"]["h_up"]:
+        assert box.get_position()[1] > ly[0]
+    # the joined line is labelled, between x_t's junction and the first gate
+    label = drawn["inputs"]["x_h"]
+    assert label.get_text().replace(r"\ ", " ") == "$[x_t, h_{t-1}]$"
+    assert drawn["inputs"]["x"].get_position()[0] < label.get_position()[0] < min(gate_x)
+
+
+def test_lstm_cell_states_the_gate_order_of_the_code(ax):
+    import numpy as np
+
+    from rnn_core.lstm import lstm_step_forward, sigmoid
+
+    drawn = diagrams.draw_lstm_cell(ax)
+    order = [name.strip() for name in drawn["order"].get_text().split(":")[1].split(",")]
+    assert sorted(order) == ["f", "g", "i", "o"]
+    # zero weights: each gate is its bias block through its nonlinearity, so the blocks' order
+    # along 4H shows in the cache's named gates
+    N, D, H = 1, 2, 3
+    b = np.repeat([-1.0, 0.5, 1.5, 2.0], H)
+    _, _, cache = lstm_step_forward(
+        np.ones((N, D)), np.ones((N, H)), np.ones((N, H)),
+        np.zeros((D, 4 * H)), np.zeros((H, 4 * H)), b,
+    )  # fmt: skip
+    for k, name in enumerate(order):
+        squash = np.tanh if name == "g" else sigmoid
+        assert np.allclose(getattr(cache, name), squash(b[k * H]))

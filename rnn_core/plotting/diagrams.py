@@ -150,21 +150,28 @@ def draw_lstm_cell(ax) -> dict[str, Any]:
 
     ``c_{t-1}`` enters at the top left, is multiplied by the forget gate ``f`` (x), gets ``i * g``
     added (+) and leaves as ``c_t``: that top line has no weight matrix and no squashing on it.
-    Below it the four gates read ``[h_{t-1}, x_t]`` (entering at the bottom left): ``i``, ``f``,
-    ``o`` are sigmoids, ``g`` a tanh (``rnn_core.lstm`` stacks them in the order i, f, o, g).
-    ``h_t = o * tanh(c_t)`` leaves at the right and goes up as the output. Colours follow
+    Below it the four gates read ``[x_t, h_{t-1}]``: ``h_{t-1}`` enters at the bottom left, ``x_t``
+    joins it from below, and that line ends at the last gate it feeds (``o``). ``i``, ``f``, ``o``
+    are sigmoids, ``g`` a tanh; each is drawn where it acts, and a note under the line gives the
+    order ``rnn_core.lstm`` stacks them in (i, f, o, g along 4H). ``h_t = o * tanh(c_t)`` leaves
+    the output multiply on its own line, at the gates' height (never on the ``h_{t-1}`` line): to
+    the right, towards the next step, and up as the step's output. Colours follow
     :func:`draw_wiring`: x red, h green, the cell state yellow.
 
     Returns
     -------
     dict: ``"gates"`` maps "i", "f", "o", "g" to their boxes; ``"ops"`` maps "forget", "input",
     "output" (the x nodes), "add" (+) and "tanh_c" to theirs; ``"highway"`` is the cell-state line;
-    ``"inputs"`` / ``"outputs"`` map the names to their labels.
+    ``"wires"`` maps "x_h" (the ``[x_t, h_{t-1}]`` line) and "h_t" (``h_t``'s line out of the
+    output multiply, up to where it splits) to their lines; ``"order"`` is the note on the gates'
+    order in the code; ``"inputs"`` / ``"outputs"`` map the names to their labels
+    (``"inputs"["x_h"]`` labels the joined line).
     """
     import matplotlib.patches as mpatches
 
     top, mid, low = 3.0, 1.4, 0.0
-    gx = {"f": 1.0, "i": 2.0, "g": 3.0, "o": 4.6}
+    gx = {"f": 1.0, "i": 2.0, "g": 3.0, "o": 4.2}
+    out_x, split_x = 5.3, 6.3  # the output multiply; where h_t splits (right, and up)
     frame = mpatches.FancyBboxPatch(
         (0.3, -0.5), 5.4, 4.2, boxstyle="round,pad=0.1", fc=HIDDEN, alpha=0.25, ec="0.4"
     )
@@ -176,8 +183,8 @@ def draw_lstm_cell(ax) -> dict[str, Any]:
         "forget": _node(ax, (gx["f"], top), r"$\times$", "white", shape="circle"),
         "add": _node(ax, (gx["g"], top), "+", "white", shape="circle"),
         "input": _node(ax, (gx["g"], 2.2), r"$\times$", "white", shape="circle"),
-        "tanh_c": _node(ax, (5.3, 2.2), "tanh", "white", size=9),
-        "output": _node(ax, (5.3, mid), r"$\times$", "white", shape="circle"),
+        "tanh_c": _node(ax, (out_x, 2.2), "tanh", "white", size=9),
+        "output": _node(ax, (out_x, mid), r"$\times$", "white", shape="circle"),
     }
     gates = {
         "f": _node(ax, (gx["f"], mid), r"$\sigma$  f", GATE, shape="square"),
@@ -185,30 +192,42 @@ def draw_lstm_cell(ax) -> dict[str, Any]:
         "g": _node(ax, (gx["g"], mid), "tanh  g", GATE, shape="square"),
         "o": _node(ax, (gx["o"], mid), r"$\sigma$  o", GATE, shape="square"),
     }
-    # [h_{t-1}, x_t] runs along the bottom and feeds every gate
-    ax.plot([-0.6, gx["o"]], [low, low], color="k", lw=1.2, zorder=1)
+    # [x_t, h_{t-1}] runs along the bottom and ends at the last gate it feeds
+    x_h = ax.plot([-0.6, max(gx.values())], [low, low], color="k", lw=1.2, zorder=1)[0]
     for x in gx.values():
         _arrow(ax, (x, low), (x, mid - 0.3))
     _arrow(ax, (gx["f"], mid + 0.3), (gx["f"], top - 0.25))  # f -> forget x
     _arrow(ax, (gx["i"], mid + 0.3), (gx["g"] - 0.25, 2.2))  # i -> input x
     _arrow(ax, (gx["g"], mid + 0.3), (gx["g"], 2.0))  # g -> input x
     _arrow(ax, (gx["g"], 2.4), (gx["g"], top - 0.25))  # i*g -> +
-    _arrow(ax, (5.3, top), (5.3, 2.45))  # c_t -> tanh
-    _arrow(ax, (5.3, 1.95), (5.3, mid + 0.25))  # tanh -> output x
-    _arrow(ax, (gx["o"] + 0.35, mid), (5.05, mid))  # o -> output x
-    ax.plot([5.3, 5.3, 6.3], [mid - 0.25, low, low], color="k", lw=1.2)  # h_t out to the right
-    _arrow(ax, (6.0, low), (6.6, low))
-    _arrow(ax, (6.3, low), (6.3, 3.8))  # ... and up as the output
+    _arrow(ax, (out_x, top), (out_x, 2.45))  # c_t -> tanh
+    _arrow(ax, (out_x, 1.95), (out_x, mid + 0.25))  # tanh -> output x
+    _arrow(ax, (gx["o"] + 0.35, mid), (out_x - 0.25, mid))  # o -> output x
+    # h_t: its own line at the gates' height, well clear of the [x_t, h_{t-1}] line below
+    h_t = ax.plot([out_x + 0.25, split_x], [mid, mid], color="k", lw=1.2)[0]
+    ax.plot([split_x], [mid], "ko", ms=4)  # one value, two copies
+    _arrow(ax, (split_x, mid), (6.65, mid))  # to the next step
+    _arrow(ax, (split_x, mid), (split_x, 3.8))  # ... and up as the output
     inputs = {
-        "c_prev": ax.text(-0.7, top + 0.3, r"$c_{t-1}$", ha="left", va="bottom", fontsize=11),
+        "c_prev": ax.text(-0.75, top, r"$c_{t-1}$", ha="right", va="center", fontsize=11),
         "h_prev": _node(ax, (-0.9, low), r"$h_{t-1}$", HIDDEN),
         "x": _node(ax, (0.2, -1.0), r"$x_t$", INPUT),
+        "x_h": ax.text(0.35, low - 0.12, r"$[x_t,\ h_{t-1}]$", ha="left", va="top", fontsize=10),
     }
     _arrow(ax, (0.2, -0.75), (0.2, low))
+    order = ax.text(
+        5.6,
+        low - 0.14,
+        "gate order in the code: i, f, o, g",
+        ha="right",
+        va="top",
+        fontsize=8,
+        color="0.3",
+    )
     outputs = {
-        "c": ax.text(6.6, top + 0.3, r"$c_t$", ha="right", va="bottom", fontsize=11),
-        "h": _node(ax, (6.95, low), r"$h_t$", HIDDEN),
-        "h_up": _node(ax, (6.3, 4.05), r"$h_t$", HIDDEN),
+        "c": ax.text(6.75, top, r"$c_t$", ha="left", va="center", fontsize=11),
+        "h": _node(ax, (6.95, mid), r"$h_t$", HIDDEN),
+        "h_up": _node(ax, (split_x, 4.05), r"$h_t$", HIDDEN),
     }
     ax.text(
         3.0,
@@ -219,7 +238,7 @@ def draw_lstm_cell(ax) -> dict[str, Any]:
         fontsize=9,
         color="0.3",
     )
-    ax.set_xlim(-1.4, 7.4)
+    ax.set_xlim(-1.6, 7.4)
     ax.set_ylim(-1.5, 4.5)
     ax.set_aspect("equal")
     ax.axis("off")
@@ -227,4 +246,12 @@ def draw_lstm_cell(ax) -> dict[str, Any]:
         r"One LSTM step: $c_t = f \odot c_{t-1} + i \odot g$,  $h_t = o \odot \tanh(c_t)$",
         fontsize=10,
     )
-    return {"gates": gates, "ops": ops, "highway": highway, "inputs": inputs, "outputs": outputs}
+    return {
+        "gates": gates,
+        "ops": ops,
+        "highway": highway,
+        "wires": {"x_h": x_h, "h_t": h_t},
+        "order": order,
+        "inputs": inputs,
+        "outputs": outputs,
+    }
