@@ -121,3 +121,20 @@ def test_lstm_cell_states_the_gate_order_of_the_code(ax):
     for k, name in enumerate(order):
         squash = np.tanh if name == "g" else sigmoid
         assert np.allclose(getattr(cache, name), squash(b[k * H]))
+
+
+def test_lstm_cell_wires_stay_solid_under_the_course_style():
+    # rnn_core.style cycles a dash pattern with every colour; a wire that took the cycle's next
+    # style would come out dashed (as h_{t-1} and h_t once did), which reads as a different kind
+    import matplotlib as mpl
+
+    from rnn_core import style
+
+    with mpl.rc_context():
+        style.install()
+        fig, ax = plt.subplots()
+        ax.plot([0, 1], [0, 1])  # the cycle's solid style is used: the next line would be dashed
+        drawn = diagrams.draw_lstm_cell(ax)
+        plt.close(fig)
+    for line in (drawn["highway"], *drawn["wires"].values()):
+        assert line.get_linestyle() == "-"

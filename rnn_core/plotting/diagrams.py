@@ -176,9 +176,10 @@ def draw_lstm_cell(ax) -> dict[str, Any]:
         (0.3, -0.5), 5.4, 4.2, boxstyle="round,pad=0.1", fc=HIDDEN, alpha=0.25, ec="0.4"
     )
     ax.add_patch(frame)
-    highway = ax.plot([-0.6, 6.6], [top, top], color=CELL, lw=5, solid_capstyle="round", zorder=1)[
-        0
-    ]
+    # every line sets ls="-": the course's style cycles dashes with the colours (rnn_core.style)
+    highway = ax.plot(
+        [-0.6, 6.6], [top, top], ls="-", color=CELL, lw=5, solid_capstyle="round", zorder=1
+    )[0]
     ops = {
         "forget": _node(ax, (gx["f"], top), r"$\times$", "white", shape="circle"),
         "add": _node(ax, (gx["g"], top), "+", "white", shape="circle"),
@@ -193,7 +194,7 @@ def draw_lstm_cell(ax) -> dict[str, Any]:
         "o": _node(ax, (gx["o"], mid), r"$\sigma$  o", GATE, shape="square"),
     }
     # [x_t, h_{t-1}] runs along the bottom and ends at the last gate it feeds
-    x_h = ax.plot([-0.6, max(gx.values())], [low, low], color="k", lw=1.2, zorder=1)[0]
+    x_h = ax.plot([-0.6, max(gx.values())], [low, low], ls="-", color="k", lw=1.2, zorder=1)[0]
     for x in gx.values():
         _arrow(ax, (x, low), (x, mid - 0.3))
     _arrow(ax, (gx["f"], mid + 0.3), (gx["f"], top - 0.25))  # f -> forget x
@@ -204,7 +205,7 @@ def draw_lstm_cell(ax) -> dict[str, Any]:
     _arrow(ax, (out_x, 1.95), (out_x, mid + 0.25))  # tanh -> output x
     _arrow(ax, (gx["o"] + 0.35, mid), (out_x - 0.25, mid))  # o -> output x
     # h_t: its own line at the gates' height, well clear of the [x_t, h_{t-1}] line below
-    h_t = ax.plot([out_x + 0.25, split_x], [mid, mid], color="k", lw=1.2)[0]
+    h_t = ax.plot([out_x + 0.25, split_x], [mid, mid], ls="-", color="k", lw=1.2)[0]
     ax.plot([split_x], [mid], "ko", ms=4)  # one value, two copies
     _arrow(ax, (split_x, mid), (6.65, mid))  # to the next step
     _arrow(ax, (split_x, mid), (split_x, 3.8))  # ... and up as the output
