@@ -127,52 +127,9 @@ def show(obj: Any, alt: str) -> None:
     plt.show()
 
 
-def _laid_out(fig: Any) -> bool:
-    """True when ``fig`` places its own artists inside its area at every draw (constrained
-    layout: ``plt.subplots(..., layout="constrained")``)."""
-    from matplotlib.layout_engine import ConstrainedLayoutEngine
-
-    return isinstance(fig.get_layout_engine(), ConstrainedLayoutEngine)
-
-
-def _texts(fig: Any) -> list[Any]:
-    """Every text of ``fig`` a layout may fail to fit (tick labels it always fits): figure texts,
-    titles, axis labels, axes texts and annotations, legends."""
-    out = list(fig.texts)
-    legends = list(fig.legends)
-    for ax in fig.axes:
-        out += [ax.title, ax.xaxis.label, ax.yaxis.label, ax.xaxis.offsetText,
-                ax.yaxis.offsetText, *ax.texts]
-        legends += [ax.get_legend()]
-    for leg in legends:
-        if leg is not None and leg.get_visible():
-            out += [*leg.get_texts(), leg.get_title()]
-    return [t for t in out if t.get_visible() and t.get_text()]
-
-
-def _inside(fig: Any) -> bool:
-    """After a draw: every text of :func:`_texts` lies inside the figure (to a pixel)."""
-    box = fig.bbox
-    for t in _texts(fig):
-        e = t.get_window_extent()
-        if e.x0 < box.x0 - 1 or e.y0 < box.y0 - 1 or e.x1 > box.x1 + 1 or e.y1 > box.y1 + 1:
-            return False
-    return True
-
-
 def _wrap_png(previous: Any) -> Any:
     def png_with_alt(fig: Any) -> Any:
-        # The inline backend prints with bbox_inches="tight": a full layout pass to measure the
-        # figure, then the real draw. A constrained-layout figure fits its axes into its area, so
-        # one draw is enough, unless a text still sticks out (constrained layout lets a title
-        # wider than its axes overflow): then the tight crop, as for every other figure.
-        data = None
-        if _laid_out(fig):
-            data = previous(fig, bbox_inches=None)
-            if not _inside(fig):
-                data = None
-        if data is None:
-            data = previous(fig)
+        data = previous(fig)
         text = alt_text(fig)
         if data is None or not text:
             return data

@@ -5,7 +5,6 @@ in tests/book/book_browser.py (make book-check)."""
 from __future__ import annotations
 
 import ast
-import base64
 import json
 import sys
 from pathlib import Path
@@ -118,38 +117,6 @@ def test_formatter_publishes_alt_with_the_png():
         # a shell left behind would make later tests' rnn_core.setup() think it runs in IPython
         InteractiveShell.clear_instance()
         mpl.rcParams["axes.prop_cycle"] = saved
-
-
-def test_formatter_draws_a_constrained_figure_once_and_crops_the_others():
-    """A constrained-layout figure fits its own area: printed at its full size, no tight crop (and
-    no second layout pass for it), unless a text still sticks out; any other figure keeps the
-    inline backend's tight crop, so an artist outside the figure area still shows."""
-    import io
-
-    from IPython.core.interactiveshell import InteractiveShell
-    from IPython.core.pylabtools import select_figure_formats
-    from matplotlib.figure import Figure
-    from PIL import Image
-
-    def size(fig):
-        data = shell.display_formatter.format(fig)[0]["image/png"]
-        return Image.open(io.BytesIO(base64.b64decode(data))).size
-
-    shell = InteractiveShell.instance()
-    try:
-        select_figure_formats(shell, {"png"})  # bbox_inches="tight", as the inline backend
-        style.install(shell)
-        laid_out = Figure(figsize=(4, 3), dpi=50, layout="constrained")
-        laid_out.subplots().set_ylabel("a label that must stay inside the image")
-        assert size(laid_out) == (200, 150)
-        laid_out.axes[0].set_title("a title much wider than its axes sticks out on both sides")
-        assert size(laid_out)[0] > 200  # constrained layout let it overflow: cropped tight
-        free = Figure(figsize=(4, 3), dpi=50)
-        free.subplots().plot([1, 2, 3])
-        free.text(1.3, 0.5, "outside the figure area")  # only the tight crop shows it
-        assert size(free)[0] > 260
-    finally:
-        InteractiveShell.clear_instance()
 
 
 def _show_calls() -> list[tuple[str, int, str]]:
