@@ -17,6 +17,11 @@ Run: ``python -m benchmarks bench_notebooks`` (both modes), or as a script with 
 ``python benchmarks/bench_notebooks.py --mode idle --cells 3 --root /path/to/checkout 04 08``
 (``--root`` measures another checkout, e.g. main: its notebooks and its ``rnn_core`` first on the
 kernel's ``sys.path``).
+
+On a shared machine the load moves by a factor of two within minutes, so two runs one after the
+other compare the load, not the code. ``--against OTHER`` runs each notebook on both checkouts,
+back to back, the first of the pair alternating, and prints both with their difference:
+``python benchmarks/bench_notebooks.py --mode idle --against /work/main``.
 """
 
 from __future__ import annotations
@@ -186,6 +191,41 @@ def _print_total(mode: str, runs: list[NotebookRun]) -> dict:
                                    "errors": r.errors} for r in runs}}
 
 
+def compare(mode: str, root: Path, other: Path, only: list[str] | None = None) -> dict:
+    """Each notebook on ``other`` and on ``root``, back to back (who goes first alternates);
+    returns {notebook: {"root"|"other": {"cpu", "wall", "load"}}}."""
+    names = [p.name for p in sorted((root / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+             if not only or any(p.name.startswith(o) for o in only)]
+    envs = {"root": plain_env(root), "other": plain_env(other)}
+    dirs = {"root": root, "other": other}
+    print(f"bench_notebooks, {mode}: {root} against {other}, notebook by notebook")
+    print(f"{'notebook':<24} {'CPU s':>13} {'wall s':>13} | {'load':>5}   (other -> root)")
+    hogs = _busy(2) if mode == "busy" else []
+    out: dict = {}
+    try:
+        for i, name in enumerate(names):
+            runs = {}
+            for who in (("other", "root") if i % 2 == 0 else ("root", "other")):
+                r = run_notebook(dirs[who] / "notebooks" / name, envs[who])
+                if r.errors:
+                    print(f"  {who}: ERRORS: {'; '.join(r.errors)}")
+                runs[who] = {"cpu": r.total_cpu, "wall": r.total_wall, "load": r.load}
+            a, b = runs["other"], runs["root"]
+            print(f"{Path(name).stem:<24} {a['cpu']:5.1f} -> {b['cpu']:5.1f} "
+                  f"{a['wall']:5.1f} -> {b['wall']:5.1f} | {b['load']:5.2f}", flush=True)
+            out[name] = runs
+    finally:
+        for h in hogs:
+            h.kill()
+            h.wait()
+    tot = {w: {k: sum(r[w][k] for r in out.values()) for k in ("cpu", "wall")}
+           for w in ("other", "root")}
+    print(f"{'all ' + str(len(out)):<24} {tot['other']['cpu']:5.1f} -> {tot['root']['cpu']:5.1f} "
+          f"{tot['other']['wall']:5.1f} -> {tot['root']['wall']:5.1f} | "
+          f"{os.getloadavg()[0]:5.2f}\n")
+    return out
+
+
 def main(modes: tuple[str, ...] = ("idle", "busy"), root: Path = ROOT,
          only: list[str] | None = None, cells: int = 0) -> dict:
     out = {}
@@ -203,10 +243,20 @@ if __name__ == "__main__":
     parser.add_argument("--json", type=Path, help="also write the figures (every cell's) here")
     parser.add_argument("--cells", type=int, default=0, metavar="K",
                         help="also print the K longest cells of each notebook")
+    parser.add_argument("--against", type=Path, metavar="OTHER",
+                        help="compare with checkout OTHER, notebook by notebook, back to back")
     parser.add_argument("only", nargs="*", help="notebook prefixes, e.g. 04 08")
     a = parser.parse_args()
     if a.cells < 0:
         parser.error(f"--cells must be >= 0, got {a.cells}")
-    res = main(("idle", "busy") if a.mode == "both" else (a.mode,), a.root, a.only, a.cells)
+    if a.against is not None and not (a.against / "notebooks").is_dir():
+        parser.error(f"--against must be a checkout with a notebooks/ folder, got {a.against}")
+    modes = ("idle", "busy") if a.mode == "both" else (a.mode,)
+    if a.against is not None:
+        res = {m: compare(m, a.root, a.against, a.only) for m in modes}
+        if a.json:
+            a.json.write_text(json.dumps(res, indent=1))
+        sys.exit(0)
+    res = main(modes, a.root, a.only, a.cells)
     if a.json:
         a.json.write_text(json.dumps(res, indent=1))
