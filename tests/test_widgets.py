@@ -337,6 +337,28 @@ def test_browser_messages_move_the_explorer_and_prefetch_leaves_it(monkeypatch):
     assert sent[-1][0]["push"] and sent[-1][0]["idx"][1] == 148
 
 
+def test_every_frame_says_what_it_cost_the_kernel(monkeypatch):
+    """Each frame carries the kernel's ms (draw, background, serialise; restore after a
+    prefetch) and the view keeps one entry per request, for the e2e harness's time note."""
+    ex = _vanilla()
+    view = ex.widget
+    sent = _sent(view, monkeypatch)
+    view._on_msg(view, {"type": "hello", "dpr": 1}, [])
+    here = ex.index()
+    far = list(here)
+    far[0] = len(ex.controls["scale"].grid) - 1             # the largest scale: new limits
+    view._on_msg(view, {"type": "want", "idx": far, "current": False}, [])
+    view._on_msg(view, {"type": "want", "idx": here, "current": False}, [])
+    view._on_msg(view, {"type": "want", "idx": far, "current": True}, [])
+    kinds = [t["kind"] for t in view.timings]
+    assert kinds == ["push", "prefetch", "prefetch", "current"]
+    first, ahead, back, moved = view.timings
+    assert first["bg_new"] and ahead["bg_new"] and not back["bg_new"] and not moved["bg_new"]
+    assert ahead["bg"] > back["bg"] and "restore" in ahead and "restore" not in moved
+    assert all(t["draw"] > 0 and t["frame"] > 0 and t["bytes"] > 0 for t in view.timings)
+    assert [m["t"]["bg_new"] for m, _ in sent] == [t["bg_new"] for t in view.timings]
+
+
 def test_bad_positions_from_the_browser_raise_one_line_naming_the_control():
     ex = _clipping()
     view = ex.widget

@@ -137,6 +137,13 @@ function render({ model, el }) {
   root.append(bar, readout, canvas);
   el.appendChild(root);
 
+  // Where the time goes, read by the e2e harness (root.rnnStats): per request the round trip
+  // (want sent -> frame received) and the kernel's parts of it; per paint its ms; per
+  // background the decode ms.
+  const stats = { current: [], prefetch: [], paint: [], decode: [] };
+  root.rnnStats = stats;
+  let asked = null;                     // the request in flight: {at: performance.now(), current}
+
   const pos = spec.index.slice();       // the positions shown by the controls
   root.dataset.waiting = "1";           // until the first frame is painted
   const setters = [];                   // i -> (position) => update the control's DOM
@@ -243,6 +250,7 @@ function render({ model, el }) {
       Promise.resolve(bg).then(() => { if (shown === keyOf(f.idx)) paint(f); });
       return;
     }
+    const t0 = performance.now();
     ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
     ctx.clearRect(0, 0, W, H);
     ctx.imageSmoothingEnabled = true;
@@ -259,6 +267,7 @@ function render({ model, el }) {
     ctx.imageSmoothingEnabled = false;
     for (const [x, y, w, h] of f.overlays) ctx.drawImage(bg, x * s, y * s, w * s, h * s, x, y, w, h);
     readout.textContent = f.readout;
+    stats.paint.push(performance.now() - t0);
     root.dataset.frame = keyOf(f.idx);
     root.dataset.waiting = keyOf(f.idx) === keyOf(pos) ? "0" : "1";
   }
@@ -340,6 +349,7 @@ function render({ model, el }) {
     }
     if (!frames.has(here)) {
       inflight = here;
+      asked = { at: performance.now(), current: true };
       model.send({ type: "want", idx: pos.slice(), current: true });
       return;
     }
@@ -351,6 +361,7 @@ function render({ model, el }) {
     if (prefetch.length === 0) return;
     const next = prefetch.shift();
     inflight = next;
+    asked = { at: performance.now(), current: false };
     model.send({ type: "want", idx: next.split(",").map(Number), current: false });
   }
 
@@ -359,12 +370,22 @@ function render({ model, el }) {
     f.bufs = buffers.map((b, j) => (j === f.png ? null : images.has(j) ? u8(b) : f32(b)));
     if (f.png !== undefined && !backgrounds.has(f.bg)) {
       const blob = new Blob([buffers[f.png]], { type: "image/png" });
-      const p = createImageBitmap(blob).then((bmp) => { backgrounds.set(f.bg, bmp); return bmp; });
+      const t0 = performance.now();
+      const p = createImageBitmap(blob).then((bmp) => {
+        stats.decode.push(performance.now() - t0);
+        backgrounds.set(f.bg, bmp);
+        return bmp;
+      });
       backgrounds.set(f.bg, p);
     }
     if (f.code > code) flush(f.code);
     const key = keyOf(f.idx);
-    if (inflight === key && !f.push) inflight = null;
+    if (inflight === key && !f.push) {
+      inflight = null;
+      if (asked) {
+        stats[asked.current ? "current" : "prefetch"].push({ ms: performance.now() - asked.at, ...f.t });
+      }
+    }
     if (f.code < code) { pump(); return; }        // computed by replaced code
     if (f.exact) frames.set(key, f);
     if (f.push) {                                 // the kernel moved the controls
