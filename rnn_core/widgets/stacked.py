@@ -69,8 +69,8 @@ def stack_gradient_explorer(
             ax.set_ylim(0.5, L + 0.5)
             ax.set_yticks(range(1, L + 1))
         return (f"{L} layer{'s' * (L > 1)}, weight scale {float(weight_scale):.2f}: "
-                f"||dL/dh|| at layer 1, t = 1 is 1e{m.rnn[0, 0]:.0f} (vanilla), "
-                f"1e{m.lstm[0, 0]:.0f} (LSTM)")
+                f"||dL/dh|| at layer 1, t = 1 is 1e{m.rnn[0, 0]:.1f} (vanilla), "
+                f"1e{m.lstm[0, 0]:.1f} (LSTM)")
 
     return Explorer("stack_gradient_explorer", controls, fig, draw, readout,
                     animated=[*images, *titles])
