@@ -5,9 +5,10 @@ natively (``<label>`` + ``<input type="range">`` with a number field, ``<select>
 type="checkbox">``), the readout as HTML and the figure on a ``<canvas>``: a background PNG plus
 the frame of the current control positions (see ``frames``). It keeps every frame it received,
 keyed by the control positions, so moving back is local; it asks the kernel for a missing frame
-with a custom message and, when idle, for the neighbouring positions of each control (the whole
-grid when it is small), then further along the slider moved last, one request at a time, the
-position the student is at first.
+with a custom message, one request at a time, the position the student is at first; when idle,
+what one key press of a slider reaches, then every option of a dropdown or checkbox, then the
+whole range of every slider through the position shown (the slider moved last first, nearest
+first), or the whole grid when it is small.
 
 Messages, browser -> kernel: ``{"type": "hello", "dpr": ...}`` when a view is shown;
 ``{"type": "want", "idx": [...], "current": bool}`` for a frame (``current``: the position the
@@ -40,7 +41,7 @@ PREFETCH_ALL_MAX = 200
 """A grid of at most this many positions (all controls together) is fetched whole after display."""
 PREFETCH_ALONG = 128
 """When idle, the browser fetches ahead the positions within ``PREFETCH_ALONG / 2`` steps either
-way along the slider the student moved last (nearest first): a whole slider of up to 129
+way along every slider (nearest first, the slider moved last first): a whole slider of up to 129
 positions, not the 999 of a sequence-length slider."""
 
 TIMINGS_KEPT = 2048

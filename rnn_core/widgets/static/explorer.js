@@ -5,8 +5,9 @@
 // frame of the current control positions (pixels and styles computed by rnn_core.widgets.frames).
 // Frames are kept by position, so moving back is local; a missing frame is asked of the kernel,
 // one request at a time, the position the student is at first, then (when idle) the neighbours
-// of each control (the whole grid when it is small). Frames from replaced exercise code are
-// dropped (the kernel's "code" message, and the code number of every frame).
+// of each control, then the whole range of every slider (the whole grid when it is small).
+// Frames from replaced exercise code are dropped (the kernel's "code" message, and the code
+// number of every frame).
 
 const FONT = '"DejaVu Sans", "Bitstream Vera Sans", Verdana, Arial, sans-serif';
 
@@ -290,8 +291,12 @@ function render({ model, el }) {
   }
 
   function neighbours(p, far = true) {
-    // the next two positions in the direction the student is moving, then one step of every
-    // slider either way and every other option of a dropdown or checkbox
+    // In the order they are fetched: (1) "near", what one key press on a slider reaches: the
+    // next two positions in the direction the student is moving, one step of every slider
+    // either way (a harness waits for these, as a student pauses); with far: (2) every other
+    // option of a dropdown or checkbox; (3) the whole range of every slider through p (within
+    // spec.along / 2 steps either way), nearest first, the slider moved last first: a jump
+    // along a slider then lands on a held frame; (4) a small grid whole, nearest first.
     const out = [], seen = new Set();
     const addKey = (q) => {
       const k = keyOf(q);
@@ -303,22 +308,25 @@ function render({ model, el }) {
       q[i] = j;
       addKey(q);
     };
-    if (lastMove && spec.controls[lastMove.i].kind === "range") {
-      add(lastMove.i, p[lastMove.i] + lastMove.dir);
-      add(lastMove.i, p[lastMove.i] + 2 * lastMove.dir);
+    const moved = lastMove && spec.controls[lastMove.i].kind === "range" ? lastMove : null;
+    if (moved) {
+      add(moved.i, p[moved.i] + moved.dir);
+      add(moved.i, p[moved.i] + 2 * moved.dir);
     }
+    const sliders = [];
     spec.controls.forEach((c, i) => {
-      if (c.kind === "range") { add(i, p[i] + 1); add(i, p[i] - 1); }
-      else for (let j = 0; j < grid[i]; j++) add(i, j);
+      if (c.kind === "range") { add(i, p[i] + 1); add(i, p[i] - 1); sliders.push(i); }
     });
     if (!far) return out;
-    // then further along the slider the student is using, nearest first (a jump along it is
-    // then local too): the positions within spec.along / 2 either way
-    if (lastMove && spec.controls[lastMove.i].kind === "range") {
-      const i = lastMove.i;
-      for (let d = 3; d <= spec.along / 2; d++) {
-        add(i, p[i] + d * lastMove.dir);
-        add(i, p[i] - d * lastMove.dir);
+    spec.controls.forEach((c, i) => {
+      if (c.kind !== "range") for (let j = 0; j < grid[i]; j++) add(i, j);
+    });
+    if (moved) sliders.sort((a, b) => (b === moved.i) - (a === moved.i));
+    for (const i of sliders) {
+      const dir = moved && moved.i === i ? moved.dir : 1;
+      for (let d = 2; d <= spec.along / 2; d++) {
+        add(i, p[i] + d * dir);
+        add(i, p[i] - d * dir);
       }
     }
     if (spec.prefetch_all) {
