@@ -284,6 +284,7 @@ function render({ model, el }) {
   let lastMove = null;                  // {i: control, dir: +1 | -1}: where prefetch looks first
 
   function move(i, p) {
+    window.rnnExplorerInUse = id;
     if (p !== pos[i]) lastMove = { i, dir: Math.sign(p - pos[i]) };
     pos[i] = p;
     setters[i](p);
@@ -296,7 +297,8 @@ function render({ model, el }) {
     // either way (a harness waits for these, as a student pauses); with far: (2) every other
     // option of a dropdown or checkbox; (3) the whole range of every slider through p (within
     // spec.along / 2 steps either way), nearest first, the slider moved last first: a jump
-    // along a slider then lands on a held frame; (4) a small grid whole, nearest first.
+    // along a slider then lands on a held frame, only for the explorer moved last (below);
+    // (4) a small grid whole, nearest first.
     const out = [], seen = new Set();
     const addKey = (q) => {
       const k = keyOf(q);
@@ -321,12 +323,17 @@ function render({ model, el }) {
     spec.controls.forEach((c, i) => {
       if (c.kind !== "range") for (let j = 0; j < grid[i]; j++) add(i, j);
     });
-    if (moved) sliders.sort((a, b) => (b === moved.i) - (a === moved.i));
-    for (const i of sliders) {
-      const dir = moved && moved.i === i ? moved.dir : 1;
-      for (let d = 2; d <= spec.along / 2; d++) {
-        add(i, p[i] + d * dir);
-        add(i, p[i] - d * dir);
+    // The slider ranges are for the explorer the student moved last in this page: the
+    // explorers of a notebook share one kernel, and one that is only shown would keep it busy
+    // (the training explorer's ranges are 25 s of SGD) while the student moves another.
+    if (window.rnnExplorerInUse === id) {
+      if (moved) sliders.sort((a, b) => (b === moved.i) - (a === moved.i));
+      for (const i of sliders) {
+        const dir = moved && moved.i === i ? moved.dir : 1;
+        for (let d = 2; d <= spec.along / 2; d++) {
+          add(i, p[i] + d * dir);
+          add(i, p[i] - d * dir);
+        }
       }
     }
     if (spec.prefetch_all) {
@@ -361,9 +368,10 @@ function render({ model, el }) {
       model.send({ type: "want", idx: pos.slice(), current: true });
       return;
     }
-    if (prefetch.length === 0 || prefetch.base !== here) {
+    const base = `${here}|${window.rnnExplorerInUse === id}`;   // in use: the ranges too
+    if (prefetch.length === 0 || prefetch.base !== base) {
       prefetch = neighbours(pos);
-      prefetch.base = here;
+      prefetch.base = base;
     }
     while (prefetch.length && (frames.has(prefetch[0]) || failed.has(prefetch[0]))) prefetch.shift();
     if (prefetch.length === 0) return;
