@@ -222,8 +222,9 @@ def test_frame_images_and_texts_follow_cmap_norm_and_text_layout():
     assert rgba.shape[:2] == (3, 60)
     # the extent (0.5 .. T + 0.5, 0.5 .. L + 0.5) in pixels is the axes' box (limits = extent)
     bx = ex.fig.axes[0].bbox
-    # 3.6 in at 72 dpi: 259 rows
-    np.testing.assert_allclose(images[0]["box"], [bx.x0, 259 - bx.y1,
+    # 3.8 in at 72 dpi: 273 rows
+    assert ex.fig.canvas.get_width_height(physical=True)[1] == 273
+    np.testing.assert_allclose(images[0]["box"], [bx.x0, 273 - bx.y1,
                                                   bx.width, bx.height], atol=0.01)
     title = ex.fig.axes[0].title
     assert texts[0]["s"] == title.get_text() and texts[0]["ha"] == "center"
@@ -335,6 +336,28 @@ def test_browser_messages_move_the_explorer_and_prefetch_leaves_it(monkeypatch):
     # Python-side updates push the frame, marked as moving the controls
     ex.update(T=150)
     assert sent[-1][0]["push"] and sent[-1][0]["idx"][1] == 148
+
+
+def test_every_frame_says_what_it_cost_the_kernel(monkeypatch):
+    """Each frame carries the kernel's ms (draw, background, serialise; restore after a
+    prefetch) and the view keeps one entry per request, for the e2e harness's time note."""
+    ex = _vanilla()
+    view = ex.widget
+    sent = _sent(view, monkeypatch)
+    view._on_msg(view, {"type": "hello", "dpr": 1}, [])
+    here = ex.index()
+    far = list(here)
+    far[0] = len(ex.controls["scale"].grid) - 1             # the largest scale: new limits
+    view._on_msg(view, {"type": "want", "idx": far, "current": False}, [])
+    view._on_msg(view, {"type": "want", "idx": here, "current": False}, [])
+    view._on_msg(view, {"type": "want", "idx": far, "current": True}, [])
+    kinds = [t["kind"] for t in view.timings]
+    assert kinds == ["push", "prefetch", "prefetch", "current"]
+    first, ahead, back, moved = view.timings
+    assert first["bg_new"] and ahead["bg_new"] and not back["bg_new"] and not moved["bg_new"]
+    assert ahead["bg"] > back["bg"] and "restore" in ahead and "restore" not in moved
+    assert all(t["draw"] > 0 and t["frame"] > 0 and t["bytes"] > 0 for t in view.timings)
+    assert [m["t"]["bg_new"] for m, _ in sent] == [t["bg_new"] for t in view.timings]
 
 
 def test_bad_positions_from_the_browser_raise_one_line_naming_the_control():
@@ -1007,6 +1030,100 @@ def test_browser_module_keeps_frames_and_drops_them_when_the_code_changes():
         page.evaluate("([m, b]) => window.deliver(m, b)",
                       [{**msg2, "code": 1}, b64(bufs2)])
         assert page.evaluate("window.pixels()") == moved
+
+
+def _tiny_explorer():
+    """Two sliders and a dropdown over one line: frames in a millisecond (order tests)."""
+    from matplotlib.figure import Figure
+
+    from rnn_core.widgets import Explorer
+    from rnn_core.widgets.controls import dropdown, int_slider
+
+    fig = Figure(figsize=(3, 2), dpi=72)
+    ax = fig.subplots()
+    (line,) = ax.plot([0, 1], [0, 1])
+    ax.set_ylim(-1, 30)
+
+    def draw(a, b, c):
+        line.set_ydata([b, a + {"x": 0, "y": 1, "z": 2}[c]])
+        return f"a = {a}, b = {b}, c = {c}"
+
+    controls = {"a": int_slider("a", 4, 0, 20), "b": int_slider("b", 2, 0, 6),
+                "c": dropdown("c", "x", ["x", "y", "z"])}
+    return Explorer("tiny", controls, fig, draw, None, [line])
+
+
+def test_the_browser_fetches_near_then_options_then_every_slider_range():
+    """The order of the look-ahead: one key press of a slider first (what the student reaches
+    next; then the page says "held"), every option of the dropdown, then, once the student has
+    moved the explorer, the whole range of the slider moved last, nearest first, then the other
+    slider's; each position once. A move to a position not held is asked for next, ahead of
+    the look-ahead."""
+    import base64
+
+    ex = _tiny_explorer()
+    view = ex.widget
+
+    def b64(buffers):
+        return [base64.b64encode(b).decode() for b in buffers]
+
+    def answer(page, idx):
+        msg, bufs = view.frame_message(idx)
+        page.evaluate("([m, b]) => window.deliver(m, b)", [msg, b64(bufs)])
+
+    with _explorer_page(view) as page:
+        msg, bufs = view.frame_message(push=True)
+        page.evaluate("([m, b]) => window.deliver(m, b)", [msg, b64(bufs)])
+
+        def drain():
+            asked, near_held_after = [], None
+            for _ in range(200):
+                want = page.evaluate("window.sent")[-1]
+                if want["type"] != "want" or (asked and want["idx"] == asked[-1]):
+                    break
+                asked.append(want["idx"])
+                answer(page, want["idx"])
+                if near_held_after is None and page.evaluate(
+                        "document.querySelector('.rnn-explorer').dataset.near") == "held":
+                    near_held_after = len(asked)
+            return asked, near_held_after
+
+        # shown, not moved yet: one key press away and the options, no slider ranges (the
+        # explorers of a notebook share the kernel; only the one in use looks further)
+        shown, near_held_after = drain()
+        assert shown == [[5, 2, 0], [3, 2, 0], [4, 3, 0], [4, 1, 0], [4, 2, 1], [4, 2, 2]]
+        assert near_held_after == 4
+        page.locator('input[type="range"]').first.focus()
+        page.keyboard.press("ArrowRight")        # a = 5 (held), a moved up: now in use
+        asked, near_held_after = drain()
+        assert asked[:4] == [[6, 2, 0], [7, 2, 0], [5, 3, 0], [5, 1, 0]]
+        assert near_held_after == 4
+        asked = [[5, 2, 0], *asked]
+        start = 5
+        assert asked[start:start + 2] == [[5, 2, 1], [5, 2, 2]]       # the options
+        along_a = [q for q in asked[start + 2:] if q[1] == 2 and q[2] == 0]
+        along_b = [q for q in asked[start + 2:] if q[0] == 5 and q[2] == 0]
+        assert asked[start + 2:] == along_a + along_b                  # a's range, then b's
+        dist = [abs(q[0] - 5) for q in along_a]
+        assert dist == sorted(dist)                                    # nearest first
+        held = {tuple(q) for q in asked + shown} | {(4, 2, 0)}
+        assert {q[0] for q in held if q[1:] == (2, 0)} == set(range(21))   # all of a
+        assert {q[1] for q in held if q[0] == 5 and q[2] == 0} == set(range(7))
+        assert len(asked) == len({tuple(q) for q in asked})            # each once
+        # a move to a position not held: asked for next, as the current one
+        n_sent = len(page.evaluate("window.sent"))
+        page.locator('input[type="range"]').nth(1).focus()
+        page.keyboard.press("ArrowRight")                  # b = 3 at a = 5: held
+        page.keyboard.press("ArrowRight")                  # b = 4 at a = 5: held
+        page.evaluate("() => new Promise(r => requestAnimationFrame(r))")
+        wants = [m for m in page.evaluate("window.sent")[n_sent:] if m["type"] == "want"]
+        assert wants and not wants[0]["current"]           # held: a look-ahead, no request
+        select = page.locator("select")
+        select.select_option("1")                          # c = y at (5, 4): asked now
+        wants = [m for m in page.evaluate("window.sent")[n_sent:] if m["type"] == "want"]
+        answer(page, wants[-1]["idx"])                     # the look-ahead in flight ends
+        last = page.evaluate("window.sent")[-1]
+        assert last == {"type": "want", "idx": [5, 4, 1], "current": True}
 
 
 def test_a_position_that_cannot_be_drawn_answers_with_its_error(monkeypatch):

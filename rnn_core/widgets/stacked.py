@@ -38,7 +38,7 @@ def stack_gradient_explorer(
         "num_layers": int_slider("layers", num_layers, 1, 6),
         "weight_scale": log_slider("weight scale", weight_scale, 0.25, 4.0, steps=24),
     }
-    fig = new_figure((11.0, 3.6))
+    fig = new_figure((11.0, 3.8))
     axes = fig.subplots(1, 2, sharey=True)
     vmin, vmax = -8.0, 2.0
     images, titles = [], []
@@ -47,13 +47,14 @@ def stack_gradient_explorer(
                        vmin=vmin, vmax=vmax, interpolation="nearest")
         images.append(im)
         titles.append(ax.set_title(name, fontsize=10))
-        ax.set_xlabel("time step t (loss at the last step, top layer)", fontsize=9)
-        ax.tick_params(labelsize=8)
-    axes[0].set_ylabel("layer", fontsize=9)
+        ax.set_xlabel("time step t (loss at the last step, top layer)", fontsize=10)
+        ax.tick_params(labelsize=9)
+    axes[0].set_ylabel("layer", fontsize=10)
     cbar = fig.colorbar(images[1], ax=list(axes), fraction=0.04, pad=0.02)
-    cbar.set_label(f"log10 ||dL/dh|| (clipped to [{vmin:g}, {vmax:g}])", fontsize=8)
+    cbar.ax.tick_params(labelsize=9)
+    cbar.set_label(f"log10 ||dL/dh|| (clipped to [{vmin:g}, {vmax:g}])", fontsize=9)
     readout = fig.suptitle("", fontsize=10)
-    fig.subplots_adjust(left=0.07, right=0.86, bottom=0.15, top=0.82, wspace=0.08)
+    fig.subplots_adjust(left=0.07, right=0.86, bottom=0.16, top=0.83, wspace=0.08)
 
     def draw(num_layers: int, weight_scale: float) -> str:
         m = stack_gradient_maps(int(num_layers), float(weight_scale), T, seed)
@@ -69,8 +70,8 @@ def stack_gradient_explorer(
             ax.set_ylim(0.5, L + 0.5)
             ax.set_yticks(range(1, L + 1))
         return (f"{L} layer{'s' * (L > 1)}, weight scale {float(weight_scale):.2f}: "
-                f"||dL/dh|| at layer 1, t = 1 is 1e{m.rnn[0, 0]:.0f} (vanilla), "
-                f"1e{m.lstm[0, 0]:.0f} (LSTM)")
+                f"||dL/dh|| at layer 1, t = 1 is 1e{m.rnn[0, 0]:.1f} (vanilla), "
+                f"1e{m.lstm[0, 0]:.1f} (LSTM)")
 
     return Explorer("stack_gradient_explorer", controls, fig, draw, readout,
                     animated=[*images, *titles])

@@ -5,9 +5,10 @@ natively (``<label>`` + ``<input type="range">`` with a number field, ``<select>
 type="checkbox">``), the readout as HTML and the figure on a ``<canvas>``: a background PNG plus
 the frame of the current control positions (see ``frames``). It keeps every frame it received,
 keyed by the control positions, so moving back is local; it asks the kernel for a missing frame
-with a custom message and, when idle, for the neighbouring positions of each control (the whole
-grid when it is small), then further along the slider moved last, one request at a time, the
-position the student is at first.
+with a custom message, one request at a time, the position the student is at first; when idle,
+what one key press of a slider reaches, then every option of a dropdown or checkbox, then the
+whole range of every slider through the position shown (the slider moved last first, nearest
+first), or the whole grid when it is small.
 
 Messages, browser -> kernel: ``{"type": "hello", "dpr": ...}`` when a view is shown;
 ``{"type": "want", "idx": [...], "current": bool}`` for a frame (``current``: the position the
@@ -24,7 +25,9 @@ from __future__ import annotations
 
 import math
 import pathlib
+import time
 import weakref
+from collections import deque
 from typing import Any
 
 import anywidget
@@ -38,8 +41,11 @@ PREFETCH_ALL_MAX = 200
 """A grid of at most this many positions (all controls together) is fetched whole after display."""
 PREFETCH_ALONG = 128
 """When idle, the browser fetches ahead the positions within ``PREFETCH_ALONG / 2`` steps either
-way along the slider the student moved last (nearest first): a whole slider of up to 129
+way along every slider (nearest first, the slider moved last first): a whole slider of up to 129
 positions, not the 999 of a sequence-length slider."""
+
+TIMINGS_KEPT = 2048
+"""Per-request kernel timings kept by a view (``ExplorerView.timings``)."""
 
 MAX_SCALE = 2.0
 """Backgrounds are rendered at the screen's device pixel ratio, up to this."""
@@ -74,6 +80,7 @@ class ExplorerView(anywidget.AnyWidget):
         self._code = layer_a_code()
         self.code_gen = 0
         self.sent = 0        # frames sent (tests, benchmarks)
+        self.timings: deque[dict[str, Any]] = deque(maxlen=TIMINGS_KEPT)
         self.on_msg(self._on_msg)
         _watch_code(self)
 
@@ -98,38 +105,61 @@ class ExplorerView(anywidget.AnyWidget):
         (JSON-able message, buffers). The background PNG rides along, as the last buffer, the
         first time its id is sent to the views."""
         ex = self._explorer
+        t0 = time.perf_counter()
         if idx is None:
             idx, exact = ex.index(), ex.on_grid()
             drawn = ex.draw_values(ex.values)
-            return self._message(idx, exact, push, drawn)
+            return self._message(idx, exact, push, drawn, t0)
         with ex.elsewhere():
             drawn = ex.draw_values(ex.values_at(idx))
-            return self._message(idx, True, push, drawn)
+            msg, buffers = self._message(idx, True, push, drawn, t0)
+            t1 = time.perf_counter()
+        # putting the current values back (limits, artists) after drawing elsewhere
+        msg["t"]["restore"] = round(1e3 * (time.perf_counter() - t1), 2)
+        return msg, buffers
 
-    def _message(self, idx: list[int], exact: bool, push: bool, drawn: str
+    def _message(self, idx: list[int], exact: bool, push: bool, drawn: str, t0: float
                  ) -> tuple[dict[str, Any], list[bytes]]:
         from rnn_core.widgets.frames import frame, overlay_boxes
 
         ex = self._explorer
+        t1 = time.perf_counter()
+        renders = ex.backgrounds.renders
         bg_id, png = ex.backgrounds.get(self._scale)
+        t2 = time.perf_counter()
         artists, buffers = frame(ex.fig, ex.animated)
+        overlays = overlay_boxes(ex.fig, ex.overlays)
+        t3 = time.perf_counter()
         msg: dict[str, Any] = {
             "type": "frame", "idx": list(idx), "exact": exact, "push": push,
             "code": self.code_gen, "bg": bg_id, "scale": self._scale, "readout": drawn,
-            "artists": artists, "overlays": overlay_boxes(ex.fig, ex.overlays),
+            "artists": artists, "overlays": overlays,
+            # kernel ms: compute + artists, background (new: rendered), serialise
+            "t": {"draw": round(1e3 * (t1 - t0), 2), "bg": round(1e3 * (t2 - t1), 2),
+                  "bg_new": ex.backgrounds.renders != renders,
+                  "frame": round(1e3 * (t3 - t2), 2)},
         }
         if bg_id not in self._bg_sent:
             msg["png"] = len(buffers)
             buffers = [*buffers, png]
         return msg, buffers
 
-    def send_frame(self, idx: list[int] | None = None, push: bool = False) -> None:
+    def send_frame(self, idx: list[int] | None = None, push: bool = False,
+                   kind: str = "push", drawn_ms: float = 0.0) -> None:
+        """Send the frame of ``idx`` (None: the current values); ``kind`` ("current",
+        "prefetch", "push") labels its entry in ``timings``; ``drawn_ms``: time already spent
+        drawing it (moving the explorer there), added to its "draw"."""
         self.check_code()
         msg, buffers = self.frame_message(idx, push)
+        msg["t"]["draw"] = round(msg["t"]["draw"] + drawn_ms, 2)
         if "png" in msg:
             self._bg_sent.add(msg["bg"])
+        t0 = time.perf_counter()
         self.send(msg, buffers)
         self.sent += 1
+        self.timings.append({**msg["t"], "kind": kind, "idx": msg["idx"],
+                             "send": round(1e3 * (time.perf_counter() - t0), 2),
+                             "bytes": sum(len(b) for b in buffers)})
 
     def _on_msg(self, _widget: Any, content: dict[str, Any], _buffers: list) -> None:
         kind = content.get("type")
@@ -141,10 +171,11 @@ class ExplorerView(anywidget.AnyWidget):
             idx = self._explorer.check_index(content.get("idx"))
             try:
                 if content.get("current"):
+                    t0 = time.perf_counter()
                     self._explorer.set_index(idx)  # draws it: the frame of the current values
-                    self.send_frame()
+                    self.send_frame(kind="current", drawn_ms=1e3 * (time.perf_counter() - t0))
                 else:
-                    self.send_frame(idx)
+                    self.send_frame(idx, kind="prefetch")
             except Exception as err:  # noqa: BLE001 - e.g. an exercise not written yet
                 # the browser shows it in the readout and stops asking for this position
                 # (until the code changes); without an answer it would wait forever

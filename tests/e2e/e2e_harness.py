@@ -433,6 +433,12 @@ window.__e2e = {
     }, {capture: true, once: true});
     return {lo: Number(d.lo), hi: Number(d.hi), log: d.log === '1', integer: d.integer === '1'};
   },
+  // what the explorer recorded (explorer.js): requests with their round trip and kernel parts,
+  // paints, background decodes
+  stats(cell) {
+    const e = cell.querySelector('.rnn-explorer');
+    return e && e.rnnStats ? JSON.parse(JSON.stringify(e.rnnStats)) : null;
+  },
   async waitJump(cell, timeoutMs) {
     const j = this.jump;
     if (!j || j.t0 === null) return null;
@@ -925,13 +931,25 @@ def exercise_explorer(
     """
     step_ms = STEP_TIMEOUT_S * 1000
     el.scroll_into_view_if_needed()
+    t_shown = time.monotonic()
     if not page.evaluate("(c) => window.__e2e.settle(c, 300, 30000)", el):
         result.problems.append("the figure never settled (pixels kept changing for 30 s)")
         return
+    settles = [time.monotonic() - t_shown]      # seconds each wait for the near neighbours took
     check_names(page, el, result)
     shot_before = artifacts / f"{stem}-{result.tag}-before.png"
     el.screenshot(path=str(shot_before))
-    settle = "(c) => window.__e2e.settle(c, 150, 30000)"
+
+    def settle() -> None:
+        """Wait as a student pauses: the figure quiet and the near neighbours held (timed)."""
+        t = time.monotonic()
+        page.evaluate("(c) => window.__e2e.settle(c, 150, 30000)", el)
+        settles.append(time.monotonic() - t)
+
+    # The accessibility snapshot (check_names turns the page's accessibility tree on) and the
+    # screenshot leave work for the page's next frames: a pause, as before every other step,
+    # so the first touch times the explorer, not the harness.
+    settle()
     timed_slider = None
     for k in range(result.sliders):
         r = step_control(page, el, "slider", k, step_ms)
@@ -952,7 +970,7 @@ def exercise_explorer(
                 f"{r['readoutBefore']} -> {r['readoutAfter']}"
             )
         _check_readout(page, el, result, tag, r, value_shown=True)
-        page.evaluate(settle, el)
+        settle()
     for kind, count in (("select", result.dropdowns), ("checkbox", result.checkboxes)):
         for k in range(count):
             tag = f"{'dropdown' if kind == 'select' else kind} {k}"
@@ -970,7 +988,7 @@ def exercise_explorer(
                     f"{r['valueBefore']} -> {r['valueAfter']}"
                 )
             _check_readout(page, el, result, tag, r, value_shown=False)
-            page.evaluate(settle, el)
+            settle()
             # back to the initial setting: the figure must follow this way too
             back_key = None if kind == "checkbox" else (
                 ["ArrowUp"] if r["key"] == "ArrowDown" else ["ArrowDown"])
@@ -980,11 +998,11 @@ def exercise_explorer(
                     f"{tag}: figure did not change back within {STEP_TIMEOUT_S:.0f} s of "
                     f"{r['valueAfter']} -> {r['valueBefore']}"
                 )
-            page.evaluate(settle, el)
+            settle()
     if timed_slider is not None and not result.problems:
         load0 = os.getloadavg()[0]
         for _ in range(latency_steps):
-            page.evaluate(settle, el)
+            settle()
             r = step_control(page, el, "slider", timed_slider, step_ms)
             if not r["moved"] or r["latency"] is None:
                 result.problems.append(f"latency run: a step did not change the figure: {r}")
@@ -992,20 +1010,48 @@ def exercise_explorer(
             result.latencies_ms.append(float(r["latency"]))
         jump_slider(page, el, result, timed_slider, JUMP_STEPS, step_ms, settle)
         result.load = (load0, os.getloadavg()[0])
-        page.evaluate(settle, el)
+        settle()
+    result.notes.append(time_note(page.evaluate("(c) => window.__e2e.stats(c)", el), settles))
     shot = artifacts / f"{stem}-{result.tag}-after.png"
     el.screenshot(path=str(shot))
     result.screenshot = shot
 
 
+def time_note(stats: dict[str, Any] | None, settles: list[float]) -> str:
+    """Where an explorer's time went: the waits for its near neighbours (count, total, median,
+    max s), the kernel requests (position shown / ahead of time: count, median round trip, total
+    s, median kernel ms of draw, serialise, a new background (how many), restore), the browser's
+    median paint and background decode ms."""
+    med = statistics.median
+    out = [f"time: {len(settles)} waits for the near neighbours, {sum(settles):.1f} s "
+           f"(median {med(settles):.2f}, max {max(settles):.2f})" if settles else "time:"]
+    if not stats:
+        return out[0] + "; no explorer statistics"
+    for kind in ("current", "prefetch"):
+        reqs = stats.get(kind) or []
+        if not reqs:
+            continue
+        new = [r["bg"] for r in reqs if r.get("bg_new")]
+        part = {k: med([r.get(k, 0.0) for r in reqs]) for k in ("draw", "frame", "restore")}
+        out.append(
+            f"{kind} {len(reqs)} x {med([r['ms'] for r in reqs]):.0f} ms round trip "
+            f"({sum(r['ms'] for r in reqs) / 1e3:.1f} s): kernel draw {part['draw']:.0f}, "
+            f"serialise {part['frame']:.0f}, restore {part['restore']:.0f}, new background "
+            f"{len(new)} x {med(new) if new else 0:.0f} ms")
+    for k in ("paint", "decode"):
+        if stats.get(k):
+            out.append(f"{k} {med(stats[k]):.1f} ms median of {len(stats[k])}")
+    return "; ".join(out)
+
+
 def jump_slider(page: Any, el: Any, result: ExplorerResult, k: int, steps: int,
-                step_ms: float, settle: str) -> None:
+                step_ms: float, settle: Any) -> None:
     """Time ``steps`` random jumps of slider k: type a value drawn uniformly over its range
     (seeded: the same jumps every run; uniform in log for a log slider) into its number field
     and press Enter. A slider without a number field gets a note, not a failure."""
     rng = random.Random(f"{result.notebook}:{result.cell}:{k}")
     for _ in range(steps):
-        page.evaluate(settle, el)
+        settle()
         spec = page.evaluate("([c, k]) => window.__e2e.armJump(c, k)", [el, k])
         if spec is None:
             result.notes.append(f"slider {k}: no number field, random jumps not timed")

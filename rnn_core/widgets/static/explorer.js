@@ -5,8 +5,9 @@
 // frame of the current control positions (pixels and styles computed by rnn_core.widgets.frames).
 // Frames are kept by position, so moving back is local; a missing frame is asked of the kernel,
 // one request at a time, the position the student is at first, then (when idle) the neighbours
-// of each control (the whole grid when it is small). Frames from replaced exercise code are
-// dropped (the kernel's "code" message, and the code number of every frame).
+// of each control, then the whole range of every slider (the whole grid when it is small).
+// Frames from replaced exercise code are dropped (the kernel's "code" message, and the code
+// number of every frame).
 
 const FONT = '"DejaVu Sans", "Bitstream Vera Sans", Verdana, Arial, sans-serif';
 
@@ -137,6 +138,13 @@ function render({ model, el }) {
   root.append(bar, readout, canvas);
   el.appendChild(root);
 
+  // Where the time goes, read by the e2e harness (root.rnnStats): per request the round trip
+  // (want sent -> frame received) and the kernel's parts of it; per paint its ms; per
+  // background the decode ms.
+  const stats = { current: [], prefetch: [], paint: [], decode: [] };
+  root.rnnStats = stats;
+  let asked = null;                     // the request in flight: {at: performance.now(), current}
+
   const pos = spec.index.slice();       // the positions shown by the controls
   root.dataset.waiting = "1";           // until the first frame is painted
   const setters = [];                   // i -> (position) => update the control's DOM
@@ -243,6 +251,7 @@ function render({ model, el }) {
       Promise.resolve(bg).then(() => { if (shown === keyOf(f.idx)) paint(f); });
       return;
     }
+    const t0 = performance.now();
     ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
     ctx.clearRect(0, 0, W, H);
     ctx.imageSmoothingEnabled = true;
@@ -259,6 +268,7 @@ function render({ model, el }) {
     ctx.imageSmoothingEnabled = false;
     for (const [x, y, w, h] of f.overlays) ctx.drawImage(bg, x * s, y * s, w * s, h * s, x, y, w, h);
     readout.textContent = f.readout;
+    stats.paint.push(performance.now() - t0);
     root.dataset.frame = keyOf(f.idx);
     root.dataset.waiting = keyOf(f.idx) === keyOf(pos) ? "0" : "1";
   }
@@ -274,6 +284,7 @@ function render({ model, el }) {
   let lastMove = null;                  // {i: control, dir: +1 | -1}: where prefetch looks first
 
   function move(i, p) {
+    window.rnnExplorerInUse = id;
     if (p !== pos[i]) lastMove = { i, dir: Math.sign(p - pos[i]) };
     pos[i] = p;
     setters[i](p);
@@ -281,8 +292,13 @@ function render({ model, el }) {
   }
 
   function neighbours(p, far = true) {
-    // the next two positions in the direction the student is moving, then one step of every
-    // slider either way and every other option of a dropdown or checkbox
+    // In the order they are fetched: (1) "near", what one key press on a slider reaches: the
+    // next two positions in the direction the student is moving, one step of every slider
+    // either way (a harness waits for these, as a student pauses); with far: (2) every other
+    // option of a dropdown or checkbox; (3) the whole range of every slider through p (within
+    // spec.along / 2 steps either way), nearest first, the slider moved last first: a jump
+    // along a slider then lands on a held frame, only for the explorer moved last (below);
+    // (4) a small grid whole, nearest first.
     const out = [], seen = new Set();
     const addKey = (q) => {
       const k = keyOf(q);
@@ -294,22 +310,30 @@ function render({ model, el }) {
       q[i] = j;
       addKey(q);
     };
-    if (lastMove && spec.controls[lastMove.i].kind === "range") {
-      add(lastMove.i, p[lastMove.i] + lastMove.dir);
-      add(lastMove.i, p[lastMove.i] + 2 * lastMove.dir);
+    const moved = lastMove && spec.controls[lastMove.i].kind === "range" ? lastMove : null;
+    if (moved) {
+      add(moved.i, p[moved.i] + moved.dir);
+      add(moved.i, p[moved.i] + 2 * moved.dir);
     }
+    const sliders = [];
     spec.controls.forEach((c, i) => {
-      if (c.kind === "range") { add(i, p[i] + 1); add(i, p[i] - 1); }
-      else for (let j = 0; j < grid[i]; j++) add(i, j);
+      if (c.kind === "range") { add(i, p[i] + 1); add(i, p[i] - 1); sliders.push(i); }
     });
     if (!far) return out;
-    // then further along the slider the student is using, nearest first (a jump along it is
-    // then local too): the positions within spec.along / 2 either way
-    if (lastMove && spec.controls[lastMove.i].kind === "range") {
-      const i = lastMove.i;
-      for (let d = 3; d <= spec.along / 2; d++) {
-        add(i, p[i] + d * lastMove.dir);
-        add(i, p[i] - d * lastMove.dir);
+    spec.controls.forEach((c, i) => {
+      if (c.kind !== "range") for (let j = 0; j < grid[i]; j++) add(i, j);
+    });
+    // The slider ranges are for the explorer the student moved last in this page: the
+    // explorers of a notebook share one kernel, and one that is only shown would keep it busy
+    // (the training explorer's ranges are 25 s of SGD) while the student moves another.
+    if (window.rnnExplorerInUse === id) {
+      if (moved) sliders.sort((a, b) => (b === moved.i) - (a === moved.i));
+      for (const i of sliders) {
+        const dir = moved && moved.i === i ? moved.dir : 1;
+        for (let d = 2; d <= spec.along / 2; d++) {
+          add(i, p[i] + d * dir);
+          add(i, p[i] - d * dir);
+        }
       }
     }
     if (spec.prefetch_all) {
@@ -340,17 +364,20 @@ function render({ model, el }) {
     }
     if (!frames.has(here)) {
       inflight = here;
+      asked = { at: performance.now(), current: true };
       model.send({ type: "want", idx: pos.slice(), current: true });
       return;
     }
-    if (prefetch.length === 0 || prefetch.base !== here) {
+    const base = `${here}|${window.rnnExplorerInUse === id}`;   // in use: the ranges too
+    if (prefetch.length === 0 || prefetch.base !== base) {
       prefetch = neighbours(pos);
-      prefetch.base = here;
+      prefetch.base = base;
     }
     while (prefetch.length && (frames.has(prefetch[0]) || failed.has(prefetch[0]))) prefetch.shift();
     if (prefetch.length === 0) return;
     const next = prefetch.shift();
     inflight = next;
+    asked = { at: performance.now(), current: false };
     model.send({ type: "want", idx: next.split(",").map(Number), current: false });
   }
 
@@ -359,12 +386,22 @@ function render({ model, el }) {
     f.bufs = buffers.map((b, j) => (j === f.png ? null : images.has(j) ? u8(b) : f32(b)));
     if (f.png !== undefined && !backgrounds.has(f.bg)) {
       const blob = new Blob([buffers[f.png]], { type: "image/png" });
-      const p = createImageBitmap(blob).then((bmp) => { backgrounds.set(f.bg, bmp); return bmp; });
+      const t0 = performance.now();
+      const p = createImageBitmap(blob).then((bmp) => {
+        stats.decode.push(performance.now() - t0);
+        backgrounds.set(f.bg, bmp);
+        return bmp;
+      });
       backgrounds.set(f.bg, p);
     }
     if (f.code > code) flush(f.code);
     const key = keyOf(f.idx);
-    if (inflight === key && !f.push) inflight = null;
+    if (inflight === key && !f.push) {
+      inflight = null;
+      if (asked) {
+        stats[asked.current ? "current" : "prefetch"].push({ ms: performance.now() - asked.at, ...f.t });
+      }
+    }
     if (f.code < code) { pump(); return; }        // computed by replaced code
     if (f.exact) frames.set(key, f);
     if (f.push) {                                 // the kernel moved the controls
