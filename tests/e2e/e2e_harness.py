@@ -661,6 +661,12 @@ def goto_notebook(page: Any, server: LabServer, rel: str, workspace: str) -> Non
 
 def wait_notebook_open(page: Any, rel: str) -> None:
     """After ``page.goto`` the notebook's URL: wait until it is open and its kernel idle."""
+    wait_lab_ready(page, rel)
+    wait_kernel_idle(page, rel)
+
+
+def wait_lab_ready(page: Any, rel: str) -> None:
+    """After ``page.goto`` the notebook's URL: wait until JupyterLab has loaded and shows it."""
     page.wait_for_function(
         "() => window.jupyterapp && window.jupyterapp.shell", timeout=120_000, polling=100
     )
@@ -676,6 +682,10 @@ def wait_notebook_open(page: Any, rel: str) -> None:
         }""",
         rel,
     )
+
+
+def wait_kernel_idle(page: Any, rel: str) -> None:
+    """Once ``wait_lab_ready``: wait until the notebook's model is loaded and its kernel idle."""
     page.wait_for_function(
         """(path) => {
             const w = window.jupyterapp.shell.currentWidget;
@@ -1202,8 +1212,10 @@ def begin_run(opened: OpenNotebook) -> None:
     """Wait until the notebook is open and its kernel idle, then start Run All Cells."""
     opened.begun = True
     try:
-        wait_notebook_open(opened.page, opened.rel)
-        opened.run_started = opened.run.phase("open", opened.start)
+        wait_lab_ready(opened.page, opened.rel)
+        t = opened.run.phase("page", opened.start)
+        wait_kernel_idle(opened.page, opened.rel)
+        opened.run_started = opened.run.phase("kernel", t)
         start_run_all(opened.page)
     except Exception as e:  # finish_notebook raises it
         opened.failure = e
