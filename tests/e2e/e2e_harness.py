@@ -174,6 +174,10 @@ class LabServer:
 
     def start(self, timeout_s: float = 90.0) -> LabServer:
         """Start the server and wait until its REST API answers; raise with the log tail if not."""
+        return self.launch().wait_ready(timeout_s)
+
+    def launch(self) -> LabServer:
+        """Start the server process and return at once (``wait_ready`` waits for it to answer)."""
         settings = self._write_settings()
         workspaces = self.tmp / "workspaces"
         workspaces.mkdir()
@@ -205,6 +209,12 @@ class LabServer:
             stderr=subprocess.STDOUT,
             start_new_session=True,  # its own process group: kernels included, killed together
         )
+        return self
+
+    def wait_ready(self, timeout_s: float = 90.0) -> LabServer:
+        """Wait until the launched server's REST API answers; stop it and raise if it does not."""
+        if self.proc is None:
+            raise RuntimeError("LabServer.wait_ready: the server was not launched (call launch)")
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
@@ -252,6 +262,10 @@ class LabServer:
         thread.start()
         self._closing.append(thread)
 
+    # After /api/shutdown the server may sit for many seconds after "Shutting down N extensions"
+    # with every kernel already gone: this long, then its process group is ended by signal.
+    SHUTDOWN_GRACE_S = 2.0
+
     def stop(self) -> None:
         """Ask the server to shut down (kernels too), then end its process group; wait for it."""
         for thread in self._closing:
@@ -265,7 +279,7 @@ class LabServer:
             except (urllib.error.URLError, OSError):
                 pass
             try:
-                proc.wait(timeout=10)
+                proc.wait(timeout=self.SHUTDOWN_GRACE_S)
             except subprocess.TimeoutExpired:
                 pass
             for sig, wait_s in ((signal.SIGTERM, 5), (signal.SIGKILL, 5)):
