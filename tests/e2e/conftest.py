@@ -158,6 +158,52 @@ def pytest_collection_modifyitems(items: list[Any]) -> None:
     items[:] = [item for item in items if id(item) not in position] + ordered
 
 
+# --------------------------------------------------------------------------- the next test
+_NEXT_ITEM: Any = None  # the test this process runs after the current one (None: the last)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_protocol(item: Any, nextitem: Any) -> None:
+    """Note which test comes next: its notebook's page may be opened ahead (``h.Ahead``)."""
+    global _NEXT_ITEM
+    _NEXT_ITEM = nextitem
+
+
+@pytest.fixture
+def open_next(request: Any, browser_context: Any, ahead: h.Ahead) -> Callable[[], None]:
+    """``open_next()`` opens, ahead, the pages of the test this process runs next.
+
+    Its module's ``pages_for(item, request)`` names them: ``(server, [(path, mode, label)])``
+    or None. A server that fails to start here fails the next test's own set-up, not this test.
+    """
+
+    def open_pages() -> None:
+        item = _NEXT_ITEM
+        pages_for = getattr(getattr(item, "module", None), "pages_for", None)
+        if item is None or pages_for is None:
+            return
+        try:
+            plan = pages_for(item, request)
+        except Exception:
+            return
+        if plan is not None:
+            server, pages = plan
+            for path, mode, label in pages:
+                ahead.open(browser_context, server, path, mode=mode, label=label)
+
+    return open_pages
+
+
+@pytest.fixture(scope="session")
+def ahead(browser_context: Any) -> Iterator[h.Ahead]:
+    """The page opened ahead for the next test (one per process); closed at the end."""
+    pages = h.Ahead()
+    try:
+        yield pages
+    finally:
+        pages.discard()
+
+
 # --------------------------------------------------------------------------- servers and browser
 @pytest.fixture(scope="session")
 def lab_server() -> Iterator[h.LabServer]:

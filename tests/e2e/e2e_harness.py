@@ -33,6 +33,7 @@ import threading
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -1150,6 +1151,7 @@ def run_notebooks(
     artifacts: Path,
     labels: list[str],
     at_once: int,
+    ahead: Ahead | None = None,
 ) -> list[NotebookRun | Exception]:
     """Run several notebooks, ``at_once`` of them in their own pages at the same time.
 
@@ -1157,7 +1159,8 @@ def run_notebooks(
     few cells): while one is checked, the next ones load JupyterLab, start their kernels and run.
     Explorers are stepped one page at a time, but other pages may still be running then: use
     ``at_once=1`` (``run_notebook``) where latency is measured. Returns, in the order of
-    ``paths``, each notebook's run, or the exception that ended it.
+    ``paths``, each notebook's run, or the exception that ended it. A page ``ahead`` holds for
+    one of ``paths`` is used instead of opening another.
     """
     if at_once < 1:
         raise ValueError(f"run_notebooks: at_once must be at least 1, got {at_once}")
@@ -1167,8 +1170,11 @@ def run_notebooks(
     while todo or window:
         while todo and len(window) < at_once:
             i, (path, label) = todo.pop(0)
+            opened = ahead.take(server, path, mode=mode) if ahead is not None else None
             try:
-                window.append((i, start_notebook(context, server, path, mode=mode, label=label)))
+                window.append(
+                    (i, opened or start_notebook(context, server, path, mode=mode, label=label))
+                )
             except Exception as e:  # that notebook's outcome
                 window.append((i, e))
         for _, opened in window:  # every page in the window is loading; start each one's run
@@ -1183,6 +1189,14 @@ def run_notebooks(
         except Exception as e:
             results[i] = e
     return [r for r in results if r is not None]
+
+
+SESSION_ID_JS = """() => {
+    const app = window.jupyterapp;
+    const w = app && app.shell && app.shell.currentWidget;
+    const s = w && w.sessionContext && w.sessionContext.session;
+    return s ? s.id : null;
+}"""
 
 
 @dataclass
@@ -1236,10 +1250,18 @@ def begin_run(opened: OpenNotebook) -> None:
 
 
 def finish_notebook(
-    opened: OpenNotebook, *, artifacts: Path, latency_steps: int = LATENCY_STEPS
+    opened: OpenNotebook,
+    *,
+    artifacts: Path,
+    latency_steps: int = LATENCY_STEPS,
+    before_explorers: Callable[[], None] | None = None,
 ) -> NotebookRun:
     """Wait for the run to end, check outputs and widgets, step the explorers (notebook mode),
-    take the screenshots, close the page and shut the kernel down."""
+    take the screenshots, close the page and shut the kernel down.
+
+    ``before_explorers``, if given, is called once before the first explorer is stepped (e.g.
+    ``Ahead.wait_open``: the page opened ahead finishes loading before any latency is timed).
+    """
     page, run, mode, stem = opened.page, opened.run, opened.run.mode, opened.stem
     session = None
     artifacts.mkdir(parents=True, exist_ok=True)
@@ -1269,7 +1291,11 @@ def finish_notebook(
             run.problems += duplicate_figures(page)
         t = run.phase("checks", t)
         if mode == "notebook":
-            for out_el, result in find_explorers(page, opened.rel):
+            explorers = find_explorers(page, opened.rel)
+            if explorers and before_explorers is not None:
+                before_explorers()
+                t = run.phase("wait ahead", t)
+            for out_el, result in explorers:
                 exercise_explorer(page, out_el, result, latency_steps, artifacts, stem)
                 run.explorers.append(result)
                 run.problems += [f"explorer {result.name}: {p}" for p in result.problems]
@@ -1290,16 +1316,81 @@ def finish_notebook(
         run.screenshots.insert(0, shot)
         run.problems += [f"page error: {e}" for e in opened.console_errors]
         t = run.phase("screenshot", t)
-        session = page.evaluate(
-            """() => {
-                const w = window.jupyterapp.shell.currentWidget;
-                const s = w && w.sessionContext && w.sessionContext.session;
-                return s ? s.id : null;
-            }"""
-        )
+        session = page.evaluate(SESSION_ID_JS)
     finally:
         page.close()
         run.seconds = time.monotonic() - opened.start
     if session:
         opened.server.end_session_later(session)  # the kernel exits while the next one starts
     return run
+
+
+class Ahead:
+    """Notebook pages opened ahead of their test, in the same browser.
+
+    While a worker's current notebook runs, the pages of what it runs next load JupyterLab and
+    start their kernels (``start_notebook`` only navigates; JupyterLab opens the notebook and
+    starts its kernel on its own). The next test ``take``s a page if it is the one it needs, else
+    opens its own. Nothing is checked ahead: every check runs in the test, on a page of its own,
+    as without it.
+    """
+
+    def __init__(self) -> None:
+        self.pending: dict[tuple[int, Path, str], OpenNotebook] = {}
+
+    @staticmethod
+    def _key(server: LabServer, path: Path, mode: str) -> tuple[int, Path, str]:
+        return (server.port, path.resolve(), mode)
+
+    def open(self, context: Any, server: LabServer, path: Path, *, mode: str, label: str) -> None:
+        """Start loading ``path``'s page; a failure here is left to the test that needs it."""
+        key = self._key(server, path, mode)
+        if key in self.pending:
+            return
+        try:
+            self.pending[key] = start_notebook(context, server, path, mode=mode, label=label)
+        except Exception:
+            pass  # the test opens the notebook itself and reports what goes wrong
+
+    def take(self, server: LabServer, path: Path, *, mode: str) -> OpenNotebook | None:
+        """The page opened ahead for ``path`` (its clock restarted now), or None."""
+        opened = self.pending.pop(self._key(server, path, mode), None)
+        if opened is None:
+            return None
+        now = time.monotonic()
+        opened.run.notes.append(f"page opened ahead, {now - opened.start:.1f} s before its test")
+        opened.start = now
+        return opened
+
+    def wait_open(self, timeout_s: float = 120.0) -> None:
+        """Wait until each page opened ahead shows its notebook with an idle kernel (or failed:
+        its test reports that)."""
+        for opened in list(self.pending.values()):
+            try:
+                opened.page.wait_for_function(
+                    """(path) => {
+                        const app = window.jupyterapp;
+                        const w = app && app.shell && app.shell.currentWidget;
+                        return !!(w && w.context && w.context.path === path && w.context.isReady
+                            && w.sessionContext && w.sessionContext.session
+                            && w.sessionContext.session.kernel
+                            && w.sessionContext.session.kernel.status === 'idle');
+                    }""",
+                    arg=opened.rel,
+                    timeout=timeout_s * 1000,
+                    polling=200,
+                )
+            except Exception:
+                pass  # its own test waits again and reports
+
+    def discard(self) -> None:
+        """Close every page still waiting for its test, ending the sessions they started."""
+        pending, self.pending = self.pending, {}
+        for opened in pending.values():
+            try:
+                session = opened.page.evaluate(SESSION_ID_JS)
+            except Exception:
+                session = None
+            opened.page.close()
+            if session:
+                opened.server.end_session_later(session)
