@@ -61,6 +61,8 @@ LAB_TESTS = {
     "test_harness_catches_a_broken_notebook": (BROKEN_FIXTURE, "notebook"),
 }
 RELEASE_AT_ONCE = int(h.env_float("E2E_RELEASE_AT_ONCE", 3))
+# 1: a release notebook that finished clean leaves its page (JupyterLab loaded) to the next one.
+RELEASE_REUSE = h.env_float("E2E_RELEASE_REUSE", 1) == 1
 
 
 def _id(path: Path) -> str:
@@ -176,6 +178,7 @@ def test_student_release_stops_at_first_exercise(
     runs = h.run_notebooks(
         browser_context, student_server, paths, mode="student", artifacts=h.artifacts_dir(),
         labels=[_release_label(root, p) for p in paths], at_once=RELEASE_AT_ONCE, ahead=ahead,
+        reuse_pages=RELEASE_REUSE,
     )  # fmt: skip
     failures = []
     for name, path, digest, run in zip(names, paths, before, runs, strict=True):

@@ -1152,6 +1152,7 @@ def run_notebooks(
     labels: list[str],
     at_once: int,
     ahead: Ahead | None = None,
+    reuse_pages: bool = False,
 ) -> list[NotebookRun | Exception]:
     """Run several notebooks, ``at_once`` of them in their own pages at the same time.
 
@@ -1160,18 +1161,22 @@ def run_notebooks(
     Explorers are stepped one page at a time, but other pages may still be running then: use
     ``at_once=1`` (``run_notebook``) where latency is measured. Returns, in the order of
     ``paths``, each notebook's run, or the exception that ended it. A page ``ahead`` holds for
-    one of ``paths`` is used instead of opening another.
+    one of ``paths`` is used instead of opening another. ``reuse_pages``: a notebook that
+    finished clean leaves its page, JupyterLab loaded, to a later one (``reopen_notebook``).
     """
     if at_once < 1:
         raise ValueError(f"run_notebooks: at_once must be at least 1, got {at_once}")
     results: list[NotebookRun | Exception | None] = [None] * len(paths)
     window: list[tuple[int, OpenNotebook | Exception]] = []
     todo = list(enumerate(zip(paths, labels, strict=True)))
+    kept: list[OpenNotebook] = []  # finished, their pages still open for the next notebooks
     while todo or window:
         while todo and len(window) < at_once:
             i, (path, label) = todo.pop(0)
             opened = ahead.take(server, path, mode=mode) if ahead is not None else None
             try:
+                if opened is None and kept:
+                    opened = reopen_notebook(kept.pop(0), path, mode=mode, label=label)
                 window.append(
                     (i, opened or start_notebook(context, server, path, mode=mode, label=label))
                 )
@@ -1185,9 +1190,13 @@ def run_notebooks(
             results[i] = opened
             continue
         try:
-            results[i] = finish_notebook(opened, artifacts=artifacts)
+            results[i] = finish_notebook(opened, artifacts=artifacts, keep_page=reuse_pages)
         except Exception as e:
             results[i] = e
+        if opened.kept:
+            kept.append(opened)
+    for done in kept:
+        done.page.close()
     return [r for r in results if r is not None]
 
 
@@ -1213,6 +1222,8 @@ class OpenNotebook:
     begun: bool = False
     run_started: float = 0.0  # time.monotonic() when Run All was started
     failure: Exception | None = None  # what stopped begin_run, raised by finish_notebook
+    on_error: Any = None  # the page's "pageerror" handler that fills console_errors
+    kept: bool = False  # finish_notebook left the page open, its notebook closed (reopen_notebook)
 
 
 def start_notebook(
@@ -1227,13 +1238,54 @@ def start_notebook(
     page = context.new_page()
     page.add_init_script(PAGE_JS)
     opened = OpenNotebook(page, server, NotebookRun(path=path, mode=mode), rel, stem, [], start)
-    page.on("pageerror", lambda exc: opened.console_errors.append(str(exc)))
+    _listen(opened)
     try:
         goto_notebook(page, server, rel, f"e2e-{stem}-{secrets.token_hex(4)}")
     except Exception:
         page.close()
         raise
     return opened
+
+
+def _listen(opened: OpenNotebook) -> None:
+    def on_error(exc: Any) -> None:
+        opened.console_errors.append(str(exc))
+
+    opened.on_error = on_error
+    opened.page.on("pageerror", on_error)
+
+
+def reopen_notebook(
+    done: OpenNotebook, path: Path, *, mode: str, label: str
+) -> OpenNotebook:
+    """``path`` in the page ``done`` left open (``finish_notebook(..., keep_page=True)``).
+
+    JupyterLab stays loaded; ``begin_run`` opens the notebook in it (File > Open:
+    ``docmanager:open``) with a new kernel. Page errors count for the new notebook from now on.
+    """
+    if not done.kept:
+        raise ValueError("reopen_notebook: done must be a notebook finished with keep_page=True")
+    page, server = done.page, done.server
+    page.remove_listener("pageerror", done.on_error)
+    done.kept = False
+    rel = path.resolve().relative_to(server.root_dir).as_posix()
+    stem = re.sub(r"[^A-Za-z0-9_.-]+", "_", label)
+    opened = OpenNotebook(
+        page, server, NotebookRun(path=path, mode=mode), rel, stem, [], time.monotonic()
+    )
+    _listen(opened)
+    opened.run.notes.append("opened in the page of the notebook before it")
+    return opened
+
+
+# Close the page's notebook without saving (autosave is off; its outputs make it dirty).
+CLOSE_NOTEBOOK_JS = """async () => {
+    const w = window.jupyterapp.shell.currentWidget;
+    if (!w || !w.context) return false;
+    w.dispose();
+    await new Promise(r => setTimeout(r, 0));
+    return !document.querySelector('.jp-Notebook');
+}"""
 
 
 def begin_run(opened: OpenNotebook) -> None:
@@ -1255,12 +1307,15 @@ def finish_notebook(
     artifacts: Path,
     latency_steps: int = LATENCY_STEPS,
     before_explorers: Callable[[], None] | None = None,
+    keep_page: bool = False,
 ) -> NotebookRun:
     """Wait for the run to end, check outputs and widgets, step the explorers (notebook mode),
     take the screenshots, close the page and shut the kernel down.
 
     ``before_explorers``, if given, is called once before the first explorer is stepped (e.g.
     ``Ahead.wait_open``: the page opened ahead finishes loading before any latency is timed).
+    ``keep_page``: after a run that raised nothing, close only the notebook and leave the page
+    with JupyterLab loaded (``opened.kept``) for ``reopen_notebook``.
     """
     page, run, mode, stem = opened.page, opened.run, opened.run.mode, opened.stem
     session = None
@@ -1317,8 +1372,10 @@ def finish_notebook(
         run.problems += [f"page error: {e}" for e in opened.console_errors]
         t = run.phase("screenshot", t)
         session = page.evaluate(SESSION_ID_JS)
+        opened.kept = keep_page and page.evaluate(CLOSE_NOTEBOOK_JS)
     finally:
-        page.close()
+        if not opened.kept:
+            page.close()
         run.seconds = time.monotonic() - opened.start
     if session:
         opened.server.end_session_later(session)  # the kernel exits while the next one starts
