@@ -109,7 +109,9 @@ def _run(record_run: Any, context: Any, server: h.LabServer, path: Path, mode: s
         context, server, path, mode=mode, label=_label(_id(path))
     )
     h.begin_run(opened)
-    open_next()
+    if opened.failure is None:
+        open_next()  # its own stage: "run all" then counts only the wait that is left
+        opened.run_started = opened.run.phase("open next", opened.run_started)
     run = h.finish_notebook(opened, artifacts=h.artifacts_dir(), before_explorers=ahead.wait_open)
     if path == EXPLORER_FIXTURE and NO_NOTEBOOK_NOTE:
         run.notes.append(NO_NOTEBOOK_NOTE)
