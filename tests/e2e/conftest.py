@@ -40,6 +40,7 @@ BUILD_ENV = "E2E_RELEASE_BUILD"
 RUN_KEY = "e2e_run"  # the user_properties entry that carries a NotebookRun to the controller
 BUILD_TIMEOUT_S = 300.0
 _BUILDER: threading.Thread | None = None
+_EARLY_LAB: h.LabServer | None = None  # launched at start-up; lab_server waits for it
 
 
 def server_root(extra: list[Path]) -> Path:
@@ -98,13 +99,22 @@ def student_release() -> tuple[Path | None, str]:
     return (Path(result["dir"]) if result["dir"] else None), result["why"]
 
 
+def _lab_root() -> Path:
+    return server_root([Path(p) for p in (os.environ.get("E2E_NOTEBOOKS"),) if p])
+
+
 def pytest_configure(config: Any) -> None:
-    """Controller only: start building the release, so it is ready when its notebooks are due."""
-    global _BUILDER
-    if hasattr(config, "workerinput") or os.environ.get(BUILD_ENV):
-        return
+    """Where the notebooks run (each worker, or the one process without xdist): launch the
+    repository's JupyterLab server now, so it starts while the tests are collected and the
+    browser launched. Controller: start building the release, so it is ready when its notebooks
+    are due."""
+    global _BUILDER, _EARLY_LAB
     if not any("e2e_browser" in str(a) for a in config.args):
         return  # make test, or the harness's own fast checks
+    if hasattr(config, "workerinput") or not getattr(config.option, "numprocesses", None):
+        _EARLY_LAB = h.LabServer(_lab_root(), _log("jupyter-server")).launch()
+    if hasattr(config, "workerinput") or os.environ.get(BUILD_ENV):
+        return
     if os.environ.get("E2E_STUDENT_DIR"):
         h.STUDENT_DIR = Path(os.environ["E2E_STUDENT_DIR"]).resolve()
         return
@@ -148,11 +158,57 @@ def pytest_collection_modifyitems(items: list[Any]) -> None:
     items[:] = [item for item in items if id(item) not in position] + ordered
 
 
+# --------------------------------------------------------------------------- the next test
+_NEXT_ITEM: Any = None  # the test this process runs after the current one (None: the last)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_protocol(item: Any, nextitem: Any) -> None:
+    """Note which test comes next: its notebook's page may be opened ahead (``h.Ahead``)."""
+    global _NEXT_ITEM
+    _NEXT_ITEM = nextitem
+
+
+@pytest.fixture
+def open_next(request: Any, browser_context: Any, ahead: h.Ahead) -> Callable[[], None]:
+    """``open_next()`` opens, ahead, the pages of the test this process runs next.
+
+    Its module's ``pages_for(item, request)`` names them: ``(server, [(path, mode, label)])``
+    or None. A server that fails to start here fails the next test's own set-up, not this test.
+    """
+
+    def open_pages() -> None:
+        item = _NEXT_ITEM
+        pages_for = getattr(getattr(item, "module", None), "pages_for", None)
+        if item is None or pages_for is None:
+            return
+        try:
+            plan = pages_for(item, request)
+        except Exception:
+            return
+        if plan is not None:
+            server, pages = plan
+            for path, mode, label in pages:
+                ahead.open(browser_context, server, path, mode=mode, label=label)
+
+    return open_pages
+
+
+@pytest.fixture(scope="session")
+def ahead(browser_context: Any) -> Iterator[h.Ahead]:
+    """The page opened ahead for the next test (one per process); closed at the end."""
+    pages = h.Ahead()
+    try:
+        yield pages
+    finally:
+        pages.discard()
+
+
 # --------------------------------------------------------------------------- servers and browser
 @pytest.fixture(scope="session")
 def lab_server() -> Iterator[h.LabServer]:
-    extra = [Path(p) for p in (os.environ.get("E2E_NOTEBOOKS"),) if p]
-    server = h.LabServer(server_root(extra), _log("jupyter-server")).start()
+    server = _EARLY_LAB or h.LabServer(_lab_root(), _log("jupyter-server")).launch()
+    server.wait_ready()
     try:
         yield server
     finally:
@@ -303,6 +359,8 @@ def pytest_terminal_summary(terminalreporter: Any, config: Any) -> None:
 
 
 def pytest_unconfigure(config: Any) -> None:
+    if _EARLY_LAB is not None:
+        _EARLY_LAB.stop()  # already stopped if lab_server used it; else no test needed it
     if _BUILDER is not None:
         _BUILDER.join(timeout=BUILD_TIMEOUT_S + 30)  # its subprocess writes into TEMP_DIRS
     for folder in h.TEMP_DIRS:

@@ -55,7 +55,14 @@ def _course_notebooks() -> list[str]:
     return [release_name(p) for p in load_config(h.REPO).notebook_paths(h.REPO)]
 
 
+# The other tests that run one notebook on the repository's server: name -> (path, mode).
+LAB_TESTS = {
+    "test_student_mode_on_the_fixture": (STUDENT_FIXTURE, "student"),
+    "test_harness_catches_a_broken_notebook": (BROKEN_FIXTURE, "notebook"),
+}
 RELEASE_AT_ONCE = int(h.env_float("E2E_RELEASE_AT_ONCE", 3))
+# 1: a release notebook that finished clean leaves its page (JupyterLab loaded) to the next one.
+RELEASE_REUSE = h.env_float("E2E_RELEASE_REUSE", 1) == 1
 
 
 def _id(path: Path) -> str:
@@ -70,11 +77,42 @@ def _label(name: str) -> str:
     return name.removesuffix(".ipynb").replace("/", "__")
 
 
-def _run(record_run: Any, context: Any, server: h.LabServer, path: Path, mode: str
-         ) -> h.NotebookRun:  # fmt: skip
+def pages_for(item: Any, request: Any) -> tuple[h.LabServer, list[tuple[Path, str, str]]] | None:
+    """The server and ``(path, mode, label)`` of the pages test ``item`` opens first, or None
+    (conftest's ``open_next`` opens them ahead, while the test before it runs)."""
+    name = getattr(item, "originalname", "")
+    if name == "test_student_release_stops_at_first_exercise":
+        server = request.getfixturevalue("student_server")
+        if server is None:
+            return None
+        paths = h.find_notebooks(server.root_dir)[:RELEASE_AT_ONCE]
+        return server, [(p, "student", _release_label(server.root_dir, p)) for p in paths]
+    if name == "test_notebook_runs_and_explorers_respond":
+        path, mode = item.callspec.params["path"], "notebook"
+    elif name in LAB_TESTS:
+        path, mode = LAB_TESTS[name]
+    else:
+        return None
+    return request.getfixturevalue("lab_server"), [(path, mode, _label(_id(path)))]
+
+
+def _release_label(root: Path, path: Path) -> str:
+    return _label(f"release/{path.relative_to(root).as_posix()}")
+
+
+def _run(record_run: Any, context: Any, server: h.LabServer, path: Path, mode: str,
+         ahead: h.Ahead, open_next: Any) -> h.NotebookRun:  # fmt: skip
+    """Run ``path`` (on the page opened ahead for it, if any); once its Run All has started,
+    open the next test's pages ahead."""
     before = h.file_digest(path)
-    run = h.run_notebook(context, server, path, mode=mode, artifacts=h.artifacts_dir(),
-                         label=_label(_id(path)))  # fmt: skip
+    opened = ahead.take(server, path, mode=mode) or h.start_notebook(
+        context, server, path, mode=mode, label=_label(_id(path))
+    )
+    h.begin_run(opened)
+    if opened.failure is None:
+        open_next()  # its own stage: "run all" then counts only the wait that is left
+        opened.run_started = opened.run.phase("open next", opened.run_started)
+    run = h.finish_notebook(opened, artifacts=h.artifacts_dir(), before_explorers=ahead.wait_open)
     if path == EXPLORER_FIXTURE and NO_NOTEBOOK_NOTE:
         run.notes.append(NO_NOTEBOOK_NOTE)
     record_run(run)
@@ -89,9 +127,10 @@ def _report(run: h.NotebookRun) -> str:
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=_id)
 def test_notebook_runs_and_explorers_respond(
-    path: Path, record_run: Any, lab_server: h.LabServer, browser_context: Any
+    path: Path, record_run: Any, lab_server: h.LabServer, browser_context: Any,
+    ahead: h.Ahead, open_next: Any,
 ) -> None:
-    run = _run(record_run, browser_context, lab_server, path, "notebook")
+    run = _run(record_run, browser_context, lab_server, path, "notebook", ahead, open_next)
     assert not run.problems, _report(run)
     for explorer in run.explorers:
         assert len(explorer.latencies_ms) >= 15, f"{explorer.name}: too few latency samples"
@@ -103,10 +142,13 @@ def test_notebook_runs_and_explorers_respond(
 
 
 def test_student_mode_on_the_fixture(
-    record_run: Any, lab_server: h.LabServer, browser_context: Any
+    record_run: Any, lab_server: h.LabServer, browser_context: Any,
+    ahead: h.Ahead, open_next: Any,
 ) -> None:
     """Student mode itself, on a fixture that stops at its exercise in its 3rd code cell."""
-    run = _run(record_run, browser_context, lab_server, STUDENT_FIXTURE, "student")
+    run = _run(
+        record_run, browser_context, lab_server, STUDENT_FIXTURE, "student", ahead, open_next
+    )
     assert not run.problems, _report(run)
     assert run.exercise == "affine_forward", f"exercise found: {run.exercise!r}"
 
@@ -116,6 +158,8 @@ def test_student_release_stops_at_first_exercise(
     release: tuple[Path | None, str],
     student_server: h.LabServer | None,
     browser_context: Any,
+    ahead: h.Ahead,
+    open_next: Any,
 ) -> None:
     """Each notebook of the student release stops at its first exercise, its own package first
     on the kernel's sys.path.
@@ -132,9 +176,11 @@ def test_student_release_stops_at_first_exercise(
     assert paths, f"the student release {root} holds no notebook"
     names = [p.relative_to(root).as_posix() for p in paths]
     before = [h.file_digest(p) for p in paths]
+    open_next()  # its JupyterLab and kernel start while the release's notebooks run
     runs = h.run_notebooks(
         browser_context, student_server, paths, mode="student", artifacts=h.artifacts_dir(),
-        labels=[_label(f"release/{n}") for n in names], at_once=RELEASE_AT_ONCE,
+        labels=[_release_label(root, p) for p in paths], at_once=RELEASE_AT_ONCE, ahead=ahead,
+        reuse_pages=RELEASE_REUSE,
     )  # fmt: skip
     failures = []
     for name, path, digest, run in zip(names, paths, before, runs, strict=True):
@@ -161,10 +207,13 @@ def test_student_release_holds_the_course_notebooks(release: tuple[Path | None, 
 
 
 def test_harness_catches_a_broken_notebook(
-    record_run: Any, lab_server: h.LabServer, browser_context: Any
+    record_run: Any, lab_server: h.LabServer, browser_context: Any,
+    ahead: h.Ahead, open_next: Any,
 ) -> None:
     """The harness itself: each planted fault in the broken fixture must be reported."""
-    run = _run(record_run, browser_context, lab_server, BROKEN_FIXTURE, "notebook")
+    run = _run(
+        record_run, browser_context, lab_server, BROKEN_FIXTURE, "notebook", ahead, open_next
+    )
     found = "\n".join(run.problems)
     expected = {
         "an exception": "error output: ValueError: broken on purpose",

@@ -33,6 +33,7 @@ import threading
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -174,6 +175,10 @@ class LabServer:
 
     def start(self, timeout_s: float = 90.0) -> LabServer:
         """Start the server and wait until its REST API answers; raise with the log tail if not."""
+        return self.launch().wait_ready(timeout_s)
+
+    def launch(self) -> LabServer:
+        """Start the server process and return at once (``wait_ready`` waits for it to answer)."""
         settings = self._write_settings()
         workspaces = self.tmp / "workspaces"
         workspaces.mkdir()
@@ -205,6 +210,12 @@ class LabServer:
             stderr=subprocess.STDOUT,
             start_new_session=True,  # its own process group: kernels included, killed together
         )
+        return self
+
+    def wait_ready(self, timeout_s: float = 90.0) -> LabServer:
+        """Wait until the launched server's REST API answers; stop it and raise if it does not."""
+        if self.proc is None:
+            raise RuntimeError("LabServer.wait_ready: the server was not launched (call launch)")
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
@@ -252,6 +263,10 @@ class LabServer:
         thread.start()
         self._closing.append(thread)
 
+    # After /api/shutdown the server may sit for many seconds after "Shutting down N extensions"
+    # with every kernel already gone: this long, then its process group is ended by signal.
+    SHUTDOWN_GRACE_S = 2.0
+
     def stop(self) -> None:
         """Ask the server to shut down (kernels too), then end its process group; wait for it."""
         for thread in self._closing:
@@ -265,7 +280,7 @@ class LabServer:
             except (urllib.error.URLError, OSError):
                 pass
             try:
-                proc.wait(timeout=10)
+                proc.wait(timeout=self.SHUTDOWN_GRACE_S)
             except subprocess.TimeoutExpired:
                 pass
             for sig, wait_s in ((signal.SIGTERM, 5), (signal.SIGKILL, 5)):
@@ -667,6 +682,12 @@ def goto_notebook(page: Any, server: LabServer, rel: str, workspace: str) -> Non
 
 def wait_notebook_open(page: Any, rel: str) -> None:
     """After ``page.goto`` the notebook's URL: wait until it is open and its kernel idle."""
+    wait_lab_ready(page, rel)
+    wait_kernel_idle(page, rel)
+
+
+def wait_lab_ready(page: Any, rel: str) -> None:
+    """After ``page.goto`` the notebook's URL: wait until JupyterLab has loaded and shows it."""
     page.wait_for_function(
         "() => window.jupyterapp && window.jupyterapp.shell", timeout=120_000, polling=100
     )
@@ -682,6 +703,10 @@ def wait_notebook_open(page: Any, rel: str) -> None:
         }""",
         rel,
     )
+
+
+def wait_kernel_idle(page: Any, rel: str) -> None:
+    """Once ``wait_lab_ready``: wait until the notebook's model is loaded and its kernel idle."""
     page.wait_for_function(
         """(path) => {
             const w = window.jupyterapp.shell.currentWidget;
@@ -1172,6 +1197,8 @@ def run_notebooks(
     artifacts: Path,
     labels: list[str],
     at_once: int,
+    ahead: Ahead | None = None,
+    reuse_pages: bool = False,
 ) -> list[NotebookRun | Exception]:
     """Run several notebooks, ``at_once`` of them in their own pages at the same time.
 
@@ -1179,18 +1206,26 @@ def run_notebooks(
     few cells): while one is checked, the next ones load JupyterLab, start their kernels and run.
     Explorers are stepped one page at a time, but other pages may still be running then: use
     ``at_once=1`` (``run_notebook``) where latency is measured. Returns, in the order of
-    ``paths``, each notebook's run, or the exception that ended it.
+    ``paths``, each notebook's run, or the exception that ended it. A page ``ahead`` holds for
+    one of ``paths`` is used instead of opening another. ``reuse_pages``: a notebook that
+    finished clean leaves its page, JupyterLab loaded, to a later one (``reopen_notebook``).
     """
     if at_once < 1:
         raise ValueError(f"run_notebooks: at_once must be at least 1, got {at_once}")
     results: list[NotebookRun | Exception | None] = [None] * len(paths)
     window: list[tuple[int, OpenNotebook | Exception]] = []
     todo = list(enumerate(zip(paths, labels, strict=True)))
+    kept: list[OpenNotebook] = []  # finished, their pages still open for the next notebooks
     while todo or window:
         while todo and len(window) < at_once:
             i, (path, label) = todo.pop(0)
+            opened = ahead.take(server, path, mode=mode) if ahead is not None else None
             try:
-                window.append((i, start_notebook(context, server, path, mode=mode, label=label)))
+                if opened is None and kept:
+                    opened = reopen_notebook(kept.pop(0), path, mode=mode, label=label)
+                window.append(
+                    (i, opened or start_notebook(context, server, path, mode=mode, label=label))
+                )
             except Exception as e:  # that notebook's outcome
                 window.append((i, e))
         for _, opened in window:  # every page in the window is loading; start each one's run
@@ -1201,10 +1236,22 @@ def run_notebooks(
             results[i] = opened
             continue
         try:
-            results[i] = finish_notebook(opened, artifacts=artifacts)
+            results[i] = finish_notebook(opened, artifacts=artifacts, keep_page=reuse_pages)
         except Exception as e:
             results[i] = e
+        if opened.kept:
+            kept.append(opened)
+    for done in kept:
+        done.page.close()
     return [r for r in results if r is not None]
+
+
+SESSION_ID_JS = """() => {
+    const app = window.jupyterapp;
+    const w = app && app.shell && app.shell.currentWidget;
+    const s = w && w.sessionContext && w.sessionContext.session;
+    return s ? s.id : null;
+}"""
 
 
 @dataclass
@@ -1221,6 +1268,8 @@ class OpenNotebook:
     begun: bool = False
     run_started: float = 0.0  # time.monotonic() when Run All was started
     failure: Exception | None = None  # what stopped begin_run, raised by finish_notebook
+    on_error: Any = None  # the page's "pageerror" handler that fills console_errors
+    kept: bool = False  # finish_notebook left the page open, its notebook closed (reopen_notebook)
 
 
 def start_notebook(
@@ -1235,7 +1284,7 @@ def start_notebook(
     page = context.new_page()
     page.add_init_script(PAGE_JS)
     opened = OpenNotebook(page, server, NotebookRun(path=path, mode=mode), rel, stem, [], start)
-    page.on("pageerror", lambda exc: opened.console_errors.append(str(exc)))
+    _listen(opened)
     try:
         goto_notebook(page, server, rel, f"e2e-{stem}-{secrets.token_hex(4)}")
     except Exception:
@@ -1244,22 +1293,76 @@ def start_notebook(
     return opened
 
 
+def _listen(opened: OpenNotebook) -> None:
+    def on_error(exc: Any) -> None:
+        opened.console_errors.append(str(exc))
+
+    opened.on_error = on_error
+    opened.page.on("pageerror", on_error)
+
+
+def reopen_notebook(
+    done: OpenNotebook, path: Path, *, mode: str, label: str
+) -> OpenNotebook:
+    """``path`` in the page ``done`` left open (``finish_notebook(..., keep_page=True)``).
+
+    JupyterLab stays loaded; ``begin_run`` opens the notebook in it (File > Open:
+    ``docmanager:open``) with a new kernel. Page errors count for the new notebook from now on.
+    """
+    if not done.kept:
+        raise ValueError("reopen_notebook: done must be a notebook finished with keep_page=True")
+    page, server = done.page, done.server
+    page.remove_listener("pageerror", done.on_error)
+    done.kept = False
+    rel = path.resolve().relative_to(server.root_dir).as_posix()
+    stem = re.sub(r"[^A-Za-z0-9_.-]+", "_", label)
+    opened = OpenNotebook(
+        page, server, NotebookRun(path=path, mode=mode), rel, stem, [], time.monotonic()
+    )
+    _listen(opened)
+    opened.run.notes.append("opened in the page of the notebook before it")
+    return opened
+
+
+# Close the page's notebook without saving (autosave is off; its outputs make it dirty).
+CLOSE_NOTEBOOK_JS = """async () => {
+    const w = window.jupyterapp.shell.currentWidget;
+    if (!w || !w.context) return false;
+    w.dispose();
+    await new Promise(r => setTimeout(r, 0));
+    return !document.querySelector('.jp-Notebook');
+}"""
+
+
 def begin_run(opened: OpenNotebook) -> None:
     """Wait until the notebook is open and its kernel idle, then start Run All Cells."""
     opened.begun = True
     try:
-        wait_notebook_open(opened.page, opened.rel)
-        opened.run_started = opened.run.phase("open", opened.start)
+        wait_lab_ready(opened.page, opened.rel)
+        t = opened.run.phase("page", opened.start)
+        wait_kernel_idle(opened.page, opened.rel)
+        opened.run_started = opened.run.phase("kernel", t)
         start_run_all(opened.page)
     except Exception as e:  # finish_notebook raises it
         opened.failure = e
 
 
 def finish_notebook(
-    opened: OpenNotebook, *, artifacts: Path, latency_steps: int = LATENCY_STEPS
+    opened: OpenNotebook,
+    *,
+    artifacts: Path,
+    latency_steps: int = LATENCY_STEPS,
+    before_explorers: Callable[[], None] | None = None,
+    keep_page: bool = False,
 ) -> NotebookRun:
     """Wait for the run to end, check outputs and widgets, step the explorers (notebook mode),
-    take the screenshots, close the page and shut the kernel down."""
+    take the screenshots, close the page and shut the kernel down.
+
+    ``before_explorers``, if given, is called once before the first explorer is stepped (e.g.
+    ``Ahead.wait_open``: the page opened ahead finishes loading before any latency is timed).
+    ``keep_page``: after a run that raised nothing, close only the notebook and leave the page
+    with JupyterLab loaded (``opened.kept``) for ``reopen_notebook``.
+    """
     page, run, mode, stem = opened.page, opened.run, opened.run.mode, opened.stem
     session = None
     artifacts.mkdir(parents=True, exist_ok=True)
@@ -1289,7 +1392,11 @@ def finish_notebook(
             run.problems += duplicate_figures(page)
         t = run.phase("checks", t)
         if mode == "notebook":
-            for out_el, result in find_explorers(page, opened.rel):
+            explorers = find_explorers(page, opened.rel)
+            if explorers and before_explorers is not None:
+                before_explorers()
+                t = run.phase("wait ahead", t)
+            for out_el, result in explorers:
                 exercise_explorer(page, out_el, result, latency_steps, artifacts, stem)
                 run.explorers.append(result)
                 run.problems += [f"explorer {result.name}: {p}" for p in result.problems]
@@ -1310,16 +1417,83 @@ def finish_notebook(
         run.screenshots.insert(0, shot)
         run.problems += [f"page error: {e}" for e in opened.console_errors]
         t = run.phase("screenshot", t)
-        session = page.evaluate(
-            """() => {
-                const w = window.jupyterapp.shell.currentWidget;
-                const s = w && w.sessionContext && w.sessionContext.session;
-                return s ? s.id : null;
-            }"""
-        )
+        session = page.evaluate(SESSION_ID_JS)
+        opened.kept = keep_page and page.evaluate(CLOSE_NOTEBOOK_JS)
     finally:
-        page.close()
+        if not opened.kept:
+            page.close()
         run.seconds = time.monotonic() - opened.start
     if session:
         opened.server.end_session_later(session)  # the kernel exits while the next one starts
     return run
+
+
+class Ahead:
+    """Notebook pages opened ahead of their test, in the same browser.
+
+    While a worker's current notebook runs, the pages of what it runs next load JupyterLab and
+    start their kernels (``start_notebook`` only navigates; JupyterLab opens the notebook and
+    starts its kernel on its own). The next test ``take``s a page if it is the one it needs, else
+    opens its own. Nothing is checked ahead: every check runs in the test, on a page of its own,
+    as without it.
+    """
+
+    def __init__(self) -> None:
+        self.pending: dict[tuple[int, Path, str], OpenNotebook] = {}
+
+    @staticmethod
+    def _key(server: LabServer, path: Path, mode: str) -> tuple[int, Path, str]:
+        return (server.port, path.resolve(), mode)
+
+    def open(self, context: Any, server: LabServer, path: Path, *, mode: str, label: str) -> None:
+        """Start loading ``path``'s page; a failure here is left to the test that needs it."""
+        key = self._key(server, path, mode)
+        if key in self.pending:
+            return
+        try:
+            self.pending[key] = start_notebook(context, server, path, mode=mode, label=label)
+        except Exception:
+            pass  # the test opens the notebook itself and reports what goes wrong
+
+    def take(self, server: LabServer, path: Path, *, mode: str) -> OpenNotebook | None:
+        """The page opened ahead for ``path`` (its clock restarted now), or None."""
+        opened = self.pending.pop(self._key(server, path, mode), None)
+        if opened is None:
+            return None
+        now = time.monotonic()
+        opened.run.notes.append(f"page opened ahead, {now - opened.start:.1f} s before its test")
+        opened.start = now
+        return opened
+
+    def wait_open(self, timeout_s: float = 120.0) -> None:
+        """Wait until each page opened ahead shows its notebook with an idle kernel (or failed:
+        its test reports that)."""
+        for opened in list(self.pending.values()):
+            try:
+                opened.page.wait_for_function(
+                    """(path) => {
+                        const app = window.jupyterapp;
+                        const w = app && app.shell && app.shell.currentWidget;
+                        return !!(w && w.context && w.context.path === path && w.context.isReady
+                            && w.sessionContext && w.sessionContext.session
+                            && w.sessionContext.session.kernel
+                            && w.sessionContext.session.kernel.status === 'idle');
+                    }""",
+                    arg=opened.rel,
+                    timeout=timeout_s * 1000,
+                    polling=200,
+                )
+            except Exception:
+                pass  # its own test waits again and reports
+
+    def discard(self) -> None:
+        """Close every page still waiting for its test, ending the sessions they started."""
+        pending, self.pending = self.pending, {}
+        for opened in pending.values():
+            try:
+                session = opened.page.evaluate(SESSION_ID_JS)
+            except Exception:
+                session = None
+            opened.page.close()
+            if session:
+                opened.server.end_session_later(session)

@@ -26,9 +26,23 @@ else
     XDIST=(-n "$WORKERS" --dist load --maxschedchunk 1)
 fi
 # explorer.js in Chromium against matplotlib's render, and its frame cache: make test skips these
-# when no browser is installed; here one is, so they run and may not skip.
+# when no browser is installed; here one is, so they run and may not skip. They run beside the
+# notebooks (about 15 s, most of it waiting on browser starts); their output follows the summary.
+UNIT_LOG=$(mktemp)
 RNN_REQUIRE_BROWSER=1 "$PY" -m pytest -q -p no:cacheprovider -p no:randomly tests/test_widgets.py \
-    -k "browser_module or browser_canvas"
+    -k "browser_module or browser_canvas" >"$UNIT_LOG" 2>&1 &
+UNIT_PID=$!
 # -rs: a skipped step (e.g. the student release the course tooling refused to build) says why.
-exec "$PY" -m pytest -p no:cacheprovider -p no:randomly "${XDIST[@]}" tests/e2e/e2e_browser.py \
-    -v -rs "$@"
+STATUS=0
+"$PY" -m pytest -p no:cacheprovider -p no:randomly "${XDIST[@]}" tests/e2e/e2e_browser.py \
+    -v -rs --durations=40 "$@" || STATUS=$?
+UNIT_STATUS=0
+wait "$UNIT_PID" || UNIT_STATUS=$?
+echo "explorer.js in Chromium (tests/test_widgets.py -k 'browser_module or browser_canvas'):"
+cat "$UNIT_LOG"
+rm -f "$UNIT_LOG"
+if [ "$UNIT_STATUS" != 0 ]; then
+    echo "e2e: the explorer.js browser tests failed (exit $UNIT_STATUS)" >&2
+    [ "$STATUS" != 0 ] || STATUS=$UNIT_STATUS
+fi
+exit "$STATUS"

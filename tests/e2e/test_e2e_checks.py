@@ -8,6 +8,8 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+import pytest
+
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import e2e_harness as h  # noqa: E402
@@ -102,3 +104,79 @@ def test_build_release_reports_why_it_refused(tmp_path: Path, monkeypatch) -> No
     monkeypatch.setattr(h, "REPO", tmp_path)
     built, why = h.build_release(tmp_path / "out", timeout_s=60)
     assert built is None and why.startswith("the course tooling refused to build it (exit")
+
+
+class FakePage:
+    """Stands in for a Playwright page: records what the harness does to it."""
+
+    def __init__(self, session: str | None) -> None:
+        self.session, self.closed, self.listeners = session, False, []
+
+    def evaluate(self, js: str, *args: object) -> object:
+        return self.session
+
+    def close(self) -> None:
+        self.closed = True
+
+    def on(self, event: str, fn: object) -> None:
+        self.listeners.append((event, fn))
+
+
+class FakeServer:
+    def __init__(self, port: int, root: Path) -> None:
+        self.port, self.root_dir, self.ended = port, root, []
+
+    def end_session_later(self, session_id: str) -> None:
+        self.ended.append(session_id)
+
+
+def test_a_page_opened_ahead_goes_only_to_its_own_notebook(tmp_path: Path, monkeypatch) -> None:
+    """Ahead hands a page to the test of the same notebook, mode and server, restarting its clock;
+    any other request opens its own; what is never taken is closed and its session ended."""
+    opened: list[h.OpenNotebook] = []
+
+    def start(context, server, path, *, mode, label):  # noqa: ANN001, ANN202
+        page = FakePage(f"session-{path.stem}")
+        run = h.NotebookRun(path=path, mode=mode)
+        opened.append(h.OpenNotebook(page, server, run, path.name, label, [], start=0.0))
+        return opened[-1]
+
+    monkeypatch.setattr(h, "start_notebook", start)
+    a, b = tmp_path / "a.ipynb", tmp_path / "b.ipynb"
+    lab, other = FakeServer(1, tmp_path), FakeServer(2, tmp_path)
+    ahead = h.Ahead()
+    ahead.open(None, lab, a, mode="notebook", label="a")
+    ahead.open(None, lab, b, mode="student", label="b")
+    assert ahead.take(other, a, mode="notebook") is None  # another server
+    assert ahead.take(lab, a, mode="student") is None  # another mode
+    got = ahead.take(lab, a, mode="notebook")
+    assert got is opened[0] and got.start > 0.0 and "page opened ahead" in got.run.notes[0]
+    assert ahead.take(lab, a, mode="notebook") is None  # taken once
+    ahead.discard()
+    assert opened[1].page.closed and lab.ended == ["session-b"] and not opened[0].page.closed
+
+
+def test_a_kept_page_serves_the_next_notebook_with_its_own_error_list(tmp_path: Path) -> None:
+    page = FakePage(None)
+    page.remove_listener = lambda event, fn: page.listeners.remove((event, fn))
+    server = FakeServer(1, tmp_path)
+    done = h.OpenNotebook(page, server, h.NotebookRun(tmp_path / "a.ipynb", "student"), "a.ipynb",
+                          "a", [], start=0.0)  # fmt: skip
+    with pytest.raises(ValueError, match="keep_page=True"):
+        h.reopen_notebook(done, tmp_path / "b.ipynb", mode="student", label="b")
+    h._listen(done)
+    done.kept = True
+    nxt = h.reopen_notebook(done, tmp_path / "b.ipynb", mode="student", label="b")
+    assert nxt.page is page and nxt.rel == "b.ipynb" and not done.kept
+    assert [fn for _, fn in page.listeners] == [nxt.on_error]
+    nxt.on_error("boom")
+    assert nxt.console_errors == ["boom"] and done.console_errors == []
+
+
+def test_wait_ready_needs_a_launched_server(tmp_path: Path) -> None:
+    server = h.LabServer(tmp_path, tmp_path / "log.txt")
+    try:
+        with pytest.raises(RuntimeError, match="not launched"):
+            server.wait_ready(timeout_s=1)
+    finally:
+        server.stop()
