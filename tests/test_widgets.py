@@ -983,6 +983,8 @@ def test_browser_module_keeps_frames_and_drops_them_when_the_code_changes():
         here = ex.index()
         msg, bufs = view.frame_message(push=True)
         page.evaluate("([m, b]) => window.deliver(m, b)", [msg, b64(bufs)])
+        # painted once its background has been decoded (asynchronously: slower under load)
+        page.wait_for_function("document.querySelector('.rnn-explorer').dataset.waiting === '0'")
         first = page.evaluate("window.pixels()")
         want = page.evaluate("window.sent")[-1]
         assert want["type"] == "want" and not want["current"]        # prefetching
