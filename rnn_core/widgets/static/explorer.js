@@ -137,6 +137,11 @@ function render({ model, el }) {
   const ctx = canvas.getContext("2d");
   root.append(bar, readout, canvas);
   el.appendChild(root);
+  // JupyterLab makes a cell active when focus or a press lands inside it (its notebook listens
+  // for focusin and mousedown as they bubble) and re-renders in the next animation frame, which
+  // is the frame that shows the student's first step: measured in make e2e, most of that step's
+  // time. The explorer's controls need neither event above them, so neither goes further.
+  for (const type of ["focusin", "mousedown"]) root.addEventListener(type, (ev) => ev.stopPropagation());
 
   // Where the time goes, read by the e2e harness (root.rnnStats): per request the round trip
   // (want sent -> frame received) and the kernel's parts of it; per paint its ms; per
