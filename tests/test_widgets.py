@@ -1215,3 +1215,24 @@ def test_the_browser_canvas_shows_what_matplotlib_renders(make):
             rows = slice(max(int(h - e.y1) - 2, 0), int(h - e.y0) + 3)
             keep[rows, max(int(e.x0) - 2, 0):int(e.x1) + 3] = 0
     assert off[keep].mean() < 0.3 * data[keep].mean(), (off[keep].mean(), data[keep].mean())
+
+
+def test_focus_and_presses_inside_the_explorer_do_not_reach_the_notebook():
+    """JupyterLab's notebook makes a cell active on a bubbling focusin or mousedown and re-renders
+    in the frame that shows the first step: neither leaves the explorer, while the control itself
+    still gets the focus, the press and the key."""
+    ex = _tiny_explorer()
+    with _explorer_page(ex.widget) as page:
+        page.evaluate("""() => {
+            window.above = [];
+            for (const t of ['focusin', 'mousedown', 'keydown'])
+                document.body.addEventListener(t, () => window.above.push(t));
+        }""")
+        slider = page.locator('input[type="range"]').first
+        slider.click()
+        slider.press("ArrowRight")
+        assert page.evaluate("document.activeElement.type") == "range"
+        # keys still bubble (JupyterLab's shortcuts skip them by data-lm-suppress-shortcuts)
+        assert page.evaluate("window.above") == ["keydown"]
+        page.evaluate("document.body.dispatchEvent(new FocusEvent('focusin', {bubbles: true}))")
+        assert page.evaluate("window.above") == ["keydown", "focusin"]   # the listener works
