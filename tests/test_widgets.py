@@ -962,8 +962,7 @@ def _explorer_page(view):
             yield page
         finally:
             browser.close()
-
-
+@pytest.mark.browser
 def test_browser_module_keeps_frames_and_drops_them_when_the_code_changes():
     """explorer.js in Chromium with a stand-in model and real frames from the kernel side: a
     frame it holds is painted with no request; after a "code" message (an edited exercise) it
@@ -1053,8 +1052,7 @@ def _tiny_explorer():
     controls = {"a": int_slider("a", 4, 0, 20), "b": int_slider("b", 2, 0, 6),
                 "c": dropdown("c", "x", ["x", "y", "z"])}
     return Explorer("tiny", controls, fig, draw, None, [line])
-
-
+@pytest.mark.browser
 def test_the_browser_fetches_near_then_options_then_every_slider_range():
     """The order of the look-ahead: one key press of a slider first (what the student reaches
     next; then the page says "held"), every option of the dropdown, then, once the student has
@@ -1169,6 +1167,7 @@ def test_an_explorer_on_a_bare_figure_gets_an_agg_canvas():
     assert ex.widget.spec["index"] == [0] and ex.values == {"k": 1}
 
 
+@pytest.mark.browser
 @ALL
 def test_the_browser_canvas_shows_what_matplotlib_renders(make):
     """explorer.js in Chromium paints a frame over its background: the picture matches
@@ -1215,8 +1214,7 @@ def test_the_browser_canvas_shows_what_matplotlib_renders(make):
             rows = slice(max(int(h - e.y1) - 2, 0), int(h - e.y0) + 3)
             keep[rows, max(int(e.x0) - 2, 0):int(e.x1) + 3] = 0
     assert off[keep].mean() < 0.3 * data[keep].mean(), (off[keep].mean(), data[keep].mean())
-
-
+@pytest.mark.browser
 def test_focus_and_presses_inside_the_explorer_do_not_reach_the_notebook():
     """JupyterLab's notebook makes a cell active on a bubbling focusin or mousedown and re-renders
     in the frame that shows the first step: neither leaves the explorer, while the control itself
@@ -1236,3 +1234,22 @@ def test_focus_and_presses_inside_the_explorer_do_not_reach_the_notebook():
         assert page.evaluate("window.above") == ["keydown"]
         page.evaluate("document.body.dispatchEvent(new FocusEvent('focusin', {bubbles: true}))")
         assert page.evaluate("window.above") == ["keydown", "focusin"]   # the listener works
+
+
+def test_every_test_that_opens_chromium_is_marked_browser():
+    """make e2e runs this file's browser tests by their marker (-m browser), where they may not
+    skip: a test that opens Chromium without the marker would skip everywhere, unnoticed."""
+    import ast
+    import pathlib
+
+    tree = ast.parse(pathlib.Path(__file__).read_text())
+    unmarked = []
+    for node in tree.body:
+        if not (isinstance(node, ast.FunctionDef) and node.name.startswith("test_")):
+            continue
+        calls = {n.func.id for n in ast.walk(node)
+                 if isinstance(n, ast.Call) and isinstance(n.func, ast.Name)}
+        marked = any(ast.unparse(d) == "pytest.mark.browser" for d in node.decorator_list)
+        if calls & {"_chromium_page", "_explorer_page"} and not marked:
+            unmarked.append(node.name)
+    assert not unmarked, f"open Chromium without @pytest.mark.browser: {unmarked}"

@@ -30,7 +30,7 @@ fi
 # notebooks (about 15 s, most of it waiting on browser starts); their output follows the summary.
 UNIT_LOG=$(mktemp)
 RNN_REQUIRE_BROWSER=1 "$PY" -m pytest -q -p no:cacheprovider -p no:randomly tests/test_widgets.py \
-    -k "browser_module or browser_canvas" >"$UNIT_LOG" 2>&1 &
+    -m browser >"$UNIT_LOG" 2>&1 &
 UNIT_PID=$!
 # -rs: a skipped step (e.g. the student release the course tooling refused to build) says why.
 STATUS=0
@@ -38,7 +38,7 @@ STATUS=0
     -v -rs --durations=40 "$@" || STATUS=$?
 UNIT_STATUS=0
 wait "$UNIT_PID" || UNIT_STATUS=$?
-echo "explorer.js in Chromium (tests/test_widgets.py -k 'browser_module or browser_canvas'):"
+echo "explorer.js in Chromium (tests/test_widgets.py -m browser):"
 cat "$UNIT_LOG"
 rm -f "$UNIT_LOG"
 if [ "$UNIT_STATUS" != 0 ]; then
