@@ -150,21 +150,23 @@ def draw_lstm_cell(ax) -> dict[str, Any]:
 
     ``c_{t-1}`` enters at the top left, is multiplied by the forget gate ``f`` (x), gets ``i * g``
     added (+) and leaves as ``c_t``: that top line has no weight matrix and no squashing on it.
-    Below it the four gates read ``[x_t, h_{t-1}]``: ``h_{t-1}`` enters at the bottom left, ``x_t``
-    joins it from below, and that line ends at the last gate it feeds (``o``). ``i``, ``f``, ``o``
-    are sigmoids, ``g`` a tanh; each is drawn where it acts, and a note under the line gives the
-    order ``rnn_core.lstm`` stacks them in (i, f, o, g along 4H). ``h_t = o * tanh(c_t)`` leaves
-    the output multiply on its own line, at the gates' height (never on the ``h_{t-1}`` line): to
-    the right, towards the next step, and up as the step's output. Colours follow
-    :func:`draw_wiring`: x red, h green, the cell state yellow.
+    Below it the three gates and the candidate ``g`` read ``[x_t, h_{t-1}]``: ``h_{t-1}`` enters
+    at the bottom left, ``x_t`` joins it from below, and that line ends at the last gate it feeds
+    (``o``). ``i``, ``f``, ``o`` are sigmoids, ``g`` a tanh; each is drawn where it acts, a note
+    under the line gives the order ``rnn_core.lstm`` stacks their blocks in (i, f, o, g along 4H),
+    and a label under the cell says that each box reads its block of ``[x_t, h_{t-1}] W + b``.
+    ``h_t = o * tanh(c_t)`` leaves the output multiply on its own line, at the gates' height
+    (never on the ``h_{t-1}`` line): to the right, towards the next step, and up as the step's
+    output. Colours follow :func:`draw_wiring`: x red, h green, the cell state yellow.
 
     Returns
     -------
     dict: ``"gates"`` maps "i", "f", "o", "g" to their boxes; ``"ops"`` maps "forget", "input",
     "output" (the x nodes), "add" (+) and "tanh_c" to theirs; ``"highway"`` is the cell-state line;
     ``"wires"`` maps "x_h" (the ``[x_t, h_{t-1}]`` line) and "h_t" (``h_t``'s line out of the
-    output multiply, up to where it splits) to their lines; ``"order"`` is the note on the gates'
-    order in the code; ``"inputs"`` / ``"outputs"`` map the names to their labels
+    output multiply, up to where it splits) to their lines; ``"order"`` is the note on the blocks'
+    order in the code; ``"weights"`` is the label saying that each box reads its block of
+    ``a = [x_t, h_{t-1}] W + b``; ``"inputs"`` / ``"outputs"`` map the names to their labels
     (``"inputs"["x_h"]`` labels the joined line).
     """
     import matplotlib.patches as mpatches
@@ -219,10 +221,20 @@ def draw_lstm_cell(ax) -> dict[str, Any]:
     order = ax.text(
         5.6,
         low - 0.14,
-        "gate order in the code: i, f, o, g",
+        "block order in the code: i, f, o, g",
         ha="right",
         va="top",
         fontsize=8,
+        color="0.3",
+    )
+    # the weights: each box gets its H-column block of one product (notebook 08, section 1)
+    weights = ax.text(
+        3.2,
+        -0.85,
+        r"each box: its block of $a = [x_t,\ h_{t-1}]\, W + b$, $W$: $(D{+}H) \times 4H$",
+        ha="center",
+        va="top",
+        fontsize=9,
         color="0.3",
     )
     outputs = {
@@ -233,7 +245,7 @@ def draw_lstm_cell(ax) -> dict[str, Any]:
     ax.text(
         3.0,
         top + 0.55,
-        "cell state: only $\\times f$ and $+\\, i g$, no weights, no squashing",
+        "cell state: only $\\times f$ and $+\\, i g$, no weight matrix, no squashing",
         ha="center",
         va="bottom",
         fontsize=9,
@@ -253,6 +265,7 @@ def draw_lstm_cell(ax) -> dict[str, Any]:
         "highway": highway,
         "wires": {"x_h": x_h, "h_t": h_t},
         "order": order,
+        "weights": weights,
         "inputs": inputs,
         "outputs": outputs,
     }

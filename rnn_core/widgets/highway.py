@@ -63,7 +63,8 @@ def highway_explorer(forget_bias: float = 1.0, T: int = 200, H: int = 32, seed: 
     ax_g.set_ylabel("||dL/dh_k|| (log scale)")
     leg_g = overlay_legend(ax_g, "lower right")
     title_g = ax_g.set_title(" ", fontsize=10)
-    (direct,) = ax_c.plot([], [], color="C2", lw=1.8, zorder=3, label="direct path: prod of f")
+    (direct,) = ax_c.plot([], [], color="C2", lw=1.8, zorder=3,
+                          label="direct path: max of prod of f")
     (full,) = ax_c.plot([], [], color="C0", lw=1.2, ls="--", zorder=3,
                         label="c-c block of the full (h, c) Jacobian")
     ax_c.set_xlabel("step k")
