@@ -138,3 +138,24 @@ def test_lstm_cell_wires_stay_solid_under_the_course_style():
         plt.close(fig)
     for line in (drawn["highway"], *drawn["wires"].values()):
         assert line.get_linestyle() == "-"
+
+
+def test_lstm_cell_says_where_the_weights_act(ax):
+    """The gates' boxes carry no weights of their own in the picture: one label says each reads
+    its block of one product, whose W stacks the code's Wx (D, 4H) over Wh (H, 4H)."""
+    import numpy as np
+
+    from rnn_core.lstm import lstm_step_forward
+
+    drawn = diagrams.draw_lstm_cell(ax)
+    text = drawn["weights"].get_text()
+    assert "[x_t,\\ h_{t-1}]" in text and "(D{+}H) \\times 4H" in text
+    # the product the label names is the code's pre-activation: [x, h] @ [[Wx], [Wh]] + b
+    rng = np.random.default_rng(0)
+    N, D, H = 2, 3, 4
+    x, h, c = rng.normal(size=(N, D)), rng.normal(size=(N, H)), rng.normal(size=(N, H))
+    Wx, Wh, b = rng.normal(size=(D, 4 * H)), rng.normal(size=(H, 4 * H)), rng.normal(size=4 * H)
+    _, _, cache = lstm_step_forward(x, h, c, Wx, Wh, b)
+    a = np.concatenate([x, h], axis=1) @ np.vstack([Wx, Wh]) + b
+    assert np.allclose(cache.i, 1 / (1 + np.exp(-a[:, :H])))
+    assert np.allclose(cache.g, np.tanh(a[:, 3 * H:]))
