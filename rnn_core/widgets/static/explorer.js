@@ -148,6 +148,8 @@ function render({ model, el }) {
   // background the decode ms.
   const stats = { current: [], prefetch: [], paint: [], decode: [] };
   root.rnnStats = stats;
+  const STATS_KEPT = 2048;              // the newest entries of each list, as the kernel keeps
+  const note = (list, v) => { list.push(v); if (list.length > STATS_KEPT) list.shift(); };
   let asked = null;                     // the request in flight: {at: performance.now(), current}
 
   const pos = spec.index.slice();       // the positions shown by the controls
@@ -273,7 +275,7 @@ function render({ model, el }) {
     ctx.imageSmoothingEnabled = false;
     for (const [x, y, w, h] of f.overlays) ctx.drawImage(bg, x * s, y * s, w * s, h * s, x, y, w, h);
     readout.textContent = f.readout;
-    stats.paint.push(performance.now() - t0);
+    note(stats.paint, performance.now() - t0);
     root.dataset.frame = keyOf(f.idx);
     root.dataset.waiting = keyOf(f.idx) === keyOf(pos) ? "0" : "1";
   }
@@ -393,7 +395,7 @@ function render({ model, el }) {
       const blob = new Blob([buffers[f.png]], { type: "image/png" });
       const t0 = performance.now();
       const p = createImageBitmap(blob).then((bmp) => {
-        stats.decode.push(performance.now() - t0);
+        note(stats.decode, performance.now() - t0);
         backgrounds.set(f.bg, bmp);
         return bmp;
       });
@@ -404,7 +406,7 @@ function render({ model, el }) {
     if (inflight === key && !f.push) {
       inflight = null;
       if (asked) {
-        stats[asked.current ? "current" : "prefetch"].push({ ms: performance.now() - asked.at, ...f.t });
+        note(stats[asked.current ? "current" : "prefetch"], { ms: performance.now() - asked.at, ...f.t });
       }
     }
     if (f.code < code) { pump(); return; }        // computed by replaced code
