@@ -254,9 +254,7 @@ if __name__ == "__main__":
     modes = ("idle", "busy") if a.mode == "both" else (a.mode,)
     if a.against is not None:
         res = {m: compare(m, a.root, a.against, a.only) for m in modes}
-        if a.json:
-            a.json.write_text(json.dumps(res, indent=1))
-        sys.exit(0)
-    res = main(modes, a.root, a.only, a.cells)
+    else:
+        res = main(modes, a.root, a.only, a.cells)
     if a.json:
         a.json.write_text(json.dumps(res, indent=1))
