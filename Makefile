@@ -13,7 +13,7 @@ OMP_NUM_THREADS      ?= 1
 MKL_NUM_THREADS      ?= 1
 export OPENBLAS_NUM_THREADS OMP_NUM_THREADS MKL_NUM_THREADS
 
-.PHONY: lab test lint bench e2e release grade clean acceptance book book-check
+.PHONY: lab test lint portable bench e2e release grade clean acceptance book book-check
 
 $(BIN)/python:
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "make: $(PYTHON) not found; set PYTHON=/path/to/python3.11"; exit 1; }
@@ -39,6 +39,26 @@ lint: $(STAMP)
 test: lint
 	RNN_PLOTS=inline $(BIN)/python -m pytest -n $(JOBS) --dist loadfile --nbval-lax \
 		--nbval-cell-timeout=120 -m "not acceptance"
+	$(MAKE) --no-print-directory portable
+
+# The notebooks again with OpenBLAS forced to two other kernel families, as two other CPUs would run
+# them (docs/architecture.md, Randomness): what training produces must hold on every kernel.
+# OPENBLAS_CORETYPE names x86-64 kernels of OpenBLAS (numpy's wheels); elsewhere this says so and
+# runs nothing (under CI=true a BLAS that cannot be switched is an error).
+CORETYPES ?= Sandybridge Prescott
+portable: $(STAMP)
+	@if [ "$$(uname -m)" != x86_64 ]; then echo "make portable: OPENBLAS_CORETYPE needs x86-64; skipped on $$(uname -m)"; exit 0; fi; \
+	arch='import numpy, threadpoolctl as t; print(*sorted({p.get("architecture") for p in t.threadpool_info() if p["user_api"] == "blas"}))'; \
+	native=$$($(BIN)/python -c "$$arch"); \
+	for c in $(CORETYPES); do \
+		forced=$$(OPENBLAS_CORETYPE=$$c $(BIN)/python -c "$$arch"); \
+		if [ -z "$$native" ]; then echo "make portable: numpy's BLAS is not OpenBLAS: kernels cannot be forced; skipped"; \
+			[ "$${CI:-}" != true ] || exit 1; exit 0; fi; \
+		if [ "$$forced" = "$$native" ]; then echo "make portable: $$c is this machine's own kernel: the run above covered it"; continue; fi; \
+		echo "make portable: notebooks with OPENBLAS_CORETYPE=$$c (BLAS kernel '$$forced'; this machine's: '$$native')"; \
+		OPENBLAS_CORETYPE=$$c RNN_PLOTS=inline $(BIN)/python -m pytest -q -n $(JOBS) --dist loadfile \
+			--nbval-lax --nbval-cell-timeout=120 -p no:cacheprovider notebooks || exit 1; \
+	done
 
 acceptance: $(STAMP)
 	$(BIN)/python -m pytest -m acceptance -s tests/test_acceptance_release.py
