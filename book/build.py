@@ -112,11 +112,11 @@ def clear_solutions(executed: Any, source: Any, where: str) -> int:
 # -- 3. render ---------------------------------------------------------------------------------
 
 
-def title_and_time(nb: Any) -> tuple[str, str]:
+def title_and_time(nb: Any, name: str = "notebook") -> tuple[str, str]:
     """(title, time) of a notebook, read as the release reads them (its first cell)."""
     from rnn_core.course.release import _title_and_time
 
-    return _title_and_time(nb)
+    return _title_and_time(nb, name)
 
 
 _LINK = re.compile(r'<a href="(?P<href>[^"]*)"(?P<rest>[^>]*)>(?P<text>.*?)</a>', re.S)
@@ -281,7 +281,7 @@ def build(out: Path, solutions: bool = False, jobs: int = 2) -> dict[str, Any]:
     names = [p.stem for p in paths]
     entries = []
     for nb, name in zip(executed, names, strict=True):
-        title, minutes = title_and_time(nb)
+        title, minutes = title_and_time(nb, f"{name}.ipynb")
         entries.append({"name": name, "href": f"{name}.html", "title": title or name,
                         "time": minutes, "file": f"{name}.ipynb"})
     pages: dict[str, str] = {}

@@ -253,3 +253,19 @@ def test_every_relative_link_of_a_release_notebook_resolves_to_a_file_of_the_rel
     assert any(t.startswith("rnn_core/") for _, t in links)  # the exercise boxes' file links
     missing = [(nb, t) for nb, t in links if not (out / t).is_file()]
     assert missing == [], missing
+
+
+def test_a_time_line_the_table_cannot_read_is_an_error_naming_the_notebook():
+    """Session 6: '**Time** (estimate): 60-75 minutes' left an empty time in the student README
+    and the book; the release now refuses it and says which notebook and what it expects."""
+    from rnn_core.course.release import _title_and_time
+
+    def nb(first: str):
+        return nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell(first)])
+
+    assert _title_and_time(nb("# 08 · LSTM\n\n**Time**: 60-75 minutes (an estimate)"), "08.ipynb") \
+        == ("08 · LSTM", "60-75 minutes")
+    assert _title_and_time(nb("# 09 · Stacks\n\n**Time**: about 25 minutes."))[1] == "25 minutes"
+    assert _title_and_time(nb("# No time line here")) == ("No time line here", "")
+    with pytest.raises(ValueError, match=r"08_lstm.ipynb: .*'\*\*Time\*\*: N minutes'.*estimate"):
+        _title_and_time(nb("# 08\n\n**Time** (estimate): 60-75 minutes"), "08_lstm.ipynb")

@@ -308,13 +308,23 @@ def insert_setup_cell(nb: Any, cfg: CourseConfig) -> bool:
     return True
 
 
-def _title_and_time(nb: Any) -> tuple[str, str]:
-    """(title, time) from a notebook's first cell: its ``# `` heading and its ``**Time**:`` line."""
+def _title_and_time(nb: Any, name: str = "notebook") -> tuple[str, str]:
+    """(title, time) from a notebook's first cell: its ``# `` heading and its ``**Time**:`` line.
+
+    A notebook without a ``**Time**`` line gets an empty time; one whose line does not read
+    ``**Time**: [about] N minutes`` (or ``N-M minutes``) is an error, not an empty table cell.
+    """
     text = nb.cells[0].source if nb.cells else ""
     title = next((ln[2:].strip() for ln in text.splitlines() if ln.startswith("# ")), "")
     # the minutes only ("60 minutes", "90-120 minutes"): what follows them ("for a first-timer,
     # 25 of them for the exercises") is for the notebook's reader, not for a table cell
     m = re.search(r"\*\*Time:?\*\*:?\s*(?:about\s+)?(\d+(?:-\d+)?\s+minutes)", text)
+    if m is None and "**Time" in text:
+        line = next(ln for ln in text.splitlines() if "**Time" in ln)
+        raise ValueError(
+            f"{name}: its first cell's time line must start '**Time**: N minutes' (or 'about N', "
+            f"'N-M minutes'), got {line.strip()[:80]!r}"
+        )
     return title, (m.group(1) if m else "")
 
 
@@ -333,7 +343,7 @@ def student_files(root: Path, cfg: CourseConfig, notebooks: dict[str, Any]) -> d
     rows = ["| notebook | what | time | Colab |", "|---|---|---|---|"]
     for rel, nb in notebooks.items():
         name = release_name(rel)
-        title, minutes = _title_and_time(nb)
+        title, minutes = _title_and_time(nb, rel)
         what = title.split("·", 1)[-1].strip() if "·" in title else title
         colab = f"[Open in Colab]({cfg.colab_url}{name})" if cfg.colab_url else ""
         rows.append(f"| [{name}]({name}) | {what} | {minutes} | {colab} |")
