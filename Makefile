@@ -50,10 +50,10 @@ portable: $(STAMP)
 	@if [ "$$(uname -m)" != x86_64 ]; then echo "make portable: OPENBLAS_CORETYPE needs x86-64; skipped on $$(uname -m)"; exit 0; fi; \
 	arch='import numpy, threadpoolctl as t; print(*sorted({p.get("architecture") for p in t.threadpool_info() if p["user_api"] == "blas"}))'; \
 	native=$$($(BIN)/python -c "$$arch"); \
+	if [ -z "$$native" ]; then echo "make portable: numpy's BLAS is not OpenBLAS: kernels cannot be forced; skipped"; \
+		[ "$${CI:-}" != true ] || exit 1; exit 0; fi; \
 	for c in $(CORETYPES); do \
 		forced=$$(OPENBLAS_CORETYPE=$$c $(BIN)/python -c "$$arch"); \
-		if [ -z "$$native" ]; then echo "make portable: numpy's BLAS is not OpenBLAS: kernels cannot be forced; skipped"; \
-			[ "$${CI:-}" != true ] || exit 1; exit 0; fi; \
 		if [ "$$forced" = "$$native" ]; then echo "make portable: $$c is this machine's own kernel: the run above covered it"; continue; fi; \
 		echo "make portable: notebooks with OPENBLAS_CORETYPE=$$c (BLAS kernel '$$forced'; this machine's: '$$native')"; \
 		OPENBLAS_CORETYPE=$$c RNN_PLOTS=inline $(BIN)/python -m pytest -q -n $(JOBS) --dist loadfile \
