@@ -1,6 +1,6 @@
 # Set-up: run this cell first. On Colab only, it installs the course library (the student
 # release, which has no answers) and turns on widgets. Everywhere, rnn_core.setup() limits numpy
-# to one BLAS thread, picks the plotting backend for the explorers and turns on autoreload:
+# to one BLAS thread, picks the plotting backend for figures and sliders and turns on autoreload:
 # after you edit a file in rnn_core, the next cell you run uses your new code, no restart needed.
 import sys
 
