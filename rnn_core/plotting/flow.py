@@ -107,8 +107,9 @@ def plot_cliff_runs(raw: Any, clipped: Any, start: tuple[float, float], threshol
         cs = ax.contourf(w_grid, b_grid, np.log10(np.maximum(surface, 1e-12)), levels=levels,
                          cmap="viridis", extend="min")
         ax.plot(raw.params[:, 0], raw.params[:, 1], "-o", ms=3, color="C3", label="no clipping")
-        ax.plot(clipped.params[:, 0], clipped.params[:, 1], "-o", ms=2, color="C1",
-                label=f"clipped at {threshold:g}")
+        # black with white dots: apart from the vermilion run, and visible on the dark valley too
+        ax.plot(clipped.params[:, 0], clipped.params[:, 1], "-o", ms=3, color="k", mfc="w",
+                mew=0.8, label=f"clipped at {threshold:g}")
         ax.plot(*start, "*", color="w", ms=14, mec="k", label="start")
         ax.plot(*events.T, "s", ms=9, mfc="none", mec="k", mew=1.5,     # drawn over the star
                 label="clip event")
@@ -121,7 +122,7 @@ def plot_cliff_runs(raw: Any, clipped: Any, start: tuple[float, float], threshol
     axes[1].set_title("Zoom: the clipped run stays and\nsettles in the valley", fontsize=10)
     axes[0].legend(fontsize=7, loc="lower left")
     ax_l.semilogy(raw.loss, color="C3", label="no clipping")
-    ax_l.semilogy(clipped.loss, color="C1", label=f"clipped at {threshold:g}")
+    ax_l.semilogy(clipped.loss, color="k", label=f"clipped at {threshold:g}")
     ev = np.flatnonzero(clipped.clipped)
     ax_l.semilogy(ev, clipped.loss[ev], "s", ms=7, mfc="none", mec="k", label="clip event")
     ax_l.set_xlabel("gradient-descent step")

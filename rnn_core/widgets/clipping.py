@@ -103,7 +103,7 @@ def clipping_explorer(threshold: float = 1.0, lr: float = 0.3, mode_clip: str = 
     title_s = ax_s.set_title(" ", fontsize=10)
 
     (raw_loss,) = ax_l.plot([], [], color="C3", lw=1.4, zorder=3, label="no clipping")
-    (clip_loss,) = ax_l.plot([], [], color="C0", lw=1.4, zorder=3.1, label="with clipping")
+    (clip_loss,) = ax_l.plot([], [], color="C6", lw=1.4, zorder=3.1, label="with clipping")
     clip_loss_marks = ax_l.scatter(np.empty(0), np.empty(0), s=20, color="C1", zorder=3.2,
                                    label="clipped step")
     ax_l.set_yscale("log")
