@@ -5,8 +5,9 @@ plus redraw, median under 30 ms.
 
 Every update is ``Explorer.update(...)`` followed by the frame the browser gets
 (``ExplorerView.frame_message``, docs/architecture.md D6): the compute function (cached), setting
-the artists' data, serialising the animated artists to pixels (``frames.frame``) and, when an axis
-limit moved, rendering the new background PNG (``frames.Backgrounds``, cached by the limits). The
+the artists' data, serialising the animated artists to pixels (``frames.frame``) with the ticks
+and axis labels, laid out anew when an axis limit moved (``frames.Decorations``), and the
+background PNG (``frames.Backgrounds``: rendered once per figure size, then a cache look-up). The
 browser then paints the frame on its canvas; that part (and the comm) is measured by the e2e
 harness.
 
@@ -15,19 +16,21 @@ Each explorer is measured on
 - ``step``: typical slider steps, one slider position at a time across the slider (scale
   1.00 -> 1.05 -> 1.10 ..., T 200 -> 210 ...): every value new, so the compute runs (cold);
 - ``step-hit``: back and forth between two neighbouring positions (the compute caches answer);
-- ``jump``: big jumps that move the data out of the axis limits (new backgrounds), values new.
+- ``jump``: big jumps that move the data out of the axis limits (new tick layouts), values new.
 
 For each: median and 95th percentile of wall and process-CPU time over >= 30 updates, and how
-many updates needed a new background. The machine is shared: wall time includes waiting for a
-core, CPU time is what the update costs; the load average is printed next to the figures.
+many updates needed a new background (``bgs``) and a new layout of the ticks (``lay``). The
+machine is shared: wall time includes waiting for a core, CPU time is what the update costs; the
+load average is printed next to the figures.
 
 :func:`breakdown` splits one update into its kernel-side parts, for every explorer and for the
 three kinds of step the browser harness times (next slider value, random jump across the
 slider's range, first touch after the explorer is shown): compute (the cached compute function,
 cold), artists (the draw function with the compute cached: set_data, limits, readout), frame
-(serialising the animated artists) and background (the PNG when the limits moved, else the cache
-look-up). What the browser adds (comm, paint) is the harness's total minus these; a step to a
-frame the browser holds (moving back, a prefetched neighbour) costs the kernel nothing.
+(serialising the animated artists, and the ticks and axis labels: laid out when the limits moved,
+else the cache look-up) and background (the cache look-up of the PNG). What the browser adds
+(comm, paint) is the harness's total minus these; a step to a frame the browser holds (moving back,
+a prefetched neighbour) costs the kernel nothing.
 
 :func:`compute` is the kernel's compute alone, cold, at positions drawn across every slider's
 range, with the time a precompute takes to fill the caches (issue 17).
@@ -64,7 +67,7 @@ def _run(make: Callable[[], object], values: list[dict]) -> dict[str, float]:
     ex = make()
     view = ex.widget
     view.frame_message()                # the first frame (background), not counted
-    renders = ex.backgrounds.renders
+    renders, layouts = ex.backgrounds.renders, ex.decorations.layouts
 
     def step(i: int) -> None:
         ex.update(**values[i])
@@ -72,6 +75,7 @@ def _run(make: Callable[[], object], values: list[dict]) -> dict[str, float]:
 
     out = _stats(step, len(values))
     out["backgrounds"] = ex.backgrounds.renders - renders
+    out["layouts"] = ex.decorations.layouts - layouts
     return out
 
 
@@ -145,7 +149,7 @@ def main(n: int = 30) -> dict:
             }),
     }
 
-    _print_head(load0, "", f"{'explorer':40s} {'case':22s} {'n':>3s} {'bgs':>4s} "
+    _print_head(load0, "", f"{'explorer':40s} {'case':22s} {'n':>3s} {'bgs':>4s} {'lay':>4s} "
                 f"{'wall med':>9s} {'wall p95':>9s} {'cpu med':>8s} {'cpu p95':>8s}")
     for name, (make, sequences) in cases.items():
         for case, values in sequences.items():
@@ -154,7 +158,7 @@ def main(n: int = 30) -> dict:
                     make().update(**v)
             r = _run(make, values)
             rows[f"{name} | {case}"] = r
-            print(f"{name:40s} {case:22s} {r['n']:3d} {r['backgrounds']:4d} "
+            print(f"{name:40s} {case:22s} {r['n']:3d} {r['backgrounds']:4d} {r['layouts']:4d} "
                   f"{r['wall_med']:7.1f}ms {r['wall_p95']:7.1f}ms "
                   f"{r['cpu_med']:6.1f}ms {r['cpu_p95']:6.1f}ms")
 
@@ -165,13 +169,15 @@ def main(n: int = 30) -> dict:
     view = ex.widget
     rows["vanilla background PNG (Agg, zlib 1)"] = _stats(lambda i: ex.backgrounds._render(1.0), n)
     rows["vanilla frame serialise alone"] = _stats(lambda i: frame(ex.fig, ex.animated), n)
+    rows["vanilla ticks and axis labels laid out"] = _stats(
+        lambda i: ex.decorations._lay_out(), n)
     rows["PNG via savefig (static picture)"] = _stats(lambda i: figure_png(ex.fig), 10)
     msg, buffers = view.frame_message()
     size = len(json.dumps(msg)) + sum(len(b) for b in buffers if not b.startswith(b"\x89PNG"))
     print(f"\nparts (vanilla figure, {view.spec['width']} x {view.spec['height']} px; one frame "
           f"is {size} bytes, its background PNG {len(ex.backgrounds.get()[1])} bytes)")
     for key in ("vanilla background PNG (Agg, zlib 1)", "vanilla frame serialise alone",
-                "PNG via savefig (static picture)"):
+                "vanilla ticks and axis labels laid out", "PNG via savefig (static picture)"):
         r = rows[key]
         print(f"  {key:36s} wall {r['wall_med']:6.1f} ms (p95 {r['wall_p95']:6.1f}), "
               f"cpu {r['cpu_med']:6.1f} ms (p95 {r['cpu_p95']:6.1f})")
@@ -259,9 +265,9 @@ def breakdown(n: int = 15, seed: int = 0) -> dict:
                 t1 = time.perf_counter()
                 ex._draw(**values)             # compute cached: artists only
                 t2 = time.perf_counter()
-                frame(ex.fig, ex.animated)
+                frame(ex.fig, ex.animated, ex.decorations)   # ticks laid out if limits moved
                 t3 = time.perf_counter()
-                ex.backgrounds.get()              # a new PNG only when the limits moved
+                ex.backgrounds.get()              # a new PNG only when the figure's size changed
                 t4 = time.perf_counter()
                 ex._values.update(values)         # where the browser now is
                 parts["compute"].append((t1 - t0) - (t2 - t1))

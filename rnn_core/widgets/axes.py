@@ -14,8 +14,9 @@ from typing import Any
 import numpy as np
 
 __all__ = [
-    "TINY", "HUGE", "floored", "log10_axis", "lighten_axes", "NICE_MANTISSAS", "nice_ceil",
-    "nice_step", "decade_range", "StickyAxis", "OVERLAY_LEGEND", "overlay_legend",
+    "TINY", "HUGE", "floored", "log10_axis", "power_of_ten", "plain_log_axis", "lighten_axes",
+    "NICE_MANTISSAS", "nice_ceil", "nice_step", "decade_range", "StickyAxis", "OVERLAY_LEGEND",
+    "overlay_legend",
 ]
 
 TINY = 1e-300
@@ -50,27 +51,49 @@ def log10_axis(ax: Any, which: str = "y", nticks: int = 5) -> None:
     """
     from matplotlib import ticker
 
-    def fmt(v: float, _pos: Any) -> str:
-        n = int(round(v))
-        return "1" if n == 0 else f"1e{n}"
-
     axis = ax.yaxis if which == "y" else ax.xaxis
     axis.set_major_locator(ticker.MaxNLocator(nticks, integer=True, steps=[1, 2, 5, 10]))
+    axis.set_major_formatter(ticker.FuncFormatter(lambda v, _pos: power_of_ten(v)))
+
+
+def power_of_ten(exponent: float) -> str:
+    """The label of 10^exponent as the explorers write it: "1", "1e-40", "1e12" (plain text:
+    the browser draws tick labels, and it draws no math text)."""
+    n = int(round(exponent))
+    return "1" if n == 0 else f"1e{n}"
+
+
+def plain_log_axis(ax: Any, which: str = "y") -> None:
+    """Label a log-scale axis with plain text ("1e-3", "1", "100" as "1e2"), as
+    :func:`log10_axis` labels its axes, instead of matplotlib's math text (which the browser
+    cannot draw); ticks between decades (a short axis) keep their digits ("2e-3")."""
+    from matplotlib import ticker
+
+    def fmt(v: float, _pos: Any) -> str:
+        if not v > 0:
+            return ""
+        e = float(np.log10(v))
+        return power_of_ten(e) if abs(e - round(e)) < 1e-9 else f"{v:.2g}"
+
+    axis = ax.yaxis if which == "y" else ax.xaxis
     axis.set_major_formatter(ticker.FuncFormatter(fmt))
+    axis.set_minor_formatter(ticker.NullFormatter())
 
 
 def lighten_axes(ax: Any, nticks: int = 5, labelsize: float = 8) -> None:
-    """Fewer and smaller tick labels, no minor ticks on log axes: text is most of a redraw's cost.
+    """Fewer and smaller tick labels, no minor ticks on log axes, log axes labelled in plain text
+    (:func:`plain_log_axis`): text is most of a render's cost.
 
     Call after ``set_xscale``/``set_yscale`` (which reset the locators).
     """
     from matplotlib import ticker
 
     ax.tick_params(labelsize=labelsize)
-    for axis in (ax.xaxis, ax.yaxis):
+    for which, axis in (("x", ax.xaxis), ("y", ax.yaxis)):
         if axis.get_scale() == "log":
             axis.set_major_locator(ticker.LogLocator(numticks=nticks))
             axis.set_minor_locator(ticker.NullLocator())
+            plain_log_axis(ax, which)
         else:
             axis.set_major_locator(ticker.MaxNLocator(nticks))
 

@@ -9,8 +9,9 @@ and sets them on the existing ``animated`` artists (``Line2D.set_data``, ``set_o
 Live display (docs/architecture.md, D6): the browser draws. The explorer's ``widget`` is an
 :class:`~rnn_core.widgets.web.ExplorerView` (anywidget) that draws the controls natively and the
 figure on a canvas from frames: after ``draw``, the animated artists are serialised to pixels
-(``frames``) and painted over a background PNG of everything else, rendered by matplotlib once per
-set of axis limits. There is no matplotlib canvas in the browser and no image round trip per step.
+(``frames``), with the ticks and axis labels of the current limits (``frames.Decorations``), and
+painted over a background PNG of everything else, rendered by matplotlib once per figure size.
+There is no matplotlib canvas in the browser and no image round trip per step.
 
 Static contexts. A widget view needs a frontend with the widget manager and, for exported HTML,
 saved widget state; nbconvert skips the ``application/vnd.jupyter.widget-view+json`` entry of an
@@ -30,7 +31,7 @@ from typing import Any, NamedTuple
 import traitlets
 
 from rnn_core.widgets.backend import figure_png
-from rnn_core.widgets.frames import Backgrounds
+from rnn_core.widgets.frames import Backgrounds, Decorations
 
 __all__ = ["Explorer", "Drawn"]
 
@@ -74,7 +75,7 @@ class Explorer:
 
     Attributes
     ----------
-    controls, fig, widget, values, readout, animated, overlays, backgrounds.
+    controls, fig, widget, values, readout, animated, overlays, backgrounds, decorations.
     """
 
     def __init__(self, name: str, controls: Mapping[str, Any], fig: Any,
@@ -94,6 +95,7 @@ class Explorer:
         self.animated = list(animated)
         self.overlays = list(overlays)
         self.backgrounds = Backgrounds(fig, self.animated, [readout_artist])
+        self.decorations = Decorations(fig)
         self._static_titles: Mapping[Any, str] = {}
         self._values: dict[str, Any] = {k: c.value for k, c in self.controls.items()}
         self._drawn_for: dict[str, Any] | None = None

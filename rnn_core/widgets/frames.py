@@ -10,9 +10,15 @@ data and image bytes go in binary buffers, the rest in compact JSON. The browser
 full render would (axes, then zorder), clipped to their axes, then repaints the legends that lie
 over the data from the background.
 
-Everything not animated (axes, ticks, labels, legends, colourbars) is the background: one PNG
-rendered by matplotlib with the animated artists hidden, the same for every frame until an axis
-limit moves. Backgrounds are cached by the limits of all axes.
+What depends on the axis limits is drawn by the browser too (:class:`Decorations`): the ticks,
+their labels, the axis labels (matplotlib moves them clear of the tick labels) and offset texts,
+laid out by matplotlib as its own draw would and sent as lines and texts at the head of every
+frame, cached by the axes' limits and tick positions. Everything else (axes frames, titles,
+legends, colourbars, artists in data coordinates that never move) is the background: one PNG
+rendered by matplotlib with the animated artists and the decorations hidden. It depends on the
+figure's pixel size and the axes' boxes only, and on the limits of the axes that hold a static
+artist in data coordinates (a filled contour, a colourbar's colours): a slider that moves the
+limits costs a few lines and texts, not a render (docs/architecture.md, D6).
 """
 
 from __future__ import annotations
@@ -23,9 +29,14 @@ from typing import Any
 
 import numpy as np
 
-from rnn_core.widgets._mpl_private import line_dash_pattern
+from rnn_core.widgets._mpl_private import (
+    hidden_ticks,
+    lay_out_axis,
+    line_dash_pattern,
+    text_descent,
+)
 
-__all__ = ["frame", "draw_order", "Backgrounds", "overlay_boxes", "pixel_size"]
+__all__ = ["frame", "draw_order", "Backgrounds", "Decorations", "overlay_boxes", "pixel_size"]
 
 
 def pixel_size(fig: Any) -> tuple[int, int]:
@@ -88,11 +99,15 @@ def _clip(fig: Any, artist: Any) -> list[float] | None:
             round(float(x1 - x0), 2), round(float(y1 - y0), 2)]
 
 
-def _marker(fig: Any, marker: Any, size_pt: float, pack: _Packer) -> dict[str, Any]:
-    """A marker's path in pixels around (0, 0), y down, for a marker ``size_pt`` points wide."""
+def _marker(fig: Any, marker: Any, size_pt: float, pack: _Packer,
+            snap: float | None = None) -> dict[str, Any]:
+    """A marker's path in pixels around (0, 0), y down, for a marker ``size_pt`` points wide;
+    ``snap``: its vertices moved to whole pixels plus ``snap`` (0.5 for an odd edge width)."""
     path = marker.get_path().transformed(marker.get_transform())
     verts = np.asarray(path.vertices, dtype=np.float64) * size_pt * fig.dpi / 72.0
     verts[:, 1] *= -1
+    if snap is not None:          # as Agg snaps it: y already pointing down
+        verts = np.floor(verts + 0.5) + snap
     codes = path.codes if path.codes is not None else np.r_[1, np.full(len(verts) - 1, 2)]
     return {"path": pack.add(verts.astype(np.float32)), "codes": [int(c) for c in codes],
             "filled": bool(marker.is_filled())}
@@ -111,12 +126,14 @@ def _snapped(px: np.ndarray, lw: float, snap: Any) -> np.ndarray:
     return (np.floor(px + 0.5) + half).astype(px.dtype)
 
 
-def _line(fig: Any, line: Any, pack: _Packer) -> dict[str, Any]:
+def _line(fig: Any, line: Any, pack: _Packer, tick: bool = False) -> dict[str, Any]:
+    """A Line2D; ``tick``: a tick mark (a one-point line with a tick marker), which Agg draws
+    at a whole pixel with its path snapped to pixel centres: so does the browser."""
     from matplotlib.markers import MarkerStyle
 
     px = _to_pixels(fig, line.get_transform(), line.get_xydata())
     lw = float(line.get_linewidth()) * fig.dpi / 72.0
-    px = _snapped(px, lw, line.get_snap())
+    px = np.floor(px + 0.5) if tick else _snapped(px, lw, line.get_snap())
     out: dict[str, Any] = {"kind": "line", "xy": pack.add(px), "n": int(px.shape[0])}
     if line.get_linestyle() not in ("None", " ", "", "none") and lw > 0:
         offset, seq = line_dash_pattern(line)
@@ -128,7 +145,9 @@ def _line(fig: Any, line: Any, pack: _Packer) -> dict[str, Any]:
                    join=(line.get_dash_joinstyle() if seq else line.get_solid_joinstyle()))
     marker = MarkerStyle(line.get_marker())
     if marker.get_marker() not in ("None", None, "", " ", "none"):
-        m = _marker(fig, marker, float(line.get_markersize()), pack)
+        ew = float(line.get_markeredgewidth()) * fig.dpi / 72.0
+        m = _marker(fig, marker, float(line.get_markersize()), pack,
+                    snap=(0.5 if int(round(ew)) % 2 else 0.0) if tick else None)
         m.update(face=_rgba(line.get_markerfacecolor(), line.get_alpha())
                  if m["filled"] else None,
                  edge=_rgba(line.get_markeredgecolor(), line.get_alpha()),
@@ -173,20 +192,49 @@ _BASELINE = {"baseline": "alphabetic", "center_baseline": "middle", "center": "m
              "top": "top", "bottom": "bottom"}
 
 
-def _text(fig: Any, text: Any) -> dict[str, Any]:
+def _text(fig: Any, text: Any, extent: Any = None) -> dict[str, Any]:
+    """A Text; ``extent``: its window extent if already measured (a tick label's layout)."""
+    s = text.get_text()
+    if s.count("$") - s.count(r"\$") >= 2:     # matplotlib would draw math text
+        raise TypeError(f"frame: the browser cannot draw the math text {s!r}; give the explorer "
+                        "plain labels (e.g. axes.plain_log_axis for a log axis)")
     x, y = _to_pixels(fig, text.get_transform(), np.array([text.get_unitless_position()]))[0]
-    return {"kind": "text", "s": text.get_text(), "x": float(x), "y": float(y),
+    va = _BASELINE.get(text.get_verticalalignment(), "alphabetic")
+    rot = float(text.get_rotation())
+    if s and "\n" not in s and (not rot or text.get_rotation_mode() == "anchor"):
+        # the browser's font metrics differ from matplotlib's: put the baseline where
+        # matplotlib's layout puts it rather than align by name. In the text's own (unrotated)
+        # frame the baseline is its box's bottom plus the line's descent (at least that of
+        # "lp", as Text._get_layout counts it); "anchor" rotation turns that frame about the
+        # anchor point.
+        renderer = fig.canvas.get_renderer()
+        descent = max(text_descent(renderer, t, text) for t in (s, "lp"))
+        ax_, ay_ = text.get_transform().transform(text.get_unitless_position())
+        if rot:
+            text.set_rotation(0)
+        try:
+            box = extent if extent is not None and not rot else text.get_window_extent(renderer)
+            up = box.y0 + descent - ay_
+        finally:
+            if rot:
+                text.set_rotation(rot)
+        r = np.deg2rad(rot)
+        x = ax_ - up * np.sin(r)
+        y = pixel_size(fig)[1] - (ay_ + up * np.cos(r))
+        va = "alphabetic"
+    return {"kind": "text", "s": s, "x": float(x), "y": float(y),
             "size": round(float(text.get_fontsize()) * fig.dpi / 72.0, 3),
             "color": _rgba(text.get_color(), text.get_alpha()),
-            "ha": text.get_horizontalalignment(), "va": _BASELINE.get(
-                text.get_verticalalignment(), "alphabetic"),
+            "ha": text.get_horizontalalignment(), "va": va,
             "rotation": float(text.get_rotation()), "weight": str(text.get_fontweight())}
 
 
-def frame(fig: Any, artists: Sequence[Any]) -> tuple[list[dict[str, Any]], list[bytes]]:
+def frame(fig: Any, artists: Sequence[Any], decorations: Decorations | None = None
+          ) -> tuple[list[dict[str, Any]], list[bytes]]:
     """Serialise the visible ``artists`` (in :func:`draw_order`): a JSON-able list, one entry
     per artist, and the binary buffers its entries point to (float32 pixel coordinates, uint8
-    RGBA for images)."""
+    RGBA for images). With ``decorations``, the figure's ticks, tick labels and axis labels
+    come first (drawn under the data, as the axes draw them before their data)."""
     from matplotlib.collections import PathCollection
     from matplotlib.image import AxesImage
     from matplotlib.lines import Line2D
@@ -196,6 +244,10 @@ def frame(fig: Any, artists: Sequence[Any]) -> tuple[list[dict[str, Any]], list[
         ax.apply_aspect()         # what a draw does first: an equal-aspect axes shrinks its box
     pack = _Packer()
     out = []
+    if decorations is not None:   # first: their buffer indices stay what they were cached with
+        items, buffers = decorations.get()
+        out.extend(items)
+        pack.buffers.extend(buffers)
     for a in draw_order(fig, artists):
         if not a.get_visible():
             continue
@@ -254,23 +306,120 @@ def canvas_png(canvas: Any, compress_level: int = PNG_COMPRESS_LEVEL) -> bytes:
     return buf.getvalue()
 
 
+def _data_coords(artist: Any, ax: Any) -> bool:
+    """Whether ``artist`` is placed (at least along one axis) in ``ax``'s data coordinates."""
+    from matplotlib.transforms import Transform
+
+    tr = artist.get_transform()
+    if not isinstance(tr, Transform):
+        return False
+    return any(tr.contains_branch_seperately(ax.transData))
+
+
+def static_data_axes(fig: Any, animated: Sequence[Any]) -> list[Any]:
+    """The axes of ``fig`` that hold an artist in data coordinates that is not animated (a
+    filled contour, a colourbar's colours, a reference circle): the background shows it, so
+    the background depends on these axes' limits."""
+    moving = {id(a) for a in animated}
+    out = []
+    for ax in fig.axes:
+        parts = [*ax.lines, *ax.collections, *ax.images, *ax.patches, *ax.texts, *ax.artists]
+        if any(id(a) not in moving and a.get_visible() and _data_coords(a, ax) for a in parts):
+            out.append(ax)
+    return out
+
+
+def _box(ax: Any) -> tuple[float, ...]:
+    """The axes' box in figure fractions, as drawn (equal-aspect axes shrink it)."""
+    ax.apply_aspect()
+    return tuple(round(float(v), 9) for v in ax.get_position().bounds)
+
+
+class Decorations:
+    """The ticks, tick labels, axis labels and offset texts of every axes, as frame items the
+    browser draws (lines and texts), laid out by matplotlib as its draw would lay them out.
+
+    ``get()`` returns ``(items, buffers)``, cached by the pixel size, and per axes its box,
+    limits, tick positions and axis label strings (64 kept): most slider steps keep the limits
+    and reuse the last entry. Math text cannot be drawn by the browser: a label with it raises
+    TypeError (give the explorer plain labels, e.g. :func:`~rnn_core.widgets.axes.plain_log_axis`).
+    """
+
+    MAX = 64
+
+    def __init__(self, fig: Any) -> None:
+        self.fig = fig
+        self._cache: dict[Any, tuple[list[dict[str, Any]], list[bytes]]] = {}
+        self.layouts = 0     # how many times the axes were laid out (cache misses)
+
+    def key(self) -> tuple:
+        parts: list[Any] = [pixel_size(self.fig), float(self.fig.dpi)]
+        for ax in self.fig.axes:
+            parts.append((_box(ax), ax.get_xlim(), ax.get_ylim()))
+            for axis in (ax.xaxis, ax.yaxis):
+                parts.append((tuple(axis.get_majorticklocs()), tuple(axis.get_minorticklocs()),
+                              axis.label.get_text(), axis.get_visible()))
+        return tuple(parts)
+
+    def get(self) -> tuple[list[dict[str, Any]], list[bytes]]:
+        k = self.key()
+        if k not in self._cache:
+            if len(self._cache) >= self.MAX:
+                del self._cache[next(iter(self._cache))]       # the oldest
+            self._cache[k] = self._lay_out()
+        return self._cache[k]
+
+    def _lay_out(self) -> tuple[list[dict[str, Any]], list[bytes]]:
+        self.layouts += 1
+        fig = self.fig
+        renderer = fig.canvas.get_renderer()
+        pack = _Packer()
+        items: list[dict[str, Any]] = []
+        for ax in fig.axes:
+            if not ax.get_visible() or not ax.axison:
+                continue
+            for axis in (ax.xaxis, ax.yaxis):
+                if not axis.get_visible():
+                    continue
+                z = float(axis.get_zorder())
+                ticks, extents = lay_out_axis(axis, renderer)
+                for tick in ticks:
+                    if not tick.get_visible():
+                        continue
+                    for part in (tick.gridline, tick.tick1line, tick.tick2line):
+                        if part.get_visible():
+                            items.append({**_line(fig, part, pack, tick=part is not tick.gridline),
+                                          "clip": _clip(fig, part), "z": z})
+                    for label in (tick.label1, tick.label2):
+                        if label.get_visible() and label.get_text():
+                            items.append({**_text(fig, label, extents.get(id(label))),
+                                          "clip": None, "z": z})
+                for text in (axis.label, axis.offsetText):
+                    if text.get_visible() and text.get_text():
+                        items.append({**_text(fig, text), "clip": None, "z": z})
+        return items, pack.buffers
+
+
 class Backgrounds:
-    """PNG backgrounds of a figure (everything but the animated artists), cached by the limits
-    of all its axes and the pixel scale.
+    """PNG backgrounds of a figure: everything but the animated artists and the
+    :class:`Decorations` (ticks, tick labels, axis labels), which the browser draws.
 
     Parameters
     ----------
     fig : the figure. animated : the artists left out of the background.
     hidden : artists that are never drawn live (the readout title of the static picture).
 
-    ``get(scale)`` returns ``(bg_id, png)``: the id changes exactly when an axis limit (or the
-    scale) changed since the background was rendered.
+    ``get(scale)`` returns ``(bg_id, png)``, cached by the pixel size and scale, the axes' boxes
+    and the limits of the axes that hold static artists in data coordinates
+    (:func:`static_data_axes`): the id changes exactly when one of these changed since the
+    background was rendered.
     """
 
     def __init__(self, fig: Any, animated: Sequence[Any], hidden: Sequence[Any] = ()) -> None:
         self.fig = fig
         self._animated = list(animated)
         self._hidden = [a for a in hidden if a is not None]
+        self._static_axes = static_data_axes(fig, self._animated)
         self._cache: dict[Any, tuple[int, bytes]] = {}
         self.renders = 0     # how many PNGs were rendered (ids count up, never reused)
 
@@ -280,7 +429,8 @@ class Backgrounds:
     def key(self, scale: float = 1.0) -> tuple:
         """What the background depends on besides the static artists."""
         return (pixel_size(self.fig), float(self.fig.dpi), float(scale),
-                tuple((ax.get_xlim(), ax.get_ylim()) for ax in self.fig.axes))
+                tuple(_box(ax) for ax in self.fig.axes),
+                tuple((ax.get_xlim(), ax.get_ylim()) for ax in self._static_axes))
 
     def get(self, scale: float = 1.0) -> tuple[int, bytes]:
         k = self.key(scale)
@@ -303,11 +453,12 @@ class Backgrounds:
             a.set_visible(False)
         try:
             self.renders += 1
-            if scale != 1.0:              # a HiDPI screen: savefig renders at another dpi
-                buf = io.BytesIO()
-                self.fig.savefig(buf, format="png", dpi=self.fig.dpi * scale)
-                return buf.getvalue()
-            return canvas_png(self.fig.canvas)
+            with hidden_ticks(self.fig.axes):
+                if scale != 1.0:              # a HiDPI screen: savefig renders at another dpi
+                    buf = io.BytesIO()
+                    self.fig.savefig(buf, format="png", dpi=self.fig.dpi * scale)
+                    return buf.getvalue()
+                return canvas_png(self.fig.canvas)
         finally:
             for a, v in zip(off, shown, strict=True):
                 a.set_visible(v)

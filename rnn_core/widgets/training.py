@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from rnn_core.analysis.training_trace import training_trace
-from rnn_core.widgets.axes import StickyAxis, floored, overlay_legend
+from rnn_core.widgets.axes import StickyAxis, floored, overlay_legend, plain_log_axis
 from rnn_core.widgets.backend import new_figure
 from rnn_core.widgets.controls import checkbox, log_slider
 from rnn_core.widgets.explorer import Explorer
@@ -77,6 +77,7 @@ def training_explorer(lr: float = 0.3, clip: bool = True, threshold: float = 1.0
     fig.subplots_adjust(left=0.07, right=0.98, bottom=0.13, top=0.93, wspace=0.22)
     for ax in (ax_loss, ax_g):
         ax.set_xlim(-0.02 * steps, 1.02 * steps)
+        plain_log_axis(ax, "y")        # the browser draws the tick labels: no math text
     y_loss, y_g = StickyAxis(ax_loss, "y", "log"), StickyAxis(ax_g, "y", "log")
 
     def draw(lr: float, clip: bool, threshold: float) -> str:

@@ -113,7 +113,8 @@ def vanilla_flow_explorer(scale: float = 1.0, T: int = 200, init: str = "orthogo
     leg_sv = overlay_legend(ax_sv, "upper center", bbox_to_anchor=(0.5, -0.2), fontsize=10)
     title_sv = ax_sv.set_title("singular values of the Jacobian product", fontsize=11)
 
-    ax_eig.plot(_CIRCLE.real, _CIRCLE.imag, color="0.5", lw=1, label="|z| = 1")
+    # animated, though it never changes: in data coordinates, it moves when the limits do
+    (unit_c,) = ax_eig.plot(_CIRCLE.real, _CIRCLE.imag, color="0.5", lw=1, label="|z| = 1")
     eig_pts = ax_eig.scatter(np.empty(0), np.empty(0), s=10, color="C0", zorder=3.2,
                              label="eigenvalues")
     (gamma_c,) = ax_eig.plot([], [], color="C3", lw=1, ls="--", zorder=3,
@@ -177,6 +178,6 @@ def vanilla_flow_explorer(scale: float = 1.0, T: int = 200, init: str = "orthogo
         return Drawn(f"{setting}: {vanilla_readout(flow)}\n" + "; ".join(findings.values()),
                      static_titles=findings)
 
-    animated = [g_line, b_line, sv1_line, svr_line, eig_pts, gamma_c, lam_c]
+    animated = [g_line, b_line, sv1_line, svr_line, unit_c, eig_pts, gamma_c, lam_c]
     return Explorer("vanilla_flow_explorer", controls, fig, draw, readout, animated,
                     overlays=[leg_g, leg_sv, leg_eig])

@@ -124,20 +124,22 @@ class ExplorerView(anywidget.AnyWidget):
 
         ex = self._explorer
         t1 = time.perf_counter()
-        renders = ex.backgrounds.renders
+        renders, layouts = ex.backgrounds.renders, ex.decorations.layouts
         bg_id, png = ex.backgrounds.get(self._scale)
         t2 = time.perf_counter()
-        artists, buffers = frame(ex.fig, ex.animated)
+        artists, buffers = frame(ex.fig, ex.animated, ex.decorations)
         overlays = overlay_boxes(ex.fig, ex.overlays)
         t3 = time.perf_counter()
         msg: dict[str, Any] = {
             "type": "frame", "idx": list(idx), "exact": exact, "push": push,
             "code": self.code_gen, "bg": bg_id, "scale": self._scale, "readout": drawn,
             "artists": artists, "overlays": overlays,
-            # kernel ms: compute + artists, background (new: rendered), serialise
+            # kernel ms: compute + artists, background (new: rendered), serialise (with the
+            # ticks and axis labels; new: laid out for new limits)
             "t": {"draw": round(1e3 * (t1 - t0), 2), "bg": round(1e3 * (t2 - t1), 2),
                   "bg_new": ex.backgrounds.renders != renders,
-                  "frame": round(1e3 * (t3 - t2), 2)},
+                  "frame": round(1e3 * (t3 - t2), 2),
+                  "deco_new": ex.decorations.layouts != layouts},
         }
         if bg_id not in self._bg_sent:
             msg["png"] = len(buffers)
