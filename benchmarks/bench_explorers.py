@@ -139,7 +139,7 @@ def main(n: int = 30) -> dict:
             "jump forget_bias+T": [{"forget_bias": (-3.0 if i % 2 else 7.0) + 1e-3 * i,
                                     "T": 100 if i % 2 else 900} for i in range(n)],
         }),
-        "training (300 SGD steps per new value)": (
+        "training (100 SGD steps per new value)": (
             lambda: training_explorer(lr=0.1, clip=True, threshold=1.0), {
                 "step threshold": [{"threshold": t} for t in _log_positions(
                     training_explorer().controls["threshold"], 1.0, n)],
@@ -309,7 +309,7 @@ def _compute_calls() -> dict[str, tuple[Callable[[], object], Callable[..., obje
         "highway": (highway_explorer, lambda forget_bias, T:
                     explore.lstm_highway(forget_bias, int(T), 32, 0)),
         "training": (training_explorer, lambda lr, clip, threshold:
-                     training_trace(lr, bool(clip), threshold, 300)),
+                     training_trace(lr, bool(clip), threshold)),
         "stacked": (stack_gradient_explorer, lambda num_layers, weight_scale:
                     explore.stack_gradient_maps(int(num_layers), float(weight_scale), 60, 0)),
     }

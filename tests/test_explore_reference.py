@@ -36,9 +36,9 @@ def test_highway_full_c_equals_one_norm_per_step(fb, T):
     np.testing.assert_array_equal(r.log10_full_c, full / np.log(10.0))
 
 
-def _reference_training(lr, clip, threshold, steps=300, T=20, seed=0):
+def _reference_training(lr, clip, threshold, steps=None, T=20, seed=0):
     """The training explorer's run as one loop that draws each minibatch when it needs it."""
-    from rnn_core.analysis.training_trace import DIVERGED, WH_SCALE, bit_memory_loss
+    from rnn_core.analysis.training_trace import DIVERGED, STEPS, WH_SCALE, bit_memory_loss
     from rnn_core.clipping import clip_grad_norm, global_norm
 
     N, D, H = 32, 2, 16
@@ -47,7 +47,7 @@ def _reference_training(lr, clip, threshold, steps=300, T=20, seed=0):
     q, _ = np.linalg.qr(rng.normal(size=(H, H)))
     params = [Wx, WH_SCALE * q, np.zeros(H), rng.normal(0.0, 1.0 / np.sqrt(H), H), np.zeros(1)]
     losses, norms, flags, diverged_at = [], [], [], None
-    for step in range(steps):
+    for step in range(STEPS if steps is None else steps):
         bits = rng.choice(np.array([-1.0, 1.0]), size=N)
         x = rng.normal(0.0, 0.2, (N, T, D))
         x[:, 0, 0] = bits

@@ -22,7 +22,12 @@ matplotlib.use("Agg")
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
-from rnn_core.analysis.training_trace import DIVERGED, bit_memory_loss, training_trace  # noqa: E402
+from rnn_core.analysis.training_trace import (  # noqa: E402
+    DIVERGED,
+    STEPS,
+    bit_memory_loss,
+    training_trace,
+)
 from rnn_core.gradcheck import eval_numerical_gradient, rel_error  # noqa: E402
 from rnn_core.widgets import axes  # noqa: E402
 
@@ -518,11 +523,11 @@ def test_training_trace_clipping_tames_the_spike():
     clipped = training_trace(lr=0.3, clip=True, threshold=1.0)
     # without clipping one gradient spike blows the run up; with clipping it trains
     assert free.diverged_at is not None and free.grad_norm[-1] > DIVERGED
-    assert clipped.diverged_at is None and len(clipped.loss) == 300
+    assert clipped.diverged_at is None and len(clipped.loss) == STEPS == 100
     assert clipped.loss[-30:].mean() < 0.1 * clipped.loss[:30].mean()
     # the flags mark exactly the steps whose pre-clipping norm exceeded the threshold
     np.testing.assert_array_equal(clipped.clipped, clipped.grad_norm > 1.0)
-    assert 0 < clipped.n_clipped < 300
+    assert 0 < clipped.n_clipped < STEPS
     assert not free.clipped.any()
     # same seed, same run (and the cache hands back the same object)
     assert training_trace(lr=0.3, clip=True, threshold=1.0) is clipped

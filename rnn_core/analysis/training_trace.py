@@ -33,7 +33,7 @@ from rnn_core.analysis.explore import code_keyed_cache
 from rnn_core.clipping import clip_grad_norm, global_norm
 from rnn_core.rnn import rnn_backward, rnn_forward
 
-__all__ = ["TrainingTrace", "training_trace", "bit_memory_loss", "DIVERGED", "WH_SCALE",
+__all__ = ["TrainingTrace", "training_trace", "bit_memory_loss", "DIVERGED", "WH_SCALE", "STEPS",
            "training_positions", "precompute_training"]
 
 DIVERGED = 1e6
@@ -72,7 +72,7 @@ def training_trace(
     lr: float = 0.5,
     clip: bool = True,
     threshold: float = 1.0,
-    steps: int = 300,
+    steps: int | None = None,
     T: int = 20,
     seed: int = 0,
 ) -> TrainingTrace:
@@ -83,7 +83,7 @@ def training_trace(
     lr : SGD learning rate, > 0.
     clip : rescale the gradient to norm ``threshold`` whenever its norm exceeds it.
     threshold : the clipping threshold, > 0 (ignored when ``clip`` is False).
-    steps : number of SGD steps, >= 1.
+    steps : number of SGD steps, >= 1 (default ``STEPS``).
     T : sequence length, >= 2.
     seed : seed of the initial weights and the minibatches (same seed, same run).
 
@@ -94,12 +94,19 @@ def training_trace(
     return _cached(*_key("training_trace", lr, clip, threshold, steps, T, seed))
 
 
-def _key(fn: str, lr: float, clip: bool, threshold: float, steps: int, T: int, seed: int
-         ) -> tuple[float, bool, float, int, int, int]:
-    """Checked arguments as the cache key: without clipping the threshold is dropped (0.0)."""
+STEPS = 100
+"""SGD steps of a run unless told otherwise (the training explorer's runs): every spike, clip and
+blow-up of the learning-rate range happens in the first 50 steps, and a run costs ~0.1 s on an
+idle core, so a slider step feels immediate (issue 17)."""
+
+
+def _key(fn: str, lr: float, clip: bool, threshold: float, steps: int | None, T: int,
+         seed: int) -> tuple[float, bool, float, int, int, int]:
+    """Checked arguments as the cache key: without clipping the threshold is dropped (0.0);
+    ``steps`` None is ``STEPS``."""
     lr = check_positive(fn, "lr", lr)
     threshold = check_positive(fn, "threshold", threshold)
-    steps = check_int(fn, "steps", steps, minimum=1)
+    steps = check_int(fn, "steps", STEPS if steps is None else steps, minimum=1)
     T = check_int(fn, "T", T, minimum=2)
     seed = check_int(fn, "seed", seed, minimum=0)
     if not isinstance(clip, bool | np.bool_):
@@ -300,9 +307,9 @@ def training_positions(lrs: Sequence[float], thresholds: Sequence[float], lr: fl
     return out
 
 
-def precompute_training(positions: Iterable[tuple[float, bool, float]], steps: int = 300,
-                        T: int = 20, seed: int = 0, budget_s: float | None = None,
-                        ) -> Iterator[TrainingTrace]:
+def precompute_training(positions: Iterable[tuple[float, bool, float]],
+                        steps: int | None = None, T: int = 20, seed: int = 0,
+                        budget_s: float | None = None) -> Iterator[TrainingTrace]:
     """Compute the traces of ``positions`` into the cache of :func:`training_trace`; yield each.
 
     For a slider grid in the background (the explorer's precompute after display): at each
@@ -317,7 +324,7 @@ def precompute_training(positions: Iterable[tuple[float, bool, float]], steps: i
         if budget_s is not None and time.perf_counter() - start > budget_s:
             return
         args = _key("precompute_training", lr, clip, threshold, steps, T, seed)
-        lr, clip, threshold = args[:3]
+        lr, clip, threshold, steps = args[:4]
         if not _cached.cached(*args):
             data = _data(steps, T, seed)
             base = _unclipped_record(lr, steps, T, seed)

@@ -332,7 +332,8 @@ function render({ model, el }) {
     });
     // The slider ranges are for the explorer the student moved last in this page: the
     // explorers of a notebook share one kernel, and one that is only shown would keep it busy
-    // (the training explorer's ranges are 25 s of SGD) while the student moves another.
+    // (the training explorer's ranges are 10 s of SGD on an idle core) while the student moves
+    // another.
     if (window.rnnExplorerInUse === id) {
       if (moved) sliders.sort((a, b) => (b === moved.i) - (a === moved.i));
       for (const i of sliders) {
