@@ -1045,8 +1045,9 @@ def exercise_explorer(
 def time_note(stats: dict[str, Any] | None, settles: list[float]) -> str:
     """Where an explorer's time went: the waits for its near neighbours (count, total, median,
     max s), the kernel requests (position shown / ahead of time: count, median round trip, total
-    s, median kernel ms of draw, serialise, a new background (how many), restore), the browser's
-    median paint and background decode ms."""
+    s, median kernel ms of draw, serialise (of which, how many laid out new ticks, and their
+    median), a new background (how many), restore), the browser's median paint and background
+    decode ms."""
     med = statistics.median
     out = [f"time: {len(settles)} waits for the near neighbours, {sum(settles):.1f} s "
            f"(median {med(settles):.2f}, max {max(settles):.2f})" if settles else "time:"]
@@ -1057,11 +1058,13 @@ def time_note(stats: dict[str, Any] | None, settles: list[float]) -> str:
         if not reqs:
             continue
         new = [r["bg"] for r in reqs if r.get("bg_new")]
+        laid = [r["frame"] for r in reqs if r.get("deco_new")]
         part = {k: med([r.get(k, 0.0) for r in reqs]) for k in ("draw", "frame", "restore")}
         out.append(
             f"{kind} {len(reqs)} x {med([r['ms'] for r in reqs]):.0f} ms round trip "
             f"({sum(r['ms'] for r in reqs) / 1e3:.1f} s): kernel draw {part['draw']:.0f}, "
-            f"serialise {part['frame']:.0f}, restore {part['restore']:.0f}, new background "
+            f"serialise {part['frame']:.0f} (with new tick layouts {len(laid)} x "
+            f"{med(laid) if laid else 0:.0f}), restore {part['restore']:.0f}, new background "
             f"{len(new)} x {med(new) if new else 0:.0f} ms")
     for k in ("paint", "decode"):
         if stats.get(k):
