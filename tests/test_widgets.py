@@ -1106,11 +1106,12 @@ def _tiny_explorer():
     return Explorer("tiny", controls, fig, draw, None, [line])
 @pytest.mark.browser
 def test_the_browser_fetches_near_then_options_then_every_slider_range():
-    """The order of the look-ahead: one key press of a slider first (what the student reaches
-    next; then the page says "held"), every option of the dropdown, then, once the student has
-    moved the explorer, the whole range of the slider moved last, nearest first, then the other
-    slider's; each position once. A move to a position not held is asked for next, ahead of
-    the look-ahead."""
+    """The order of the look-ahead: what the next key press reaches first (before any move, one
+    step of every slider; after one, the next two steps of the slider moved and one back: then
+    the page says "held"), one step of every slider, every option of the dropdown, then, once
+    the student has moved the explorer, the whole range of the slider moved last, nearest
+    first, then the other slider's; each position once. A move to a position not held is asked
+    for next, ahead of the look-ahead."""
     import base64
 
     ex = _tiny_explorer()
@@ -1149,7 +1150,7 @@ def test_the_browser_fetches_near_then_options_then_every_slider_range():
         page.keyboard.press("ArrowRight")        # a = 5 (held), a moved up: now in use
         asked, near_held_after = drain()
         assert asked[:4] == [[6, 2, 0], [7, 2, 0], [5, 3, 0], [5, 1, 0]]
-        assert near_held_after == 4
+        assert near_held_after == 2           # a's next two ([4, 2, 0], one back, is held)
         asked = [[5, 2, 0], *asked]
         start = 5
         assert asked[start:start + 2] == [[5, 2, 1], [5, 2, 2]]       # the options

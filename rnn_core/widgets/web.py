@@ -6,9 +6,9 @@ type="checkbox">``), the readout as HTML and the figure on a ``<canvas>``: a bac
 the frame of the current control positions (see ``frames``). It keeps every frame it received,
 keyed by the control positions, so moving back is local; it asks the kernel for a missing frame
 with a custom message, one request at a time, the position the student is at first; when idle,
-what one key press of a slider reaches, then every option of a dropdown or checkbox, then the
-whole range of every slider through the position shown (the slider moved last first, nearest
-first), or the whole grid when it is small.
+what the next key press on the slider in use reaches, then one step of every slider, then every
+option of a dropdown or checkbox, then the whole range of every slider through the position
+shown (the slider moved last first, nearest first), or the whole grid when it is small.
 
 Messages, browser -> kernel: ``{"type": "hello", "dpr": ...}`` when a view is shown;
 ``{"type": "want", "idx": [...], "current": bool}`` for a frame (``current``: the position the

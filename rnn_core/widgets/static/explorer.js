@@ -299,13 +299,14 @@ function render({ model, el }) {
   }
 
   function neighbours(p, far = true) {
-    // In the order they are fetched: (1) "near", what one key press on a slider reaches: the
-    // next two positions in the direction the student is moving, one step of every slider
-    // either way (a harness waits for these, as a student pauses); with far: (2) every other
-    // option of a dropdown or checkbox; (3) the whole range of every slider through p (within
-    // spec.along / 2 steps either way), nearest first, the slider moved last first: a jump
-    // along a slider then lands on a held frame, only for the explorer moved last (below);
-    // (4) a small grid whole, nearest first.
+    // In the order they are fetched: (1) "near", what the next key press on the slider in use
+    // reaches: the next two positions in the direction the student is moving and one step
+    // back (before any move: one step of every slider either way); a harness waits for these,
+    // as a student pauses; with far: (2) one step of every other slider either way; (3) every
+    // other option of a dropdown or checkbox; (4) the whole range of every slider through p
+    // (within spec.along / 2 steps either way), nearest first, the slider moved last first: a
+    // jump along a slider then lands on a held frame, only for the explorer moved last
+    // (below); (5) a small grid whole, nearest first.
     const out = [], seen = new Set();
     const addKey = (q) => {
       const k = keyOf(q);
@@ -318,15 +319,18 @@ function render({ model, el }) {
       addKey(q);
     };
     const moved = lastMove && spec.controls[lastMove.i].kind === "range" ? lastMove : null;
+    const sliders = [];
+    spec.controls.forEach((c, i) => { if (c.kind === "range") sliders.push(i); });
+    const steps = (i) => { add(i, p[i] + 1); add(i, p[i] - 1); };
     if (moved) {
       add(moved.i, p[moved.i] + moved.dir);
       add(moved.i, p[moved.i] + 2 * moved.dir);
+      add(moved.i, p[moved.i] - moved.dir);
+    } else {
+      sliders.forEach(steps);
     }
-    const sliders = [];
-    spec.controls.forEach((c, i) => {
-      if (c.kind === "range") { add(i, p[i] + 1); add(i, p[i] - 1); sliders.push(i); }
-    });
     if (!far) return out;
+    sliders.forEach(steps);
     spec.controls.forEach((c, i) => {
       if (c.kind !== "range") for (let j = 0; j < grid[i]; j++) add(i, j);
     });
