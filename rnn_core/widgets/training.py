@@ -29,7 +29,7 @@ def training_finding(lr: float, clip: bool, threshold: float, steps: int = STEPS
         return (f"{setting}: a gradient spike to {tr.grad_norm.max():.2g} "
                 f"blew training up at step {tr.diverged_at} (red x)")
     tail = float(np.mean(tr.loss[-30:]))
-    return (f"{setting}: trained, mean loss of the last 30 steps {tail:.2g}, max gradient "
+    return (f"{setting}: no blow-up, mean loss of the last 30 steps {tail:.2g}, max gradient "
             f"norm {tr.grad_norm.max():.2g}, {tr.n_clipped} of {len(tr.loss)} steps clipped")
 
 
