@@ -126,14 +126,20 @@ def _snapped(px: np.ndarray, lw: float, snap: Any) -> np.ndarray:
     return (np.floor(px + 0.5) + half).astype(px.dtype)
 
 
-def _line(fig: Any, line: Any, pack: _Packer, tick: bool = False) -> dict[str, Any]:
-    """A Line2D; ``tick``: a tick mark (a one-point line with a tick marker), which Agg draws
-    at a whole pixel with its path snapped to pixel centres: so does the browser."""
+def _line(fig: Any, line: Any, pack: _Packer, ticks: Sequence[Any] = ()) -> dict[str, Any]:
+    """A Line2D. With ``ticks`` (tick marks: one-point lines with a tick marker, ``line`` one
+    of them), one item draws the markers of all of them, each at a whole pixel with its path
+    snapped to pixel centres, as Agg draws tick marks."""
     from matplotlib.markers import MarkerStyle
 
-    px = _to_pixels(fig, line.get_transform(), line.get_xydata())
+    tick = bool(ticks)
     lw = float(line.get_linewidth()) * fig.dpi / 72.0
-    px = np.floor(px + 0.5) if tick else _snapped(px, lw, line.get_snap())
+    if tick:
+        px = np.floor(np.vstack([_to_pixels(fig, t.get_transform(), t.get_xydata())
+                                 for t in ticks]) + 0.5)
+    else:
+        px = _snapped(_to_pixels(fig, line.get_transform(), line.get_xydata()), lw,
+                      line.get_snap())
     out: dict[str, Any] = {"kind": "line", "xy": pack.add(px), "n": int(px.shape[0])}
     if line.get_linestyle() not in ("None", " ", "", "none") and lw > 0:
         offset, seq = line_dash_pattern(line)
@@ -383,13 +389,17 @@ class Decorations:
                     continue
                 z = float(axis.get_zorder())
                 ticks, extents = lay_out_axis(axis, renderer)
+                ticks = [t for t in ticks if t.get_visible()]
+                for grid in (t.gridline for t in ticks):
+                    if grid.get_visible():
+                        items.append({**_line(fig, grid, pack), "clip": _clip(fig, grid),
+                                      "z": z})
+                for part in ("tick1line", "tick2line"):      # the marks of one side: one item
+                    marks = [getattr(t, part) for t in ticks if getattr(t, part).get_visible()]
+                    if marks:
+                        items.append({**_line(fig, marks[0], pack, ticks=marks),
+                                      "clip": _clip(fig, marks[0]), "z": z})
                 for tick in ticks:
-                    if not tick.get_visible():
-                        continue
-                    for part in (tick.gridline, tick.tick1line, tick.tick2line):
-                        if part.get_visible():
-                            items.append({**_line(fig, part, pack, tick=part is not tick.gridline),
-                                          "clip": _clip(fig, part), "z": z})
                     for label in (tick.label1, tick.label2):
                         if label.get_visible() and label.get_text():
                             items.append({**_text(fig, label, extents.get(id(label))),
