@@ -333,6 +333,19 @@ def test_a_static_artist_in_data_coordinates_ties_the_background_to_its_axes_lim
     assert tr.backgrounds.key() == key
 
 
+def test_a_background_render_puts_every_locator_back_also_on_shared_axes():
+    """The stacked explorer's two panels share their y axis (one Ticker): after the background
+    is rendered without ticks, both have their tick positions again, and the frame draws the
+    layer numbers."""
+    ex = _stacked()
+    before = [(ax.xaxis.major.locator, ax.yaxis.major.locator) for ax in ex.fig.axes]
+    ex.backgrounds._render(1.0)
+    assert [(ax.xaxis.major.locator, ax.yaxis.major.locator) for ax in ex.fig.axes] == before
+    msg, _ = ex.widget.frame_message()
+    texts = {a["s"] for a in msg["artists"] if a["kind"] == "text"}
+    assert {"1", "2", "layer"} <= texts
+
+
 def test_math_text_in_a_browser_drawn_label_is_refused_by_name():
     ex = _training()
     ex.fig.axes[0].set_xlabel("$\\alpha$ step")

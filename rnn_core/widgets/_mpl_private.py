@@ -68,7 +68,9 @@ def hidden_ticks(axes: Sequence[Any]) -> Iterator[None]:
     try:
         yield
     finally:
-        for axis, major, minor, label, offset in saved:
+        # last saved, first put back: shared axes share one Ticker, so a later entry saved the
+        # NullLocator an earlier one put in
+        for axis, major, minor, label, offset in reversed(saved):
             axis.major.locator, axis.minor.locator = major, minor
             axis.label.set_visible(label)
             axis.offsetText.set_visible(offset)
