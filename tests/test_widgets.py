@@ -239,6 +239,25 @@ def test_frame_images_and_texts_follow_cmap_norm_and_text_layout():
     assert texts[0]["size"] == pytest.approx(title.get_fontsize())      # 72 dpi: 1 pt = 1 px
 
 
+def _check_frame(view, msg, buffers, where) -> None:
+    """Every item of a frame drawable: finite points (NaN breaks allowed), texts inside the
+    canvas' height, finite clip boxes, legends' boxes inside the canvas, the PNG a PNG."""
+    w, h = view.spec["width"], view.spec["height"]
+    for a in msg["artists"]:
+        if a["kind"] == "line":
+            xy = np.frombuffer(buffers[a["xy"]], dtype=np.float32).reshape(-1, 2)
+            both = np.isnan(xy).all(axis=1)               # a break is NaN in x and y
+            assert np.isfinite(xy[~both]).all(), where
+        elif a["kind"] == "text":
+            assert np.isfinite([a["x"], a["y"]]).all() and 0 <= a["y"] <= h, (where, a)
+        for v in a.get("clip") or []:
+            assert np.isfinite(v), where
+    for x, y, bw, bh in msg["overlays"]:
+        assert 0 <= x and 0 <= y and x + bw <= w and y + bh <= h and bw > 10 and bh > 10
+    if "png" in msg:
+        assert buffers[msg["png"]].startswith(PNG_MAGIC)
+
+
 @ALL
 def test_frames_of_every_explorer_are_finite_and_serialisable(make):
     import json
@@ -251,20 +270,7 @@ def test_frames_of_every_explorer_are_finite_and_serialisable(make):
         json.dumps(msg)                                   # plain JSON besides the buffers
         assert all(isinstance(b, bytes) for b in buffers)
         assert msg["artists"] and msg["idx"] == idx and msg["exact"]
-        w, h = view.spec["width"], view.spec["height"]
-        for a in msg["artists"]:
-            if a["kind"] == "line":
-                xy = np.frombuffer(buffers[a["xy"]], dtype=np.float32).reshape(-1, 2)
-                both = np.isnan(xy).all(axis=1)               # a break is NaN in x and y
-                assert np.isfinite(xy[~both]).all(), (make.__name__, idx)
-            elif a["kind"] == "text":
-                assert np.isfinite([a["x"], a["y"]]).all() and 0 <= a["y"] <= h
-            for v in a.get("clip") or []:
-                assert np.isfinite(v)
-        for x, y, bw, bh in msg["overlays"]:
-            assert 0 <= x and 0 <= y and x + bw <= w and y + bh <= h and bw > 10 and bh > 10
-        if "png" in msg:
-            assert buffers[msg["png"]].startswith(PNG_MAGIC)
+        _check_frame(view, msg, buffers, (make.__name__, idx))
     # a prefetch leaves the explorer where it was: values and artists of the current values
     assert ex.values == make().values
 
@@ -947,7 +953,8 @@ def _control_ends(control) -> list:
 def test_every_corner_of_every_explorer_is_finite_and_warning_free(make):
     """Every combination of slider ends and dropdown/checkbox values (not one control at a time:
     the linear RNN overflowed only at largest scale AND longest T AND largest input scale).
-    Warnings are errors in this module; the figure renders and holds finite data."""
+    Warnings are errors in this module; the figure renders and holds finite data, and so does the
+    browser's frame (ticks and axis labels laid out at every corner)."""
     import itertools
 
     ex = make()
@@ -960,6 +967,8 @@ def test_every_corner_of_every_explorer_is_finite_and_warning_free(make):
         _finite_artists(ex.fig)
         assert "nan" not in ex.readout.lower() and "inf" not in ex.readout.split(), values
         ex.fig.canvas.draw()
+        msg, buffers = ex.widget.frame_message()         # what the browser draws there, ticks too
+        _check_frame(ex.widget, msg, buffers, values)
 
 
 # ------------------------------------------------------------------------------ the browser side
