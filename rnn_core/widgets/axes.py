@@ -1,10 +1,10 @@
 """Axes of the explorers: values made safe for log axes, log10 axes, limits that stay put.
 
 Most slider steps move the data a little. Limits that change only when the data need it
-(:class:`StickyAxis`) let the explorer repaint the data over a cached background (see
-``frames.Backgrounds``) instead of re-rendering every tick label; fewer, smaller tick labels
-(:func:`lighten_axes`) make the new backgrounds that remain cheaper. Legends over the data are
-made by :func:`overlay_legend`.
+(:class:`StickyAxis`) let the browser reuse the last layout of the ticks and axis labels (see
+``frames.Decorations``); fewer, smaller tick labels (:func:`lighten_axes`) make a new layout
+cheaper. The browser draws the tick labels, so they are plain text (:func:`log10_axis`,
+:func:`plain_log_axis`). Legends over the data are made by :func:`overlay_legend`.
 """
 
 from __future__ import annotations

@@ -2,7 +2,8 @@
 //
 // Draws the controls natively (label + range input + number field, select, checkbox), the
 // readout as HTML and the figure on a <canvas>: a background PNG rendered by matplotlib plus the
-// frame of the current control positions (pixels and styles computed by rnn_core.widgets.frames).
+// frame of the current control positions (pixels and styles computed by rnn_core.widgets.frames:
+// the ticks and axis labels first, then the data).
 // Frames are kept by position, so moving back is local; a missing frame is asked of the kernel,
 // one request at a time, the position the student is at first, then (when idle) the neighbours
 // of each control, then the whole range of every slider (the whole grid when it is small).
