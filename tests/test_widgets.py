@@ -295,7 +295,7 @@ def test_background_stays_while_the_limits_move_and_the_ticks_follow_them():
     for T, scale in ((900, 1.0), (200, 1.0), (210, 1.0), (900, 1.0), (200, 0.5), (200, 3.0)):
         ex.update(T=T, scale=scale)
         msg, bufs = view.frame_message()
-        assert msg["bg"] == first["bg"] and "png" not in msg or msg["png"] == len(bufs) - 1
+        assert msg["bg"] == first["bg"] and ("png" not in msg or msg["png"] == len(bufs) - 1)
         key = tuple((ax.get_xlim(), ax.get_ylim()) for ax in ex.fig.axes)
         items = ex.decorations.get()[0]
         assert seen.setdefault(key, items) is items        # same limits: the same layout
