@@ -215,7 +215,8 @@ def _text(fig: Any, text: Any, extent: Any = None) -> dict[str, Any]:
         # anchor point.
         renderer = fig.canvas.get_renderer()
         descent = max(text_descent(renderer, t, text) for t in (s, "lp"))
-        ax_, ay_ = text.get_transform().transform(text.get_unitless_position())
+        height = pixel_size(fig)[1]
+        ax_, ay_ = float(x), height - float(y)        # the anchor, y up as matplotlib's
         if rot:
             text.set_rotation(0)
         try:
@@ -226,7 +227,7 @@ def _text(fig: Any, text: Any, extent: Any = None) -> dict[str, Any]:
                 text.set_rotation(rot)
         r = np.deg2rad(rot)
         x = ax_ - up * np.sin(r)
-        y = pixel_size(fig)[1] - (ay_ + up * np.cos(r))
+        y = height - (ay_ + up * np.cos(r))
         va = "alphabetic"
     return {"kind": "text", "s": s, "x": float(x), "y": float(y),
             "size": round(float(text.get_fontsize()) * fig.dpi / 72.0, 3),
