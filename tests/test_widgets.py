@@ -1316,6 +1316,62 @@ def test_focus_and_presses_inside_the_explorer_do_not_reach_the_notebook():
         assert page.evaluate("window.above") == ["keydown", "focusin"]   # the listener works
 
 
+@pytest.mark.browser
+def test_the_e2e_pixel_hash_follows_every_way_a_canvas_changes():
+    """The e2e harness hashes a canvas's pixels again only after a draw on it (its page script
+    counts the context's calls and width/height resets): after each way of changing a canvas,
+    the hash it keeps equals a fresh hash of the pixels, and differs from the one before. Its
+    check of kept hashes against the pixels, run at every pause, counts a stale one."""
+    sys.path.insert(0, str(pathlib.Path(__file__).parent / "e2e"))
+    import e2e_harness
+
+    sync_api = _chromium_page()
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path="/usr/bin/chromium",
+                                    args=["--no-sandbox", "--headless", "--disable-gpu"])
+        try:
+            page = browser.new_page()
+            page.add_init_script(e2e_harness.PAGE_JS)
+            page.goto("about:blank")
+            seen = page.evaluate("""async () => {
+                const c = document.createElement('canvas');
+                c.width = 60; c.height = 40;
+                c.className = 'rnn-explorer-canvas';
+                const cell = document.createElement('div');
+                cell.innerHTML = '<div class="rnn-explorer"></div>';
+                cell.firstChild.appendChild(c);
+                document.body.appendChild(cell);
+                const ctx = c.getContext('2d'), e = window.__e2e, seen = [];
+                const check = (what) => seen.push([what, e.hashes(cell)[0], e.pixelHash(c)]);
+                check('blank');
+                ctx.fillStyle = '#f00'; ctx.fillRect(0, 0, 10, 10); check('fillRect');
+                ctx.beginPath(); ctx.moveTo(0, 0); ctx.lineTo(60, 40); ctx.stroke();
+                check('stroke');
+                ctx.fillStyle = '#000'; ctx.font = '20px sans-serif'; ctx.fillText('a', 20, 30);
+                check('fillText');
+                const img = ctx.createImageData(5, 5);
+                img.data.fill(255);
+                ctx.putImageData(img, 30, 5);
+                check('putImageData');
+                const bmp = await createImageBitmap(
+                    new ImageData(new Uint8ClampedArray(4 * 4 * 4).fill(128), 4, 4));
+                ctx.drawImage(bmp, 40, 20); check('drawImage');
+                ctx.clearRect(0, 0, 5, 5); check('clearRect');
+                c.width = 60; check('width reset');
+                e.verify(cell);
+                const clean = e.stale;
+                c.__e2eHash += 1;               // a kept hash that no longer matches the pixels
+                e.verify(cell);
+                return {seen, clean, stale: e.stale};
+            }""")
+        finally:
+            browser.close()
+    rows = seen["seen"]
+    assert [r[0] for r in rows][-1] == "width reset" and len(rows) == 8
+    assert all(kept == fresh for _, kept, fresh in rows), rows
+    assert all(a[1] != b[1] for a, b in zip(rows, rows[1:], strict=False)), rows
+    assert seen["clean"] == 0 and seen["stale"] == 1
+
 def test_every_test_that_opens_chromium_is_marked_browser():
     """make e2e runs this file's browser tests by their marker (-m browser), where they may not
     skip: a test that opens Chromium without the marker would skip everywhere, unnoticed."""

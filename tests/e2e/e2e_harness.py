@@ -347,8 +347,37 @@ def launch_browser(playwright: Any, profile_dir: Path) -> Any:
 # In-page helpers, installed before JupyterLab's own scripts. Kept small: hashing canvas pixels,
 # waiting for them to settle, stepping a slider and timing the first changed frame.
 PAGE_JS = r"""
+// Every call that may change a 2D canvas's pixels counts a draw on that canvas: each context
+// method but the read-only ones, and setting its width or height (which clears it). A canvas's
+// pixel hash is recomputed only when its count moved: hashing a 1250 x 520 canvas reads it back
+// (about 8 ms on an idle core), and the waits below look at every animation frame, on the page's
+// main thread, where explorer.js handles the kernel's frames and paints them.
+(() => {
+  const READ = new Set(["constructor", "getImageData", "measureText", "isPointInPath",
+    "isPointInStroke", "getTransform", "getLineDash", "getContextAttributes", "createImageData",
+    "createLinearGradient", "createRadialGradient", "createConicGradient", "createPattern"]);
+  const ctx = CanvasRenderingContext2D.prototype;
+  for (const name of Object.getOwnPropertyNames(ctx)) {
+    const d = Object.getOwnPropertyDescriptor(ctx, name);
+    if (READ.has(name) || typeof d.value !== "function") continue;
+    const f = d.value;
+    ctx[name] = function (...args) {
+      if (this.canvas) this.canvas.__e2eDraws = (this.canvas.__e2eDraws || 0) + 1;
+      return f.apply(this, args);
+    };
+  }
+  const canvas = HTMLCanvasElement.prototype;
+  for (const prop of ["width", "height"]) {
+    const d = Object.getOwnPropertyDescriptor(canvas, prop);
+    Object.defineProperty(canvas, prop, {...d, set(v) {
+      this.__e2eDraws = (this.__e2eDraws || 0) + 1;
+      d.set.call(this, v);
+    }});
+  }
+})();
 window.__e2e = {
   dir: new WeakMap(),
+  stale: 0,     // cached hashes found different from the pixels (verify): must stay 0
   frame() { return new Promise(r => requestAnimationFrame(() => r())); },
   // the course's explorers (rnn_core.widgets, drawn in the browser): a canvas and native controls
   canvases(cell) { return [...cell.querySelectorAll('.rnn-explorer canvas.rnn-explorer-canvas')]; },
@@ -356,14 +385,30 @@ window.__e2e = {
   selects(cell) { return [...cell.querySelectorAll('.rnn-explorer select')]; },
   checkboxes(cell) { return [...cell.querySelectorAll('.rnn-explorer input[type="checkbox"]')]; },
   number(slider) { return slider.parentElement.querySelector('.rnn-explorer-number'); },
-  hash(c) {
+  pixelHash(c) {
     if (!c.width || !c.height) return 0;
     const d = new Uint32Array(c.getContext('2d').getImageData(0, 0, c.width, c.height).data.buffer);
     let x = 0x811c9dc5;
     for (let i = 0; i < d.length; i++) x = Math.imul(x ^ d[i], 16777619);
     return x >>> 0;
   },
+  // the pixel hash, kept until the canvas's next draw
+  hash(c) {
+    const draws = c.__e2eDraws || 0;
+    if (c.__e2eHashAt !== draws) {
+      c.__e2eHash = this.pixelHash(c);
+      c.__e2eHashAt = draws;
+    }
+    return c.__e2eHash;
+  },
   hashes(cell) { return this.canvases(cell).map(c => this.hash(c)); },
+  // the cached hashes against the pixels, once per pause: a draw the count missed shows here
+  verify(cell) {
+    for (const c of this.canvases(cell)) {
+      if (c.__e2eHashAt !== undefined && c.__e2eHashAt === (c.__e2eDraws || 0)
+          && c.__e2eHash !== this.pixelHash(c)) this.stale += 1;
+    }
+  },
   readouts(cell) {
     return [...cell.querySelectorAll('.rnn-explorer-readout')].map(e => e.textContent.trim());
   },
@@ -382,7 +427,7 @@ window.__e2e = {
       await this.frame();
       const now = JSON.stringify(this.hashes(cell));
       if (now !== last || this.waiting(cell)) { last = now; since = performance.now(); }
-      else if (performance.now() - since >= quietMs) return true;
+      else if (performance.now() - since >= quietMs) { this.verify(cell); return true; }
     }
     return false;
   },
@@ -1037,6 +1082,10 @@ def exercise_explorer(
         result.load = (load0, os.getloadavg()[0])
         settle()
     result.notes.append(time_note(page.evaluate("(c) => window.__e2e.stats(c)", el), settles))
+    stale = page.evaluate("() => window.__e2e.stale")
+    if stale:
+        result.problems.append(f"harness: {stale} cached pixel hash(es) differed from the canvas "
+                               "(a draw the page script did not count): latencies unreliable")
     shot = artifacts / f"{stem}-{result.tag}-after.png"
     el.screenshot(path=str(shot))
     result.screenshot = shot
