@@ -1127,13 +1127,13 @@ def _tiny_explorer():
                 "c": dropdown("c", "x", ["x", "y", "z"])}
     return Explorer("tiny", controls, fig, draw, None, [line])
 @pytest.mark.browser
-def test_the_browser_fetches_near_then_options_then_every_slider_range():
+def test_the_browser_fetches_near_then_the_slider_in_use_then_the_others():
     """The order of the look-ahead: what the next key press reaches first (before any move, one
     step of every slider; after one, the next two steps of the slider moved and one back: then
-    the page says "held"), one step of every slider, every option of the dropdown, then, once
-    the student has moved the explorer, the whole range of the slider moved last, nearest
-    first, then the other slider's; each position once. A move to a position not held is asked
-    for next, ahead of the look-ahead."""
+    the page says "held"). Before any move: every option of the dropdown, and no slider range.
+    After a move: the whole range of the slider moved, nearest first, the way it moved first;
+    then one step of every other slider, every option, the other slider's range; each position
+    once. A move to a position not held is asked for next, ahead of the look-ahead."""
     import base64
 
     ex = _tiny_explorer()
@@ -1171,16 +1171,17 @@ def test_the_browser_fetches_near_then_options_then_every_slider_range():
         page.locator('input[type="range"]').first.focus()
         page.keyboard.press("ArrowRight")        # a = 5 (held), a moved up: now in use
         asked, near_held_after = drain()
-        assert asked[:4] == [[6, 2, 0], [7, 2, 0], [5, 3, 0], [5, 1, 0]]
+        assert asked[:2] == [[6, 2, 0], [7, 2, 0]]
         assert near_held_after == 2           # a's next two ([4, 2, 0], one back, is held)
-        asked = [[5, 2, 0], *asked]
-        start = 5
-        assert asked[start:start + 2] == [[5, 2, 1], [5, 2, 2]]       # the options
-        along_a = [q for q in asked[start + 2:] if q[1] == 2 and q[2] == 0]
-        along_b = [q for q in asked[start + 2:] if q[0] == 5 and q[2] == 0]
-        assert asked[start + 2:] == along_a + along_b                  # a's range, then b's
+        end_a = next(i for i, q in enumerate(asked) if q[1:] != [2, 0])
+        along_a = asked[2:end_a]                                       # a's range
         dist = [abs(q[0] - 5) for q in along_a]
-        assert dist == sorted(dist)                                    # nearest first
+        assert dist == sorted(dist) and along_a[:3] == [[8, 2, 0], [2, 2, 0], [9, 2, 0]]  # up first
+        assert asked[end_a:end_a + 2] == [[5, 3, 0], [5, 1, 0]]        # one step of b
+        assert asked[end_a + 2:end_a + 4] == [[5, 2, 1], [5, 2, 2]]    # the options
+        along_b = asked[end_a + 4:]
+        assert along_b and all(q[0] == 5 and q[2] == 0 for q in along_b)   # then b's range
+        asked = [[5, 2, 0], *asked]
         held = {tuple(q) for q in asked + shown} | {(4, 2, 0)}
         assert {q[0] for q in held if q[1:] == (2, 0)} == set(range(21))   # all of a
         assert {q[1] for q in held if q[0] == 5 and q[2] == 0} == set(range(7))

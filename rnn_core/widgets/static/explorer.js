@@ -303,11 +303,12 @@ function render({ model, el }) {
     // In the order they are fetched: (1) "near", what the next key press on the slider in use
     // reaches: the next two positions in the direction the student is moving and one step
     // back (before any move: one step of every slider either way); a harness waits for these,
-    // as a student pauses; with far: (2) one step of every other slider either way; (3) every
-    // other option of a dropdown or checkbox; (4) the whole range of every slider through p
-    // (within spec.along / 2 steps either way), nearest first, the slider moved last first: a
-    // jump along a slider then lands on a held frame, only for the explorer moved last
-    // (below); (5) a small grid whole, nearest first.
+    // as a student pauses; with far: (2) the whole range of the slider in use through p (within
+    // spec.along / 2 steps either way), nearest first, the way it moves first: a student who
+    // keeps to one slider, stepping or jumping along it, lands on held frames; (3) one step of
+    // every other slider either way; (4) every other option of a dropdown or checkbox; (5) the
+    // ranges of the other sliders; (6) a small grid whole, nearest first. Ranges only for the
+    // explorer moved last in this page (below).
     const out = [], seen = new Set();
     const addKey = (q) => {
       const k = keyOf(q);
@@ -323,6 +324,12 @@ function render({ model, el }) {
     const sliders = [];
     spec.controls.forEach((c, i) => { if (c.kind === "range") sliders.push(i); });
     const steps = (i) => { add(i, p[i] + 1); add(i, p[i] - 1); };
+    const range = (i, dir) => {
+      for (let d = 2; d <= spec.along / 2; d++) {
+        add(i, p[i] + d * dir);
+        add(i, p[i] - d * dir);
+      }
+    };
     if (moved) {
       add(moved.i, p[moved.i] + moved.dir);
       add(moved.i, p[moved.i] + 2 * moved.dir);
@@ -331,24 +338,17 @@ function render({ model, el }) {
       sliders.forEach(steps);
     }
     if (!far) return out;
-    sliders.forEach(steps);
-    spec.controls.forEach((c, i) => {
-      if (c.kind !== "range") for (let j = 0; j < grid[i]; j++) add(i, j);
-    });
     // The slider ranges are for the explorer the student moved last in this page: the
     // explorers of a notebook share one kernel, and one that is only shown would keep it busy
     // (the training explorer's ranges are 10 s of SGD on an idle core) while the student moves
     // another.
-    if (window.rnnExplorerInUse === id) {
-      if (moved) sliders.sort((a, b) => (b === moved.i) - (a === moved.i));
-      for (const i of sliders) {
-        const dir = moved && moved.i === i ? moved.dir : 1;
-        for (let d = 2; d <= spec.along / 2; d++) {
-          add(i, p[i] + d * dir);
-          add(i, p[i] - d * dir);
-        }
-      }
-    }
+    const inUse = window.rnnExplorerInUse === id;
+    if (inUse && moved) range(moved.i, moved.dir);
+    sliders.forEach(steps);
+    spec.controls.forEach((c, i) => {
+      if (c.kind !== "range") for (let j = 0; j < grid[i]; j++) add(i, j);
+    });
+    if (inUse) for (const i of sliders) range(i, 1);
     if (spec.prefetch_all) {
       const all = [];
       const walk = (i, q) => {
