@@ -5,8 +5,9 @@
 // frame of the current control positions (pixels and styles computed by rnn_core.widgets.frames:
 // the ticks and axis labels first, then the data).
 // Frames are kept by position, so moving back is local; a missing frame is asked of the kernel,
-// one request at a time, the position the student is at first, then (when idle) the neighbours
-// of each control, then the whole range of every slider (the whole grid when it is small).
+// one request at a time, the position the student is at first, then (when idle) the next key
+// presses on the slider in use, that slider's whole range, the neighbours of every other control,
+// then the other sliders' ranges (the whole grid when it is small): see neighbours().
 // Frames from replaced exercise code are dropped (the kernel's "code" message, and the code
 // number of every frame).
 
