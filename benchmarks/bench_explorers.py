@@ -19,9 +19,9 @@ Each explorer is measured on
 - ``jump``: big jumps that move the data out of the axis limits (new tick layouts), values new.
 
 For each: median and 95th percentile of wall and process-CPU time over >= 30 updates, and how
-many updates needed a new background (``bgs``) and a new layout of the ticks (``lay``). The
-machine is shared: wall time includes waiting for a core, CPU time is what the update costs; the
-load average is printed next to the figures.
+many updates needed a new background (``bgs``) and how many axes had their ticks laid out anew
+(``lay``). The machine is shared: wall time includes waiting for a core, CPU time is what the
+update costs; the load average is printed next to the figures.
 
 :func:`breakdown` splits one update into its kernel-side parts, for every explorer and for the
 three kinds of step the browser harness times (next slider value, random jump across the
@@ -67,7 +67,7 @@ def _run(make: Callable[[], object], values: list[dict]) -> dict[str, float]:
     ex = make()
     view = ex.widget
     view.frame_message()                # the first frame (background), not counted
-    renders, layouts = ex.backgrounds.renders, ex.decorations.layouts
+    renders, laid_out = ex.backgrounds.renders, ex.decorations.axes_laid_out
 
     def step(i: int) -> None:
         ex.update(**values[i])
@@ -75,7 +75,7 @@ def _run(make: Callable[[], object], values: list[dict]) -> dict[str, float]:
 
     out = _stats(step, len(values))
     out["backgrounds"] = ex.backgrounds.renders - renders
-    out["layouts"] = ex.decorations.layouts - layouts
+    out["layouts"] = ex.decorations.axes_laid_out - laid_out
     return out
 
 

@@ -322,6 +322,44 @@ def test_background_stays_while_the_limits_move_and_the_ticks_follow_them():
     assert ex.backgrounds.get()[1] != ex.static_png()
 
 
+
+def test_ticks_are_laid_out_per_axes_and_equal_a_fresh_layout():
+    """A new set of limits lays out only the axes whose limits (or ticks) moved; what the frame
+    gets always equals every axes laid out afresh, over a walk through the vanilla explorer's
+    sliders and when an aligned label's sibling axes changes."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    from rnn_core.widgets.frames import Decorations
+
+    ex = _vanilla()
+    deco = ex.decorations
+    rng = np.random.default_rng(0)
+    for _ in range(12):
+        ex.update(scale=float(10 ** rng.uniform(-2, 0.5)), T=int(rng.integers(2, 1000)))
+        ex.fig.canvas.draw()
+        assert deco.get() == deco._lay_out()
+
+    fig = Figure(figsize=(6, 4), dpi=100)
+    FigureCanvasAgg(fig)
+    top, bottom = fig.subplots(2, 1)
+    for ax in (top, bottom):
+        ax.plot([0, 1], [0, 1])
+        ax.set_ylabel("value")
+    fig.align_ylabels()
+    deco = Decorations(fig)
+    deco.get()
+    n = deco.axes_laid_out
+    top.set_xlim(0, 2)                       # x only: the labels of bottom do not care
+    deco.get()
+    assert deco.axes_laid_out == n + 1
+    label_x = [a["x"] for a in deco.get()[0] if a.get("s") == "value"]
+    bottom.set_ylim(0, 100000)               # wider tick labels below: both y labels move left
+    items, buffers = deco.get()
+    assert deco.axes_laid_out == n + 3 and (items, buffers) == deco._lay_out()
+    moved = [a["x"] for a in items if a.get("s") == "value"]
+    assert len(moved) == 2 and all(m < x for m, x in zip(moved, label_x, strict=True))
+
 def test_a_static_artist_in_data_coordinates_ties_the_background_to_its_axes_limits():
     """A filled contour (clipping explorer) is in the background: its axes' limits are in the
     background's key; an explorer with none (training) has a key without limits."""

@@ -14,6 +14,9 @@ to fix:
 - ``matplotlib.text._get_text_metrics_with_cache``: a text's (width, height, descent) through the
   cache the text layout itself uses (``text_descent``); the renderer's public method measures
   the string again each time.
+- the axes whose labels a figure aligns with an axes' (``Figure._align_label_groups``, filled by
+  ``Figure.align_labels``): ``Axis._update_label_position`` places an axis label clear of their
+  tick labels too, so a layout cached per axes is keyed on them (``label_siblings``).
 - the tick locators of an axis, ``Axis.major.locator`` and ``Axis.minor.locator``, swapped for a
   ``NullLocator`` while a background is rendered without ticks (``hidden_ticks``); the public
   ``set_major_locator`` would also re-point the formatter and reset defaults.
@@ -25,7 +28,7 @@ import contextlib
 from collections.abc import Iterator, Sequence
 from typing import Any
 
-__all__ = ["line_dash_pattern", "lay_out_axis", "hidden_ticks", "text_descent"]
+__all__ = ["line_dash_pattern", "lay_out_axis", "label_siblings", "hidden_ticks", "text_descent"]
 
 
 def line_dash_pattern(line: Any) -> tuple[float, list[float] | None]:
@@ -49,6 +52,15 @@ def lay_out_axis(axis: Any, renderer: Any) -> tuple[list[Any], dict[int, Any]]:
         shown = [getattr(t, which) for t in ticks if getattr(t, which).get_visible()]
         extents.update({id(label): box for label, box in zip(shown, boxes, strict=True)})
     return ticks, extents
+
+
+def label_siblings(ax: Any, which: str) -> list[Any]:
+    """The other axes whose ``which`` ("x" or "y") tick labels the layout of ``ax``'s ``which``
+    label takes into account (those ``Figure.align_labels`` grouped with it), in figure order."""
+    fig = ax.get_figure(root=False)
+    group = getattr(fig, "_align_label_groups", {}).get(which)
+    found = set() if group is None else {id(o) for o in group.get_siblings(ax) if o is not ax}
+    return [o for o in fig.axes if id(o) in found]
 
 
 @contextlib.contextmanager

@@ -31,6 +31,7 @@ import numpy as np
 
 from rnn_core.widgets._mpl_private import (
     hidden_ticks,
+    label_siblings,
     lay_out_axis,
     line_dash_pattern,
     text_descent,
@@ -348,67 +349,124 @@ class Decorations:
 
     ``get()`` returns ``(items, buffers)``, cached by the pixel size, and per axes its box,
     limits, tick positions and axis label strings (64 kept): most slider steps keep the limits
-    and reuse the last entry. Math text cannot be drawn by the browser: a label with it raises
-    TypeError (give the explorer plain labels, e.g. :func:`~rnn_core.widgets.axes.plain_log_axis`).
+    and reuse the last entry. A new combination is assembled from the layouts of single axes,
+    each cached by its own key (and those of the axes its labels align with): a step that moves
+    one axes' limits lays out that axes alone. Math text cannot be drawn by the browser: a label
+    with it raises TypeError (give the explorer plain labels, e.g.
+    :func:`~rnn_core.widgets.axes.plain_log_axis`).
     """
 
     MAX = 64
+    MAX_PARTS = 256
 
     def __init__(self, fig: Any) -> None:
         self.fig = fig
         self._cache: dict[Any, tuple[list[dict[str, Any]], list[bytes]]] = {}
-        self.layouts = 0     # how many times the axes were laid out (cache misses)
+        self._parts: dict[Any, tuple[list[dict[str, Any]], list[bytes]]] = {}
+        self.layouts = 0         # combinations assembled (new limits somewhere: cache misses)
+        self.axes_laid_out = 0   # single axes laid out by matplotlib (the work of a miss)
+
+    @staticmethod
+    def _axis_key(ax: Any, which: str) -> tuple:
+        """What the layout of ``ax``'s x or y axis depends on, besides the figure's size."""
+        axis = ax.xaxis if which == "x" else ax.yaxis
+        return (_box(ax), ax.get_xlim() if which == "x" else ax.get_ylim(),
+                tuple(axis.get_majorticklocs()), tuple(axis.get_minorticklocs()),
+                axis.label.get_text(), axis.get_visible())
+
+    @classmethod
+    def _axes_key(cls, ax: Any) -> tuple:
+        return (ax.get_visible(), ax.axison, ax.get_xlim(), ax.get_ylim(), cls._axis_key(ax, "x"),
+                cls._axis_key(ax, "y"))
+
+    @classmethod
+    def _part_key(cls, ax: Any) -> tuple:
+        """``ax``'s own key, and the x (y) axis keys of the axes its x (y) label aligns with."""
+        return (cls._axes_key(ax), *(tuple(cls._axis_key(o, w) for o in label_siblings(ax, w))
+                                     for w in ("x", "y")))
 
     def key(self) -> tuple:
-        parts: list[Any] = [pixel_size(self.fig), float(self.fig.dpi)]
-        for ax in self.fig.axes:
-            parts.append((_box(ax), ax.get_xlim(), ax.get_ylim()))
-            for axis in (ax.xaxis, ax.yaxis):
-                parts.append((tuple(axis.get_majorticklocs()), tuple(axis.get_minorticklocs()),
-                              axis.label.get_text(), axis.get_visible()))
-        return tuple(parts)
+        return (pixel_size(self.fig), float(self.fig.dpi),
+                *(self._axes_key(ax) for ax in self.fig.axes))
 
     def get(self) -> tuple[list[dict[str, Any]], list[bytes]]:
         k = self.key()
         if k not in self._cache:
             if len(self._cache) >= self.MAX:
                 del self._cache[next(iter(self._cache))]       # the oldest
-            self._cache[k] = self._lay_out()
+            self._cache[k] = self._assemble()
         return self._cache[k]
 
-    def _lay_out(self) -> tuple[list[dict[str, Any]], list[bytes]]:
+    def _assemble(self) -> tuple[list[dict[str, Any]], list[bytes]]:
         self.layouts += 1
+        size = (pixel_size(self.fig), float(self.fig.dpi))
+        items: list[dict[str, Any]] = []
+        buffers: list[bytes] = []
+        renderer = None
+        for ax in self.fig.axes:
+            k = (size, self._part_key(ax))
+            part = self._parts.get(k)
+            if part is None:
+                if len(self._parts) >= self.MAX_PARTS:
+                    del self._parts[next(iter(self._parts))]
+                renderer = renderer or self.fig.canvas.get_renderer()
+                part = self._parts[k] = self._lay_out_axes(ax, renderer)
+            shift = len(buffers)
+            items.extend(_shifted(item, shift) for item in part[0])
+            buffers.extend(part[1])
+        return items, buffers
+
+    def _lay_out(self) -> tuple[list[dict[str, Any]], list[bytes]]:
+        """Every axes laid out afresh, nothing cached: what ``get()`` must equal."""
+        renderer = self.fig.canvas.get_renderer()
+        items: list[dict[str, Any]] = []
+        buffers: list[bytes] = []
+        for ax in self.fig.axes:
+            part_items, part_buffers = self._lay_out_axes(ax, renderer)
+            items.extend(_shifted(item, len(buffers)) for item in part_items)
+            buffers.extend(part_buffers)
+        return items, buffers
+
+    def _lay_out_axes(self, ax: Any, renderer: Any) -> tuple[list[dict[str, Any]], list[bytes]]:
+        self.axes_laid_out += 1
         fig = self.fig
-        renderer = fig.canvas.get_renderer()
         pack = _Packer()
         items: list[dict[str, Any]] = []
-        for ax in fig.axes:
-            if not ax.get_visible() or not ax.axison:
+        if not ax.get_visible() or not ax.axison:
+            return items, pack.buffers
+        for axis in (ax.xaxis, ax.yaxis):
+            if not axis.get_visible():
                 continue
-            for axis in (ax.xaxis, ax.yaxis):
-                if not axis.get_visible():
-                    continue
-                z = float(axis.get_zorder())
-                ticks, extents = lay_out_axis(axis, renderer)
-                ticks = [t for t in ticks if t.get_visible()]
-                for grid in (t.gridline for t in ticks):
-                    if grid.get_visible():
-                        items.append({**_line(fig, grid, pack), "clip": _clip(fig, grid),
-                                      "z": z})
-                for part in ("tick1line", "tick2line"):      # the marks of one side: one item
-                    marks = [getattr(t, part) for t in ticks if getattr(t, part).get_visible()]
-                    if marks:
-                        items.append({**_line(fig, marks[0], pack, ticks=marks),
-                                      "clip": _clip(fig, marks[0]), "z": z})
-                for tick in ticks:
-                    for label in (tick.label1, tick.label2):
-                        if label.get_visible() and label.get_text():
-                            items.append({**_text(fig, label, extents.get(id(label))),
-                                          "clip": None, "z": z})
-                for text in (axis.label, axis.offsetText):
-                    if text.get_visible() and text.get_text():
-                        items.append({**_text(fig, text), "clip": None, "z": z})
+            z = float(axis.get_zorder())
+            ticks, extents = lay_out_axis(axis, renderer)
+            ticks = [t for t in ticks if t.get_visible()]
+            for grid in (t.gridline for t in ticks):
+                if grid.get_visible():
+                    items.append({**_line(fig, grid, pack), "clip": _clip(fig, grid), "z": z})
+            for part in ("tick1line", "tick2line"):      # the marks of one side: one item
+                marks = [getattr(t, part) for t in ticks if getattr(t, part).get_visible()]
+                if marks:
+                    items.append({**_line(fig, marks[0], pack, ticks=marks),
+                                  "clip": _clip(fig, marks[0]), "z": z})
+            for tick in ticks:
+                for label in (tick.label1, tick.label2):
+                    if label.get_visible() and label.get_text():
+                        items.append({**_text(fig, label, extents.get(id(label))),
+                                      "clip": None, "z": z})
+            for text in (axis.label, axis.offsetText):
+                if text.get_visible() and text.get_text():
+                    items.append({**_text(fig, text), "clip": None, "z": z})
         return items, pack.buffers
+
+
+def _shifted(item: dict[str, Any], shift: int) -> dict[str, Any]:
+    """``item`` with its buffer indices moved by ``shift`` (its buffers placed after others)."""
+    if not shift or "xy" not in item:
+        return item
+    out = {**item, "xy": item["xy"] + shift}
+    if "marker" in item:
+        out["marker"] = {**item["marker"], "path": item["marker"]["path"] + shift}
+    return out
 
 
 class Backgrounds:

@@ -124,7 +124,7 @@ class ExplorerView(anywidget.AnyWidget):
 
         ex = self._explorer
         t1 = time.perf_counter()
-        renders, layouts = ex.backgrounds.renders, ex.decorations.layouts
+        renders, laid_out = ex.backgrounds.renders, ex.decorations.axes_laid_out
         bg_id, png = ex.backgrounds.get(self._scale)
         t2 = time.perf_counter()
         artists, buffers = frame(ex.fig, ex.animated, ex.decorations)
@@ -139,7 +139,7 @@ class ExplorerView(anywidget.AnyWidget):
             "t": {"draw": round(1e3 * (t1 - t0), 2), "bg": round(1e3 * (t2 - t1), 2),
                   "bg_new": ex.backgrounds.renders != renders,
                   "frame": round(1e3 * (t3 - t2), 2),
-                  "deco_new": ex.decorations.layouts != layouts},
+                  "deco_new": ex.decorations.axes_laid_out != laid_out},
         }
         if bg_id not in self._bg_sent:
             msg["png"] = len(buffers)
