@@ -13,7 +13,8 @@ over the data from the background.
 What depends on the axis limits is drawn by the browser too (:class:`Decorations`): the ticks,
 their labels, the axis labels (matplotlib moves them clear of the tick labels) and offset texts,
 laid out by matplotlib as its own draw would and sent as lines and texts at the head of every
-frame, cached by the axes' limits and tick positions. Everything else (axes frames, titles,
+frame, cached per axes by its limits and tick positions (a step that moves one axes' limits lays
+out that axes alone). Everything else (axes frames, titles,
 legends, colourbars, artists in data coordinates that never move) is the background: one PNG
 rendered by matplotlib with the animated artists and the decorations hidden. It depends on the
 figure's pixel size and the axes' boxes only, and on the limits of the axes that hold a static
