@@ -18,5 +18,5 @@ STATUS=0
 "$PY" -m pytest -p no:cacheprovider tests/book/book_browser.py -v -rs "$@" || STATUS=$?
 SECONDS_TAKEN=$(( $(date +%s) - START ))
 VERDICT=$([ "$SECONDS_TAKEN" -lt "$GOAL" ] && echo met || echo MISSED)
-echo "book-check: ${SECONDS_TAKEN} s, goal under ${GOAL} s: ${VERDICT} (load1 now $(cut -d' ' -f1 /proc/loadavg), $(nproc) cores)"
+echo "book-check: ${SECONDS_TAKEN} s, goal under ${GOAL} s: ${VERDICT} (load1 now $(cut -d' ' -f1 /proc/loadavg), $(getconf _NPROCESSORS_ONLN) cores)"
 exit "$STATUS"
