@@ -368,23 +368,20 @@ class Decorations:
         self.axes_laid_out = 0   # single axes laid out by matplotlib (the work of a miss)
 
     @staticmethod
-    def _axis_key(ax: Any, which: str) -> tuple:
-        """What the layout of ``ax``'s x or y axis depends on, besides the figure's size."""
+    def _axis_key(ax: Any, which: str, box: tuple | None = None) -> tuple:
+        """What the layout of ``ax``'s x or y axis depends on, besides the figure's size
+        (``box``: ``ax``'s box, if already measured)."""
         axis = ax.xaxis if which == "x" else ax.yaxis
-        return (_box(ax), ax.get_xlim() if which == "x" else ax.get_ylim(),
+        return (_box(ax) if box is None else box,
+                ax.get_xlim() if which == "x" else ax.get_ylim(),
                 tuple(axis.get_majorticklocs()), tuple(axis.get_minorticklocs()),
                 axis.label.get_text(), axis.get_visible())
 
     @classmethod
     def _axes_key(cls, ax: Any) -> tuple:
-        return (ax.get_visible(), ax.axison, ax.get_xlim(), ax.get_ylim(), cls._axis_key(ax, "x"),
-                cls._axis_key(ax, "y"))
-
-    @classmethod
-    def _part_key(cls, ax: Any) -> tuple:
-        """``ax``'s own key, and the x (y) axis keys of the axes its x (y) label aligns with."""
-        return (cls._axes_key(ax), *(tuple(cls._axis_key(o, w) for o in label_siblings(ax, w))
-                                     for w in ("x", "y")))
+        box = _box(ax)
+        return (ax.get_visible(), ax.axison, cls._axis_key(ax, "x", box),
+                cls._axis_key(ax, "y", box))
 
     def key(self) -> tuple:
         return (pixel_size(self.fig), float(self.fig.dpi),
@@ -395,38 +392,32 @@ class Decorations:
         if k not in self._cache:
             if len(self._cache) >= self.MAX:
                 del self._cache[next(iter(self._cache))]       # the oldest
-            self._cache[k] = self._assemble()
+            self._cache[k] = self._assemble(k)
         return self._cache[k]
 
-    def _assemble(self) -> tuple[list[dict[str, Any]], list[bytes]]:
+    def _assemble(self, key: tuple) -> tuple[list[dict[str, Any]], list[bytes]]:
+        """The combination for ``key`` (from :meth:`key`): each axes' layout from its own cache,
+        keyed by its own key and the x (y) axis keys of the axes its x (y) label aligns with."""
         self.layouts += 1
-        size = (pixel_size(self.fig), float(self.fig.dpi))
-        items: list[dict[str, Any]] = []
-        buffers: list[bytes] = []
+        size, axes_keys = key[:2], key[2:]
         renderer = None
-        for ax in self.fig.axes:
-            k = (size, self._part_key(ax))
+        parts = []
+        for ax, own in zip(self.fig.axes, axes_keys, strict=True):
+            k = (size, own, *(tuple(self._axis_key(o, w) for o in label_siblings(ax, w))
+                              for w in ("x", "y")))
             part = self._parts.get(k)
             if part is None:
                 if len(self._parts) >= self.MAX_PARTS:
                     del self._parts[next(iter(self._parts))]
                 renderer = renderer or self.fig.canvas.get_renderer()
                 part = self._parts[k] = self._lay_out_axes(ax, renderer)
-            shift = len(buffers)
-            items.extend(_shifted(item, shift) for item in part[0])
-            buffers.extend(part[1])
-        return items, buffers
+            parts.append(part)
+        return _joined(parts)
 
     def _lay_out(self) -> tuple[list[dict[str, Any]], list[bytes]]:
         """Every axes laid out afresh, nothing cached: what ``get()`` must equal."""
         renderer = self.fig.canvas.get_renderer()
-        items: list[dict[str, Any]] = []
-        buffers: list[bytes] = []
-        for ax in self.fig.axes:
-            part_items, part_buffers = self._lay_out_axes(ax, renderer)
-            items.extend(_shifted(item, len(buffers)) for item in part_items)
-            buffers.extend(part_buffers)
-        return items, buffers
+        return _joined([self._lay_out_axes(ax, renderer) for ax in self.fig.axes])
 
     def _lay_out_axes(self, ax: Any, renderer: Any) -> tuple[list[dict[str, Any]], list[bytes]]:
         self.axes_laid_out += 1
@@ -458,6 +449,17 @@ class Decorations:
                 if text.get_visible() and text.get_text():
                     items.append({**_text(fig, text), "clip": None, "z": z})
         return items, pack.buffers
+
+
+def _joined(parts: Sequence[tuple[list[dict[str, Any]], list[bytes]]]
+            ) -> tuple[list[dict[str, Any]], list[bytes]]:
+    """The items and buffers of several parts in one list each, buffer indices moved to match."""
+    items: list[dict[str, Any]] = []
+    buffers: list[bytes] = []
+    for part_items, part_buffers in parts:
+        items.extend(_shifted(item, len(buffers)) for item in part_items)
+        buffers.extend(part_buffers)
+    return items, buffers
 
 
 def _shifted(item: dict[str, Any], shift: int) -> dict[str, Any]:
