@@ -125,8 +125,14 @@ def test_edit_a_library_file_and_rerun_the_self_check_in_the_same_kernel(built, 
         rnn_py = work / "rnn_core" / "rnn.py"
         before = rnn_py.read_text()
         assert all(f"Exercise {n}:" in before for n in RNN_EXERCISES)
+        # a module of the student's own, next to the notebooks, imported by the last cell before
+        # the edit (it must be watched from that cell on, not from the next)
+        (work / "my_helpers.py").write_text("VALUE = 1\n")
+        out, err = k.run("import my_helpers\nprint(my_helpers.VALUE)")
+        assert err is None and out.strip() == "1"
         time.sleep(1.1)  # a new mtime even on file systems with 1 s resolution
         rnn_py.write_text(_solved((ROOT / "rnn_core" / "rnn.py").read_text()))
+        (work / "my_helpers.py").write_text("VALUE = 2\n")
 
         # same kernel, no restart, no re-import: the self-checks and the model run the new code,
         # and the explorers' caches of results of the old code are gone
@@ -144,6 +150,13 @@ def test_edit_a_library_file_and_rerun_the_self_check_in_the_same_kernel(built, 
         )
         assert err is None, err
         assert out.split() == ["(2,)", "(2,", "4)"]
+        out, err = k.run("print(my_helpers.VALUE)")
+        assert err is None and out.strip() == "2"
+        # autoreload watches the course's modules and the student's, not every installed one
+        out, err = k.run("%aimport")
+        watched = set(out.split("Modules to reload:")[1].split("Modules to skip:")[0].split())
+        assert {"rnn_core", "rnn_core.rnn", "rnn_core.analysis.explore", "my_helpers"} <= watched
+        assert not any(m.split(".")[0] in ("numpy", "matplotlib", "IPython") for m in watched)
     finally:
         k.close()
 
