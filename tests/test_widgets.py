@@ -322,7 +322,6 @@ def test_background_stays_while_the_limits_move_and_the_ticks_follow_them():
     assert ex.backgrounds.get()[1] != ex.static_png()
 
 
-
 def test_ticks_are_laid_out_per_axes_and_equal_a_fresh_layout():
     """A new set of limits lays out only the axes whose limits (or ticks) moved; what the frame
     gets always equals every axes laid out afresh, over a walk through the vanilla explorer's
@@ -359,6 +358,7 @@ def test_ticks_are_laid_out_per_axes_and_equal_a_fresh_layout():
     assert deco.axes_laid_out == n + 3 and (items, buffers) == deco._lay_out()
     moved = [a["x"] for a in items if a.get("s") == "value"]
     assert len(moved) == 2 and all(m < x for m, x in zip(moved, label_x, strict=True))
+
 
 def test_a_static_artist_in_data_coordinates_ties_the_background_to_its_axes_limits():
     """A filled contour (clipping explorer) is in the background: its axes' limits are in the
