@@ -19,8 +19,13 @@ Run: ``python -m benchmarks bench_notebooks`` (both modes), or as a script with 
 kernel's ``sys.path``).
 
 On a shared machine the load moves by a factor of two within minutes, so two runs one after the
-other compare the load, not the code. ``--against OTHER`` runs each notebook on both checkouts,
-back to back, the first of the pair alternating, and prints both with their difference:
+other compare the load, not the code. Even at the same load this virtual machine's speed drifts by
+up to half within the hour: each run therefore also times a fixed workload, the **yardstick**
+(``yardstick()``: a small RNN's forward and backward passes and three inline-style PNG figures, in
+a fresh interpreter, the best of three), before and after the notebooks. Compare totals of two
+runs against their yardsticks; a goal in seconds holds only at the yardstick it was measured at.
+``--against OTHER`` runs each notebook on both checkouts, back to back, the first of the pair
+alternating, and prints both with their difference:
 ``python benchmarks/bench_notebooks.py --mode idle --against /work/main``.
 """
 
@@ -133,6 +138,53 @@ def run_notebook(path: Path, env: dict[str, str], timeout: int = 600) -> Noteboo
     return run
 
 
+# The yardstick's workload: what a notebook spends its time on (small numpy products in a Python
+# loop, matplotlib laying out and rendering a figure), fixed, in a fresh interpreter.
+_YARDSTICK = """
+import io, sys, time
+import numpy as np
+from matplotlib.figure import Figure
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from rnn_core import rnn_backward, rnn_forward
+
+def work():
+    r = np.random.default_rng(0)
+    x, h0 = r.standard_normal((16, 50, 8)), np.zeros((16, 32))
+    Wx, Wh, b = 0.3 * r.standard_normal((8, 32)), 0.2 * r.standard_normal((32, 32)), np.zeros(32)
+    for _ in range(40):
+        h, cache = rnn_forward(x, h0, Wx, Wh, b)
+        rnn_backward(np.ones_like(h), cache)
+    for k in range(3):
+        fig = Figure(figsize=(8, 3.2))
+        FigureCanvasAgg(fig)
+        ax = fig.subplots()
+        ax.semilogy(np.arange(1, 101), np.exp(-0.05 * np.arange(100)) + 1e-3, label="curve")
+        ax.set_title(f"yardstick figure {k}")
+        ax.set_xlabel("step")
+        ax.legend()
+        fig.savefig(io.BytesIO(), format="png", bbox_inches="tight")
+
+best = float("inf")
+for _ in range(int(sys.argv[1])):
+    t = time.perf_counter()
+    work()
+    best = min(best, time.perf_counter() - t)
+print(best)
+"""
+
+
+def yardstick(root: Path = ROOT, repeats: int = 3) -> float:
+    """Seconds of the fixed workload ``_YARDSTICK`` (best of ``repeats``) in a fresh interpreter
+    with ``root``'s ``rnn_core`` and one BLAS thread: the machine's speed at the moment."""
+    if repeats < 1:
+        raise ValueError(f"yardstick: repeats must be >= 1, got {repeats}")
+    env = plain_env(root)
+    env["OPENBLAS_NUM_THREADS"] = env["OMP_NUM_THREADS"] = env["MKL_NUM_THREADS"] = "1"
+    out = subprocess.run([sys.executable, "-c", _YARDSTICK, str(repeats)], env=env, cwd=root,
+                         capture_output=True, text=True, timeout=300, check=True)
+    return float(out.stdout.strip().splitlines()[-1])
+
+
 def _busy(n: int) -> list[subprocess.Popen]:
     return [subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(n)]
 
@@ -200,6 +252,7 @@ def compare(mode: str, root: Path, other: Path, only: list[str] | None = None) -
     dirs = {"root": root, "other": other}
     print(f"bench_notebooks, {mode}: {root} against {other}, notebook by notebook")
     print(f"{'notebook':<24} {'CPU s':>13} {'wall s':>13} | {'load':>5}   (other -> root)")
+    before = yardstick(root)
     hogs = _busy(2) if mode == "busy" else []
     out: dict = {}
     try:
@@ -222,7 +275,9 @@ def compare(mode: str, root: Path, other: Path, only: list[str] | None = None) -
            for w in ("other", "root")}
     print(f"{'all ' + str(len(out)):<24} {tot['other']['cpu']:5.1f} -> {tot['root']['cpu']:5.1f} "
           f"{tot['other']['wall']:5.1f} -> {tot['root']['wall']:5.1f} | "
-          f"{os.getloadavg()[0]:5.2f}\n")
+          f"{os.getloadavg()[0]:5.2f}")
+    out["yardstick_s"] = _print_yardstick(before, yardstick(root))
+    print()
     return out
 
 
@@ -230,10 +285,18 @@ def main(modes: tuple[str, ...] = ("idle", "busy"), root: Path = ROOT,
          only: list[str] | None = None, cells: int = 0) -> dict:
     out = {}
     for mode in modes:
+        before = yardstick(root)
         _print_header(mode, root)
         out[mode] = _print_total(mode, measure(mode, root, only, cells))
+        out[mode]["yardstick_s"] = _print_yardstick(before, yardstick(root))
         print()
     return out
+
+
+def _print_yardstick(before: float, after: float) -> list[float]:
+    print(f"yardstick (fixed workload, best of 3, idle machine): {before:.2f} s before, "
+          f"{after:.2f} s after; load1 {os.getloadavg()[0]:.2f}")
+    return [before, after]
 
 
 if __name__ == "__main__":
