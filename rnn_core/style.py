@@ -23,6 +23,12 @@ and for an explorer (its static picture at the current values)::
 A text names what is plotted against what and what to see in it, and differs from every other
 figure's text.
 
+**Log axes in plain text.** :func:`install` makes every log axis made after it (``semilogy``,
+``set_yscale("log")``, a log colour bar) label its ticks in plain text, as the explorers do:
+``1e-3``, ``1``, ``1e2``, and ``2e-3`` between decades (:func:`log_label`), on the ticks
+matplotlib's default labels (``10^{-3}`` in math text) would label. Math text cost about 0.3 s
+for a kernel's first log axis and tens of ms per figure after (docs/architecture.md, D7).
+
 ``import rnn_core.style`` needs the standard library only; matplotlib and IPython are imported
 when used.
 """
@@ -40,6 +46,9 @@ __all__ = [
     "alt_metadata",
     "show",
     "install",
+    "power_of_ten",
+    "log_label",
+    "plain_log_scale",
 ]
 
 PALETTE = (
@@ -127,6 +136,64 @@ def show(obj: Any, alt: str) -> None:
     plt.show()
 
 
+def power_of_ten(exponent: float) -> str:
+    """The label of 10^exponent as the course writes it on axes: "1", "1e-40", "1e12" (plain text:
+    the browser draws the explorers' tick labels, and it draws no math text)."""
+    n = int(round(exponent))
+    return "1" if n == 0 else f"1e{n}"
+
+
+def log_label(value: float) -> str:
+    """The tick label of ``value`` on a log axis: a decade as :func:`power_of_ten` writes it; a
+    value between decades in plain digits from 0.001 to 9999 ("0.003", "200", "1024"), else as
+    "2e-5" or "1.5e7"; "" for value <= 0."""
+    import math
+
+    if not value > 0:
+        return ""
+    e = math.log10(value)
+    if abs(e - round(e)) < 1e-9:
+        return power_of_ten(e)
+    if 1e-3 <= value < 1e4:
+        return f"{value:.4g}"
+    mantissa, exponent = f"{value:.1e}".split("e")
+    return f"{mantissa.rstrip('0').rstrip('.')}e{int(exponent)}"
+
+
+_PLAIN_LOG: list[Any] = []
+
+
+def plain_log_scale() -> Any:
+    """The ``"log"`` scale :func:`install` registers with matplotlib: its own default locators,
+    its own choice of the ticks that get a label, each label written by :func:`log_label`."""
+    if _PLAIN_LOG:
+        return _PLAIN_LOG[0]
+    from matplotlib import scale, ticker
+
+    class PlainLogFormatter(ticker.LogFormatter):
+        """matplotlib's log formatter deciding which ticks get a label; :func:`log_label` text."""
+
+        def __call__(self, x: float, pos: Any = None) -> str:
+            return log_label(x) if super().__call__(x, pos) else ""
+
+    class PlainLogScale(scale.LogScale):
+        name = "log"
+
+        # No ``axis`` in the signature: matplotlib >= 3.11 then builds the scale without one.
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            super().__init__(*args, **kwargs)
+
+        def set_default_locators_and_formatters(self, axis: Any) -> None:
+            super().set_default_locators_and_formatters(axis)
+            axis.set_major_formatter(PlainLogFormatter(self.base))
+            axis.set_minor_formatter(
+                PlainLogFormatter(self.base, labelOnlyBase=(self.subs is not None))
+            )
+
+    _PLAIN_LOG.append(PlainLogScale)
+    return PlainLogScale
+
+
 def _wrap_png(previous: Any) -> Any:
     def png_with_alt(fig: Any) -> Any:
         data = previous(fig)
@@ -140,8 +207,9 @@ def _wrap_png(previous: Any) -> Any:
 
 
 def install(shell: Any = None) -> None:
-    """Make :data:`PALETTE` (with :data:`LINESTYLES`) matplotlib's default cycle and, in IPython,
-    publish each figure's text alternative with its PNG. Called by ``rnn_core.setup()`` after it
+    """Make :data:`PALETTE` (with :data:`LINESTYLES`) matplotlib's default cycle, label log axes
+    in plain text (:func:`plain_log_scale`) and, in IPython, publish each figure's text
+    alternative with its PNG. Called by ``rnn_core.setup()`` after it
     chose the plotting backend (the inline backend registers the PNG formatter this wraps)."""
     import matplotlib as mpl
     from cycler import cycler
@@ -149,6 +217,9 @@ def install(shell: Any = None) -> None:
     mpl.rcParams["axes.prop_cycle"] = cycler(color=list(PALETTE)) + cycler(
         linestyle=list(LINESTYLES)
     )
+    from matplotlib import scale
+
+    scale.register_scale(plain_log_scale())
     if shell is None:
         return
     from matplotlib.figure import Figure

@@ -159,3 +159,60 @@ def test_lstm_cell_says_where_the_weights_act(ax):
     a = np.concatenate([x, h], axis=1) @ np.vstack([Wx, Wh]) + b
     assert np.allclose(cache.i, 1 / (1 + np.exp(-a[:, :H])))
     assert np.allclose(cache.g, np.tanh(a[:, 3 * H:]))
+
+
+def test_log_label_writes_decades_as_the_explorers_do_and_the_rest_in_short_digits():
+    from rnn_core.style import log_label, power_of_ten
+
+    cases = {1e-3: "1e-3", 1.0: "1", 100.0: "1e2", 1e-300: "1e-300", 0.002: "0.002", 0.3: "0.3",
+             200.0: "200", 1024.0: "1024", 2e-5: "2e-5", 1.5e7: "1.5e7", 3e4: "3e4",
+             0.0: "", -1.0: "", float("nan"): ""}
+    assert {v: log_label(v) for v in cases} == cases
+    assert power_of_ten(-40) == "1e-40" and power_of_ten(0.0) == "1"
+
+
+@pytest.mark.parametrize("lo, hi", [(1e-8, 1e2), (0.3, 2.0), (0.02, 0.5), (3.0, 4000.0)])
+def test_after_install_log_axes_label_the_default_ticks_in_plain_text(lo, hi):
+    """The same ticks carry a label as under matplotlib's own log formatter (math text), each
+    written by log_label; no math text is left for the renderer to parse."""
+    import warnings
+
+    from matplotlib import ticker
+
+    from rnn_core import style
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # registering the scale warns of nothing
+        style.install()
+        style.install()  # twice, as a re-run set-up cell does
+    fig, ax = plt.subplots()
+    try:
+        ax.semilogy([0, 1], [lo, hi])
+        fig.canvas.draw()
+        for minor in (False, True):
+            locs = ax.yaxis.get_minorticklocs() if minor else ax.yaxis.get_majorticklocs()
+            shown = [t.get_text() for t in ax.yaxis.get_ticklabels(minor=minor)]
+            ours = ax.yaxis.get_minor_formatter() if minor else ax.yaxis.get_major_formatter()
+            default = ticker.LogFormatterSciNotation()  # matplotlib's default, major and minor
+            default.set_axis(ax.yaxis)
+            default.set_locs(locs)
+            expected = [style.log_label(x) if default(x) else "" for x in locs]
+            assert [ours(x) for x in locs] == expected
+            assert not any("$" in s for s in shown)
+        assert any(t.get_text() for t in ax.yaxis.get_ticklabels(which="both"))
+    finally:
+        plt.close(fig)
+
+
+def test_a_log_axis_of_another_base_keeps_its_base_after_install():
+    from rnn_core import style
+
+    style.install()
+    fig, ax = plt.subplots()
+    try:
+        ax.loglog([1, 16], [1, 2], base=2)
+        fig.canvas.draw()
+        assert ax.xaxis.get_transform().base == 2
+        assert [t.get_text() for t in ax.get_xticklabels() if t.get_text()][:3] == ["0.5", "1", "2"]
+    finally:
+        plt.close(fig)

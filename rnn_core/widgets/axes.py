@@ -13,6 +13,8 @@ from typing import Any
 
 import numpy as np
 
+from rnn_core.style import log_label, power_of_ten
+
 __all__ = [
     "TINY", "HUGE", "floored", "log10_axis", "power_of_ten", "plain_log_axis", "lighten_axes",
     "NICE_MANTISSAS", "nice_ceil", "nice_step", "decade_range", "StickyAxis", "OVERLAY_LEGEND",
@@ -56,27 +58,14 @@ def log10_axis(ax: Any, which: str = "y", nticks: int = 5) -> None:
     axis.set_major_formatter(ticker.FuncFormatter(lambda v, _pos: power_of_ten(v)))
 
 
-def power_of_ten(exponent: float) -> str:
-    """The label of 10^exponent as the explorers write it: "1", "1e-40", "1e12" (plain text:
-    the browser draws tick labels, and it draws no math text)."""
-    n = int(round(exponent))
-    return "1" if n == 0 else f"1e{n}"
-
-
 def plain_log_axis(ax: Any, which: str = "y") -> None:
     """Label a log-scale axis with plain text ("1e-3", "1", "100" as "1e2"), as
     :func:`log10_axis` labels its axes, instead of matplotlib's math text (which the browser
     cannot draw); ticks between decades (a short axis) keep their digits ("2e-3")."""
     from matplotlib import ticker
 
-    def fmt(v: float, _pos: Any) -> str:
-        if not v > 0:
-            return ""
-        e = float(np.log10(v))
-        return power_of_ten(e) if abs(e - round(e)) < 1e-9 else f"{v:.2g}"
-
     axis = ax.yaxis if which == "y" else ax.xaxis
-    axis.set_major_formatter(ticker.FuncFormatter(fmt))
+    axis.set_major_formatter(ticker.FuncFormatter(lambda v, _pos: log_label(v)))
     axis.set_minor_formatter(ticker.NullFormatter())
 
 
