@@ -216,3 +216,39 @@ def test_a_log_axis_of_another_base_keeps_its_base_after_install():
         assert [t.get_text() for t in ax.get_xticklabels() if t.get_text()][:3] == ["0.5", "1", "2"]
     finally:
         plt.close(fig)
+
+
+@pytest.mark.parametrize("lo, hi", [(0.02, 0.5), (0.3, 2.0), (1e-2, 5.0), (1e-12, 1e2), (1e-5, 1e2),
+                                    (1e-300, 1e10)])
+def test_after_install_minor_log_ticks_between_decades_only_on_a_short_axis(lo, hi):
+    """Up to style.MINOR_DECADES decades: matplotlib's own minor ticks. Beyond: only decades
+    without a major tick, at most 32, and no warning at the float range's ends."""
+    import math
+    import warnings
+
+    import numpy as np
+    from matplotlib import ticker
+
+    from rnn_core import style
+
+    style.install()
+    fig, ax = plt.subplots()
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            ax.semilogy([0, 1], [lo, hi])
+            fig.canvas.draw()
+        vmin, vmax = ax.get_ylim()
+        minor = ax.yaxis.get_minorticklocs()
+        majors = ax.yaxis.get_majorticklocs()
+        major = set(np.round(np.log10(majors[majors > 0]), 9))
+        if math.log10(vmax) - math.log10(vmin) <= style.MINOR_DECADES:
+            default = ticker.LogLocator(10.0, None).tick_values(vmin, vmax)
+            kept = [x for x in default if round(math.log10(x), 9) not in major]
+            assert len(minor) == len(kept) > 0 and np.allclose(minor, kept)
+        else:
+            e = np.log10(minor)
+            assert np.allclose(e, np.round(e)) and not set(np.round(e, 9)) & major
+            assert len(minor) <= 32
+    finally:
+        plt.close(fig)
