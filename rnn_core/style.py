@@ -25,8 +25,8 @@ figure's text.
 
 **Log axes in plain text.** :func:`install` makes every log axis made after it (``semilogy``,
 ``set_yscale("log")``, a log colour bar) label its ticks in plain text, as the explorers do:
-``1e-3``, ``1``, ``1e2``, and ``2e-3`` between decades (:func:`log_label`), on the ticks
-matplotlib's default labels (``10^{-3}`` in math text) would label. Math text cost about 0.3 s
+``1e-3``, ``1``, ``1e2``, and ``0.002`` or ``2e-5`` between decades (:func:`log_label`), on the
+ticks matplotlib's default labels (``10^{-3}`` in math text) would label. Math text cost about 0.3 s
 for a kernel's first log axis and tens of ms per figure after (docs/architecture.md, D7).
 
 ``import rnn_core.style`` needs the standard library only; matplotlib and IPython are imported
@@ -35,6 +35,8 @@ when used.
 
 from __future__ import annotations
 
+import functools
+import math
 from typing import Any
 
 __all__ = [
@@ -147,8 +149,6 @@ def log_label(value: float) -> str:
     """The tick label of ``value`` on a log axis: a decade as :func:`power_of_ten` writes it; a
     value between decades in plain digits from 0.001 to 9999 ("0.003", "200", "1024"), else as
     "2e-5" or "1.5e7"; "" for value <= 0."""
-    import math
-
     if not value > 0:
         return ""
     e = math.log10(value)
@@ -160,18 +160,15 @@ def log_label(value: float) -> str:
     return f"{mantissa.rstrip('0').rstrip('.')}e{int(exponent)}"
 
 
-_PLAIN_LOG: list[Any] = []
 MINOR_DECADES = 3
 """A log axis spanning more decades than this gets no minor ticks between decades."""
 
 
+@functools.cache
 def plain_log_scale() -> Any:
-    """The ``"log"`` scale :func:`install` registers with matplotlib: its own default locators,
-    its own choice of the ticks that get a label, each label written by :func:`log_label`."""
-    if _PLAIN_LOG:
-        return _PLAIN_LOG[0]
-    import math
-
+    """The ``"log"`` scale :func:`install` registers with matplotlib (one class, built at the first
+    call: matplotlib is imported lazily): matplotlib's locators and its choice of the ticks that
+    get a label, each label written by :func:`log_label`, fewer minor ticks on a long axis."""
     from matplotlib import scale, ticker
 
     class PlainLogFormatter(ticker.LogFormatter):
@@ -212,7 +209,6 @@ def plain_log_scale() -> Any:
                 PlainLogFormatter(self.base, labelOnlyBase=(self.subs is not None))
             )
 
-    _PLAIN_LOG.append(PlainLogScale)
     return PlainLogScale
 
 

@@ -61,7 +61,8 @@ def log10_axis(ax: Any, which: str = "y", nticks: int = 5) -> None:
 def plain_log_axis(ax: Any, which: str = "y") -> None:
     """Label a log-scale axis with plain text ("1e-3", "1", "100" as "1e2"), as
     :func:`log10_axis` labels its axes, instead of matplotlib's math text (which the browser
-    cannot draw); ticks between decades (a short axis) keep their digits ("2e-3")."""
+    cannot draw); ticks between decades (a short axis) keep their digits ("0.002", "2e-5"), as
+    :func:`rnn_core.style.log_label` writes them."""
     from matplotlib import ticker
 
     axis = ax.yaxis if which == "y" else ax.xaxis
