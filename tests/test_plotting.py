@@ -123,19 +123,13 @@ def test_lstm_cell_states_the_gate_order_of_the_code(ax):
         assert np.allclose(getattr(cache, name), squash(b[k * H]))
 
 
-def test_lstm_cell_wires_stay_solid_under_the_course_style():
+def test_lstm_cell_wires_stay_solid_under_the_course_style(course_style):
     # rnn_core.style cycles a dash pattern with every colour; a wire that took the cycle's next
     # style would come out dashed (as h_{t-1} and h_t once did), which reads as a different kind
-    import matplotlib as mpl
-
-    from rnn_core import style
-
-    with mpl.rc_context():
-        style.install()
-        fig, ax = plt.subplots()
-        ax.plot([0, 1], [0, 1])  # the cycle's solid style is used: the next line would be dashed
-        drawn = diagrams.draw_lstm_cell(ax)
-        plt.close(fig)
+    fig, ax = plt.subplots()
+    ax.plot([0, 1], [0, 1])  # the cycle's solid style is used: the next line would be dashed
+    drawn = diagrams.draw_lstm_cell(ax)
+    plt.close(fig)
     for line in (drawn["highway"], *drawn["wires"].values()):
         assert line.get_linestyle() == "-"
 
@@ -161,6 +155,25 @@ def test_lstm_cell_says_where_the_weights_act(ax):
     assert np.allclose(cache.g, np.tanh(a[:, 3 * H:]))
 
 
+@pytest.fixture
+def course_style():
+    """rnn_core.style installed for one test, then matplotlib's own palette and log scale back,
+    so that the tests after it (e.g. the explorers' colours) see matplotlib's defaults."""
+    import warnings
+
+    import matplotlib as mpl
+    from matplotlib import scale
+
+    from rnn_core import style
+
+    with mpl.rc_context():
+        style.install()
+        yield style
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", PendingDeprecationWarning)  # its constructor takes axis
+        scale.register_scale(scale.LogScale)
+
+
 def test_log_label_writes_decades_as_the_explorers_do_and_the_rest_in_short_digits():
     from rnn_core.style import log_label, power_of_ten
 
@@ -172,19 +185,18 @@ def test_log_label_writes_decades_as_the_explorers_do_and_the_rest_in_short_digi
 
 
 @pytest.mark.parametrize("lo, hi", [(1e-8, 1e2), (0.3, 2.0), (0.02, 0.5), (3.0, 4000.0)])
-def test_after_install_log_axes_label_the_default_ticks_in_plain_text(lo, hi):
+def test_after_install_log_axes_label_the_default_ticks_in_plain_text(lo, hi, course_style):
     """The same ticks carry a label as under matplotlib's own log formatter (math text), each
     written by log_label; no math text is left for the renderer to parse."""
     import warnings
 
     from matplotlib import ticker
 
-    from rnn_core import style
-
+    style = course_style
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # registering the scale warns of nothing
         style.install()
-        style.install()  # twice, as a re-run set-up cell does
+        style.install()  # again, as a re-run set-up cell does
     fig, ax = plt.subplots()
     try:
         ax.semilogy([0, 1], [lo, hi])
@@ -204,10 +216,7 @@ def test_after_install_log_axes_label_the_default_ticks_in_plain_text(lo, hi):
         plt.close(fig)
 
 
-def test_a_log_axis_of_another_base_keeps_its_base_after_install():
-    from rnn_core import style
-
-    style.install()
+def test_a_log_axis_of_another_base_keeps_its_base_after_install(course_style):
     fig, ax = plt.subplots()
     try:
         ax.loglog([1, 16], [1, 2], base=2)
@@ -220,7 +229,7 @@ def test_a_log_axis_of_another_base_keeps_its_base_after_install():
 
 @pytest.mark.parametrize("lo, hi", [(0.02, 0.5), (0.3, 2.0), (1e-2, 5.0), (1e-12, 1e2), (1e-5, 1e2),
                                     (1e-300, 1e10)])
-def test_after_install_minor_log_ticks_between_decades_only_on_a_short_axis(lo, hi):
+def test_after_install_minor_log_ticks_between_decades_only_on_a_short_axis(lo, hi, course_style):
     """Up to style.MINOR_DECADES decades: matplotlib's own minor ticks. Beyond: only decades
     without a major tick, at most 32, and no warning at the float range's ends."""
     import math
@@ -229,9 +238,7 @@ def test_after_install_minor_log_ticks_between_decades_only_on_a_short_axis(lo, 
     import numpy as np
     from matplotlib import ticker
 
-    from rnn_core import style
-
-    style.install()
+    style = course_style
     fig, ax = plt.subplots()
     try:
         with warnings.catch_warnings():
