@@ -107,12 +107,12 @@ def test_cliff_runs_start_together_and_clipping_changes_only_the_clipped_run():
     assert surface.shape == (b.size, w.size) and cliff_grid()[2] is surface   # cached
 
 
-def _doubled_step_backward(dnext_h, cache):
-    """rnn_step_backward with every gradient doubled: a student's edit. It runs with the globals
+def _doubled_backward(dh, cache):
+    """rnn_backward with every gradient doubled: a student's edit. It runs with the globals
     of rnn_core.rnn, so it finds the original under a name the test puts there."""
     import rnn_core.rnn as module
 
-    return tuple(2.0 * g for g in module._original_step_backward(dnext_h, cache))
+    return tuple(2.0 * g for g in module._original_backward(dh, cache))
 
 
 def test_caches_are_keyed_on_the_exercise_code(monkeypatch):
@@ -123,13 +123,13 @@ def test_caches_are_keyed_on_the_exercise_code(monkeypatch):
 
     import rnn_core.rnn as rnn
 
-    fn = rnn.rnn_step_backward
+    fn = rnn.rnn_backward  # the analysis steps back through it one time step at a time
     original = types.FunctionType(fn.__code__, fn.__globals__, "original", fn.__defaults__,
                                   fn.__closure__)
-    monkeypatch.setattr(rnn, "_original_step_backward", original, raising=False)
+    monkeypatch.setattr(rnn, "_original_backward", original, raising=False)
     before = vanilla_flow(scale=1.0, T=30)
     assert vanilla_flow(scale=1.0, T=30) is before                 # cached
-    monkeypatch.setattr(fn, "__code__", _doubled_step_backward.__code__)
+    monkeypatch.setattr(fn, "__code__", _doubled_backward.__code__)
     edited = vanilla_flow(scale=1.0, T=30)
     assert edited is not before
     # each step back doubles the gradient: log10 2 more per step

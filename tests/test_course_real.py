@@ -230,6 +230,34 @@ def test_student_release_runs_up_to_the_first_unimplemented_exercise(release_dir
 # grading through the harness: the instructor's code, the blank release, a planted bug, delegation
 
 SECRET = "real-course-test"
+# A hostile student who has written the step exercise of notebook 00 (test_rnn_step) hands the
+# sequence exercise (test_rnn_sequence) to the library's loops over time: the forward to the
+# models' masked step loop, the backward to the analysis engine's walk back. Both loops run on
+# rnn_forward / rnn_backward one time step at a time (docs/architecture.md, D1), so the handed-off
+# exercise only calls itself again; on a loop over rnn_step_* this scored all 12 points.
+CHEAT_FORWARD = (
+    "    xa = x @ Wx + b  # (N, T, H): input part of a_t for every step, one matmul\n",
+    "    from rnn_core.models.recurrent import steps_forward\n"
+    "    out, _, _, _ = steps_forward('rnn', x, h0, None, lambda t: (Wx, Wh, b))\n"
+    "    h_all = np.concatenate([h0[:, None], out], axis=1)\n"
+    "    return out.copy(), RNNCache(x=x, Wx=Wx, Wh=Wh, h_all=h_all)\n"
+    "    xa = x @ Wx + b  # (N, T, H): input part of a_t for every step, one matmul\n",
+)
+CHEAT_BACKWARD = (
+    "    T = T1 - 1\n",
+    "    from rnn_core.analysis.jacobians import VanillaTrajectory, walk_back\n"
+    "    traj = VanillaTrajectory(a=None, h=cache.h_all, dphi=1.0 - cache.h_all[:, 1:] ** 2,\n"
+    "                             activation='tanh', x=cache.x, Wx=cache.Wx, Wh=cache.Wh)\n"
+    "    dx, sums = np.zeros(cache.x.shape), [0.0, 0.0, 0.0]\n"
+    "    def hook(t, grads):\n"
+    "        dx[:, t - 1] = grads[0]\n"
+    "        for i in range(3):\n"
+    "            sums[i] = sums[i] + grads[2 + i]\n"
+    "        return grads[1] + (dh[:, t - 2] if t >= 2 else 0.0)\n"
+    "    dh0 = walk_back(traj, dh[:, -1], hook)\n"
+    "    return dx, dh0, sums[0], sums[1], sums[2]\n"
+    "    T = T1 - 1\n",
+)
 DELEGATE = (  # lstm_step_forward handed to the sequence function of the same module
     "    a = x @ Wx + prev_h @ Wh + b\n",
     "    h_seq, c_seq, _ = lstm_forward_with_cells(x[:, None], prev_h, Wx, Wh, b, prev_c)\n"
@@ -265,14 +293,17 @@ def graded(release_dir, tmp_path_factory):
     shutil.copytree(ROOT / "rnn_core", subs / "instructor" / "rnn_core", ignore=ignore)
     shutil.copytree(ROOT / "notebooks", subs / "instructor" / "notebooks")  # source layout
     shutil.copytree(out, subs / "blank")
-    for name, (old, new) in (("bug", BUG), ("delegate", DELEGATE)):
+    edits = {"bug": [("lstm.py", BUG)], "delegate": [("lstm.py", DELEGATE)],
+             "cheat": [("rnn.py", CHEAT_FORWARD), ("rnn.py", CHEAT_BACKWARD)]}
+    for name, changes in edits.items():
         shutil.copytree(out, subs / name)
         shutil.rmtree(subs / name / "rnn_core")
         shutil.copytree(ROOT / "rnn_core", subs / name / "rnn_core", ignore=ignore)
-        lstm = subs / name / "rnn_core" / "lstm.py"
-        text = lstm.read_text()
-        assert text.count(old) == 1, name
-        lstm.write_text(text.replace(old, new))
+        for file, (old, new) in changes:
+            path = subs / name / "rnn_core" / file
+            text = path.read_text()
+            assert text.count(old) == 1, name
+            path.write_text(text.replace(old, new))
     # under the OS sandbox with the default limits when this machine has one
     reason = probe()
     box = Sandbox(Limits(wall_seconds=120), backend="none" if reason else "bwrap")
@@ -329,6 +360,14 @@ def test_planted_bug_in_lstm_step_backward_loses_exactly_that_exercise(graded):
 def test_delegating_an_exercise_to_another_public_function_scores_zero(graded):
     res, rows, _ = graded
     assert rows["delegate"]["test_lstm_step_forward"] == "0"
+
+
+def test_handing_the_sequence_exercise_to_the_library_loops_scores_zero(graded):
+    res, rows, _ = graded
+    assert rows["cheat"]["test_rnn_sequence"] == "0"
+    assert rows["cheat"]["test_rnn_step"] == str(AUTO["test_rnn_step"])  # the step is the student's
+    e = next(e for e in res["cheat"].exercises if e.grade_id == "test_rnn_sequence")
+    assert "RecursionError" in e.message, e.message
 
 
 def test_student_feedback_holds_no_hidden_input_or_expected_value(graded, tmp_path):

@@ -76,3 +76,36 @@ def test_the_rule_sees_a_violation(tmp_path):
     p = tmp_path / "rnn.py"
     p.write_text("def f():\n    from rnn_core.models import LanguageModel\n")
     assert {_rank(d) for d in _imports(p)} == {2} and _rank("rnn") == 1
+
+
+STEP_EXERCISES = {"rnn_step_forward", "rnn_step_backward"}
+
+
+def _step_calls_in_loops(path: Path) -> list[int]:
+    """Lines where a loop (for, while, comprehension) calls a step exercise of notebook 00."""
+    lines = []
+    for loop in ast.walk(ast.parse(path.read_text())):
+        if isinstance(loop, ast.For | ast.While | ast.comprehension | ast.ListComp
+                      | ast.GeneratorExp):
+            for node in ast.walk(loop):
+                f = node.func if isinstance(node, ast.Call) else None
+                name = getattr(f, "id", None) or getattr(f, "attr", None)
+                if name in STEP_EXERCISES:
+                    lines.append(node.lineno)
+    return sorted(set(lines))
+
+
+def test_no_loop_over_time_runs_on_the_step_exercises():
+    """D1: a loop over rnn_step_forward / rnn_step_backward outside rnn.py would be a complete
+    rnn_forward / rnn_backward, and so answer notebook 00's sequence exercise for a student who
+    has written the step. Layer B's loops step through the sequence functions instead (one time
+    step each); tests/test_course_real.py grades that hand-off as a hostile student."""
+    found = {m: ln for m, p in _modules() if m != "rnn" and (ln := _step_calls_in_loops(p))}
+    assert found == {}
+
+
+def test_the_loop_rule_sees_a_loop(tmp_path):
+    p = tmp_path / "loop.py"
+    p.write_text("def f(xs, h):\n    for x in xs:\n        h, _ = rnn_step_forward(x, h, 1, 2, 3)\n"
+                 "    return [m.rnn_step_backward(d, c) for d, c in xs]\n")
+    assert _step_calls_in_loops(p) == [3, 4]

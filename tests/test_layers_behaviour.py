@@ -9,11 +9,13 @@
     called from the table are skipped and counted; coverage must stay above ``COVERAGE_FLOOR``.
 
     The step and sequence exercises of the tanh RNN (notebook 00) are stubbed together (forward
-    with forward, backward with backward): D1 lets Layer B build on either, both being Layer A, so
-    one alone is still computed by the other and says nothing about Layer B.
+    with forward, backward with backward): Layer B's loops over time build on the sequence
+    functions and its single steps on the step functions (D1), so one alone is still computed by
+    the other and says nothing about Layer B. That no loop hands the sequence exercise to the step
+    exercise is checked by tests/test_layering.py and tests/test_course_real.py.
 
 (b) A sign error planted in a Layer A function (``dWh`` of ``rnn_backward`` and of
-    ``lstm_step_backward``; the tanh derivative of ``rnn_step_backward``; the transpose in
+    ``lstm_step_backward``; the tanh derivative of ``rnn_backward``; the transpose in
     ``jacobians_along``; the logs of ``qr_step``) must change the models' gradients and the
     explorers' computed outputs.
 
@@ -461,10 +463,10 @@ PLANTS = {
          "RecurrentStack[rnn]", "rnn_core.models.recurrent.token_sequence_loss",
          "rnn_core.analysis.training_trace.training_trace"),
     ),
-    "rnn_step_backward_tanh_derivative": (
+    "rnn_backward_tanh_derivative": (  # the masked step loop and the analysis step through it
         "rnn_core/rnn.py",
-        "    da = dnext_h * (1.0 - cache.next_h**2)  # tanh'(a) = 1 - tanh(a)^2\n",
-        "    da = dnext_h * (1.0 + cache.next_h**2)\n",
+        "        da[:, t] = (dh[:, t] + dh_next) * (1.0 - h_t * h_t)\n",
+        "        da[:, t] = (dh[:, t] + dh_next) * (1.0 + h_t * h_t)\n",
         ("UntiedRNNClassifier", "SequenceClassifier[rnn]", "RecurrentStack[rnn]",
          "rnn_core.analysis.explore.vanilla_flow", "rnn_core.analysis.explore.lstm_highway",
          "rnn_core.analysis.explore.stack_gradient_maps",

@@ -2,9 +2,10 @@
 
 The backward pass is the ordinary one, ``dL/dh_{k-1} = J_k^T dL/dh_k`` i.e.
 ``dprev_h = (dh * phi'(a)) @ Wh.T`` (docs/architecture.md), taken one step at a time by
-``rnn_core.analysis.jacobians.walk_back`` (``rnn_step_backward`` for tanh) and carried out in log
-space: the vector is renormalised after every step and its norm accumulated as a logarithm, so
-T = 10,000 steps with a large or tiny Wh neither overflow nor underflow. Results are log10 norms.
+``rnn_core.analysis.jacobians.walk_back`` (``rnn_backward`` over one time step) and carried out
+in log space: the vector is renormalised after every step and its norm accumulated as a
+logarithm, so T = 10,000 steps with a large or tiny Wh neither overflow nor underflow. Results
+are log10 norms.
 """
 
 from __future__ import annotations

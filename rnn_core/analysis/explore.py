@@ -7,11 +7,11 @@ next to its model):
 =================================  ===============================  ================================
 explorer (``rnn_core.widgets``)    compute                          Layer A it runs on
 =================================  ===============================  ================================
-``vanilla_flow_explorer``          :func:`vanilla_flow`             rnn_forward / rnn_step_backward,
+``vanilla_flow_explorer``          :func:`vanilla_flow`             rnn_forward / rnn_backward,
                                                                     jacobians_along, qr_step
 ``clipping_explorer``              :func:`cliff_runs`               clip_grad_norm
 ``highway_explorer``               :func:`lstm_highway`             lstm_step_forward / _backward,
-                                                                    rnn_forward, rnn_step_backward
+                                                                    rnn_forward, rnn_backward
 ``training_explorer``              ``training_trace``               rnn_forward, rnn_backward,
                                                                     clip_grad_norm
 ``stack_gradient_explorer``        :func:`stack_gradient_maps`      the rnn and lstm step functions
@@ -473,7 +473,7 @@ def _lstm_highway(forget_bias, T, H, seed) -> LSTMHighway:
 def _highway_vanilla(T: int, H: int, seed: int) -> np.ndarray:
     """log10 ||dL/dh_k|| of the highway explorer's vanilla RNN: the forget bias does not change
     it, so a forget-bias move reuses it (cached on the code: it runs rnn_forward and
-    rnn_step_backward)."""
+    rnn_backward)."""
     _, _, vWx, vWh, u = _lstm_weights(H, seed)
     vtraj = vanilla_trajectory(_inputs(T, 1.0, seed), np.zeros(H), vWx, vWh, np.zeros(H), "tanh")
     return _frozen(log10_grad_norms_last(vtraj, vWh, u))

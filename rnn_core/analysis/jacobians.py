@@ -13,11 +13,12 @@ after step ``t = 1..T``; ``a[t-1]``, ``dphi[t-1]`` and ``jac[t-1]`` belong to st
 
 One engine serves the analysis, the experiments and the explorers: ``vanilla_trajectory`` runs
 the tanh recurrence through ``rnn_core.rnn.rnn_forward`` (the exercise of notebook 00),
-``step_backward`` takes one step back through ``rnn_step_backward``, and ``walk_back`` calls a
-per-step hook with the gradients of every step, from T down to 1. ``jacobians_along`` (the
-exercise of notebook 06, section 3) builds the per-step Jacobians that every product of this
-package multiplies. Other activations ("linear", "sigmoid") are not exercises and take a generic
-path keyed by their name; "tanh" never does.
+``step_backward`` takes one step back through ``rnn_backward`` over that one time step, and
+``walk_back`` calls a per-step hook with the gradients of every step, from T down to 1.
+``jacobians_along`` (the exercise of notebook 06, section 3) builds the per-step Jacobians that
+every product of this package multiplies. Other activations ("linear", "sigmoid") are not
+exercises: their forward takes a generic path keyed by their name ("tanh" never does), and their
+step back multiplies by their phi' and goes through ``rnn_backward`` too (see ``step_backward``).
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ import numpy as np
 
 from rnn_core._validate import check_array
 from rnn_core.lstm import lstm_forward_steps, lstm_step_backward, sigmoid
-from rnn_core.rnn import RNNStepCache, rnn_forward, rnn_step_backward
+from rnn_core.rnn import RNNCache, rnn_backward, rnn_forward
 
 ACTIVATIONS = ("tanh", "linear", "sigmoid")
 
@@ -149,9 +150,13 @@ def step_backward(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """One step back along a trajectory: the gradients of step t from ``dh = dL/dh_t``.
 
-    "tanh" runs ``rnn_core.rnn.rnn_step_backward`` (notebook 00) on the step's cache; the other
-    activations take the same chain rule with their own phi'. A single-sequence trajectory accepts
-    any number of rows in ``dh`` (e.g. one row per loss that is carried back at once).
+    Every activation goes through ``rnn_core.rnn.rnn_backward`` (notebook 00) over the one time
+    step t. "tanh" hands it ``dh`` and the step's states. Another activation first multiplies
+    ``dh`` by its own phi'(a_t) and hands the product with a next state of 0, where rnn_backward's
+    factor ``1 - h_t**2`` is exactly 1. Not ``rnn_step_backward``: ``walk_back``'s loop over it
+    would answer ``rnn_backward`` for whoever has written the step (docs/architecture.md, D1).
+    A single-sequence trajectory accepts any number of rows in ``dh`` (e.g. one row per loss
+    that is carried back at once).
 
     Parameters
     ----------
@@ -175,13 +180,12 @@ def step_backward(
                                    for v in (x_t, prev_h, next_h))
     else:
         x_t, prev_h, next_h = traj.x[:, t - 1], traj.h[:, t - 1], traj.h[:, t]
-    if traj.activation == "tanh":
-        cache = RNNStepCache(x=x_t, prev_h=prev_h, Wx=traj.Wx, Wh=Wh, next_h=next_h)
-        dx, dprev_h, dWx, dWh, db = rnn_step_backward(rows, cache)
-    else:
-        da = rows * traj.dphi[..., t - 1, :]
-        dx, dprev_h = da @ traj.Wx.T, da @ Wh.T
-        dWx, dWh, db = x_t.T @ da, prev_h.T @ da, da.sum(axis=0)
+    if traj.activation != "tanh":
+        rows = rows * traj.dphi[..., t - 1, :]       # dL/da_t = dL/dh_t * phi'(a_t)
+        next_h = np.zeros_like(next_h)              # rnn_backward's 1 - h_t**2 is then 1
+    cache = RNNCache(x=x_t[:, None], Wx=traj.Wx, Wh=Wh, h_all=np.stack([prev_h, next_h], axis=1))
+    dx, dprev_h, dWx, dWh, db = rnn_backward(rows[:, None], cache)
+    dx = dx[:, 0]
     if dh.ndim == 1:
         dx, dprev_h = dx[0], dprev_h[0]
     return dx, dprev_h, dWx, dWh, db

@@ -21,9 +21,11 @@ Two optional extras, used by the models:
 
 Without a mask each layer runs through the sequence functions (``rnn_forward``,
 ``lstm_forward_with_cells``: one validation per layer, batched input projection); with a mask it
-steps through ``rnn_step_forward`` / ``lstm_step_forward`` so it can carry the state per sample:
-``steps_forward`` / ``steps_backward``, the one step loop with the mask rule (the untied-weights
-experiment runs on it too, with a different ``(Wx, Wh, b)`` at every step).
+steps one time step at a time so it can carry the state per sample: ``steps_forward`` /
+``steps_backward``, the one step loop with the mask rule (the untied-weights experiment runs on
+it too, with a different ``(Wx, Wh, b)`` at every step). A step of the tanh RNN is
+``rnn_forward`` / ``rnn_backward`` over one time step, an LSTM step ``lstm_step_forward`` /
+``lstm_step_backward``.
 Both paths compute the same function. ``forward(..., per_step=True)`` takes the step path without a
 mask too, so that ``backward(..., record=True)`` can record dL/dh of every layer and step (the
 layers x time maps of notebook 09).
@@ -56,7 +58,7 @@ from rnn_core.lstm import (
     lstm_step_backward,
     lstm_step_forward,
 )
-from rnn_core.rnn import rnn_backward, rnn_forward, rnn_step_backward, rnn_step_forward
+from rnn_core.rnn import rnn_backward, rnn_forward
 
 __all__ = [
     "LayerState",
@@ -508,10 +510,13 @@ def steps_forward(
     weights: StepWeights,
     mask: np.ndarray | None = None,
 ) -> tuple[np.ndarray, list, np.ndarray, np.ndarray | None]:
-    """One recurrent layer, one step function call per step, with the mask rule.
+    """One recurrent layer, one call per time step, with the mask rule.
 
-    The step is ``rnn_step_forward`` or ``lstm_step_forward`` (the exercises of notebooks 00 and
-    08). Where ``mask[n, t]`` is False the step is skipped for sample n: ``h_t = h_{t-1}`` (and
+    An LSTM step is ``lstm_step_forward`` (the exercise of notebook 08). A tanh RNN step is
+    ``rnn_forward`` over that one time step (notebook 00's sequence exercise), not
+    ``rnn_step_forward``: this loop over the step exercise would be a complete ``rnn_forward``,
+    answering that exercise for whoever has written the step (docs/architecture.md, D1).
+    Where ``mask[n, t]`` is False the step is skipped for sample n: ``h_t = h_{t-1}`` (and
     ``c_t = c_{t-1}``), so padding changes neither the state nor, in ``steps_backward``, the
     gradient.
 
@@ -522,7 +527,8 @@ def steps_forward(
 
     Returns
     -------
-    out : hidden states, (N, T, H); caches : the step caches; h, c : the state after step T.
+    out : hidden states, (N, T, H); caches : one cache per step (an ``LSTMStepCache``, or the
+    ``RNNCache`` of a one-step ``rnn_forward``); h, c : the state after step T.
     """
     N, T, _ = x.shape
     lstm = cell == "lstm"
@@ -533,8 +539,8 @@ def steps_forward(
         if lstm:
             h_new, c_new, cache = lstm_step_forward(x[:, t], h, c, Wx, Wh, b)
         else:
-            h_new, cache = rnn_step_forward(x[:, t], h, Wx, Wh, b)
-            c_new = None
+            h_seq, cache = rnn_forward(x[:, t : t + 1], h, Wx, Wh, b)
+            h_new, c_new = h_seq[:, 0], None
         if mask is not None:
             m = mask[:, t, None]
             h_new = np.where(m, h_new, h)
@@ -560,7 +566,8 @@ def steps_backward(
     mask: np.ndarray | None,
     on_step: StepGradients,
 ) -> tuple[np.ndarray, np.ndarray | None]:
-    """Backward of ``steps_forward``: ``rnn_step_backward`` / ``lstm_step_backward`` per step.
+    """Backward of ``steps_forward``, per step: ``rnn_backward`` over one time step (not
+    ``rnn_step_backward``, for the reason given in ``steps_forward``) or ``lstm_step_backward``.
 
     A skipped (masked) step passes its gradient straight to the step before and gets none itself.
 
@@ -588,7 +595,8 @@ def steps_backward(
             dx_t, dh, dc, dWx_t, dWh_t, db_t = lstm_step_backward(dh_t, dc_t, caches[t])
             dc = dc + carry_c
         else:
-            dx_t, dh, dWx_t, dWh_t, db_t = rnn_step_backward(dh_t, caches[t])
+            dx_seq, dh, dWx_t, dWh_t, db_t = rnn_backward(dh_t[:, None], caches[t])
+            dx_t = dx_seq[:, 0]
         dh = dh + carry_h
         on_step(t, total, (dx_t, dWx_t, dWh_t, db_t))
     return dh, dc
