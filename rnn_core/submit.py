@@ -19,7 +19,8 @@ What it does, in this order:
 3. **Stubbed?** Lists the exercises still raising ``NotImplementedError("Exercise ...")`` in
    ``rnn_core`` and the answer cells still holding their placeholder.
 4. **Zip** (``--student`` only): writes ``<student>.zip`` with the notebooks and ``rnn_core/``
-   (the release's layout, nothing else of the folder) and lists what it holds. Hand in that file.
+   (the release's layout), with the folder's README.md, Makefile, environment.yml and
+   pyproject.toml, and lists what it holds. Hand in that file.
 
 Failures do not stop the hand-in: a half-done exercise is still worth handing in.
 """
@@ -56,7 +57,9 @@ EXTRA_FILES = ("README.md", "Makefile", "environment.yml", "pyproject.toml")
 """top-level files of the release that go into the zip with the notebooks and the package"""
 _SKIP_PARTS = ("__pycache__", ".ipynb_checkpoints", ".pytest_cache", ".ruff_cache", ".venv")
 _STUDENT = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
-_CODE_STUB = re.compile(r"""raise NotImplementedError\(\s*["']Exercise ([^:"']+)""")
+_CODE_STUB = re.compile(
+    r"""raise NotImplementedError\(\s*["']Exercise ([^:"']+)(?:[^"']*?notebook (\d\d))?"""
+)
 _ANSWER_STUB = "YOUR ANSWER HERE"
 
 
@@ -141,6 +144,8 @@ class Stub:
     """file (``rnn_core/rnn.py``) or ``notebook, cell N``"""
     name: str
     """exercise or grade id"""
+    notebook: str = ""
+    """"00".."09": the notebook a package exercise belongs to (its message says), else """""
 
 
 def find_stubs(root: Path, notebooks: Iterable[Path]) -> list[Stub]:
@@ -153,7 +158,8 @@ def find_stubs(root: Path, notebooks: Iterable[Path]) -> list[Stub]:
         if any(part in _SKIP_PARTS for part in p.parts):
             continue
         for m in _CODE_STUB.finditer(p.read_text(encoding="utf-8", errors="replace")):
-            stubs.append(Stub(p.relative_to(root).as_posix(), m.group(1).strip()))
+            stubs.append(Stub(p.relative_to(root).as_posix(), m.group(1).strip(),
+                              m.group(2) or ""))
     for nb_path in notebooks:
         try:
             cells = json.loads(nb_path.read_text(encoding="utf-8")).get("cells", [])
@@ -319,15 +325,15 @@ def _report(runs: list[NotebookRun], stubs: list[Stub], warnings: list[str]) -> 
     for r in runs:
         n_ok, n_bad = len(r.checks_passed), len(r.checks_failed)
         status = "ok" if r.ok else "FAILS"
-        checks = f"self-checks {n_ok}/{n_ok + n_bad} pass"
+        checks = f"self-checks {n_ok}/{n_ok + n_bad} pass" if n_ok + n_bad else "no self-checks"
         print(f"  {r.name:<32} {status:<6} {checks}  ({r.seconds:.0f} s)")
         if r.error:
             print(f"      first error: {r.error}")
         for gid, msg in r.checks_failed.items():
             print(f"      self-check {gid}: {msg}")
     if stubs:
-        print(f"\nExercises still to do ({len(stubs)}):")
-        for s in stubs:
+        print(f"\nExercises still to do ({len(stubs)}), in course order:")
+        for s in sorted(stubs, key=lambda s: s.notebook or s.where):
             print(f"  {s.name:<28} {s.where}")
     else:
         print("\nNo exercise is still stubbed.")
@@ -386,7 +392,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(f"\nWrote {out} ({len(infos)} files, {size / 1e6:.1f} MB unpacked):")
     for i in infos:
         print(f"  {i.filename:<48} {i.file_size:>9,d} bytes")
-    print(f"Hand in {out.name}" + ("" if all_ok else " (it holds the failures listed above)") + ".")
+    print(f"Hand in {out.name}" + ("" if all_ok else " (it holds the failures and unfinished "
+                                     "exercises listed before the file list)") + ".")
     return 0
 
 
