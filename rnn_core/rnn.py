@@ -9,7 +9,7 @@ Backward (the chain rule read off the two lines above; ``tanh'(a_t) = 1 - h_t**2
 
     da_t      = dh_t * (1 - h_t**2)
     dx_t      = da_t @ Wx.T
-    dh_{t-1}  = da_t @ Wh.T                # = J_t^T dh_t, see docs/architecture.md
+    dh_{t-1}  = da_t @ Wh.T                # = J_t^T dh_t: notebook 06, section 1
     dWx      += x_t.T @ da_t,   dWh += h_{t-1}.T @ da_t,   db += sum_n da_t
 
 Shapes: N batch, T time, D input, H hidden. ``Wx`` is (D, H), ``Wh`` is (H, H), ``b`` is (H,).

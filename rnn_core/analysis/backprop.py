@@ -1,7 +1,7 @@
 """How much gradient reaches each step: norms of dL/dh_k from a real backward pass.
 
 The backward pass is the ordinary one, ``dL/dh_{k-1} = J_k^T dL/dh_k`` i.e.
-``dprev_h = (dh * phi'(a)) @ Wh.T`` (docs/architecture.md), taken one step at a time by
+``dprev_h = (dh * phi'(a)) @ Wh.T`` (notebook 06, section 1), taken one step at a time by
 ``rnn_core.analysis.jacobians.walk_back`` (``rnn_backward`` over one time step) and carried out
 in log space: the vector is renormalised after every step and its norm accumulated as a
 logarithm, so T = 10,000 steps with a large or tiny Wh neither overflow nor underflow. Results

@@ -1,6 +1,6 @@
 """Trajectories and per-step Jacobians of the vanilla RNN and the LSTM.
 
-The convention (docs/architecture.md) is used everywhere in ``rnn_core.analysis``:
+The convention (notebook 06, section 1) is used everywhere in ``rnn_core.analysis``:
 the vanilla step is ``h_t = phi(a_t)``, ``a_t = x_t Wx + h_{t-1} Wh + b`` with row vectors, and
 
     J_t = dh_t/dh_{t-1} = diag(phi'(a_t)) Wh^T,     J_t[i, j] = d h_t[i] / d h_{t-1}[j].
@@ -226,7 +226,7 @@ def jacobians_along(dphi: np.ndarray, Wh: np.ndarray) -> np.ndarray:
     """Per-step Jacobians ``J_t = dh_t/dh_{t-1} = diag(phi'(a_t)) Wh^T`` along a trajectory.
 
     Exercise of notebook 06, section 3. ``J[t-1][i, j] = d h_t[i] / d h_{t-1}[j]``
-    (docs/architecture.md): row i of ``Wh^T`` scaled by ``dphi[t-1, i]``.
+    (notebook 06, section 1): row i of ``Wh^T`` scaled by ``dphi[t-1, i]``.
 
     Parameters
     ----------
