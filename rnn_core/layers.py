@@ -250,7 +250,7 @@ def temporal_softmax_loss(
 def softmax_loss(x: np.ndarray, y: np.ndarray) -> tuple[float, np.ndarray]:
     """Softmax cross-entropy of one batch, averaged over the batch.
 
-    Notebook 00, section 1.
+    Notebook 00, section 3 (the classifiers of the shared and untied RNNs); notebooks 01 and 02.
 
     Parameters
     ----------
