@@ -8,10 +8,11 @@ It does three things a student should not have to know about:
   with one thread. ``setup`` limits BLAS to one thread (threadpoolctl), as ``make`` does with
   ``OPENBLAS_NUM_THREADS=1``.
 - **The plotting backend.** The explorers draw in the browser whatever the backend (an anywidget,
-  docs/architecture.md D6); the backend decides how the other figures show. ``setup`` picks ipympl
-  (``%matplotlib widget``) when the kernel can see ipympl and its JupyterLab extension, or runs on
-  Colab; otherwise ``inline``. ``RNN_PLOTS=widget|inline`` in the environment overrides the choice
-  (the submit check and the test suite run headless and ask for ``inline``).
+  docs/architecture.md D6); the backend decides how the other figures show. ``setup`` picks
+  ``inline`` (PNG images), which shrink to the width of the output area and keep each figure's
+  text alternative (``rnn_core.style.show``) in the output, where the book and exported HTML
+  read it. ``RNN_PLOTS=widget`` in the environment, or ``setup(backend="widget")``, asks for
+  ipympl (``%matplotlib widget``: zoom and pan), whose canvases keep their size in pixels.
 - **Autoreload.** After you change a file in ``rnn_core`` (an exercise), or a module of your own
   in the notebooks' folder, the next cell you run uses the new code, also through names imported
   earlier and through the models built on your function. No kernel restart. Only those modules are
@@ -69,30 +70,15 @@ def _shell() -> Any:
     return get_ipython()
 
 
-def _has_module(name: str) -> bool:
-    from importlib.util import find_spec
-
-    try:
-        return find_spec(name) is not None
-    except (ImportError, ValueError):
-        return False
-
-
-def _ipympl_frontend_installed() -> bool:
-    """ipympl's JupyterLab extension sits in this environment's ``share/jupyter/labextensions``
-    (the ipympl wheel installs it there). A JupyterLab started from another environment may not
-    have it: that is the one case this test cannot see."""
-    return any(
-        (Path(p) / "share" / "jupyter" / "labextensions" / "jupyter-matplotlib").is_dir()
-        for p in {sys.prefix, sys.base_prefix}
-    )
-
-
 def choose_backend(environ: dict[str, str] | None = None) -> str:
-    """``"widget"`` (ipympl) when a widget frontend can show it, else ``"inline"``.
+    """``"inline"``, unless ``RNN_PLOTS`` in ``environ`` (default ``os.environ``) says
+    ``"widget"`` (ipympl) or ``"inline"``.
 
-    Order: ``RNN_PLOTS`` in ``environ`` (``"widget"`` or ``"inline"``); on Colab, widget when
-    ipympl is importable; elsewhere, widget when ipympl and its JupyterLab extension are installed.
+    Not ipympl by default, even where it is installed: its canvas keeps the figure's size in
+    pixels (this course's two-panel figures are 11-14 inches wide, 1100-1400 pixels at 100 dpi),
+    so beside JupyterLab's file browser, in an output area some 850 pixels wide, a figure's right
+    side is cut off, and its output has no text alternative. Inline PNGs shrink to fit (a
+    1290-pixel figure of notebook 00 is shown 848 pixels wide there) and keep it.
     """
     env = os.environ if environ is None else environ
     wanted = env.get("RNN_PLOTS", "").strip().lower()
@@ -100,10 +86,6 @@ def choose_backend(environ: dict[str, str] | None = None) -> str:
         if wanted not in _BACKENDS:
             raise ValueError(f"setup: RNN_PLOTS must be 'widget' or 'inline', got {wanted!r}")
         return wanted
-    if not (_has_module("ipympl") and _has_module("ipywidgets")):
-        return "inline"
-    if "google.colab" in sys.modules or _ipympl_frontend_installed():
-        return "widget"
     return "inline"
 
 

@@ -375,14 +375,12 @@ def test_choose_backend(monkeypatch):
     assert choose_backend({"RNN_PLOTS": " Widget "}) == "widget"
     with pytest.raises(ValueError, match="RNN_PLOTS must be 'widget' or 'inline', got 'gtk'"):
         choose_backend({"RNN_PLOTS": "gtk"})
-    # this venv has ipympl with its lab extension: widget; a fake Colab says widget too
-    assert choose_backend({}) == "widget"
-    monkeypatch.setattr("rnn_core.notebook._ipympl_frontend_installed", lambda: False)
+    # inline by default, although this venv has ipympl with its lab extension, and on Colab
     assert choose_backend({}) == "inline"
     monkeypatch.setitem(sys.modules, "google.colab", type(sys)("google.colab"))
-    assert choose_backend({}) == "widget"
-    monkeypatch.setattr("rnn_core.notebook._has_module", lambda name: name != "ipympl")
     assert choose_backend({}) == "inline"
+    monkeypatch.setenv("RNN_PLOTS", "widget")
+    assert choose_backend() == "widget"
 
 
 def test_clear_caches_empties_the_explorers_caches():
