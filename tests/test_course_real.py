@@ -258,6 +258,30 @@ CHEAT_BACKWARD = (
     "    return dx, dh0, sums[0], sums[1], sums[2]\n"
     "    T = T1 - 1\n",
 )
+# The same student's other routes, found by a hostile read of the release (session 12): the
+# analysis engine's sigmoid RNN is a tanh RNN through sigmoid(a) = (1 + tanh(a/2)) / 2, and the
+# LSTM Jacobian's diag(v) W^T blocks are notebook 06's exercise. Both now run on the exercise.
+CHEAT_SIGMOID = (
+    CHEAT_FORWARD[0],
+    "    from rnn_core.analysis.jacobians import vanilla_trajectory\n"
+    "    traj = vanilla_trajectory(x, (h0 + 1.0) / 2.0, 2.0 * Wx, 4.0 * Wh,\n"
+    "                              2.0 * b - 2.0 * Wh.sum(axis=0), 'sigmoid')\n"
+    "    h_all = 2.0 * traj.h - 1.0\n"
+    "    h_all[:, 0] = h0\n"
+    "    return h_all[:, 1:].copy(), RNNCache(x=x, Wx=Wx, Wh=Wh, h_all=h_all)\n"
+    + CHEAT_FORWARD[0],
+)
+CHEAT_JACOBIANS = (
+    "    J = dphi[:, :, None] * Wh.T[None, :, :]\n",
+    "    T_, H_ = dphi.shape\n"
+    "    half = np.full((T_, H_), 0.5)\n"
+    "    lstm = LSTMTrajectory(i=half, f=half, o=half, g=4.0 * dphi, c=np.zeros((T_ + 1, H_)),\n"
+    "                          h=np.zeros((T_ + 1, H_)))\n"
+    "    W4 = np.zeros((H_, 4 * H_))\n"
+    "    W4[:, :H_] = Wh\n"
+    "    return lstm_jacobians(lstm, W4)[:, H_:, :H_]\n"
+    "    J = dphi[:, :, None] * Wh.T[None, :, :]\n",
+)
 DELEGATE = (  # lstm_step_forward handed to the sequence function of the same module
     "    a = x @ Wx + prev_h @ Wh + b\n",
     "    h_seq, c_seq, _ = lstm_forward_with_cells(x[:, None], prev_h, Wx, Wh, b, prev_c)\n"
@@ -294,7 +318,9 @@ def graded(release_dir, tmp_path_factory):
     shutil.copytree(ROOT / "notebooks", subs / "instructor" / "notebooks")  # source layout
     shutil.copytree(out, subs / "blank")
     edits = {"bug": [("lstm.py", BUG)], "delegate": [("lstm.py", DELEGATE)],
-             "cheat": [("rnn.py", CHEAT_FORWARD), ("rnn.py", CHEAT_BACKWARD)]}
+             "cheat": [("rnn.py", CHEAT_FORWARD), ("rnn.py", CHEAT_BACKWARD)],
+             "cheat_sigmoid": [("rnn.py", CHEAT_SIGMOID)],
+             "cheat_jacobians": [("analysis/jacobians.py", CHEAT_JACOBIANS)]}
     for name, changes in edits.items():
         shutil.copytree(out, subs / name)
         shutil.rmtree(subs / name / "rnn_core")
@@ -367,6 +393,15 @@ def test_handing_the_sequence_exercise_to_the_library_loops_scores_zero(graded):
     assert rows["cheat"]["test_rnn_sequence"] == "0"
     assert rows["cheat"]["test_rnn_step"] == str(AUTO["test_rnn_step"])  # the step is the student's
     e = next(e for e in res["cheat"].exercises if e.grade_id == "test_rnn_sequence")
+    assert "RecursionError" in e.message, e.message
+
+
+@pytest.mark.parametrize("name,grade_id", [("cheat_sigmoid", "test_rnn_sequence"),
+                                           ("cheat_jacobians", "test_jacobian_product")])
+def test_the_library_routes_around_an_exercise_score_zero(graded, name, grade_id):
+    res, rows, _ = graded
+    assert rows[name][grade_id] == "0"
+    e = next(e for e in res[name].exercises if e.grade_id == grade_id)
     assert "RecursionError" in e.message, e.message
 
 

@@ -94,8 +94,9 @@ def vanilla_trajectory(
 ) -> VanillaTrajectory:
     """Run ``h_t = phi(x_t Wx + h_{t-1} Wh + b)`` and keep every pre-activation.
 
-    "tanh" runs through ``rnn_core.rnn.rnn_forward`` (notebook 00); the pre-activations are then
-    read off the states in one matrix product (no second time loop).
+    "tanh" runs through ``rnn_core.rnn.rnn_forward`` (notebook 00); so does "sigmoid", as the tanh
+    RNN of ``2h - 1`` (``sigmoid(a) = (1 + tanh(a/2)) / 2``); the pre-activations are then read
+    off the states in one matrix product (no second time loop). Only "linear" has a loop here.
 
     Parameters
     ----------
@@ -131,7 +132,17 @@ def vanilla_trajectory(
         h = rnn_forward(xb, hb, Wx, Wh, b)[1].h_all
         a = xb @ Wx + h[:, :-1] @ Wh + b
         dphi = 1.0 - h[:, 1:] ** 2
-    else:
+    elif act == "sigmoid":
+        # sigmoid(a) = (1 + tanh(a/2)) / 2, so u = 2h - 1 follows rnn_forward's tanh recurrence:
+        # a/2 = x (Wx/2) + u_prev (Wh/4) + (b/2 + column sums of Wh / 4). A loop of its own here
+        # would be a tanh RNN too, through that identity, and so answer rnn_forward (D1).
+        u = rnn_forward(xb, 2.0 * hb - 1.0, 0.5 * Wx, 0.25 * Wh,
+                        0.5 * b + 0.25 * Wh.sum(axis=0))[1].h_all
+        h = 0.5 * (1.0 + u)
+        h[:, 0] = hb
+        a = xb @ Wx + h[:, :-1] @ Wh + b
+        dphi = _generic_activation(act, a)[1]
+    else:  # linear: h_t = a_t, no tanh in it
         xa = xb @ Wx + b  # input part of every pre-activation, (N, T, H)
         a = np.empty((N, T, H))
         h = np.empty((N, T + 1, H))
@@ -390,6 +401,9 @@ def lstm_jacobians(traj: LSTMTrajectory, Wh: np.ndarray) -> np.ndarray:
     - ``dh_t/dh_{t-1} = diag(tanh(c_t) o(1-o)) W_o^T + diag(o (1-tanh^2 c_t)) dc_t/dh_{t-1}``
     - ``dh_t/dc_{t-1} = diag(o (1-tanh^2 c_t) f_t)``
 
+    Each ``diag(v) W_q^T`` is ``jacobians_along(v, W_q)`` (notebook 06's exercise), not a second
+    implementation of it.
+
     Parameters
     ----------
     traj : from ``lstm_trajectory`` (one sequence: gates (T, H); batch: (N, T, H)).
@@ -404,14 +418,19 @@ def lstm_jacobians(traj: LSTMTrajectory, Wh: np.ndarray) -> np.ndarray:
     check_array("lstm_jacobians", "Wh", Wh, (H, 4 * H))
     c_prev = traj.c[..., :-1, :]
     tc = np.tanh(traj.c[..., 1:, :])
-    Wi, Wf, Wo, Wg = (Wh[:, q * H : (q + 1) * H].T for q in range(4))
+    Wi, Wf, Wo, Wg = (Wh[:, q * H : (q + 1) * H] for q in range(4))
+
+    def along(v: np.ndarray, W: np.ndarray) -> np.ndarray:
+        """diag(v_t) W^T for every step: ``jacobians_along`` (the exercise of notebook 06)."""
+        return jacobians_along(v.reshape(-1, H), W).reshape(v.shape + (H,))
+
     dc_dh = (
-        (g * i * (1 - i))[..., :, None] * Wi
-        + (c_prev * f * (1 - f))[..., :, None] * Wf
-        + (i * (1 - g * g))[..., :, None] * Wg
+        along(g * i * (1 - i), Wi)
+        + along(c_prev * f * (1 - f), Wf)
+        + along(i * (1 - g * g), Wg)
     )
     do_c = o * (1 - tc * tc)
-    dh_dh = (tc * o * (1 - o))[..., :, None] * Wo + do_c[..., :, None] * dc_dh
+    dh_dh = along(tc * o * (1 - o), Wo) + do_c[..., :, None] * dc_dh
     J = np.zeros(i.shape[:-1] + (2 * H, 2 * H))
     J[..., :H, :H] = dh_dh
     J[..., H:, :H] = dc_dh
