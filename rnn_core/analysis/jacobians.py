@@ -183,18 +183,20 @@ def step_backward(
     """
     Wh = traj.Wh if Wh is None else Wh
     rows = dh[None] if dh.ndim == 1 else dh
+    # step t as a one-step sequence: views of the trajectory, (rows, 1, D) and (rows, 2, H)
     if traj.dphi.ndim == 2:  # one sequence: step t's rows, repeated for every row of dh
         n = rows.shape[0]
-        x_t, prev_h, next_h = traj.x[t - 1 : t], traj.h[t - 1 : t], traj.h[t : t + 1]
+        x_t, h_all = traj.x[None, t - 1 : t], traj.h[None, t - 1 : t + 1]
         if n != 1:
-            x_t, prev_h, next_h = (np.broadcast_to(v, (n, v.shape[1]))
-                                   for v in (x_t, prev_h, next_h))
+            x_t = np.broadcast_to(x_t, (n,) + x_t.shape[1:])
+            h_all = np.broadcast_to(h_all, (n,) + h_all.shape[1:])
     else:
-        x_t, prev_h, next_h = traj.x[:, t - 1], traj.h[:, t - 1], traj.h[:, t]
+        x_t, h_all = traj.x[:, t - 1 : t], traj.h[:, t - 1 : t + 1]
     if traj.activation != "tanh":
         rows = rows * traj.dphi[..., t - 1, :]       # dL/da_t = dL/dh_t * phi'(a_t)
-        next_h = np.zeros_like(next_h)              # rnn_backward's 1 - h_t**2 is then 1
-    cache = RNNCache(x=x_t[:, None], Wx=traj.Wx, Wh=Wh, h_all=np.stack([prev_h, next_h], axis=1))
+        h_all = np.stack([h_all[:, 0], np.zeros_like(h_all[:, 1])], axis=1)
+        # next state 0: rnn_backward's 1 - h_t**2 is then exactly 1
+    cache = RNNCache(x=x_t, Wx=traj.Wx, Wh=Wh, h_all=h_all)
     dx, dprev_h, dWx, dWh, db = rnn_backward(rows[:, None], cache)
     dx = dx[:, 0]
     if dh.ndim == 1:
