@@ -145,7 +145,8 @@ class Stub:
     name: str
     """exercise or grade id"""
     notebook: str = ""
-    """"00".."09": the notebook a package exercise belongs to (its message says), else """""
+    """number of the notebook a package exercise belongs to, 00 to 09 (from its message); empty
+    for a notebook cell"""
 
 
 def find_stubs(root: Path, notebooks: Iterable[Path]) -> list[Stub]:
