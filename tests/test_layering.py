@@ -85,8 +85,8 @@ def _step_calls_in_loops(path: Path) -> list[int]:
     """Lines where a loop (for, while, comprehension) calls a step exercise of notebook 00."""
     lines = []
     for loop in ast.walk(ast.parse(path.read_text())):
-        if isinstance(loop, ast.For | ast.While | ast.comprehension | ast.ListComp
-                      | ast.GeneratorExp):
+        if isinstance(loop, ast.For | ast.AsyncFor | ast.While | ast.ListComp | ast.SetComp
+                      | ast.DictComp | ast.GeneratorExp):
             for node in ast.walk(loop):
                 f = node.func if isinstance(node, ast.Call) else None
                 name = getattr(f, "id", None) or getattr(f, "attr", None)
@@ -107,5 +107,6 @@ def test_no_loop_over_time_runs_on_the_step_exercises():
 def test_the_loop_rule_sees_a_loop(tmp_path):
     p = tmp_path / "loop.py"
     p.write_text("def f(xs, h):\n    for x in xs:\n        h, _ = rnn_step_forward(x, h, 1, 2, 3)\n"
-                 "    return [m.rnn_step_backward(d, c) for d, c in xs]\n")
-    assert _step_calls_in_loops(p) == [3, 4]
+                 "    return [m.rnn_step_backward(d, c) for d, c in xs]\n"
+                 "def g(xs):\n    return {rnn_step_forward(*x)[0].sum() for x in xs}\n")
+    assert _step_calls_in_loops(p) == [3, 4, 6]

@@ -141,7 +141,7 @@ def vanilla_trajectory(
         h = 0.5 * (1.0 + u)
         h[:, 0] = hb
         a = xb @ Wx + h[:, :-1] @ Wh + b
-        dphi = _generic_activation(act, a)[1]
+        dphi = _generic_activation(act, a)[1]  # from a: (1 + u) / 2 is coarse where h is tiny
     else:  # linear: h_t = a_t, no tanh in it
         xa = xb @ Wx + b  # input part of every pre-activation, (N, T, H)
         a = np.empty((N, T, H))
