@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from rnn_core._lookahead import checkpoint
 from rnn_core._validate import check_int, check_positive
 from rnn_core.analysis.jacobians import sigmoid
 from rnn_core.clipping import clip_grad_norm
@@ -185,6 +186,7 @@ def gradient_descent(
     clipped = np.zeros(steps, dtype=bool)
     params[0] = p
     for s in range(steps + 1):
+        checkpoint()  # a look-ahead thread waits here while the student is served (_lookahead)
         L, dw, db = cliff_loss_and_grad(params[s, 0], params[s, 1], T)
         loss[s] = L
         if s == steps:

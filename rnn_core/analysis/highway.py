@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from rnn_core._lookahead import checkpoint
 from rnn_core._validate import check_array
 from rnn_core.analysis.jacobians import LSTMTrajectory, lstm_jacobians, lstm_walk_back
 
@@ -67,6 +68,7 @@ def lstm_highway_norms(traj: LSTMTrajectory, Wh: np.ndarray, dh_T: np.ndarray) -
     P = np.eye(2 * H)  # e^{sP} P = d(h_T, c_T)/d(h_k, c_k)
     sP = 0.0
     for k in range(T, -1, -1):
+        checkpoint()  # a look-ahead thread waits here while the student is served (_lookahead)
         blocks[k], log_scale[k] = P[H:, H:], sP
         if k > 0:
             P = P @ J[k - 1]

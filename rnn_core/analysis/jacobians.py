@@ -28,6 +28,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from rnn_core._lookahead import checkpoint
 from rnn_core._validate import check_array
 from rnn_core.lstm import lstm_forward_steps, lstm_step_backward, sigmoid
 from rnn_core.rnn import RNNCache, rnn_backward, rnn_forward
@@ -231,6 +232,7 @@ def walk_back(
     """
     g = dh_T
     for t in range(traj.dphi.shape[-2], 0, -1):
+        checkpoint()  # a look-ahead thread waits here while the student is served (_lookahead)
         g = hook(t, step_backward(traj, t, g, Wh))
     return g
 
@@ -378,6 +380,7 @@ def lstm_walk_back(
     """
     dh, dc = dh_T, dc_T
     for t in range(len(traj.steps), 0, -1):
+        checkpoint()  # a look-ahead thread waits here while the student is served (_lookahead)
         dh, dc = hook(t, lstm_step_backward(dh, dc, traj.steps[t - 1]))
     return dh, dc
 

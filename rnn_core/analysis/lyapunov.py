@@ -27,6 +27,7 @@ from collections.abc import Iterator
 
 import numpy as np
 
+from rnn_core._lookahead import checkpoint
 from rnn_core._validate import check_array, check_int
 
 _TINY = np.finfo(float).tiny  # logs are floored at log(tiny) ~ -708 (an exactly singular direction)
@@ -79,6 +80,7 @@ class _Product:
 
     def push(self, J: np.ndarray, qr: bool = False) -> None:
         """Multiply J in; take a QR step every ``reortho_every`` factors, or now if ``qr``."""
+        checkpoint()  # a look-ahead thread waits here while the student is served (_lookahead)
         if qr or self.pending + 1 >= self.every:
             self._qr_step(J)
         else:

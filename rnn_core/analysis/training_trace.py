@@ -28,6 +28,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+from rnn_core._lookahead import checkpoint
 from rnn_core._validate import check_int, check_positive
 from rnn_core.analysis.explore import code_keyed_cache
 from rnn_core.clipping import clip_grad_norm, global_norm
@@ -208,6 +209,7 @@ def _sgd(run: _Run, params: list[np.ndarray], first: int, lr: float, clip: bool,
          threshold: float, data: _Data, record: bool = False) -> _Run:
     """The training loop, from step ``first`` with ``params`` (updated in place) onwards."""
     for step in range(first, len(data.bits)):
+        checkpoint()  # a look-ahead thread waits here while the student is served (_lookahead)
         if record:
             run.params.append([p.copy() for p in params])
         # a copy: the cached minibatch stays what it is whatever the exercise code does to x

@@ -43,6 +43,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+from rnn_core._lookahead import checkpoint
 from rnn_core._validate import as_generator, check_array, check_int, check_mask
 from rnn_core.init import init_matrix
 from rnn_core.layers import (
@@ -535,6 +536,7 @@ def steps_forward(
     out = np.empty((N, T, h.shape[1]), dtype=np.result_type(x, weights(0)[0]))
     caches: list[object] = []
     for t in range(T):
+        checkpoint()  # a look-ahead thread waits here while the student is served (_lookahead)
         Wx, Wh, b = weights(t)
         if lstm:
             h_new, c_new, cache = lstm_step_forward(x[:, t], h, c, Wx, Wh, b)
@@ -583,6 +585,7 @@ def steps_backward(
     """
     lstm = cell == "lstm"
     for t in reversed(range(dout.shape[1])):
+        checkpoint()  # a look-ahead thread waits here while the student is served (_lookahead)
         total = dh_t = dout[:, t] + dh
         dc_t = dc
         carry_h = carry_c = 0.0
