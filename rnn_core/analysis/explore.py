@@ -101,8 +101,9 @@ class CodeKeyedCache:
     Called like ``fn`` (positional, hashable arguments). Besides ``cache_clear`` and
     ``cache_info`` (as for ``functools.lru_cache``), a precompute can ask whether a result is
     there (``cached``) and store one it computed another way (``put``) under the same key as a
-    call would, so a later slider move finds it. A lock keeps the table consistent when a
-    background thread fills it while the explorer reads it.
+    call would, so a later slider move finds it. A lock keeps the table consistent when the
+    look-ahead thread (``rnn_core.widgets.lookahead``) fills it while the explorer reads it; a
+    result is stored only if the exercise code did not change while it was computed.
     """
 
     def __init__(self, fn: Callable[..., Any], maxsize: int) -> None:
@@ -126,7 +127,10 @@ class CodeKeyedCache:
                 return self._table[key]
             self._misses += 1
         value = self._fn(*args)
-        self._store(key, value)
+        # Stored only if the code is still what it was at the start: a look-ahead thread paused
+        # across a cell that edited an exercise may have run part of it on the new code.
+        if layer_a_code() == key[0]:
+            self._store(key, value)
         return value
 
     def cached(self, *args: Any) -> bool:
