@@ -1127,18 +1127,23 @@ def test_browser_module_keeps_frames_and_drops_them_when_the_code_changes():
                       [{**msg, "push": False, "code": 1}, b64(bufs)])
         pending = page.evaluate("window.sent")[-1]       # a prefetch now in flight
         assert pending["type"] == "want" and not pending["current"]
+        assert pending["idx"] != ahead
+        n_sent = len(page.evaluate("window.sent"))
         page.keyboard.press("ArrowRight")         # held before the edit: not any more
         page.evaluate("() => new Promise(r => requestAnimationFrame(r))")
         assert page.evaluate("window.pixels()") == first     # nothing to paint yet
-        # the answer to the request in flight comes from the old code (code 0): neither
-        # painted nor kept; the browser then asks for where the student is
+        # asked at once, with the look-ahead request still out (the kernel answers the
+        # student's first: lookahead.py)
+        asked = [m for m in page.evaluate("window.sent")[n_sent:] if m["type"] == "want"]
+        assert asked == [{"type": "want", "idx": ahead, "current": True}]
+        # the answer to the look-ahead request comes from the old code (code 0): neither
+        # painted nor kept, and nothing more is asked while the student's request is out
         n_sent = len(page.evaluate("window.sent"))
         late, late_bufs = view.frame_message(pending["idx"])
         assert late["code"] == 0
         page.evaluate("([m, b]) => window.deliver(m, b)", [late, b64(late_bufs)])
         assert page.evaluate("window.pixels()") == first
-        asked = [m for m in page.evaluate("window.sent")[n_sent:] if m["type"] == "want"]
-        assert asked[0] == {"type": "want", "idx": ahead, "current": True}
+        assert page.evaluate("window.sent")[n_sent:] == []
         # the new code's frame is painted
         page.evaluate("([m, b]) => window.deliver(m, b)",
                       [{**msg2, "code": 1}, b64(bufs2)])
@@ -1232,12 +1237,17 @@ def test_the_browser_fetches_near_then_the_slider_in_use_then_the_others():
         page.evaluate("() => new Promise(r => requestAnimationFrame(r))")
         wants = [m for m in page.evaluate("window.sent")[n_sent:] if m["type"] == "want"]
         assert wants and not wants[0]["current"]           # held: a look-ahead, no request
+        out = wants[-1]["idx"]                             # a look-ahead request out
+        n_sent = len(page.evaluate("window.sent"))
         select = page.locator("select")
-        select.select_option("1")                          # c = y at (5, 4): asked now
+        select.select_option("1")                          # c = y at (5, 4): asked at once,
         wants = [m for m in page.evaluate("window.sent")[n_sent:] if m["type"] == "want"]
-        answer(page, wants[-1]["idx"])                     # the look-ahead in flight ends
-        last = page.evaluate("window.sent")[-1]
-        assert last == {"type": "want", "idx": [5, 4, 1], "current": True}
+        assert wants == [{"type": "want", "idx": [5, 4, 1], "current": True}]   # look-ahead out
+        n_sent = len(page.evaluate("window.sent"))
+        answer(page, out)                                  # the look-ahead ends: nothing new
+        assert page.evaluate("window.sent")[n_sent:] == []  # while the student's is out
+        answer(page, [5, 4, 1])                            # answered: the look-ahead goes on
+        assert not page.evaluate("window.sent")[-1]["current"]
 
 
 def test_a_position_that_cannot_be_drawn_answers_with_its_error(monkeypatch):

@@ -118,8 +118,11 @@ def clipping_explorer(threshold: float = 1.0, lr: float = 0.3, mode_clip: str = 
     ax_l.set_xlim(-0.5, steps + 0.5)
     y_l = StickyAxis(ax_l, "y", "log")
 
+    def compute(threshold: float, lr: float, clip_mode: str) -> tuple[DescentPath, DescentPath]:
+        return cliff_runs(threshold, lr, steps, clip_mode, halflife)
+
     def draw(threshold: float, lr: float, clip_mode: str) -> str:
-        run_raw, run_clip = cliff_runs(threshold, lr, steps, clip_mode, halflife)
+        run_raw, run_clip = compute(threshold, lr, clip_mode)
         raw, clp = run_raw.params, run_clip.params
         raw_path.set_data(raw[:, 0], raw[:, 1])
         clip_path.set_data(clp[:, 0], clp[:, 1])
@@ -144,4 +147,4 @@ def clipping_explorer(threshold: float = 1.0, lr: float = 0.3, mode_clip: str = 
     animated = [raw_path, clip_path, clip_marks, start, title_s,
                 raw_loss, clip_loss, clip_loss_marks, title_l]
     return Explorer("clipping_explorer", controls, fig, draw, readout, animated,
-                    overlays=[leg_s, leg_l])
+                    overlays=[leg_s, leg_l], warm=compute)

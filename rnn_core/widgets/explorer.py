@@ -72,15 +72,20 @@ class Explorer:
     animated : the artists ``draw`` changes (drawn in the browser).
     overlays : legends over animated artists, made with ``axes.overlay_legend`` (opaque, in a
         fixed place); the browser repaints them from the background after the data.
+    warm : ``warm(**values)``: the (cached) compute ``draw`` starts with, and nothing else: no
+        artist, no figure. The look-ahead runs it in a background thread (``lookahead``) and
+        then draws the frame from the cache on the main thread. None: the look-ahead draws on
+        the main thread, compute included.
 
     Attributes
     ----------
-    controls, fig, widget, values, readout, animated, overlays, backgrounds, decorations.
+    controls, fig, widget, values, readout, animated, overlays, warm, backgrounds, decorations.
     """
 
     def __init__(self, name: str, controls: Mapping[str, Any], fig: Any,
                  draw: Callable[..., str | Drawn], readout_artist: Any,
-                 animated: Sequence[Any] = (), overlays: Sequence[Any] = ()) -> None:
+                 animated: Sequence[Any] = (), overlays: Sequence[Any] = (),
+                 warm: Callable[..., Any] | None = None) -> None:
         from matplotlib.backends.backend_agg import FigureCanvasAgg
 
         self.name = name
@@ -89,6 +94,7 @@ class Explorer:
         if not isinstance(fig.canvas, FigureCanvasAgg):
             FigureCanvasAgg(fig)        # backgrounds are Agg pixels (a bare Figure has none)
         self._draw = draw
+        self.warm = warm
         self._readout_artist = readout_artist
         if readout_artist is not None:
             readout_artist.set_visible(False)      # shown only in the static PNG

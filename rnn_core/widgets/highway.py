@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from rnn_core.analysis.explore import lstm_highway
+from rnn_core.analysis.explore import LSTMHighway, lstm_highway
 from rnn_core.widgets.axes import StickyAxis, lighten_axes, log10_axis, overlay_legend
 from rnn_core.widgets.backend import new_figure
 from rnn_core.widgets.controls import int_slider, slider
@@ -79,8 +79,11 @@ def highway_explorer(forget_bias: float = 1.0, T: int = 200, H: int = 32, seed: 
     x_g, y_g = StickyAxis(ax_g, "x", "upper"), StickyAxis(ax_g, "y", "log10")
     x_c, y_c = StickyAxis(ax_c, "x", "upper"), StickyAxis(ax_c, "y", "log10")
 
+    def compute(forget_bias: float, T: int) -> LSTMHighway:
+        return lstm_highway(forget_bias=forget_bias, T=int(T), H=H, seed=seed)
+
     def draw(forget_bias: float, T: int) -> str:
-        hw = lstm_highway(forget_bias=forget_bias, T=int(T), H=H, seed=seed)
+        hw = compute(forget_bias, T)
         k = hw.k.astype(np.float64)
         van.set_data(k, hw.log10_vanilla_grad)
         lstm.set_data(k, hw.log10_lstm_grad)
@@ -98,4 +101,4 @@ def highway_explorer(forget_bias: float = 1.0, T: int = 200, H: int = 32, seed: 
 
     return Explorer("highway_explorer", controls, fig, draw, readout,
                     animated=[van, lstm, title_g, direct, full, title_c],
-                    overlays=[leg_g, leg_c])
+                    overlays=[leg_g, leg_c], warm=compute)

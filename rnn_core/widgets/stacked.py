@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from rnn_core.analysis.explore import stack_gradient_maps
+from rnn_core.analysis.explore import StackGradientMaps, stack_gradient_maps
 from rnn_core.widgets.backend import new_figure
 from rnn_core.widgets.controls import int_slider, log_slider
 from rnn_core.widgets.explorer import Explorer
@@ -56,8 +56,11 @@ def stack_gradient_explorer(
     readout = fig.suptitle("", fontsize=10)
     fig.subplots_adjust(left=0.07, right=0.86, bottom=0.16, top=0.83, wspace=0.08)
 
+    def compute(num_layers: int, weight_scale: float) -> StackGradientMaps:
+        return stack_gradient_maps(int(num_layers), float(weight_scale), T, seed)
+
     def draw(num_layers: int, weight_scale: float) -> str:
-        m = stack_gradient_maps(int(num_layers), float(weight_scale), T, seed)
+        m = compute(num_layers, weight_scale)
         L = int(num_layers)
         for im, data, title, name in zip(images, (m.rnn, m.lstm), titles,
                                          ("vanilla RNN", "LSTM"), strict=True):
@@ -74,4 +77,4 @@ def stack_gradient_explorer(
                 f"1e{m.lstm[0, 0]:.1f} (LSTM)")
 
     return Explorer("stack_gradient_explorer", controls, fig, draw, readout,
-                    animated=[*images, *titles])
+                    animated=[*images, *titles], warm=compute)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from rnn_core.analysis.training_trace import STEPS, training_trace
+from rnn_core.analysis.training_trace import STEPS, TrainingTrace, training_trace
 from rnn_core.widgets.axes import StickyAxis, floored, overlay_legend, plain_log_axis
 from rnn_core.widgets.backend import new_figure
 from rnn_core.widgets.controls import checkbox, log_slider
@@ -81,8 +81,11 @@ def training_explorer(lr: float = 0.3, clip: bool = True, threshold: float = 1.0
         plain_log_axis(ax, "y")        # the browser draws the tick labels: no math text
     y_loss, y_g = StickyAxis(ax_loss, "y", "log"), StickyAxis(ax_g, "y", "log")
 
+    def compute(lr: float, clip: bool, threshold: float) -> TrainingTrace:
+        return training_trace(lr=lr, clip=bool(clip), threshold=threshold, steps=steps)
+
     def draw(lr: float, clip: bool, threshold: float) -> str:
-        tr = training_trace(lr=lr, clip=bool(clip), threshold=threshold, steps=steps)
+        tr = compute(lr, clip, threshold)
         s = tr.steps.astype(np.float64)
         loss, g = floored(tr.loss), floored(tr.grad_norm)
         loss_line.set_data(s, loss)
@@ -104,5 +107,5 @@ def training_explorer(lr: float = 0.3, clip: bool = True, threshold: float = 1.0
 
     animated = [loss_line, div_loss, g_line, clip_pts, thr_line, div_g]
     return Explorer("training_explorer", controls, fig, draw, title, animated,
-                    overlays=[leg_loss, leg_g])
+                    overlays=[leg_loss, leg_g], warm=compute)
 

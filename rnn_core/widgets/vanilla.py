@@ -21,7 +21,7 @@ from __future__ import annotations
 import numpy as np
 
 from rnn_core.analysis.bounds import ETA_TOL
-from rnn_core.analysis.explore import vanilla_flow
+from rnn_core.analysis.explore import VanillaFlow, vanilla_flow
 from rnn_core.analysis.jacobians import ACTIVATIONS, GAMMA
 from rnn_core.init import INIT_NAMES
 from rnn_core.widgets.axes import StickyAxis, lighten_axes, log10_axis, overlay_legend
@@ -138,11 +138,15 @@ def vanilla_flow_explorer(scale: float = 1.0, T: int = 200, init: str = "orthogo
     x_sv, y_sv = StickyAxis(ax_sv, "x", "upper"), StickyAxis(ax_sv, "y", "log10")
     r_eig = StickyAxis(ax_eig, "x", "symmetric", pad=0.08)
 
+    def compute(scale: float, T: int, init: str, activation: str, input_scale: float
+                ) -> VanillaFlow:
+        return vanilla_flow(scale=scale, T=int(T), init=init, activation=activation,
+                            input_scale=input_scale, H=H, seed=seed)
+
     def draw(scale: float, T: int, init: str, activation: str, input_scale: float) -> Drawn:
         setting = (f"{init} init x {scale:.3g}, {activation}, T = {int(T)}, "
                    f"input scale {input_scale:.2f}")
-        flow = vanilla_flow(scale=scale, T=int(T), init=init, activation=activation,
-                            input_scale=input_scale, H=H, seed=seed)
+        flow = compute(scale, T, init, activation, input_scale)
         k = flow.k.astype(np.float64)
         # log10 values on a linear axis labelled as powers of ten: no float range to leave
         g_line.set_data(k, flow.log10_grad_norm)
@@ -180,4 +184,4 @@ def vanilla_flow_explorer(scale: float = 1.0, T: int = 200, init: str = "orthogo
 
     animated = [g_line, b_line, sv1_line, svr_line, unit_c, eig_pts, gamma_c, lam_c]
     return Explorer("vanilla_flow_explorer", controls, fig, draw, readout, animated,
-                    overlays=[leg_g, leg_sv, leg_eig])
+                    overlays=[leg_g, leg_sv, leg_eig], warm=compute)

@@ -5,10 +5,13 @@ natively (``<label>`` + ``<input type="range">`` with a number field, ``<select>
 type="checkbox">``), the readout as HTML and the figure on a ``<canvas>``: a background PNG plus
 the frame of the current control positions (see ``frames``). It keeps every frame it received,
 keyed by the control positions, so moving back is local; it asks the kernel for a missing frame
-with a custom message, one request at a time, the position the student is at first; when idle,
-what the next key press on the slider in use reaches, then one step of every slider, then every
-option of a dropdown or checkbox, then the whole range of every slider through the position
-shown (the slider moved last first, nearest first), or the whole grid when it is small.
+with a custom message: the position the student is at as soon as they move there, and when
+nothing is asked, one look-ahead request at a time: what the next key press on the slider in use
+reaches, then one step of every slider, then every option of a dropdown or checkbox, then the
+whole range of every slider through the position shown (the slider moved last first, nearest
+first), or the whole grid when it is small. For an explorer with a ``warm`` function the kernel
+computes a look-ahead request in its look-ahead thread (``lookahead``), which waits while the
+kernel answers the student, so a student's request never queues behind one.
 
 Messages, browser -> kernel: ``{"type": "hello", "dpr": ...}`` when a view is shown;
 ``{"type": "want", "idx": [...], "current": bool}`` for a frame (``current``: the position the
@@ -23,6 +26,7 @@ the code changes.
 
 from __future__ import annotations
 
+import asyncio
 import math
 import pathlib
 import time
@@ -33,7 +37,9 @@ from typing import Any
 import anywidget
 import traitlets
 
+from rnn_core._lookahead import foreground
 from rnn_core.analysis.explore import layer_a_code
+from rnn_core.widgets import lookahead
 
 __all__ = ["ExplorerView", "PREFETCH_ALL_MAX", "PREFETCH_ALONG"]
 
@@ -83,6 +89,7 @@ class ExplorerView(anywidget.AnyWidget):
         self.timings: deque[dict[str, Any]] = deque(maxlen=TIMINGS_KEPT)
         self.on_msg(self._on_msg)
         _watch_code(self)
+        lookahead.hold_during_cells()
 
     # -- the code key (D1) ---------------------------------------------------------------------
 
@@ -95,6 +102,7 @@ class ExplorerView(anywidget.AnyWidget):
         self._code = code
         self.code_gen += 1
         self.send({"type": "code", "code": self.code_gen})
+        lookahead.cancel()          # a look-ahead still running the replaced code stops
         return True
 
     # -- frames --------------------------------------------------------------------------------
@@ -164,25 +172,61 @@ class ExplorerView(anywidget.AnyWidget):
                              "bytes": sum(len(b) for b in buffers)})
 
     def _on_msg(self, _widget: Any, content: dict[str, Any], _buffers: list) -> None:
-        kind = content.get("type")
-        if kind == "hello":
-            self._bg_sent.clear()           # a new view holds no background yet
-            self._scale = min(max(float(content.get("dpr") or 1.0), 1.0), MAX_SCALE)
-            self.send_frame(push=True)
-        elif kind == "want":
-            idx = self._explorer.check_index(content.get("idx"))
-            try:
-                if content.get("current"):
-                    t0 = time.perf_counter()
-                    self._explorer.set_index(idx)  # draws it: the frame of the current values
-                    self.send_frame(kind="current", drawn_ms=1e3 * (time.perf_counter() - t0))
-                else:
-                    self.send_frame(idx, kind="prefetch")
-            except Exception as err:  # noqa: BLE001 - e.g. an exercise not written yet
-                # the browser shows it in the readout and stops asking for this position
-                # (until the code changes); without an answer it would wait forever
-                self.send({"type": "error", "idx": idx, "code": self.code_gen,
-                           "message": f"{type(err).__name__}: {err}"})
+        with foreground():      # the look-ahead thread waits while the student is answered
+            kind = content.get("type")
+            if kind == "hello":
+                self._bg_sent.clear()           # a new view holds no background yet
+                self._scale = min(max(float(content.get("dpr") or 1.0), 1.0), MAX_SCALE)
+                self.send_frame(push=True)
+            elif kind == "want":
+                idx = self._explorer.check_index(content.get("idx"))
+                current = bool(content.get("current"))
+                if current or not self._ahead(idx):
+                    self._answer(idx, current)
+
+    def _answer(self, idx: list[int], current: bool, computed_ms: float = 0.0) -> None:
+        """Send the frame of ``idx`` (``current``: the student's position, which becomes the
+        explorer's values), or the error drawing it raised; ``computed_ms``: compute already
+        done for it in the look-ahead thread."""
+        try:
+            if current:
+                t0 = time.perf_counter()
+                self._explorer.set_index(idx)  # draws it: the frame of the current values
+                self.send_frame(kind="current", drawn_ms=1e3 * (time.perf_counter() - t0))
+            else:
+                self.send_frame(idx, kind="prefetch", drawn_ms=computed_ms)
+        except Exception as err:  # noqa: BLE001 - e.g. an exercise not written yet
+            # the browser shows it in the readout and stops asking for this position
+            # (until the code changes); without an answer it would wait forever
+            self.send({"type": "error", "idx": idx, "code": self.code_gen,
+                       "message": f"{type(err).__name__}: {err}"})
+
+    def _ahead(self, idx: list[int]) -> bool:
+        """Hand a look-ahead request's compute to the look-ahead thread (``lookahead``); the
+        frame follows on the main thread. False when it cannot: the explorer has no ``warm``,
+        or no event loop runs here to come back to (a script, a test)."""
+        warm = self._explorer.warm
+        if warm is None:
+            return False
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            return False
+        values, gen = self._explorer.values_at(idx), self.code_gen
+
+        def done(error: BaseException | None, ms: float) -> None:
+            with foreground():
+                if self.comm is None:
+                    return
+                self.check_code()
+                if gen != self.code_gen:
+                    return          # the browser dropped its requests when told of the new code
+                # from the cache just filled; after an error, drawing raises it again here
+                # and the browser is told
+                self._answer(idx, False, 0.0 if error else ms)
+
+        lookahead.submit(lambda: warm(**values), done, loop)
+        return True
 
 
 def _watch_code(view: ExplorerView) -> None:

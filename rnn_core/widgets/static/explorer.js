@@ -4,10 +4,12 @@
 // readout as HTML and the figure on a <canvas>: a background PNG rendered by matplotlib plus the
 // frame of the current control positions (pixels and styles computed by rnn_core.widgets.frames:
 // the ticks and axis labels first, then the data).
-// Frames are kept by position, so moving back is local; a missing frame is asked of the kernel,
-// one request at a time, the position the student is at first, then (when idle) the next key
-// presses on the slider in use, that slider's whole range, the neighbours of every other control,
-// then the other sliders' ranges (the whole grid when it is small): see neighbours().
+// Frames are kept by position, so moving back is local; a missing frame is asked of the kernel:
+// the position the student is at at once, even while a look-ahead request is out (the kernel
+// answers it first: rnn_core/widgets/lookahead.py), and when idle, one look-ahead request at a
+// time, the next key presses on the slider in use, that slider's whole range, the neighbours of
+// every other control, then the other sliders' ranges (the whole grid when it is small): see
+// neighbours().
 // Frames from replaced exercise code are dropped (the kernel's "code" message, and the code
 // number of every frame).
 
@@ -152,7 +154,8 @@ function render({ model, el }) {
   root.rnnStats = stats;
   const STATS_KEPT = 2048;              // the newest entries of each list, as the kernel keeps
   const note = (list, v) => { list.push(v); if (list.length > STATS_KEPT) list.shift(); };
-  let asked = null;                     // the request in flight: {at: performance.now(), current}
+  // when each request in flight was sent (performance.now()), by kind
+  const asked = { current: null, prefetch: null };
 
   const pos = spec.index.slice();       // the positions shown by the controls
   root.dataset.waiting = "1";           // until the first frame is painted
@@ -240,7 +243,8 @@ function render({ model, el }) {
   const frames = new Map();             // "i,j,k" -> frame
   const backgrounds = new Map();        // bg id -> ImageBitmap | Promise
   let shown = null;                     // key of the frame on the canvas
-  let inflight = null;                  // key of the one request being computed
+  let inflight = null;                  // key of the position shown, asked of the kernel
+  let ahead = null;                     // key of the one look-ahead request out
   let prefetch = [];                    // keys to ask for when idle
   const grid = spec.controls.map((c) => c.labels.length);
   const keyOf = (p) => p.join(",");
@@ -365,23 +369,26 @@ function render({ model, el }) {
   }
 
   function pump() {
-    // one request at a time: first the position shown by the controls, then the prefetch queue
+    // the position shown by the controls first (sent even while a look-ahead request is out),
+    // then, when nothing is out, one look-ahead request
     const here = keyOf(pos);
     // "held" once every near neighbour is (a harness waits for it, as a student pauses)
     const done = (frames.has(here) || failed.has(here)) && neighbours(pos, false).length === 0;
     root.dataset.near = done ? "held" : "fetching";
-    if (inflight !== null) return;
     if (failed.has(here)) {
       readout.textContent = failed.get(here);
       root.dataset.waiting = "0";
+    }
+    if (!frames.has(here) && !failed.has(here)) {
+      // already out as a look-ahead request: its frame answers this one
+      if (inflight === null && ahead !== here) {
+        inflight = here;
+        asked.current = performance.now();
+        model.send({ type: "want", idx: pos.slice(), current: true });
+      }
       return;
     }
-    if (!frames.has(here)) {
-      inflight = here;
-      asked = { at: performance.now(), current: true };
-      model.send({ type: "want", idx: pos.slice(), current: true });
-      return;
-    }
+    if (inflight !== null || ahead !== null || failed.has(here)) return;
     const base = `${here}|${window.rnnExplorerInUse === id}`;   // in use: the ranges too
     if (prefetch.length === 0 || prefetch.base !== base) {
       prefetch = neighbours(pos);
@@ -390,8 +397,8 @@ function render({ model, el }) {
     while (prefetch.length && (frames.has(prefetch[0]) || failed.has(prefetch[0]))) prefetch.shift();
     if (prefetch.length === 0) return;
     const next = prefetch.shift();
-    inflight = next;
-    asked = { at: performance.now(), current: false };
+    ahead = next;
+    asked.prefetch = performance.now();
     model.send({ type: "want", idx: next.split(",").map(Number), current: false });
   }
 
@@ -410,10 +417,14 @@ function render({ model, el }) {
     }
     if (f.code > code) flush(f.code);
     const key = keyOf(f.idx);
-    if (inflight === key && !f.push) {
-      inflight = null;
-      if (asked) {
-        note(stats[asked.current ? "current" : "prefetch"], { ms: performance.now() - asked.at, ...f.t });
+    if (!f.push) {
+      // (pump never asks for the position shown while it is out as a look-ahead request)
+      const kind = inflight === key ? "current" : ahead === key ? "prefetch" : null;
+      if (kind === "current") inflight = null;
+      if (kind === "prefetch") ahead = null;
+      if (kind && asked[kind] !== null) {
+        note(stats[kind], { ms: performance.now() - asked[kind], ...f.t });
+        asked[kind] = null;
       }
     }
     if (f.code < code) { pump(); return; }        // computed by replaced code
@@ -432,6 +443,7 @@ function render({ model, el }) {
   function onError(e) {
     const key = keyOf(e.idx);
     if (inflight === key) inflight = null;
+    if (ahead === key) ahead = null;
     if (e.code >= code) failed.set(key, `could not draw this setting: ${e.message}`);
     pump();
   }
@@ -441,7 +453,8 @@ function render({ model, el }) {
     else if (msg.type === "error") onError(msg);
     else if (msg.type === "code") {
       if (msg.code > code) flush(msg.code);
-      inflight = null;
+      inflight = null;                  // the kernel drops what the old code was computing
+      ahead = null;
       pump();
     }
   };

@@ -1,0 +1,141 @@
+"""The explorers' look-ahead thread: frames computed before the student asks, never in their way.
+
+The browser asks for frames ahead of the student (``web``, D6). Answering such a request on the
+kernel's main thread made a student's own request wait for the one in flight (up to a whole
+training run, 150-200 ms here), and a background thread that simply ran alongside took half of
+the interpreter from it (the compute is Python-bound and holds the GIL; D7). Here the compute of
+a look-ahead request runs in one daemon thread that stops at the library's per-step checkpoints
+whenever the main thread holds the gate (``rnn_core._lookahead``): while it answers a request of
+the student's and while a cell runs. The frame itself (artists, serialising, sending) is still
+made on the main thread, from the cache the thread filled; nothing here touches a figure.
+
+A job is ``(compute, done, loop)``: ``compute()`` runs in the thread (it fills the explorer's
+caches); ``done(error, ms)`` then runs on the main thread's event loop ``loop``, with the
+exception ``compute`` raised (or None) and the milliseconds it ran.
+
+Jobs belong to the exercise code they were asked under. A job whose code was replaced before it
+started is not run (``done`` gets :class:`Stale`), and :func:`cancel` stops the one running: an
+exercise the student has since rewritten, perhaps because it never returned (a loop that does not
+end), must not keep the thread, and half the interpreter, for itself. It raises :class:`Stale` in
+the thread at its next Python instruction (CPython's ``PyThreadState_SetAsyncExc``, the way a
+debugger stops a thread); a single long numpy call still finishes first.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import queue
+import threading
+import time
+from collections.abc import Callable
+from typing import Any, NamedTuple
+
+from rnn_core._lookahead import background_thread, hold, release
+from rnn_core.analysis.explore import layer_a_code
+
+__all__ = ["submit", "cancel", "Stale", "hold_during_cells"]
+
+
+class Stale(Exception):
+    """A look-ahead job's exercise code was replaced: it was not run, or was stopped."""
+
+
+class _Job(NamedTuple):
+    compute: Callable[[], Any]
+    done: Callable[[BaseException | None, float], None]
+    loop: Any
+    code: tuple[Any, ...]
+
+
+_jobs: queue.SimpleQueue[_Job] = queue.SimpleQueue()
+_thread: threading.Thread | None = None
+_lock = threading.Lock()
+_running: _Job | None = None
+
+
+def submit(compute: Callable[[], Any], done: Callable[[BaseException | None, float], None],
+           loop: Any) -> None:
+    """Run ``compute`` in the look-ahead thread, then ``done(error, ms)`` on ``loop``."""
+    global _thread
+    with _lock:
+        if _thread is None or not _thread.is_alive():
+            _thread = threading.Thread(target=_run, name="rnn_core-lookahead", daemon=True)
+            _thread.start()
+    _jobs.put(_Job(compute, done, loop, layer_a_code()))
+
+
+def cancel() -> bool:
+    """Stop the job running in the look-ahead thread if its exercise code has been replaced.
+    Returns whether it asked the thread to stop."""
+    code = layer_a_code()
+    with _lock:
+        if _running is None or _running.code == code or _thread is None:
+            return False
+        ident = _thread.ident
+    if ident is None:
+        return False
+    return ctypes.pythonapi.PyThreadState_SetAsyncExc(
+        ctypes.c_ulong(ident), ctypes.py_object(Stale)) == 1
+
+
+def _run() -> None:
+    global _running
+    with background_thread():
+        while True:
+            try:
+                job = _jobs.get()
+                error: BaseException | None = None
+                t0 = time.perf_counter()
+                try:
+                    if job.code != layer_a_code():
+                        raise Stale("the exercise code changed before this job started")
+                    with _lock:
+                        _running = job
+                    try:
+                        job.compute()
+                    finally:
+                        with _lock:
+                            _running = None
+                except BaseException as err:  # noqa: BLE001 - the main thread reports it
+                    error = err
+                ms = 1e3 * (time.perf_counter() - t0)
+                try:
+                    job.loop.call_soon_threadsafe(job.done, error, ms)
+                except RuntimeError:        # the loop is closed: the kernel is shutting down
+                    return
+            except Stale:       # cancel() raced with the end of a job: nothing left to stop
+                continue
+
+
+_cells_hooked = False
+
+
+def hold_during_cells() -> None:
+    """While a cell runs in this IPython kernel, the look-ahead waits (once per process)."""
+    global _cells_hooked
+    if _cells_hooked:
+        return
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return
+    ip = get_ipython()
+    if ip is None:
+        return
+    running = [False]
+
+    # pre_execute comes before pre_run_cell, where autoreload reloads the edited modules, and
+    # post_execute always comes (IPython triggers it in a finally), silent runs included
+    def pre_execute(*_args: Any) -> None:
+        if not running[0]:
+            running[0] = True
+            hold()
+
+    def post_execute(*_args: Any) -> None:
+        if running[0]:
+            running[0] = False
+            release()
+
+    ip.events.register("pre_execute", pre_execute)
+    ip.events.register("post_execute", post_execute)
+    _cells_hooked = True
