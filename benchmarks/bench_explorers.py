@@ -191,6 +191,76 @@ def main(n: int = 30) -> dict:
           f"{load0[0]:.1f}-{load1[0]:.1f}; CPU time is the unloaded estimate)")
     print()
     rows["compute"] = compute()
+    rows["behind"] = behind()
+    return rows
+
+
+def behind(n: int = 8, delay_ms: float = 20.0, seed: int = 0) -> dict:
+    """A student's request that arrives while a look-ahead request computes (issue 17).
+
+    For each explorer, ``n`` trials on an asyncio loop, as in a kernel: a look-ahead request for
+    a position not computed yet (``ExplorerView._on_msg``, ``current`` false), ``delay_ms``
+    later a request of the student's for another such position, timed from its arrival to its
+    frame sent. Beside it, the same kind of request with nothing in flight. With the look-ahead
+    thread (``rnn_core.widgets.lookahead``) the two agree within the gate's hand-over; before
+    it, the student's request waited for the rest of the look-ahead's compute.
+    """
+    import asyncio
+    import random
+
+    rng = random.Random(seed)
+    rows: dict[str, dict[str, float]] = {}
+    print(f"a student's request behind a look-ahead request (load {_loadavg()}):")
+    print(f"{'explorer':9s} {'alone med':>9s} {'p95':>6s} {'behind med':>10s} {'p95':>6s}  "
+          f"(ms from the request to its frame sent, {n} trials each, uncached positions)")
+    for name, (make, slider, clear) in _explorers().items():
+        ex = make()
+        view = ex.widget
+        sent: list[dict] = []
+        view.send = lambda msg, buffers=None, sent=sent: sent.append(msg)
+        k = list(ex.controls).index(slider)
+        size = len(ex.controls[slider].grid)
+
+        def position(ex=ex, k=k, size=size) -> list[int]:
+            idx = ex.index()
+            idx[k] = rng.randrange(size)
+            return idx
+
+        async def trial(ahead: bool, view=view, sent=sent, position=position) -> float:
+            a, b = position(), position()
+            n_sent = len(sent)
+            if ahead:
+                view._on_msg(view, {"type": "want", "idx": a, "current": False}, [])
+                await asyncio.sleep(delay_ms / 1e3)
+            n_before = len(sent)
+            t0 = time.perf_counter()
+            view._on_msg(view, {"type": "want", "idx": b, "current": True}, [])
+            ms = 1e3 * (time.perf_counter() - t0)
+            assert len(sent) > n_before
+            while ahead and not any(m.get("idx") == a and not m.get("push")
+                                    for m in sent[n_sent:] if m is not sent[n_before]):
+                await asyncio.sleep(0.002)         # the look-ahead's frame, before the next
+            return ms
+
+        async def run(ahead: bool, clear=clear, trial=trial) -> list[float]:
+            out = []
+            for _ in range(n):
+                clear()
+                out.append(await trial(ahead))
+            return out
+
+        type(view).comm = object()            # "shown": frames are sent (to the list above)
+        try:
+            alone, behind_ = (np.array(asyncio.run(run(f))) for f in (False, True))
+        finally:
+            del type(view).comm
+        rows[name] = {"alone_med": float(np.median(alone)),
+                      "alone_p95": float(np.percentile(alone, 95)),
+                      "behind_med": float(np.median(behind_)),
+                      "behind_p95": float(np.percentile(behind_, 95))}
+        r = rows[name]
+        print(f"{name:9s} {r['alone_med']:9.1f} {r['alone_p95']:6.1f} {r['behind_med']:10.1f} "
+              f"{r['behind_p95']:6.1f}")
     return rows
 
 
