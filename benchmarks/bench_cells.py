@@ -120,6 +120,42 @@ def _threadpool_info() -> str:
     return "; ".join(rows) or "no BLAS/OpenMP pools found"
 
 
+def _floor_runs(N: int, T: int, D: int, H: int) -> dict[str, Callable[[], object]]:
+    """Two parts of the tuned LSTM kernel alone, on its shapes: every matrix product of a
+    forward and a backward (``matmul``: the input projection, the recurrence both ways, the
+    weight gradients and dx per block of ``BLOCK_STEPS``), and every exp and tanh of a forward
+    (``exp/tanh``). No LSTM in numpy can take less than their sum."""
+    from rnn_core._kernels.lstm_sequence import BLOCK_STEPS
+
+    rng = np.random.default_rng(0)
+    G, K = 4 * H, min(T, BLOCK_STEPS)
+    Wx, Wh = rng.standard_normal((D, G)), rng.standard_normal((H, G))
+    x = rng.standard_normal((T, D, N))
+    h, da = rng.standard_normal((H, N)), rng.standard_normal((G, N))
+    rec, dh = np.empty((G, N)), np.empty((H, N))
+    DA, X = rng.standard_normal((G, K * N)), rng.standard_normal((K * N, D))
+    Hp = rng.standard_normal((H, K * N))
+    ifo, g = rng.standard_normal((3 * H, N)) * 0.1, rng.standard_normal((2 * H, N)) * 0.1
+
+    def matmul():
+        np.matmul(Wx.T, x)
+        for _ in range(T):
+            np.matmul(Wh.T, h, out=rec)
+            np.matmul(Wh, da, out=dh)
+        for _ in range(-(-T // K)):
+            X.T @ DA.T
+            Hp @ DA.T
+            DA.T @ Wx.T
+
+    def transcendental():
+        for _ in range(T):
+            np.exp(ifo, out=ifo)
+            np.negative(ifo, out=ifo)          # keeps the values in range, as the kernel does
+            np.tanh(g, out=g)
+
+    return {"matmul": matmul, "exp/tanh": transcendental}
+
+
 def main(rounds: int = 7) -> dict:
     """Measure and print; return the figures as a dict."""
 
@@ -174,6 +210,17 @@ def main(rounds: int = 7) -> dict:
         print(f"{T:>5} {N:>4} {D:>4} {H:>4} | {rnn_s * 1e3:8.2f} {lstm_s * 1e3:8.2f} "
               f"{best['loop'] * 1e3:8.2f} | {tcol}")
     print("  (LSTM/torch < 1 means rnn_core is faster than torch.nn.LSTM)")
+    print("\nthe tuned LSTM's floor: its matrix products alone and its exp and tanh alone, CPU ms")
+    print(f"{'T':>5} {'N':>4} {'D':>4} {'H':>4} | {'matmul':>8} {'exp/tanh':>8} {'sum':>8} | "
+          f"{'LSTM ms':>8}")
+    for row in results["timings"]:
+        T, N, D, H = row["T"], row["N"], row["D"], row["H"]
+        floor = _best_times(_floor_runs(N, T, D, H), rounds)
+        row["floor_matmul_ms"] = floor["matmul"] * 1e3
+        row["floor_transcendental_ms"] = floor["exp/tanh"] * 1e3
+        total = row["floor_matmul_ms"] + row["floor_transcendental_ms"]
+        print(f"{T:>5} {N:>4} {D:>4} {H:>4} | {row['floor_matmul_ms']:8.2f} "
+              f"{row['floor_transcendental_ms']:8.2f} {total:8.2f} | {row['lstm_ms']:8.2f}")
     print()
     N, D, H = MEMORY_SHAPE
     print(f"cache memory (arrays allocated by the forward pass), N={N} D={D} H={H}, float64")
