@@ -36,8 +36,11 @@ from rnn_core.analysis.explore import layer_a_code
 __all__ = ["submit", "cancel", "Stale", "hold_during_cells"]
 
 
-class Stale(Exception):
-    """A look-ahead job's exercise code was replaced: it was not run, or was stopped."""
+class Stale(BaseException):
+    """A look-ahead job's exercise code was replaced: it was not run, or was stopped.
+
+    A ``BaseException``, like ``KeyboardInterrupt``: an ``except Exception`` in an exercise
+    does not swallow it."""
 
 
 class _Job(NamedTuple):
@@ -66,45 +69,51 @@ def submit(compute: Callable[[], Any], done: Callable[[BaseException | None, flo
 
 def cancel() -> bool:
     """Stop the job running in the look-ahead thread if its exercise code has been replaced.
-    Returns whether it asked the thread to stop."""
+    Returns whether it asked the thread to stop.
+
+    The exception is set while holding the lock the thread takes to end a job, and the thread
+    clears any still pending one there (``_finish``): it can only land in the job it was meant
+    for, never in the next one or between two."""
     code = layer_a_code()
     with _lock:
-        if _running is None or _running.code == code or _thread is None:
+        if _running is None or _running.code == code or _thread is None or _thread.ident is None:
             return False
-        ident = _thread.ident
-    if ident is None:
-        return False
-    return ctypes.pythonapi.PyThreadState_SetAsyncExc(
-        ctypes.c_ulong(ident), ctypes.py_object(Stale)) == 1
+        return ctypes.pythonapi.PyThreadState_SetAsyncExc(
+            ctypes.c_ulong(_thread.ident), ctypes.py_object(Stale)) == 1
+
+
+def _finish() -> None:
+    """In the thread, at the end of a job: no job is running, and no Stale is left pending."""
+    global _running
+    with _lock:
+        _running = None
+        ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(threading.get_ident()), None)
 
 
 def _run() -> None:
     global _running
     with background_thread():
         while True:
-            try:
-                job = _jobs.get()
-                error: BaseException | None = None
-                t0 = time.perf_counter()
+            job = _jobs.get()
+            error: BaseException | None = None
+            t0 = time.perf_counter()
+            try:                # every job taken from the queue gets exactly one done()
                 try:
                     if job.code != layer_a_code():
                         raise Stale("the exercise code changed before this job started")
                     with _lock:
                         _running = job
-                    try:
-                        job.compute()
-                    finally:
-                        with _lock:
-                            _running = None
-                except BaseException as err:  # noqa: BLE001 - the main thread reports it
-                    error = err
-                ms = 1e3 * (time.perf_counter() - t0)
-                try:
-                    job.loop.call_soon_threadsafe(job.done, error, ms)
-                except RuntimeError:        # the loop is closed: the kernel is shutting down
-                    return
-            except Stale:       # cancel() raced with the end of a job: nothing left to stop
-                continue
+                    job.compute()
+                finally:
+                    _finish()
+            except BaseException as err:  # noqa: BLE001 - the main thread reports it
+                error = err
+                _finish()       # if a Stale landed inside the first _finish, before its end
+            ms = 1e3 * (time.perf_counter() - t0)
+            try:
+                job.loop.call_soon_threadsafe(job.done, error, ms)
+            except RuntimeError:        # that loop is closed (its kernel or test has ended)
+                pass
 
 
 _cells_hooked = False
@@ -134,6 +143,7 @@ def hold_during_cells() -> None:
     def post_execute(*_args: Any) -> None:
         if running[0]:
             running[0] = False
+            cancel()            # a job on code the cell replaced stops before the gate opens
             release()
 
     ip.events.register("pre_execute", pre_execute)
