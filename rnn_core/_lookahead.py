@@ -38,11 +38,15 @@ def checkpoint() -> None:
         _open.wait()
 
 
-def hold() -> None:
-    """The foreground has work: look-ahead threads stop at their next checkpoint."""
+def hold(flag: list[bool] | None = None) -> None:
+    """The foreground has work: look-ahead threads stop at their next checkpoint. ``flag[0]``
+    becomes True together with the count (no call between them, so no signal handler either:
+    a KeyboardInterrupt lands before both or after both)."""
     global _holds
     with _lock:
         _holds += 1
+        if flag is not None:
+            flag[0] = True
         _open.clear()
 
 
@@ -64,12 +68,15 @@ def held() -> bool:
 
 @contextlib.contextmanager
 def foreground() -> Iterator[None]:
-    """Hold the gate inside (the main thread answering the student, running a cell)."""
-    hold()
+    """Hold the gate inside (the main thread answering the student, running a cell); released
+    on the way out whatever happens, an interrupt included."""
+    held = [False]
     try:
+        hold(held)
         yield
     finally:
-        release()
+        if held[0]:
+            release()
 
 
 @contextlib.contextmanager
