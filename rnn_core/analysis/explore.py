@@ -103,7 +103,8 @@ class CodeKeyedCache:
     there (``cached``) and store one it computed another way (``put``) under the same key as a
     call would, so a later slider move finds it. A lock keeps the table consistent when the
     look-ahead thread (``rnn_core.widgets.lookahead``) fills it while the explorer reads it; a
-    result is stored only if the exercise code did not change while it was computed.
+    call stores its result only if the exercise code did not change while it was computed
+    (``put`` stores under the code of the moment: its caller vouches for the value).
     """
 
     def __init__(self, fn: Callable[..., Any], maxsize: int) -> None:

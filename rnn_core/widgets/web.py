@@ -225,7 +225,10 @@ class ExplorerView(anywidget.AnyWidget):
                 # and the browser is told
                 self._answer(idx, False, 0.0 if error else ms)
 
-        lookahead.submit(lambda: warm(**values), done, loop)
+        try:
+            lookahead.submit(lambda: warm(**values), done, loop)
+        except Exception:  # noqa: BLE001 - e.g. no thread can be started: answer on the spot
+            return False
         return True
 
 

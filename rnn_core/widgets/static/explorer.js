@@ -453,7 +453,9 @@ function render({ model, el }) {
     else if (msg.type === "error") onError(msg);
     else if (msg.type === "code") {
       if (msg.code > code) flush(msg.code);
-      inflight = null;                  // the kernel drops what the old code was computing
+      // both slots free: the kernel drops a look-ahead of the old code; a request of the
+      // student's still out is asked again, and its old answer dropped (f.code < code)
+      inflight = null;
       ahead = null;
       pump();
     }
