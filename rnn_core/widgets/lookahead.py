@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import ctypes
 import queue
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -33,7 +34,7 @@ from typing import Any, NamedTuple
 from rnn_core._lookahead import background_thread, hold, release
 from rnn_core.analysis.explore import layer_a_code
 
-__all__ = ["submit", "cancel", "Stale", "hold_during_cells"]
+__all__ = ["submit", "cancel", "Stale", "hold_during_cells", "ipython_shell"]
 
 
 class Stale(BaseException):
@@ -119,17 +120,20 @@ def _run() -> None:
 _cells_hooked = False
 
 
+def ipython_shell() -> Any:
+    """The running IPython shell, or None (a script, or no IPython installed)."""
+    if "IPython" not in sys.modules:
+        return None
+    from IPython import get_ipython
+
+    return get_ipython()
+
+
 def hold_during_cells() -> None:
     """While a cell runs in this IPython kernel, the look-ahead waits (once per process)."""
     global _cells_hooked
-    if _cells_hooked:
-        return
-    try:
-        from IPython import get_ipython
-    except ImportError:
-        return
-    ip = get_ipython()
-    if ip is None:
+    ip = ipython_shell()
+    if _cells_hooked or ip is None:
         return
     running = [False]
 

@@ -234,11 +234,7 @@ class ExplorerView(anywidget.AnyWidget):
 
 def _watch_code(view: ExplorerView) -> None:
     """After every cell run, check the exercise code (a student's edit or an autoreload)."""
-    try:
-        from IPython import get_ipython
-    except ImportError:
-        return
-    ip = get_ipython()
+    ip = lookahead.ipython_shell()
     if ip is None:
         return
     ref = weakref.ref(view)
