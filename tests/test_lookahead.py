@@ -424,3 +424,83 @@ def test_every_job_gets_one_answer_however_cancels_fall(monkeypatch):
     assert sorted(done) == list(range(n))          # each job answered once
     assert stopped                                 # and some were stopped on the way
     assert lookahead._thread.is_alive()
+
+
+def test_drop_takes_only_the_owners_jobs_not_started_off_the_queue():
+    """The student moved: the look-ahead jobs of that explorer still queued were for the position
+    left, and are dropped (each answered with Dropped, not run); the one running goes on, and
+    another explorer's jobs keep their place and order."""
+    ran, done = [], []
+    me, other = object(), object()
+    release = threading.Event()
+
+    def running():
+        ran.append("running")
+        while not release.is_set():
+            _lookahead.checkpoint()
+            time.sleep(0.001)
+
+    def answer(name):
+        return lambda e, ms: done.append((name, type(e).__name__ if e else None))
+
+    async def go():
+        loop = asyncio.get_running_loop()
+        lookahead.submit(running, answer("running"), loop, owner=me)
+        await _until(lambda: ran)                  # started: not droppable
+        for name, owner in (("mine 1", me), ("other 1", other), ("mine 2", me),
+                            ("other 2", other)):
+            lookahead.submit(lambda name=name: ran.append(name), answer(name), loop, owner=owner)
+        assert lookahead.drop(me) == 2
+        assert lookahead.drop(me) == 0             # nothing of mine is left queued
+        release.set()
+        await _until(lambda: len(done) == 5)
+
+    asyncio.run(go())
+    assert ran == ["running", "other 1", "other 2"]
+    assert sorted(done) == sorted([("mine 1", "Dropped"), ("mine 2", "Dropped"),
+                                   ("running", None), ("other 1", None), ("other 2", None)])
+    assert [d for d in done if d[1] is None] == [("running", None), ("other 1", None),
+                                                  ("other 2", None)]
+    with pytest.raises(ValueError, match="drop: owner must be"):
+        lookahead.drop(None)
+
+
+def test_the_students_request_drops_the_lookahead_queued_for_the_position_left(monkeypatch):
+    """Two look-ahead requests out (spec "ahead"): the first computing, the second queued. The
+    student moves: their frame comes first, the queued request is answered "dropped" (the
+    browser may ask for it again), and the one computing still sends its frame."""
+    ex = _vanilla()
+    view = ex.widget
+    assert view.spec["ahead"] == 2
+    sent = _sent(view, monkeypatch)
+    started = threading.Event()
+    real = ex.warm
+
+    def slow_warm(**values):
+        started.set()
+        for _ in range(300):
+            _lookahead.checkpoint()
+            time.sleep(0.001)
+        return real(**values)
+
+    monkeypatch.setattr(ex, "warm", slow_warm)
+    here = ex.index()
+    first, second, moved = list(here), list(here), list(here)
+    first[1] += 3
+    second[1] += 4
+    moved[1] -= 1
+
+    async def go():
+        view._on_msg(view, {"type": "want", "idx": first, "current": False}, [])
+        view._on_msg(view, {"type": "want", "idx": second, "current": False}, [])
+        await _until(started.is_set)
+        view._on_msg(view, {"type": "want", "idx": moved, "current": True}, [])
+        assert [(m["type"], m["idx"]) for m, _ in sent] == [("frame", moved)]
+        await _until(lambda: len(sent) == 3)
+        await asyncio.sleep(0.4)                   # the dropped one is never computed
+
+    asyncio.run(go())
+    assert sorted((m["type"], m["idx"]) for m, _ in sent) == sorted(
+        [("frame", moved), ("dropped", second), ("frame", first)])
+    assert [m for m, _ in sent if m["type"] == "dropped"][0]["code"] == 0
+    assert ex.index() == moved

@@ -1150,7 +1150,7 @@ def test_browser_module_keeps_frames_and_drops_them_when_the_code_changes():
         assert page.evaluate("window.pixels()") == moved
 
 
-def _tiny_explorer():
+def _tiny_explorer(warm=None):
     """Two sliders and a dropdown over one line: frames in a millisecond (order tests)."""
     from matplotlib.figure import Figure
 
@@ -1168,7 +1168,9 @@ def _tiny_explorer():
 
     controls = {"a": int_slider("a", 4, 0, 20), "b": int_slider("b", 2, 0, 6),
                 "c": dropdown("c", "x", ["x", "y", "z"])}
-    return Explorer("tiny", controls, fig, draw, None, [line])
+    return Explorer("tiny", controls, fig, draw, None, [line], warm=warm)
+
+
 @pytest.mark.browser
 def test_the_browser_fetches_near_then_the_slider_in_use_then_the_others():
     """The order of the look-ahead: what the next key press reaches first (before any move, one
@@ -1248,6 +1250,64 @@ def test_the_browser_fetches_near_then_the_slider_in_use_then_the_others():
         assert page.evaluate("window.sent")[n_sent:] == []  # while the student's is out
         answer(page, [5, 4, 1])                            # answered: the look-ahead goes on
         assert not page.evaluate("window.sent")[-1]["current"]
+
+
+@pytest.mark.browser
+def test_two_lookahead_requests_out_and_a_dropped_one_asked_again():
+    """With a look-ahead thread in the kernel (a ``warm``), the browser keeps two look-ahead
+    requests out. A move to the oldest (the one the kernel computes) waits for its frame; a move
+    to the newer one asks at once (the kernel answers it first and drops the queued one); a
+    "dropped" answer frees its place for the next look-ahead request."""
+    import base64
+
+    ex = _tiny_explorer(warm=lambda **values: None)
+    view = ex.widget
+    assert view.spec["ahead"] == 2
+
+    def b64(buffers):
+        return [base64.b64encode(b).decode() for b in buffers]
+
+    def answer(page, idx):
+        msg, bufs = view.frame_message(idx)
+        page.evaluate("([m, b]) => window.deliver(m, b)", [msg, b64(bufs)])
+
+    with _explorer_page(view) as page:
+        def wants_since(n):
+            return [m for m in page.evaluate("window.sent")[n:] if m["type"] == "want"]
+
+        n = len(page.evaluate("window.sent"))
+        msg, bufs = view.frame_message(push=True)
+        page.evaluate("([m, b]) => window.deliver(m, b)", [msg, b64(bufs)])
+        shown = page.evaluate("window.pixels()")
+        assert wants_since(n) == [{"type": "want", "idx": [5, 2, 0], "current": False},
+                                  {"type": "want", "idx": [3, 2, 0], "current": False}]
+        n = len(page.evaluate("window.sent"))
+        answer(page, [5, 2, 0])                            # one answered: one more out
+        assert wants_since(n) == [{"type": "want", "idx": [4, 3, 0], "current": False}]
+        # out: [3, 2, 0] (oldest), [4, 3, 0]; b one up is the newer: asked at once
+        n = len(page.evaluate("window.sent"))
+        page.locator('input[type="range"]').nth(1).focus()
+        page.keyboard.press("ArrowRight")
+        assert wants_since(n) == [{"type": "want", "idx": [4, 3, 0], "current": True}]
+        answer(page, [4, 3, 0])                            # the student's frame
+        assert page.evaluate("window.pixels()") != shown
+        assert wants_since(n + 1) == []                    # both places still taken
+        page.evaluate("(m) => window.deliver(m, [])",
+                      {"type": "dropped", "idx": [4, 3, 0], "code": 0})
+        more = wants_since(n + 1)                          # its place goes to the next
+        assert len(more) == 1 and not more[0]["current"] and more[0]["idx"] != [3, 2, 0]
+        # back to the start (held), then a one down: the oldest request out, not asked again
+        page.keyboard.press("ArrowLeft")
+        page.evaluate("() => new Promise(r => requestAnimationFrame(r))")
+        assert page.evaluate("window.pixels()") == shown
+        n = len(page.evaluate("window.sent"))
+        page.locator('input[type="range"]').first.focus()
+        page.keyboard.press("ArrowLeft")
+        assert [w for w in wants_since(n) if w["current"]] == []
+        answer(page, [3, 2, 0])                            # its frame answers the student
+        page.evaluate("() => new Promise(r => requestAnimationFrame(r))")
+        assert page.evaluate("window.pixels()") != shown
+        assert "a = 3" in page.locator(".rnn-explorer-readout").inner_text()
 
 
 def test_a_position_that_cannot_be_drawn_answers_with_its_error(monkeypatch):

@@ -13,6 +13,11 @@ A job is ``(compute, done, loop)``: ``compute()`` runs in the thread (it fills t
 caches); ``done(error, ms)`` then runs on the main thread's event loop ``loop``, with the
 exception ``compute`` raised (or None) and the milliseconds it ran.
 
+A job may name an ``owner`` (an explorer's view). The browser keeps up to two look-ahead
+requests out, so that the thread computes the next while the frame of the last travels; when the
+student moves, :func:`drop` takes the owner's jobs not started yet off the queue (they were asked
+for the position the student has left), and each gets ``done`` with :class:`Dropped`.
+
 Jobs belong to the exercise code they were asked under. A job whose code was replaced before it
 started is not run (``done`` gets :class:`Stale`), and :func:`cancel` stops the one running: an
 exercise the student has since rewritten, perhaps because it never returned (a loop that does not
@@ -24,17 +29,17 @@ debugger stops a thread); a single long numpy call still finishes first.
 from __future__ import annotations
 
 import ctypes
-import queue
 import sys
 import threading
 import time
+from collections import deque
 from collections.abc import Callable
 from typing import Any, NamedTuple
 
 from rnn_core._lookahead import background_thread, hold, release
 from rnn_core.analysis.explore import layer_a_code
 
-__all__ = ["submit", "cancel", "Stale", "hold_during_cells", "ipython_shell"]
+__all__ = ["submit", "drop", "cancel", "Stale", "Dropped", "hold_during_cells", "ipython_shell"]
 
 
 class Stale(BaseException):
@@ -44,28 +49,58 @@ class Stale(BaseException):
     does not swallow it."""
 
 
+class Dropped(Exception):
+    """A look-ahead job its owner no longer wanted (:func:`drop`): taken off the queue, not run.
+    Passed to its ``done``, never raised."""
+
+
 class _Job(NamedTuple):
     compute: Callable[[], Any]
     done: Callable[[BaseException | None, float], None]
     loop: Any
     code: tuple[Any, ...]
+    owner: Any
 
 
-_jobs: queue.SimpleQueue[_Job] = queue.SimpleQueue()
+_jobs: deque[_Job] = deque()
+_queued = threading.Condition()     # guards _jobs; notified when a job is put on it
 _thread: threading.Thread | None = None
 _lock = threading.Lock()
 _running: _Job | None = None
 
 
 def submit(compute: Callable[[], Any], done: Callable[[BaseException | None, float], None],
-           loop: Any) -> None:
-    """Run ``compute`` in the look-ahead thread, then ``done(error, ms)`` on ``loop``."""
+           loop: Any, owner: Any = None) -> None:
+    """Run ``compute`` in the look-ahead thread, then ``done(error, ms)`` on ``loop``; jobs run
+    in the order submitted. ``owner``: who may :func:`drop` the job before it starts."""
     global _thread
     with _lock:
         if _thread is None or not _thread.is_alive():
             _thread = threading.Thread(target=_run, name="rnn_core-lookahead", daemon=True)
             _thread.start()
-    _jobs.put(_Job(compute, done, loop, layer_a_code()))
+    with _queued:
+        _jobs.append(_Job(compute, done, loop, layer_a_code(), owner))
+        _queued.notify()
+
+
+def drop(owner: Any) -> int:
+    """Take the jobs of ``owner`` that have not started off the queue; each gets its ``done``
+    with :class:`Dropped` (on its loop, as any other answer). The one running, if any, goes on.
+    Returns how many were dropped."""
+    if owner is None:
+        raise ValueError("drop: owner must be the owner given to submit, got None")
+    with _queued:
+        mine = [j for j in _jobs if j.owner is owner]
+        if mine:
+            kept = [j for j in _jobs if j.owner is not owner]
+            _jobs.clear()
+            _jobs.extend(kept)
+    for job in mine:
+        try:
+            job.loop.call_soon_threadsafe(job.done, Dropped("the student moved on"), 0.0)
+        except RuntimeError:            # that loop is closed
+            pass
+    return len(mine)
 
 
 def cancel() -> bool:
@@ -95,7 +130,10 @@ def _run() -> None:
     global _running
     with background_thread():
         while True:
-            job = _jobs.get()
+            with _queued:
+                while not _jobs:
+                    _queued.wait()
+                job = _jobs.popleft()
             error: BaseException | None = None
             t0 = time.perf_counter()
             try:                # every job taken from the queue gets exactly one done()

@@ -6,12 +6,14 @@ type="checkbox">``), the readout as HTML and the figure on a ``<canvas>``: a bac
 the frame of the current control positions (see ``frames``). It keeps every frame it received,
 keyed by the control positions, so moving back is local; it asks the kernel for a missing frame
 with a custom message: the position the student is at as soon as they move there, and when
-nothing is asked, one look-ahead request at a time: what the next key press on the slider in use
-reaches, then one step of every slider, then every option of a dropdown or checkbox, then the
+the student's request is answered, look-ahead requests: what the next key press on the slider in
+use reaches, then one step of every slider, then every option of a dropdown or checkbox, then the
 whole range of every slider through the position shown (the slider moved last first, nearest
 first), or the whole grid when it is small. For an explorer with a ``warm`` function the kernel
 computes a look-ahead request in its look-ahead thread (``lookahead``), which waits while the
-kernel answers the student, so a student's request never queues behind one.
+kernel answers the student, so a student's request never queues behind one; the browser then
+keeps ``AHEAD_OUT`` look-ahead requests out (the thread computes the next while a frame
+travels), else one (the kernel answers those on its main thread, in the student's way).
 
 Messages, browser -> kernel: ``{"type": "hello", "dpr": ...}`` when a view is shown;
 ``{"type": "want", "idx": [...], "current": bool}`` for a frame (``current``: the position the
@@ -21,7 +23,9 @@ Kernel -> browser: ``{"type": "frame", ...}`` with its buffers (``ExplorerView.f
 every frame it holds, because each was computed by the code it replaced;
 ``{"type": "error", "idx": [...], "message": ...}`` when drawing a position raised (an exercise
 not written yet): the browser shows the message and does not ask for that position again until
-the code changes.
+the code changes; ``{"type": "dropped", "idx": [...]}`` for a look-ahead request the kernel took
+off its queue unanswered when the student's next request came (``lookahead.drop``): it was
+asked for the position the student left, and the browser may ask for it again.
 """
 
 from __future__ import annotations
@@ -41,7 +45,13 @@ from rnn_core._lookahead import foreground
 from rnn_core.analysis.explore import layer_a_code
 from rnn_core.widgets import lookahead
 
-__all__ = ["ExplorerView", "PREFETCH_ALL_MAX", "PREFETCH_ALONG"]
+__all__ = ["ExplorerView", "AHEAD_OUT", "PREFETCH_ALL_MAX", "PREFETCH_ALONG"]
+
+AHEAD_OUT = 2
+"""Look-ahead requests the browser keeps out for an explorer computed in the look-ahead thread:
+with one, the thread sat idle while each frame was serialised, sent and received (about a
+third of each look-ahead round trip of the vanilla explorer in make e2e); with two it computes
+the next meanwhile."""
 
 PREFETCH_ALL_MAX = 200
 """A grid of at most this many positions (all controls together) is fetched whole after display."""
@@ -79,6 +89,7 @@ class ExplorerView(anywidget.AnyWidget):
             "width": w, "height": h,
             "prefetch_all": math.prod(sizes) <= PREFETCH_ALL_MAX,
             "along": PREFETCH_ALONG,
+            "ahead": AHEAD_OUT if explorer.warm is not None else 1,
         })
         self._explorer = explorer
         self._bg_sent: set[int] = set()
@@ -181,6 +192,9 @@ class ExplorerView(anywidget.AnyWidget):
             elif kind == "want":
                 idx = self._explorer.check_index(content.get("idx"))
                 current = bool(content.get("current"))
+                if current:
+                    # the student moved: what was queued ahead was for the position they left
+                    lookahead.drop(self)
                 if current or not self._ahead(idx):
                     self._answer(idx, current)
 
@@ -221,12 +235,15 @@ class ExplorerView(anywidget.AnyWidget):
                 self.check_code()
                 if gen != self.code_gen:
                     return          # the browser dropped its requests when told of the new code
+                if isinstance(error, lookahead.Dropped):
+                    self.send({"type": "dropped", "idx": idx, "code": gen})
+                    return
                 # from the cache just filled; after an error, drawing raises it again here
                 # and the browser is told
                 self._answer(idx, False, 0.0 if error else ms)
 
         try:
-            lookahead.submit(lambda: warm(**values), done, loop)
+            lookahead.submit(lambda: warm(**values), done, loop, owner=self)
         except Exception:  # noqa: BLE001 - e.g. no thread can be started: answer on the spot
             return False
         return True

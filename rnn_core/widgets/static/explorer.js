@@ -5,11 +5,12 @@
 // frame of the current control positions (pixels and styles computed by rnn_core.widgets.frames:
 // the ticks and axis labels first, then the data).
 // Frames are kept by position, so moving back is local; a missing frame is asked of the kernel:
-// the position the student is at at once, even while a look-ahead request is out (the kernel
-// answers it first: rnn_core/widgets/lookahead.py), and when idle, one look-ahead request at a
-// time, the next key presses on the slider in use, that slider's whole range, the neighbours of
-// every other control, then the other sliders' ranges (the whole grid when it is small): see
-// neighbours().
+// the position the student is at at once, even while look-ahead requests are out (the kernel
+// answers it first and drops the look-ahead requests it has not started:
+// rnn_core/widgets/lookahead.py), and when it is answered, look-ahead requests (spec.ahead out
+// at a time: two when the kernel computes them in its look-ahead thread), the next key presses
+// on the slider in use, that slider's whole range, the neighbours of every other control, then
+// the other sliders' ranges (the whole grid when it is small): see neighbours().
 // Frames from replaced exercise code are dropped (the kernel's "code" message, and the code
 // number of every frame).
 
@@ -154,8 +155,8 @@ function render({ model, el }) {
   root.rnnStats = stats;
   const STATS_KEPT = 2048;              // the newest entries of each list, as the kernel keeps
   const note = (list, v) => { list.push(v); if (list.length > STATS_KEPT) list.shift(); };
-  // when each request in flight was sent (performance.now()), by kind
-  const asked = { current: null, prefetch: null };
+  // when each request in flight was sent (performance.now()): the student's; by key, ahead
+  const asked = { current: null, prefetch: new Map() };
 
   const pos = spec.index.slice();       // the positions shown by the controls
   root.dataset.waiting = "1";           // until the first frame is painted
@@ -244,7 +245,8 @@ function render({ model, el }) {
   const backgrounds = new Map();        // bg id -> ImageBitmap | Promise
   let shown = null;                     // key of the frame on the canvas
   let inflight = null;                  // key of the position shown, asked of the kernel
-  let ahead = null;                     // key of the one look-ahead request out
+  const ahead = [];                     // keys of the look-ahead requests out, oldest first
+  const AHEAD = Math.max(1, spec.ahead || 1);   // how many may be out at once
   let prefetch = [];                    // keys to ask for when idle
   const grid = spec.controls.map((c) => c.labels.length);
   const keyOf = (p) => p.join(",");
@@ -368,9 +370,15 @@ function render({ model, el }) {
     return out;
   }
 
+  function unask(key) {                 // a look-ahead request answered or dropped
+    const j = ahead.indexOf(key);
+    if (j >= 0) ahead.splice(j, 1);
+    return j >= 0;
+  }
+
   function pump() {
-    // the position shown by the controls first (sent even while a look-ahead request is out),
-    // then, when nothing is out, one look-ahead request
+    // the position shown by the controls first (sent even while look-ahead requests are out),
+    // then, while the student's is not out, up to AHEAD look-ahead requests
     const here = keyOf(pos);
     // "held" once every near neighbour is (a harness waits for it, as a student pauses)
     const done = (frames.has(here) || failed.has(here)) && neighbours(pos, false).length === 0;
@@ -380,26 +388,30 @@ function render({ model, el }) {
       root.dataset.waiting = "0";
     }
     if (!frames.has(here) && !failed.has(here)) {
-      // already out as a look-ahead request: its frame answers this one
-      if (inflight === null && ahead !== here) {
+      // the oldest look-ahead request out (the one the kernel is computing): its frame answers
+      // this one; a later one is still queued there, and this request goes before it
+      if (inflight === null && ahead[0] !== here) {
         inflight = here;
         asked.current = performance.now();
         model.send({ type: "want", idx: pos.slice(), current: true });
       }
       return;
     }
-    if (inflight !== null || ahead !== null || failed.has(here)) return;
+    if (inflight !== null || ahead.length >= AHEAD || failed.has(here)) return;
     const base = `${here}|${window.rnnExplorerInUse === id}`;   // in use: the ranges too
     if (prefetch.length === 0 || prefetch.base !== base) {
       prefetch = neighbours(pos);
       prefetch.base = base;
     }
-    while (prefetch.length && (frames.has(prefetch[0]) || failed.has(prefetch[0]))) prefetch.shift();
-    if (prefetch.length === 0) return;
-    const next = prefetch.shift();
-    ahead = next;
-    asked.prefetch = performance.now();
-    model.send({ type: "want", idx: next.split(",").map(Number), current: false });
+    while (ahead.length < AHEAD) {
+      while (prefetch.length && (frames.has(prefetch[0]) || failed.has(prefetch[0])
+                                 || ahead.includes(prefetch[0]))) prefetch.shift();
+      if (prefetch.length === 0) return;
+      const next = prefetch.shift();
+      ahead.push(next);
+      asked.prefetch.set(next, performance.now());
+      model.send({ type: "want", idx: next.split(",").map(Number), current: false });
+    }
   }
 
   function onFrame(f, buffers) {
@@ -418,13 +430,14 @@ function render({ model, el }) {
     if (f.code > code) flush(f.code);
     const key = keyOf(f.idx);
     if (!f.push) {
-      // (pump never asks for the position shown while it is out as a look-ahead request)
-      const kind = inflight === key ? "current" : ahead === key ? "prefetch" : null;
-      if (kind === "current") inflight = null;
-      if (kind === "prefetch") ahead = null;
-      if (kind && asked[kind] !== null) {
-        note(stats[kind], { ms: performance.now() - asked[kind], ...f.t });
-        asked[kind] = null;
+      // one request answered per frame: the student's first (a position out both ways is
+      // answered twice when the kernel had started the look-ahead)
+      const kind = inflight === key ? "current" : ahead.includes(key) ? "prefetch" : null;
+      const sent = kind === "current" ? asked.current : asked.prefetch.get(key);
+      if (kind === "current") { inflight = null; asked.current = null; }
+      if (kind === "prefetch") { unask(key); asked.prefetch.delete(key); }
+      if (kind && sent !== undefined && sent !== null) {
+        note(stats[kind], { ms: performance.now() - sent, ...f.t });
       }
     }
     if (f.code < code) { pump(); return; }        // computed by replaced code
@@ -443,7 +456,7 @@ function render({ model, el }) {
   function onError(e) {
     const key = keyOf(e.idx);
     if (inflight === key) inflight = null;
-    if (ahead === key) ahead = null;
+    else if (unask(key)) asked.prefetch.delete(key);
     if (e.code >= code) failed.set(key, `could not draw this setting: ${e.message}`);
     pump();
   }
@@ -451,12 +464,19 @@ function render({ model, el }) {
   const onMsg = (msg, buffers) => {
     if (msg.type === "frame") onFrame(msg, buffers || []);
     else if (msg.type === "error") onError(msg);
+    else if (msg.type === "dropped") {
+      // taken off the kernel's queue unanswered when the student moved: may be asked again
+      const key = keyOf(msg.idx);
+      if (msg.code >= code && unask(key)) asked.prefetch.delete(key);
+      pump();
+    }
     else if (msg.type === "code") {
       if (msg.code > code) flush(msg.code);
       // both slots free: the kernel drops a look-ahead of the old code; a request of the
       // student's still out is asked again, and its old answer dropped (f.code < code)
       inflight = null;
-      ahead = null;
+      ahead.length = 0;
+      asked.prefetch.clear();
       pump();
     }
   };
