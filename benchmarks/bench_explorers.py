@@ -192,6 +192,7 @@ def main(n: int = 30) -> dict:
     print()
     rows["compute"] = compute()
     rows["behind"] = behind()
+    rows["ahead_rate"] = ahead_rate()
     return rows
 
 
@@ -261,6 +262,78 @@ def behind(n: int = 8, delay_ms: float = 20.0, seed: int = 0) -> dict:
         r = rows[name]
         print(f"{name:9s} {r['alone_med']:9.1f} {r['alone_p95']:6.1f} {r['behind_med']:10.1f} "
               f"{r['behind_p95']:6.1f}")
+    return rows
+
+
+def ahead_rate(seconds: float = 3.0, transit_ms: float = 50.0) -> dict:
+    """Look-ahead frames per second with one and with two requests out (``web.AHEAD_OUT``).
+
+    For each explorer, on an asyncio loop as in a kernel: a stand-in browser asks for the
+    positions of its longest slider, outward from the current one, as look-ahead
+    requests, keeping ``out`` of them out; each request and each answer takes ``transit_ms / 2``
+    on the way (the part of a look-ahead round trip outside the kernel: about 50 ms in make e2e
+    on a quiet machine, 58 ms at load1 10). Counted: frames received in ``seconds``, caches
+    cleared first. With one out, the look-ahead thread idles while a frame travels.
+    """
+    import asyncio
+
+    half = transit_ms / 2e3
+    rows: dict[str, dict[str, float]] = {}
+    print(f"look-ahead frames per second, one or two requests out (load {_loadavg()}; "
+          f"{transit_ms:.0f} ms outside the kernel per round trip, {seconds:.0f} s each):")
+    print(f"{'explorer':9s} {'1 out':>7s} {'2 out':>7s} {'ratio':>6s}")
+    for name, (make, _, clear) in _explorers().items():
+        rate, capped = {}, {}
+        for out in (1, 2):
+            clear()
+            ex = make()
+            view = ex.widget
+            k, size = max(((i, len(c["values"])) for i, c in enumerate(view.spec["controls"])
+                           if c["kind"] == "range"), key=lambda ks: ks[1])
+            start = ex.index()
+            order = sorted((j for j in range(size) if j != start[k]),
+                           key=lambda j, s0=start[k]: (abs(j - s0), j))
+
+            async def run(out=out, view=view, order=order, k=k, start=start
+                          ) -> tuple[int, bool]:
+                loop = asyncio.get_running_loop()
+                todo, pending, got, asking = list(order), [0], [0], [True]
+
+                def ask() -> None:
+                    while asking[0] and pending[0] < out and todo:
+                        idx = list(start)
+                        idx[k] = todo.pop(0)
+                        pending[0] += 1
+                        loop.call_later(half, view._on_msg, view,
+                                        {"type": "want", "idx": idx, "current": False}, [])
+
+                def arrived(msg: dict) -> None:
+                    pending[0] -= 1
+                    got[0] += msg.get("type") == "frame"
+                    ask()
+
+                def send(msg: dict, buffers: object = None) -> None:
+                    if msg.get("type") in ("frame", "error") and not msg.get("push"):
+                        loop.call_later(half, arrived, msg)
+
+                view.send = send
+                ask()
+                await asyncio.sleep(seconds)
+                n, asking[0], done_all = got[0], False, not todo
+                while pending[0]:                  # the thread ends its jobs before the next run
+                    await asyncio.sleep(0.01)
+                return n, done_all
+
+            type(view).comm = object()            # "shown": frames are sent (to send above)
+            try:
+                n, capped[out] = asyncio.run(run())
+                rate[out] = n / seconds
+            finally:
+                del type(view).comm
+        rows[name] = {"one": rate[1], "two": rate[2], "slider_done": capped[1] or capped[2]}
+        print(f"{name:9s} {rate[1]:7.1f} {rate[2]:7.1f} {rate[2] / rate[1]:6.2f}"
+              + ("  (the whole slider asked within the time: a floor, not a rate)"
+                 if capped[1] or capped[2] else ""))
     return rows
 
 
