@@ -426,12 +426,16 @@ def test_every_job_gets_one_answer_however_cancels_fall(monkeypatch):
     assert lookahead._thread.is_alive()
 
 
-def test_drop_takes_only_the_owners_jobs_not_started_off_the_queue():
-    """The student moved: the look-ahead jobs of that explorer still queued were for the position
+def test_a_move_drops_the_owners_jobs_not_started_and_puts_its_next_ones_first():
+    """The student moved an explorer: its look-ahead jobs still queued were for the position
     left, and are dropped (each answered with Dropped, not run); the one running goes on, and
-    another explorer's jobs keep their place and order."""
+    another explorer's jobs keep their order. From then on the moved explorer's jobs run before
+    the others' (the explorers of a notebook share the thread)."""
+    class Owner:                                   # a view, as far as the queue is concerned
+        pass
+
     ran, done = [], []
-    me, other = object(), object()
+    me, other = Owner(), Owner()
     release = threading.Event()
 
     def running():
@@ -450,19 +454,21 @@ def test_drop_takes_only_the_owners_jobs_not_started_off_the_queue():
         for name, owner in (("mine 1", me), ("other 1", other), ("mine 2", me),
                             ("other 2", other)):
             lookahead.submit(lambda name=name: ran.append(name), answer(name), loop, owner=owner)
-        assert lookahead.drop(me) == 2
-        assert lookahead.drop(me) == 0             # nothing of mine is left queued
+        assert lookahead.moved(me) == 2
+        assert lookahead.moved(me) == 0            # nothing of mine is left queued
+        lookahead.submit(lambda: ran.append("mine 3"), answer("mine 3"), loop, owner=me)
         release.set()
-        await _until(lambda: len(done) == 5)
+        await _until(lambda: len(done) == 6)
 
     asyncio.run(go())
-    assert ran == ["running", "other 1", "other 2"]
+    assert ran == ["running", "mine 3", "other 1", "other 2"]
     assert sorted(done) == sorted([("mine 1", "Dropped"), ("mine 2", "Dropped"),
-                                   ("running", None), ("other 1", None), ("other 2", None)])
-    assert [d for d in done if d[1] is None] == [("running", None), ("other 1", None),
-                                                  ("other 2", None)]
-    with pytest.raises(ValueError, match="drop: owner must be"):
-        lookahead.drop(None)
+                                   ("running", None), ("mine 3", None), ("other 1", None),
+                                   ("other 2", None)])
+    assert [d for d in done if d[1] is None] == [("running", None), ("mine 3", None),
+                                                  ("other 1", None), ("other 2", None)]
+    with pytest.raises(ValueError, match="moved: owner must be"):
+        lookahead.moved(None)
 
 
 def test_the_students_request_drops_the_lookahead_queued_for_the_position_left(monkeypatch):

@@ -1310,6 +1310,56 @@ def test_two_lookahead_requests_out_and_a_dropped_one_asked_again():
         assert "a = 3" in page.locator(".rnn-explorer-readout").inner_text()
 
 
+@pytest.mark.browser
+def test_a_dropped_lookahead_is_asked_again_first_when_the_student_is_back():
+    """The student moves away (the kernel drops the queued look-ahead request) and back before
+    the answers come: the dropped position is a near neighbour again, and is the next request,
+    not one at the end of the slider ranges."""
+    import base64
+
+    ex = _tiny_explorer(warm=lambda **values: None)
+    view = ex.widget
+
+    def b64(buffers):
+        return [base64.b64encode(b).decode() for b in buffers]
+
+    def answer(page, idx):
+        msg, bufs = view.frame_message(idx)
+        page.evaluate("([m, b]) => window.deliver(m, b)", [msg, b64(bufs)])
+
+    def type_a(page, text):
+        field = page.locator(".rnn-explorer-number").first
+        field.fill(text)
+        field.press("Enter")
+
+    with _explorer_page(view) as page:
+        def wants_since(n):
+            return [m for m in page.evaluate("window.sent")[n:] if m["type"] == "want"]
+
+        msg, bufs = view.frame_message(push=True)
+        page.evaluate("([m, b]) => window.deliver(m, b)", [msg, b64(bufs)])
+        answer(page, [5, 2, 0])
+        answer(page, [3, 2, 0])
+        page.locator('input[type="range"]').first.focus()
+        n = len(page.evaluate("window.sent"))
+        page.keyboard.press("ArrowRight")                  # a = 5, held: in use, moving up
+        out = [w["idx"] for w in wants_since(n) if not w["current"]]
+        for idx in [w["idx"] for w in wants_since(0) if not w["current"]]:
+            if idx not in ([5, 2, 0], [3, 2, 0]) and idx not in out:
+                answer(page, idx)                          # what the first frames asked
+        n = len(page.evaluate("window.sent"))
+        pending = [w["idx"] for w in wants_since(0) if not w["current"]][-2:]
+        assert pending == [[6, 2, 0], [7, 2, 0]]           # a's next two, out
+        type_a(page, "1")                                  # away: not held, asked at once
+        assert wants_since(n) == [{"type": "want", "idx": [1, 2, 0], "current": True}]
+        type_a(page, "5")                                  # and back (held), before answers
+        answer(page, [1, 2, 0])
+        n = len(page.evaluate("window.sent"))
+        page.evaluate("(m) => window.deliver(m, [])",
+                      {"type": "dropped", "idx": [7, 2, 0], "code": 0})
+        assert wants_since(n) == [{"type": "want", "idx": [7, 2, 0], "current": False}]
+
+
 def test_a_position_that_cannot_be_drawn_answers_with_its_error(monkeypatch):
     """In the student release the explorers run on the student's code: an exercise not written
     yet raises. The browser must get an answer (it waits for one before asking again), with the

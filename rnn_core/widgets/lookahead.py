@@ -9,14 +9,16 @@ whenever the main thread holds the gate (``rnn_core._lookahead``): while it answ
 the student's and while a cell runs. The frame itself (artists, serialising, sending) is still
 made on the main thread, from the cache the thread filled; nothing here touches a figure.
 
-A job is ``(compute, done, loop)``: ``compute()`` runs in the thread (it fills the explorer's
-caches); ``done(error, ms)`` then runs on the main thread's event loop ``loop``, with the
-exception ``compute`` raised (or None) and the milliseconds it ran.
+A job is ``submit(compute, done, loop, owner)``: ``compute()`` runs in the thread (it fills the
+explorer's caches); ``done(error, ms)`` then runs on the main thread's event loop ``loop``, with
+the exception ``compute`` raised (or None) and the milliseconds it ran.
 
 A job may name an ``owner`` (an explorer's view). The browser keeps up to two look-ahead
-requests out, so that the thread computes the next while the frame of the last travels; when the
-student moves, :func:`drop` takes the owner's jobs not started yet off the queue (they were asked
-for the position the student has left), and each gets ``done`` with :class:`Dropped`.
+requests out per explorer, so that the thread computes the next while the frame of the last
+travels. When the student moves an explorer, :func:`moved` takes its jobs not started yet off
+the queue (they were asked for the position the student has left; each gets ``done`` with
+:class:`Dropped`), and from then on its jobs go before those of the other explorers in the
+kernel: the explorers of a notebook share this thread, and the one in use comes first.
 
 Jobs belong to the exercise code they were asked under. A job whose code was replaced before it
 started is not run (``done`` gets :class:`Stale`), and :func:`cancel` stops the one running: an
@@ -32,6 +34,7 @@ import ctypes
 import sys
 import threading
 import time
+import weakref
 from collections import deque
 from collections.abc import Callable
 from typing import Any, NamedTuple
@@ -39,7 +42,7 @@ from typing import Any, NamedTuple
 from rnn_core._lookahead import background_thread, hold, release
 from rnn_core.analysis.explore import layer_a_code
 
-__all__ = ["submit", "drop", "cancel", "Stale", "Dropped", "hold_during_cells", "ipython_shell"]
+__all__ = ["submit", "moved", "cancel", "Stale", "Dropped", "hold_during_cells", "ipython_shell"]
 
 
 class Stale(BaseException):
@@ -63,7 +66,8 @@ class _Job(NamedTuple):
 
 
 _jobs: deque[_Job] = deque()
-_queued = threading.Condition()     # guards _jobs; notified when a job is put on it
+_queued = threading.Condition()     # guards _jobs and _in_use; notified when a job is put on it
+_in_use: Any = None                 # weak reference to the owner moved last: its jobs go first
 _thread: threading.Thread | None = None
 _lock = threading.Lock()
 _running: _Job | None = None
@@ -83,13 +87,16 @@ def submit(compute: Callable[[], Any], done: Callable[[BaseException | None, flo
         _queued.notify()
 
 
-def drop(owner: Any) -> int:
-    """Take the jobs of ``owner`` that have not started off the queue; each gets its ``done``
-    with :class:`Dropped` (on its loop, as any other answer). The one running, if any, goes on.
-    Returns how many were dropped."""
+def moved(owner: Any) -> int:
+    """The student moved ``owner``'s explorer: take its jobs that have not started off the queue,
+    each answered by its ``done`` with :class:`Dropped` (on its loop, as any other answer), and
+    run its jobs before other owners' from now on. The one running, if any, goes on. Returns how
+    many were dropped."""
+    global _in_use
     if owner is None:
-        raise ValueError("drop: owner must be the owner given to submit, got None")
+        raise ValueError("moved: owner must be the owner given to submit, got None")
     with _queued:
+        _in_use = weakref.ref(owner)
         mine = [j for j in _jobs if j.owner is owner]
         if mine:
             kept = [j for j in _jobs if j.owner is not owner]
@@ -133,14 +140,19 @@ def _run() -> None:
             with _queued:
                 while not _jobs:
                     _queued.wait()
-                job = _jobs.popleft()
+                first = _in_use() if _in_use is not None else None
+                job = next((j for j in _jobs if first is not None and j.owner is first),
+                           _jobs[0])
+                _jobs.remove(job)
             error: BaseException | None = None
             t0 = time.perf_counter()
             try:                # every job taken from the queue gets exactly one done()
                 try:
-                    if job.code != layer_a_code():
-                        raise Stale("the exercise code changed before this job started")
+                    # checked and marked running under the lock cancel() takes: an edit after
+                    # the check is seen by the cancel that follows it
                     with _lock:
+                        if job.code != layer_a_code():
+                            raise Stale("the exercise code changed before this job started")
                         _running = job
                     job.compute()
                 finally:

@@ -23,9 +23,9 @@ Kernel -> browser: ``{"type": "frame", ...}`` with its buffers (``ExplorerView.f
 every frame it holds, because each was computed by the code it replaced;
 ``{"type": "error", "idx": [...], "message": ...}`` when drawing a position raised (an exercise
 not written yet): the browser shows the message and does not ask for that position again until
-the code changes; ``{"type": "dropped", "idx": [...]}`` for a look-ahead request the kernel took
-off its queue unanswered when the student's next request came (``lookahead.drop``): it was
-asked for the position the student left, and the browser may ask for it again.
+the code changes; ``{"type": "dropped", "idx": [...], "code": n}`` for a look-ahead request the
+kernel took off its queue unanswered when the student's next request came (``lookahead.moved``):
+it was asked for the position the student left, and the browser may ask for it again.
 """
 
 from __future__ import annotations
@@ -193,8 +193,9 @@ class ExplorerView(anywidget.AnyWidget):
                 idx = self._explorer.check_index(content.get("idx"))
                 current = bool(content.get("current"))
                 if current:
-                    # the student moved: what was queued ahead was for the position they left
-                    lookahead.drop(self)
+                    # the student moved: what was queued ahead was for the position they left,
+                    # and this explorer's look-ahead now goes before the others'
+                    lookahead.moved(self)
                 if current or not self._ahead(idx):
                     self._answer(idx, current)
 

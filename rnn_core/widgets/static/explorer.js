@@ -388,8 +388,10 @@ function render({ model, el }) {
       root.dataset.waiting = "0";
     }
     if (!frames.has(here) && !failed.has(here)) {
-      // the oldest look-ahead request out (the one the kernel is computing): its frame answers
-      // this one; a later one is still queued there, and this request goes before it
+      // the oldest look-ahead request out (the one the kernel computes first of this
+      // explorer's): its frame answers this one. For a later one, this request goes out: the
+      // kernel answers it first and drops the look-ahead if not started (if started, it is
+      // computed twice, and answered twice)
       if (inflight === null && ahead[0] !== here) {
         inflight = here;
         asked.current = performance.now();
@@ -465,14 +467,16 @@ function render({ model, el }) {
     if (msg.type === "frame") onFrame(msg, buffers || []);
     else if (msg.type === "error") onError(msg);
     else if (msg.type === "dropped") {
-      // taken off the kernel's queue unanswered when the student moved: may be asked again
+      // taken off the kernel's queue unanswered when the student moved: may be asked again,
+      // first if still near (the list of what to ask is made anew: the student may be back
+      // where it was made, with this key already taken off it)
       const key = keyOf(msg.idx);
-      if (msg.code >= code && unask(key)) asked.prefetch.delete(key);
+      if (msg.code >= code && unask(key)) { asked.prefetch.delete(key); prefetch = []; }
       pump();
     }
     else if (msg.type === "code") {
       if (msg.code > code) flush(msg.code);
-      // both slots free: the kernel drops a look-ahead of the old code; a request of the
+      // every slot free: the kernel drops a look-ahead of the old code; a request of the
       // student's still out is asked again, and its old answer dropped (f.code < code)
       inflight = null;
       ahead.length = 0;
