@@ -87,6 +87,23 @@ def _sent(view, monkeypatch):
     return out
 
 
+def _slow_warm(ex, monkeypatch, steps):
+    """Make ``ex``'s look-ahead long (a slow exercise): ``steps`` ms, with a checkpoint per step,
+    before its own warm. Returns the event set when one starts."""
+    started = threading.Event()
+    real = ex.warm
+
+    def slow_warm(**values):
+        started.set()
+        for _ in range(steps):
+            _lookahead.checkpoint()
+            time.sleep(0.001)
+        return real(**values)
+
+    monkeypatch.setattr(ex, "warm", slow_warm)
+    return started
+
+
 async def _until(cond, timeout=60.0):
     t0 = time.monotonic()
     while not cond():
@@ -137,17 +154,7 @@ def test_the_student_is_answered_while_a_lookahead_computes(monkeypatch):
     ex = _vanilla()
     view = ex.widget
     sent = _sent(view, monkeypatch)
-    started = threading.Event()
-    real = ex.warm
-
-    def slow_warm(**values):          # a long look-ahead with a checkpoint per step
-        started.set()
-        for _ in range(400):
-            _lookahead.checkpoint()
-            time.sleep(0.001)
-        return real(**values)
-
-    monkeypatch.setattr(ex, "warm", slow_warm)
+    started = _slow_warm(ex, monkeypatch, steps=400)
     here = ex.index()
     ahead, moved = list(here), list(here)
     ahead[1] += 3
@@ -479,17 +486,7 @@ def test_the_students_request_drops_the_lookahead_queued_for_the_position_left(m
     view = ex.widget
     assert view.spec["ahead"] == 2
     sent = _sent(view, monkeypatch)
-    started = threading.Event()
-    real = ex.warm
-
-    def slow_warm(**values):
-        started.set()
-        for _ in range(300):
-            _lookahead.checkpoint()
-            time.sleep(0.001)
-        return real(**values)
-
-    monkeypatch.setattr(ex, "warm", slow_warm)
+    started = _slow_warm(ex, monkeypatch, steps=300)
     here = ex.index()
     first, second, moved = list(here), list(here), list(here)
     first[1] += 3

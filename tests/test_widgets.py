@@ -1074,26 +1074,39 @@ def _explorer_page(view):
             yield page
         finally:
             browser.close()
+
+
+def _deliver(page, msg, buffers=()):
+    """Hand explorer.js a message from the kernel, with its buffers (base64 into the page)."""
+    page.evaluate("([m, b]) => window.deliver(m, b)",
+                  [msg, [base64.b64encode(b).decode() for b in buffers]])
+
+
+def _answer(page, view, idx=None, push=False):
+    """Deliver the kernel's frame of ``idx`` (None: the current values)."""
+    _deliver(page, *view.frame_message(idx, push))
+
+
+def _wants_since(page, n):
+    """The frame requests the page sent after its first ``n`` messages."""
+    return [m for m in page.evaluate("window.sent")[n:] if m["type"] == "want"]
+
+
 @pytest.mark.browser
 def test_browser_module_keeps_frames_and_drops_them_when_the_code_changes():
     """explorer.js in Chromium with a stand-in model and real frames from the kernel side: a
     frame it holds is painted with no request; after a "code" message (an edited exercise) it
     asks again for every position, and a frame computed by the old code is not kept."""
-    import base64
-
     from rnn_core.widgets.highway import highway_explorer
 
     ex = highway_explorer(forget_bias=1.0, T=200)
     view = ex.widget
 
-    def b64(buffers):
-        return [base64.b64encode(b).decode() for b in buffers]
-
     with _explorer_page(view) as page:
         assert page.evaluate("window.sent")[0]["type"] == "hello"
         here = ex.index()
         msg, bufs = view.frame_message(push=True)
-        page.evaluate("([m, b]) => window.deliver(m, b)", [msg, b64(bufs)])
+        _deliver(page, msg, bufs)
         # painted once its background has been decoded (asynchronously: slower under load)
         page.wait_for_function("document.querySelector('.rnn-explorer').dataset.waiting === '0'")
         first = page.evaluate("window.pixels()")
@@ -1102,7 +1115,7 @@ def test_browser_module_keeps_frames_and_drops_them_when_the_code_changes():
         ahead = list(here)
         ahead[0] += 1
         msg2, bufs2 = view.frame_message(ahead)                       # the prefetched frame
-        page.evaluate("([m, b]) => window.deliver(m, b)", [msg2, b64(bufs2)])
+        _deliver(page, msg2, bufs2)
         assert page.evaluate("window.pixels()") == first              # not shown yet
         n_sent = len(page.evaluate("window.sent"))
         slider = page.locator('input[type="range"]').first
@@ -1120,11 +1133,10 @@ def test_browser_module_keeps_frames_and_drops_them_when_the_code_changes():
         # an edited exercise: the browser drops every frame it holds and asks again for
         # the position it shows
         n_sent = len(page.evaluate("window.sent"))
-        page.evaluate("(m) => window.deliver(m, [])", {"type": "code", "code": 1})
-        asked = [m for m in page.evaluate("window.sent")[n_sent:] if m["type"] == "want"]
+        _deliver(page, {"type": "code", "code": 1})
+        asked = _wants_since(page, n_sent)
         assert asked == [{"type": "want", "idx": here, "current": True}]
-        page.evaluate("([m, b]) => window.deliver(m, b)",
-                      [{**msg, "push": False, "code": 1}, b64(bufs)])
+        _deliver(page, {**msg, "push": False, "code": 1}, bufs)
         pending = page.evaluate("window.sent")[-1]       # a prefetch now in flight
         assert pending["type"] == "want" and not pending["current"]
         assert pending["idx"] != ahead
@@ -1134,19 +1146,18 @@ def test_browser_module_keeps_frames_and_drops_them_when_the_code_changes():
         assert page.evaluate("window.pixels()") == first     # nothing to paint yet
         # asked at once, with the look-ahead request still out (the kernel answers the
         # student's first: lookahead.py)
-        asked = [m for m in page.evaluate("window.sent")[n_sent:] if m["type"] == "want"]
+        asked = _wants_since(page, n_sent)
         assert asked == [{"type": "want", "idx": ahead, "current": True}]
         # the answer to the look-ahead request comes from the old code (code 0): neither
         # painted nor kept, and nothing more is asked while the student's request is out
         n_sent = len(page.evaluate("window.sent"))
         late, late_bufs = view.frame_message(pending["idx"])
         assert late["code"] == 0
-        page.evaluate("([m, b]) => window.deliver(m, b)", [late, b64(late_bufs)])
+        _deliver(page, late, late_bufs)
         assert page.evaluate("window.pixels()") == first
         assert page.evaluate("window.sent")[n_sent:] == []
         # the new code's frame is painted
-        page.evaluate("([m, b]) => window.deliver(m, b)",
-                      [{**msg2, "code": 1}, b64(bufs2)])
+        _deliver(page, {**msg2, "code": 1}, bufs2)
         assert page.evaluate("window.pixels()") == moved
 
 
@@ -1179,21 +1190,11 @@ def test_the_browser_fetches_near_then_the_slider_in_use_then_the_others():
     After a move: the whole range of the slider moved, nearest first, the way it moved first;
     then one step of every other slider, every option, the other slider's range; each position
     once. A move to a position not held is asked for next, ahead of the look-ahead."""
-    import base64
-
     ex = _tiny_explorer()
     view = ex.widget
 
-    def b64(buffers):
-        return [base64.b64encode(b).decode() for b in buffers]
-
-    def answer(page, idx):
-        msg, bufs = view.frame_message(idx)
-        page.evaluate("([m, b]) => window.deliver(m, b)", [msg, b64(bufs)])
-
     with _explorer_page(view) as page:
-        msg, bufs = view.frame_message(push=True)
-        page.evaluate("([m, b]) => window.deliver(m, b)", [msg, b64(bufs)])
+        _answer(page, view, push=True)
 
         def drain():
             asked, near_held_after = [], None
@@ -1202,7 +1203,7 @@ def test_the_browser_fetches_near_then_the_slider_in_use_then_the_others():
                 if want["type"] != "want" or (asked and want["idx"] == asked[-1]):
                     break
                 asked.append(want["idx"])
-                answer(page, want["idx"])
+                _answer(page, view, want["idx"])
                 if near_held_after is None and page.evaluate(
                         "document.querySelector('.rnn-explorer').dataset.near") == "held":
                     near_held_after = len(asked)
@@ -1237,18 +1238,18 @@ def test_the_browser_fetches_near_then_the_slider_in_use_then_the_others():
         page.keyboard.press("ArrowRight")                  # b = 3 at a = 5: held
         page.keyboard.press("ArrowRight")                  # b = 4 at a = 5: held
         page.evaluate("() => new Promise(r => requestAnimationFrame(r))")
-        wants = [m for m in page.evaluate("window.sent")[n_sent:] if m["type"] == "want"]
+        wants = _wants_since(page, n_sent)
         assert wants and not wants[0]["current"]           # held: a look-ahead, no request
         out = wants[-1]["idx"]                             # a look-ahead request out
         n_sent = len(page.evaluate("window.sent"))
         select = page.locator("select")
         select.select_option("1")                          # c = y at (5, 4): asked at once,
-        wants = [m for m in page.evaluate("window.sent")[n_sent:] if m["type"] == "want"]
+        wants = _wants_since(page, n_sent)
         assert wants == [{"type": "want", "idx": [5, 4, 1], "current": True}]   # look-ahead out
         n_sent = len(page.evaluate("window.sent"))
-        answer(page, out)                                  # the look-ahead ends: nothing new
+        _answer(page, view, out)                           # the look-ahead ends: nothing new
         assert page.evaluate("window.sent")[n_sent:] == []  # while the student's is out
-        answer(page, [5, 4, 1])                            # answered: the look-ahead goes on
+        _answer(page, view, [5, 4, 1])                     # answered: the look-ahead goes on
         assert not page.evaluate("window.sent")[-1]["current"]
 
 
@@ -1258,43 +1259,29 @@ def test_two_lookahead_requests_out_and_a_dropped_one_asked_again():
     requests out. A move to the oldest (the one the kernel computes) waits for its frame; a move
     to the newer one asks at once (the kernel answers it first and drops the queued one); a
     "dropped" answer frees its place for the next look-ahead request."""
-    import base64
-
     ex = _tiny_explorer(warm=lambda **values: None)
     view = ex.widget
     assert view.spec["ahead"] == 2
 
-    def b64(buffers):
-        return [base64.b64encode(b).decode() for b in buffers]
-
-    def answer(page, idx):
-        msg, bufs = view.frame_message(idx)
-        page.evaluate("([m, b]) => window.deliver(m, b)", [msg, b64(bufs)])
-
     with _explorer_page(view) as page:
-        def wants_since(n):
-            return [m for m in page.evaluate("window.sent")[n:] if m["type"] == "want"]
-
         n = len(page.evaluate("window.sent"))
-        msg, bufs = view.frame_message(push=True)
-        page.evaluate("([m, b]) => window.deliver(m, b)", [msg, b64(bufs)])
+        _answer(page, view, push=True)
         shown = page.evaluate("window.pixels()")
-        assert wants_since(n) == [{"type": "want", "idx": [5, 2, 0], "current": False},
+        assert _wants_since(page, n) == [{"type": "want", "idx": [5, 2, 0], "current": False},
                                   {"type": "want", "idx": [3, 2, 0], "current": False}]
         n = len(page.evaluate("window.sent"))
-        answer(page, [5, 2, 0])                            # one answered: one more out
-        assert wants_since(n) == [{"type": "want", "idx": [4, 3, 0], "current": False}]
+        _answer(page, view, [5, 2, 0])                     # one answered: one more out
+        assert _wants_since(page, n) == [{"type": "want", "idx": [4, 3, 0], "current": False}]
         # out: [3, 2, 0] (oldest), [4, 3, 0]; b one up is the newer: asked at once
         n = len(page.evaluate("window.sent"))
         page.locator('input[type="range"]').nth(1).focus()
         page.keyboard.press("ArrowRight")
-        assert wants_since(n) == [{"type": "want", "idx": [4, 3, 0], "current": True}]
-        answer(page, [4, 3, 0])                            # the student's frame
+        assert _wants_since(page, n) == [{"type": "want", "idx": [4, 3, 0], "current": True}]
+        _answer(page, view, [4, 3, 0])                     # the student's frame
         assert page.evaluate("window.pixels()") != shown
-        assert wants_since(n + 1) == []                    # both places still taken
-        page.evaluate("(m) => window.deliver(m, [])",
-                      {"type": "dropped", "idx": [4, 3, 0], "code": 0})
-        more = wants_since(n + 1)                          # its place goes to the next
+        assert _wants_since(page, n + 1) == []             # both places still taken
+        _deliver(page, {"type": "dropped", "idx": [4, 3, 0], "code": 0})
+        more = _wants_since(page, n + 1)                   # its place goes to the next
         assert len(more) == 1 and not more[0]["current"] and more[0]["idx"] != [3, 2, 0]
         # back to the start (held), then a one down: the oldest request out, not asked again
         page.keyboard.press("ArrowLeft")
@@ -1303,8 +1290,8 @@ def test_two_lookahead_requests_out_and_a_dropped_one_asked_again():
         n = len(page.evaluate("window.sent"))
         page.locator('input[type="range"]').first.focus()
         page.keyboard.press("ArrowLeft")
-        assert [w for w in wants_since(n) if w["current"]] == []
-        answer(page, [3, 2, 0])                            # its frame answers the student
+        assert [w for w in _wants_since(page, n) if w["current"]] == []
+        _answer(page, view, [3, 2, 0])                     # its frame answers the student
         page.evaluate("() => new Promise(r => requestAnimationFrame(r))")
         assert page.evaluate("window.pixels()") != shown
         assert "a = 3" in page.locator(".rnn-explorer-readout").inner_text()
@@ -1315,17 +1302,8 @@ def test_a_dropped_lookahead_is_asked_again_first_when_the_student_is_back():
     """The student moves away (the kernel drops the queued look-ahead request) and back before
     the answers come: the dropped position is a near neighbour again, and is the next request,
     not one at the end of the slider ranges."""
-    import base64
-
     ex = _tiny_explorer(warm=lambda **values: None)
     view = ex.widget
-
-    def b64(buffers):
-        return [base64.b64encode(b).decode() for b in buffers]
-
-    def answer(page, idx):
-        msg, bufs = view.frame_message(idx)
-        page.evaluate("([m, b]) => window.deliver(m, b)", [msg, b64(bufs)])
 
     def type_a(page, text):
         field = page.locator(".rnn-explorer-number").first
@@ -1333,31 +1311,23 @@ def test_a_dropped_lookahead_is_asked_again_first_when_the_student_is_back():
         field.press("Enter")
 
     with _explorer_page(view) as page:
-        def wants_since(n):
-            return [m for m in page.evaluate("window.sent")[n:] if m["type"] == "want"]
-
-        msg, bufs = view.frame_message(push=True)
-        page.evaluate("([m, b]) => window.deliver(m, b)", [msg, b64(bufs)])
-        answer(page, [5, 2, 0])
-        answer(page, [3, 2, 0])
+        _answer(page, view, push=True)
+        _answer(page, view, [5, 2, 0])
+        _answer(page, view, [3, 2, 0])                     # out now: [4, 3, 0], [4, 1, 0]
         page.locator('input[type="range"]').first.focus()
-        n = len(page.evaluate("window.sent"))
         page.keyboard.press("ArrowRight")                  # a = 5, held: in use, moving up
-        out = [w["idx"] for w in wants_since(n) if not w["current"]]
-        for idx in [w["idx"] for w in wants_since(0) if not w["current"]]:
-            if idx not in ([5, 2, 0], [3, 2, 0]) and idx not in out:
-                answer(page, idx)                          # what the first frames asked
         n = len(page.evaluate("window.sent"))
-        pending = [w["idx"] for w in wants_since(0) if not w["current"]][-2:]
-        assert pending == [[6, 2, 0], [7, 2, 0]]           # a's next two, out
+        _answer(page, view, [4, 3, 0])
+        _answer(page, view, [4, 1, 0])
+        assert [w["idx"] for w in _wants_since(page, n)] == [[6, 2, 0], [7, 2, 0]]  # a's next two
+        n = len(page.evaluate("window.sent"))
         type_a(page, "1")                                  # away: not held, asked at once
-        assert wants_since(n) == [{"type": "want", "idx": [1, 2, 0], "current": True}]
+        assert _wants_since(page, n) == [{"type": "want", "idx": [1, 2, 0], "current": True}]
         type_a(page, "5")                                  # and back (held), before answers
-        answer(page, [1, 2, 0])
+        _answer(page, view, [1, 2, 0])
         n = len(page.evaluate("window.sent"))
-        page.evaluate("(m) => window.deliver(m, [])",
-                      {"type": "dropped", "idx": [7, 2, 0], "code": 0})
-        assert wants_since(n) == [{"type": "want", "idx": [7, 2, 0], "current": False}]
+        _deliver(page, {"type": "dropped", "idx": [7, 2, 0], "code": 0})
+        assert _wants_since(page, n) == [{"type": "want", "idx": [7, 2, 0], "current": False}]
 
 
 def test_a_position_that_cannot_be_drawn_answers_with_its_error(monkeypatch):
@@ -1408,7 +1378,6 @@ def test_the_browser_canvas_shows_what_matplotlib_renders(make):
     matplotlib's own full render of the same state, but for anti-aliasing and font hinting
     (a few pixels in a hundred), while the background alone (the data, ticks and axis labels
     missing) is far off."""
-    import base64
     import io
 
     from PIL import Image
@@ -1423,8 +1392,7 @@ def test_the_browser_canvas_shows_what_matplotlib_renders(make):
         return np.asarray(Image.open(io.BytesIO(png)).convert("RGB")).astype(int)
 
     with _explorer_page(view) as page:
-        page.evaluate("([m, b]) => window.deliver(m, b)",
-                      [msg, [base64.b64encode(b).decode() for b in bufs]])
+        _deliver(page, msg, bufs)
         page.wait_for_function("document.querySelector('.rnn-explorer').dataset.frame")
         url = page.evaluate("document.querySelector('canvas').toDataURL('image/png')")
     shown = rgb(base64.b64decode(url.split(",", 1)[1]))
