@@ -53,7 +53,7 @@ class Stale(BaseException):
 
 
 class Dropped(Exception):
-    """A look-ahead job its owner no longer wanted (:func:`drop`): taken off the queue, not run.
+    """A look-ahead job its owner no longer wanted (:func:`moved`): taken off the queue, not run.
     Passed to its ``done``, never raised."""
 
 
@@ -75,8 +75,9 @@ _running: _Job | None = None
 
 def submit(compute: Callable[[], Any], done: Callable[[BaseException | None, float], None],
            loop: Any, owner: Any = None) -> None:
-    """Run ``compute`` in the look-ahead thread, then ``done(error, ms)`` on ``loop``; jobs run
-    in the order submitted. ``owner``: who may :func:`drop` the job before it starts."""
+    """Run ``compute`` in the look-ahead thread, then ``done(error, ms)`` on ``loop``. Jobs run
+    in the order submitted, the jobs of the owner moved last first (:func:`moved`); ``owner``:
+    an explorer's view, or None."""
     global _thread
     with _lock:
         if _thread is None or not _thread.is_alive():

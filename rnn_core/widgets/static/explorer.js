@@ -372,8 +372,10 @@ function render({ model, el }) {
 
   function unask(key) {                 // a look-ahead request answered or dropped
     const j = ahead.indexOf(key);
-    if (j >= 0) ahead.splice(j, 1);
-    return j >= 0;
+    if (j < 0) return false;
+    ahead.splice(j, 1);
+    asked.prefetch.delete(key);
+    return true;
   }
 
   function pump() {
@@ -437,8 +439,8 @@ function render({ model, el }) {
       const kind = inflight === key ? "current" : ahead.includes(key) ? "prefetch" : null;
       const sent = kind === "current" ? asked.current : asked.prefetch.get(key);
       if (kind === "current") { inflight = null; asked.current = null; }
-      if (kind === "prefetch") { unask(key); asked.prefetch.delete(key); }
-      if (kind && sent !== undefined && sent !== null) {
+      if (kind === "prefetch") unask(key);
+      if (kind && sent != null) {
         note(stats[kind], { ms: performance.now() - sent, ...f.t });
       }
     }
@@ -458,7 +460,7 @@ function render({ model, el }) {
   function onError(e) {
     const key = keyOf(e.idx);
     if (inflight === key) inflight = null;
-    else if (unask(key)) asked.prefetch.delete(key);
+    else unask(key);
     if (e.code >= code) failed.set(key, `could not draw this setting: ${e.message}`);
     pump();
   }
@@ -471,7 +473,7 @@ function render({ model, el }) {
       // first if still near (the list of what to ask is made anew: the student may be back
       // where it was made, with this key already taken off it)
       const key = keyOf(msg.idx);
-      if (msg.code >= code && unask(key)) { asked.prefetch.delete(key); prefetch = []; }
+      if (msg.code >= code && unask(key)) prefetch = [];
       pump();
     }
     else if (msg.type === "code") {
