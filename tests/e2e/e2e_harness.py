@@ -1480,6 +1480,28 @@ def finish_notebook(
     return run
 
 
+QUIET_TIMEOUT_S = env_float("E2E_QUIET_TIMEOUT", 300.0)
+
+
+def wait_quiet(timeout_s: float = QUIET_TIMEOUT_S) -> str | None:
+    """Before an explorer's latency is timed: wait while the file ``E2E_QUIET_FILE`` exists
+    (``run.sh`` keeps it while the explorer.js tests run in a browser of their own).
+
+    Returns a note for the run (how long it waited, or that it gave up after ``timeout_s`` and
+    the latency was timed beside those tests), or None when there was nothing to wait for.
+    """
+    path = os.environ.get("E2E_QUIET_FILE", "").strip()
+    if not path or not os.path.exists(path):
+        return None
+    t0 = time.monotonic()
+    while os.path.exists(path):
+        if time.monotonic() - t0 > timeout_s:
+            return (f"latency timed beside run.sh's explorer.js tests: still running after "
+                    f"{timeout_s:g} s")
+        time.sleep(0.2)
+    return f"waited {time.monotonic() - t0:.1f} s for run.sh's explorer.js tests to end"
+
+
 class Ahead:
     """Notebook pages opened ahead of their test, in the same browser.
 

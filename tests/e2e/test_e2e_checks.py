@@ -180,3 +180,21 @@ def test_wait_ready_needs_a_launched_server(tmp_path: Path) -> None:
             server.wait_ready(timeout_s=1)
     finally:
         server.stop()
+
+
+def test_latency_waits_until_the_explorer_js_tests_are_done(tmp_path: Path, monkeypatch) -> None:
+    import threading
+
+    busy = tmp_path / "busy"
+    monkeypatch.delenv("E2E_QUIET_FILE", raising=False)
+    assert h.wait_quiet() is None                          # run without run.sh: nothing to wait for
+    monkeypatch.setenv("E2E_QUIET_FILE", str(busy))
+    assert h.wait_quiet() is None                          # the tests already ended
+    busy.write_text("")
+    threading.Timer(0.5, busy.unlink).start()
+    note = h.wait_quiet(timeout_s=30)
+    assert note is not None and note.startswith("waited ") and not busy.exists()
+    assert float(note.split()[1]) >= 0.4                   # it waited for the file to go
+    busy.write_text("")
+    assert h.wait_quiet(timeout_s=0.3) == (
+        "latency timed beside run.sh's explorer.js tests: still running after 0.3 s")
