@@ -19,6 +19,8 @@ For example::
     #                 0.6 but should be 0.7; its sum is ...: next_h = tanh(x @ Wx + prev_h @ Wh + b)
 
 A failed check raises ``AssertionError``, so the cell stops there and the message says what to fix.
+A check never judges code older than the saved file: while a saved file could not be loaded
+(autoreload kept the old version), every check raises :class:`NotChecked` saying which file and why.
 Numeric gradients and relative errors come from :mod:`rnn_core.gradcheck` (one implementation).
 numpy only.
 """
@@ -47,7 +49,23 @@ __all__ = [
     "check_stable",
     "fingerprint",
     "stored_call",
+    "NotChecked",
 ]
+
+
+class NotChecked(RuntimeError):
+    """A self-check refused to judge: the code that runs is not the code saved (a saved file
+    could not be loaded; :func:`rnn_core._ipython.stale_code`)."""
+
+
+def _judge_saved_code() -> None:
+    """Raise :class:`NotChecked` when autoreload kept an old version of a saved file: a check
+    would judge the code from before the save, and could pass it."""
+    from rnn_core._ipython import stale_code
+
+    stale = stale_code()
+    if stale:
+        raise NotChecked(f"not checked: {stale}")
 
 
 def _hint(hint: str | None) -> str:
@@ -90,6 +108,7 @@ def check_shape(
 
     A transposed shape gets its own message ("did you mean ``.T``?").
     """
+    _judge_saved_code()
     arr = _as_array("check_shape", name, actual, hint)
     want = tuple(int(n) for n in expected_shape)
     if arr.shape == want:
@@ -134,6 +153,7 @@ def check_close(
         (relative; worst entry [1, 0]: got 0.21, expected 0.2): are you accumulating over all
         time steps?". Also for None, a wrong shape, or NaN/inf in ``actual``.
     """
+    _judge_saved_code()
     a = _as_array("check_close", name, actual, hint)
     e = np.asarray(expected, dtype=np.float64)
     check_shape(name, a, e.shape, hint)
@@ -183,6 +203,7 @@ def check_gradient(
     AssertionError
         With the relative error against the numeric gradient and the hint.
     """
+    _judge_saved_code()
     if not isinstance(x, np.ndarray) or x.dtype != np.float64:
         raise TypeError(
             f"check_gradient: x must be a float64 numpy array, got "
@@ -240,6 +261,7 @@ def check_backward(
     AssertionError
         For the first gradient (in the order of ``grads``) that disagrees.
     """
+    _judge_saved_code()
     for name, analytic in grads.items():
         if name not in inputs:
             raise KeyError(f"check_backward: gradient for {name!r}, which is not an input")
@@ -307,6 +329,7 @@ def check_stored(
         "next_h does not match the values stored for this input: entry [0, 0] is 0.6 but should
         be 0.7: <hint>"; also for None, a wrong shape or NaN/inf.
     """
+    _judge_saved_code()
     a = _as_array("check_stored", name, actual, hint)
     check_shape(name, a, shape, hint)
     _check_finite(name, a, hint)
@@ -357,6 +380,7 @@ def check_stable(name: str, call: Callable[[], Any], hint: str | None = None) ->
     pre-activations below -710): an overflow, a ``log(0)``, an invalid operation, or a NaN/inf in
     any returned array fails with ``hint``.
     """
+    _judge_saved_code()
     with warnings.catch_warnings():
         warnings.simplefilter("error", RuntimeWarning)
         try:

@@ -33,7 +33,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-__all__ = ["setup", "SetupReport", "choose_backend", "clear_caches"]
+from rnn_core._ipython import shell as _shell
+from rnn_core._ipython import stale_code
+
+__all__ = ["setup", "SetupReport", "choose_backend", "clear_caches", "stale_code"]
 
 _BACKENDS = ("widget", "inline")
 _LIMITER: list[Any] = []
@@ -59,15 +62,6 @@ class SetupReport:
             f"autoreload: {'on' if self.autoreload else 'off'}",
         ]
         return "rnn_core.setup: " + ", ".join(parts) + "".join(f"\n  {n}" for n in self.notes)
-
-
-def _shell() -> Any:
-    """The running IPython shell, or None."""
-    if "IPython" not in sys.modules:
-        return None
-    from IPython import get_ipython
-
-    return get_ipython()
 
 
 def choose_backend(environ: dict[str, str] | None = None) -> str:
@@ -116,8 +110,10 @@ def clear_caches() -> int:
 
 
 class _ClearCachesOnEdit:
-    """IPython ``pre_run_cell`` hook: when a file of ``rnn_core`` changed since the last cell,
-    empty the package's caches (autoreload replaces the code, not the results cached from it)."""
+    """IPython ``pre_run_cell`` hook, run after autoreload's: when a file of ``rnn_core`` changed
+    since the last cell, empty the package's caches (autoreload replaces the code, not the results
+    cached from it); while a saved file could not be loaded, say so on stderr before the cell's
+    output (:func:`rnn_core._ipython.stale_code`)."""
 
     def __init__(self) -> None:
         self.seen = _source_mtimes()
@@ -128,6 +124,10 @@ class _ClearCachesOnEdit:
         if any(path in self.seen and self.seen[path] != t for path, t in now.items()):
             clear_caches()
         self.seen = now
+        stale = stale_code()
+        if stale:
+            print(f"[rnn_core] {stale}", file=sys.stderr)
+            sys.stderr.flush()  # sent now: above the cell's own output, not after it
 
 
 class _WatchCourseModules:

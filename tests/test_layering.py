@@ -16,7 +16,7 @@ PKG = Path(__file__).resolve().parents[1] / "rnn_core"
 
 # first matching prefix wins (dotted module names below rnn_core)
 RANKS = [
-    ("_validate", 0), ("_lookahead", 0),
+    ("_validate", 0), ("_lookahead", 0), ("_ipython", 0),
     ("rnn", 1), ("lstm", 1), ("layers", 1), ("clipping", 1), ("_kernels", 1),
     ("init", 2), ("optim", 2), ("gradcheck", 2), ("checks", 2), ("train", 2),
     ("models", 2), ("data", 2), ("analysis.jacobians", 2), ("analysis.lyapunov", 2),

@@ -161,6 +161,60 @@ def test_edit_a_library_file_and_rerun_the_self_check_in_the_same_kernel(built, 
         k.close()
 
 
+@pytest.mark.slow
+def test_a_saved_file_that_cannot_load_is_never_checked_as_if_it_had(built, tmp_path):
+    """A student saves a broken rnn.py after the self-check passed: autoreload keeps the old code
+    and, from the second run on, says nothing. The self-check must not pass that old code, and
+    every cell must say why, until the file is fixed."""
+    work = tmp_path / "course"
+    shutil.copytree(built, work)
+    nb00 = work / "00_sequence_patterns.ipynb"
+    setup_cell = nbformat.read(nb00, as_version=4).cells[1].source
+    check_step = _cell(nb00, "test_rnn_step")
+    rnn_py = work / "rnn_core" / "rnn.py"
+    solved = _solved((ROOT / "rnn_core" / "rnn.py").read_text())
+    rnn_py.write_text(solved)
+    k = _Kernel(work)
+    try:
+        out, err = k.run(setup_cell)
+        assert err is None, err
+        out, err = k.run("import numpy as np\n" + check_step)
+        assert err is None and "all checks passed" in out, (out, err)
+
+        time.sleep(1.1)
+        broken = solved.replace("db = da.sum(axis=0)", "db = da.sum(axis=0", 1)
+        assert broken != solved
+        rnn_py.write_text(broken)
+        line = broken.split("\n").index(next(ln for ln in broken.split("\n")
+                                               if "db = da.sum(axis=0" in ln and ln.rstrip()
+                                               .endswith("(axis=0"))) + 1
+        why = (f"rnn_core/rnn.py (SyntaxError on line {line}: '(' was never closed) "
+               "could not be loaded")
+        for attempt in (1, 2):  # the second run is the one autoreload stays silent on
+            out, err = k.run(check_step)
+            assert "all checks passed" not in out, (attempt, out)
+            assert err is not None and err.startswith("NotChecked: not checked: your last save of "
+                                                      ), (attempt, err)
+            assert why in err and f"[rnn_core] your last save of {why}" in out, (attempt, out, err)
+        # a cell that checks with plain asserts (notebook 05's) gets the warning before its output
+        out, err = k.run("print('cell output')")
+        assert err is None and out.index("[rnn_core] your last save") < out.index("cell output")
+
+        # an error raised while the module runs (valid syntax): named, with where to look
+        time.sleep(1.1)
+        rnn_py.write_text(solved + "\nraise ValueError('oops at import')\n")
+        out, err = k.run(check_step)
+        assert err is not None and err.startswith("NotChecked:") and (
+            "rnn_core/rnn.py (it raised an error while loading: see the traceback" in err), err
+
+        time.sleep(1.1)
+        rnn_py.write_text(solved)                          # fixed and saved: checked again
+        out, err = k.run(check_step)
+        assert err is None and "all checks passed" in out and "[rnn_core]" not in out, (out, err)
+    finally:
+        k.close()
+
+
 # ------------------------------------------------------------------------------ submit pieces
 
 

@@ -31,7 +31,6 @@ debugger stops a thread); a single long numpy call still finishes first.
 from __future__ import annotations
 
 import ctypes
-import sys
 import threading
 import time
 import weakref
@@ -39,10 +38,11 @@ from collections import deque
 from collections.abc import Callable
 from typing import Any, NamedTuple
 
+from rnn_core._ipython import shell
 from rnn_core._lookahead import background_thread, hold, release
 from rnn_core.analysis.explore import layer_a_code
 
-__all__ = ["submit", "moved", "cancel", "Stale", "Dropped", "hold_during_cells", "ipython_shell"]
+__all__ = ["submit", "moved", "cancel", "Stale", "Dropped", "hold_during_cells"]
 
 
 class Stale(BaseException):
@@ -171,19 +171,12 @@ def _run() -> None:
 _cells_hooked = False
 
 
-def ipython_shell() -> Any:
-    """The running IPython shell, or None (a script, or no IPython installed)."""
-    if "IPython" not in sys.modules:
-        return None
-    from IPython import get_ipython
-
-    return get_ipython()
 
 
 def hold_during_cells() -> None:
     """While a cell runs in this IPython kernel, the look-ahead waits (once per process)."""
     global _cells_hooked
-    ip = ipython_shell()
+    ip = shell()
     if _cells_hooked or ip is None:
         return
     running = [False]

@@ -41,6 +41,7 @@ from typing import Any
 import anywidget
 import traitlets
 
+from rnn_core._ipython import shell
 from rnn_core._lookahead import foreground
 from rnn_core.analysis.explore import layer_a_code
 from rnn_core.widgets import lookahead
@@ -252,7 +253,7 @@ class ExplorerView(anywidget.AnyWidget):
 
 def _watch_code(view: ExplorerView) -> None:
     """After every cell run, check the exercise code (a student's edit or an autoreload)."""
-    ip = lookahead.ipython_shell()
+    ip = shell()
     if ip is None:
         return
     ref = weakref.ref(view)
