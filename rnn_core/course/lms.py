@@ -52,7 +52,10 @@ def write_canvas(out: str | Path, column: str, roster: str | Path | None = None,
     with open(grades, newline="", encoding="utf-8") as f:
         rows = list(csv.DictReader(f))
     target = Path(dest) if dest else out / "canvas.csv"
-    top = rows[0]["max"] if rows else ""
+    # the course's total: the largest "max" of any row (a row the grader could not finish has
+    # no exercises and max 0; it must not set the column's points for the whole class)
+    tops = [float(r["max"]) for r in rows if r.get("max")]
+    top = f"{max(tops):g}" if tops else ""
     with open(target, "w", newline="", encoding="utf-8") as f:
         w = csv.writer(f)
         w.writerow([*CANVAS_HEADER, column])

@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path, PurePosixPath
 
-__all__ = ["STATUSES", "ExerciseResult", "StudentResult", "publish", "write_csv",
+__all__ = ["STATUSES", "ExerciseResult", "StudentResult", "csv_text", "publish", "write_csv",
            "write_feedback", "write_result", "read_results"]
 
 STATUSES = ("ok", "missing", "error", "timeout", "output", "pids", "memory", "crashed")
@@ -118,6 +118,16 @@ def points(r: StudentResult) -> tuple[float, float]:
 
 CSV_TAIL = ["total", "max", "manual_pending", "late", "penalty", "sandbox"]
 
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_text(text: str) -> str:
+    """A text cell as a spreadsheet shows it, never as a formula: a leading ``=``, ``+``, ``-``,
+    ``@``, tab or carriage return gets a ``'`` before it (what a submission's file names, the
+    messages quoting them and a student's folder name could otherwise start with, e.g.
+    ``=HYPERLINK(...)`` sending the sheet's other cells to a web address when opened)."""
+    return "'" + text if text.startswith(_FORMULA_START) else text
+
 
 def write_csv(path: Path, results: Sequence[StudentResult], grade_ids: Sequence[str]) -> None:
     """student, status, message, one column per grade id, then :data:`CSV_TAIL`.
@@ -135,7 +145,8 @@ def write_csv(path: Path, results: Sequence[StudentResult], grade_ids: Sequence[
             cols = [_fmt(by_id[g].points) if g in by_id else "0" for g in grade_ids]
             total, top = points(r)
             late = "" if r.late is None else str(r.late)
-            w.writerow([r.student, r.status, r.message, *cols, _fmt(total), _fmt(top),
+            w.writerow([csv_text(r.student), r.status, csv_text(r.message), *cols,
+                        _fmt(total), _fmt(top),
                         _fmt(r.pending_manual), late, _fmt(r.penalty), r.sandbox])
 
 
