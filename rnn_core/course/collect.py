@@ -27,6 +27,34 @@ class Caps:
     files: int = 2000
     total_bytes: int = 50 * 2**20
     file_bytes: int = 10 * 2**20
+    entries: int = 20000
+    """entries of a zip or files of a folder in all, those grading skips included: a zip's
+    directory is read into memory whole (1.5 million empty entries took 0.9 GB), so a zip that
+    declares more is refused before it is opened"""
+
+
+_DIRECTORY_BYTES_PER_ENTRY = 400
+"""a zip's directory may hold this many bytes per allowed entry (46 plus the name, ~80 here)"""
+
+
+def _zip_too_big(src: Path, caps: Caps) -> str | None:
+    """Why a zip's directory is too large to read, from its end record alone (the entries it
+    declares, and the directory's size, which bounds what zipfile reads even if the count lies),
+    or None; None also when the record cannot be read here (zipfile then says what is wrong)."""
+    try:
+        with open(src, "rb") as f:
+            end = zipfile._EndRecData(f)  # type: ignore[attr-defined]
+    except (OSError, AttributeError):
+        return None
+    if not end:
+        return None
+    entries, size = int(end[4]), int(end[5])  # _ECD_ENTRIES_TOTAL, _ECD_SIZE
+    if entries > caps.entries:
+        return f"more than {caps.entries} entries in the zip ({entries})"
+    limit = caps.entries * _DIRECTORY_BYTES_PER_ENTRY
+    if size > limit:
+        return f"the zip's directory is larger than {limit} bytes"
+    return None
 
 
 @dataclass
@@ -112,10 +140,15 @@ def collect(src: Path, work: Path, packages: list[str], notebooks: list[str],
     sub = Submission(work)
     budget = _Budget(caps)
     wanted = set(notebooks)
+    too_big = _zip_too_big(src, caps) if src.is_file() else None
+    if too_big:
+        raise ValueError(too_big)
     zf = zipfile.ZipFile(src) if src.is_file() else None
     try:
         entries = _entries_zip(zf) if zf else _entries_dir(src)
-        for name, opener, size in entries:
+        for seen, (name, opener, size) in enumerate(entries, 1):
+            if seen > caps.entries:
+                raise ValueError(f"more than {caps.entries} entries in the submission")
             rel = _safe_rel(name)
             if rel is None:
                 sub.refused.append(f"{name}: path outside the submission")
