@@ -58,7 +58,9 @@ class RNNCache(NamedTuple):
     Wh: np.ndarray
     """hidden-to-hidden weights, (H, H)"""
     h_all: np.ndarray
-    """h0 followed by the hidden states of every step, (N, T+1, H): ``h_all[:, t+1]`` is h_t"""
+    """h0 followed by the hidden states of every step, (N, T+1, H): ``h_all[:, 0]`` is h0 and
+    ``h_all[:, t + 1]`` the state step t (t = 0 .. T-1, the loop's index) computes; in the notes'
+    h_0 ... h_T, ``h_all[:, k]`` is h_k"""
 
 
 def rnn_step_forward(
