@@ -38,6 +38,7 @@ import zipfile
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 __all__ = [
     "NotebookRun",
@@ -149,6 +150,22 @@ class Stub:
     for a notebook cell"""
 
 
+def cell_place(cells: Sequence[Any], i: int) -> str:
+    """Where cell ``i`` of a notebook is, as a student finds it in JupyterLab (which numbers no
+    cells): ``cell 9, under "2. One step"`` (counted from 1, text cells included; the heading is
+    the nearest one above it)."""
+    for cell in reversed(cells[:i]):
+        if cell.get("cell_type") != "markdown":
+            continue
+        src = cell.get("source", "")
+        src = src if isinstance(src, str) else "".join(src)
+        heads = [ln.lstrip("#").strip() for ln in src.splitlines() if ln.startswith("#")]
+        if heads and heads[-1]:
+            head = heads[-1] if len(heads[-1]) <= 60 else heads[-1][:57] + "..."
+            return f'cell {i + 1}, under "{head}"'
+    return f"cell {i + 1}"
+
+
 def find_stubs(root: Path, notebooks: Iterable[Path]) -> list[Stub]:
     """Exercises still raising the release's ``NotImplementedError("Exercise ...")`` in the
     package, answer cells still holding it, written answers still saying "YOUR ANSWER HERE"."""
@@ -173,9 +190,10 @@ def find_stubs(root: Path, notebooks: Iterable[Path]) -> list[Stub]:
             gid = meta.get("grade_id", f"cell {i + 1}")
             if cell.get("cell_type") == "code":
                 for m in _CODE_STUB.finditer(src):
-                    stubs.append(Stub(f"{nb_path.name}, cell {i + 1}", m.group(1).strip()))
+                    stubs.append(Stub(f"{nb_path.name}, {cell_place(cells, i)}",
+                                      m.group(1).strip()))
             elif meta.get("solution") and _ANSWER_STUB in src:
-                stubs.append(Stub(f"{nb_path.name}, cell {i + 1}", gid))
+                stubs.append(Stub(f"{nb_path.name}, {cell_place(cells, i)}", gid))
     return stubs
 
 
@@ -273,7 +291,7 @@ def run_notebook(path: Path, timeout: float = 300.0) -> NotebookRun:
         errors = [o for o in cell.get("outputs", []) if o.get("output_type") == "error"]
         msg = f"{errors[0]['ename']}: {_first_line(errors[0]['evalue'])}" if errors else None
         if msg and run.error is None:
-            run.error = f"cell {i + 1}: {msg}"
+            run.error = f"{cell_place(nb.cells, i)}: {msg}"
         if is_check and cell.get("execution_count") is not None:
             gid = meta.get("grade_id", f"cell {i + 1}")
             if msg:

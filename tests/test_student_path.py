@@ -3,6 +3,7 @@ and hand in (rnn_core.submit); rnn_core.setup()."""
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -225,8 +226,12 @@ def test_find_stubs_lists_the_release_exercises_and_not_the_solved_ones(built, t
     assert set(RNN_EXERCISES) <= names
     assert {"clip_grad_norm", "lstm_step_forward", "lstm_step_backward"} <= names
     assert {"word_embedding_backward", "temporal_softmax_loss"} <= names
-    written = {s.name for s in stubs if s.where.endswith(tuple(f"cell {i}" for i in range(999)))}
-    assert {"q_s19_shared_weights", "q_s15_rescaling", "q_s17_lstm_highway"} <= written
+    # a cell is placed as a student finds it: JupyterLab numbers no cells, so the heading above
+    written = {s.name: s.where for s in stubs if re.search(r", cell \d+, under \"", s.where)}
+    assert {"q_s19_shared_weights", "q_s15_rescaling", "q_s17_lstm_highway"} <= set(written)
+    place = written["q_s19_shared_weights"]
+    assert re.fullmatch(r'00_sequence_patterns\.ipynb, cell \d+, under "Question \(written, '
+                        r'4 points\)"', place), place
     work = tmp_path / "c"
     shutil.copytree(built, work)
     (work / "rnn_core" / "rnn.py").write_text(_solved((ROOT / "rnn_core" / "rnn.py").read_text()))
@@ -346,6 +351,13 @@ def test_run_notebook_reports_failing_self_checks_first_error_and_timeout(tmp_pa
     assert run.checks_failed == {"test_bad": "AssertionError: x should be 2: did you add one?"}
     assert run.error == "a cell ran longer than the limit of 3 s" and not run.ok
     assert nbformat.read(work / "00_tiny.ipynb", as_version=4).cells[0].outputs == []  # unwritten
+    # the first error is placed under the heading above it (JupyterLab numbers no cells)
+    work = _tiny_course(tmp_path / "2", [
+        nbformat.v4.new_markdown_cell("# 00\n\n## 2. One step\n\ntext"),
+        nbformat.v4.new_code_cell("1 / 0"),
+    ])
+    run = run_notebook(work / "00_tiny.ipynb", timeout=30)
+    assert run.error == 'cell 2, under "2. One step": ZeroDivisionError: division by zero'
 
 
 @pytest.mark.slow
