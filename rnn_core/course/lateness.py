@@ -1,18 +1,32 @@
 """When a submission arrived, read from a time the student does not write, and how late it was.
 
 Never trusted: anything inside a submission (nbgrader's ``timestamp.txt`` is written by the
-student's own ``nbgrader submit``, a zip's entry dates by the student's machine). Used, first
-match wins:
+student's own ``nbgrader submit``, a zip's entry dates by the student's machine), nor any time the
+student can set (a modification time: ``touch -h -d``). Used, first match wins:
 
 1. an LMS export's submission time, ``--arrivals FILE.csv`` (columns ``student, submitted``, ISO
    8601 with a time zone): the LMS clock;
 2. nbgrader's exchange, ``--inbound DIR`` (``<exchange>/<course>/inbound``): the latest change
    time (ctime) of the student's ``<student>+<assignment>+...`` folders and their files. The kernel
    sets ctime on every change and no unprivileged call can set it back, so a student who ``touch``es
-   a folder only makes it later. A folder whose owner is not the system user of that name (when
-   there is one) is not counted: a student may name a folder after someone else;
+   a folder only makes it later. The inbound folder is writable by all, so a folder may have been
+   made by someone else under the student's name:
+
+   * when a system user of that name exists, a folder it does not own is not counted (noted);
+   * when there is none (a hub without system accounts), nobody can tell the student's folders
+     from a classmate's. One folder: its time counts. Several: the lateness is established only
+     when every one of them is on time (late 0): a classmate can only add folders, which are made
+     now and cannot be dated back, so "all on time" cannot be forged against the student, and a
+     student cannot hide a late submission behind an earlier one. Otherwise (any of them late)
+     ``late`` is left unknown, no penalty is taken, and the note names every folder with its
+     change time for the instructor to decide (``--student NAME --arrivals FILE``). Neither the
+     earliest nor the latest could be used: the latest lets a classmate make the student late,
+     the earliest lets the student hand in an empty folder on time and the work late;
 3. otherwise the submission's own modification time as it sits in the submissions folder (a zip
-   an LMS or ``make submit`` delivered): copy submissions in without preserving times.
+   an LMS or ``make submit`` delivered): copy submissions in without preserving times. Not for
+   nbgrader's collected layout ``<student>/<assignment>/``: ``nbgrader collect`` copies the time of
+   the student's own inbound folder, which the student can set, so without ``--inbound`` (or
+   ``--arrivals``) the arrival is unknown, no penalty is taken and the note says so.
 
 ``late`` is whole minutes after the assignment's ``deadline`` (course.toml), rounded up, 0 when on
 time. A penalty applies only when course.toml sets ``late_penalty`` (percent per started day).
@@ -35,6 +49,9 @@ __all__ = ["Arrival", "arrival", "late_minutes", "penalty_percent", "read_arriva
 class Arrival:
     time: datetime
     source: str
+    unverified: tuple[datetime, ...] = ()
+    """change times of several inbound folders whose maker cannot be checked (no system user of
+    the student's name): the lateness counts only when all are on time (``late_minutes``)"""
 
     def __str__(self) -> str:
         return f"{self.time.isoformat(timespec='seconds')} ({self.source})"
@@ -66,12 +83,16 @@ def read_arrivals(path: str | Path) -> dict[str, Arrival]:
     return found
 
 
-def _owner_ok(path: Path, student: str) -> bool:
+def _system_uid(student: str) -> int | None:
+    """The uid of the system user of that name; None on a hub without system accounts."""
     try:
-        uid = pwd.getpwnam(student).pw_uid
+        return pwd.getpwnam(student).pw_uid
     except KeyError:
-        return True  # no system user of that name (a single-user exchange): nothing to compare
-    return path.lstat().st_uid == uid
+        return None
+
+
+def _stamp(t: float) -> str:
+    return datetime.fromtimestamp(t, UTC).isoformat(timespec="seconds")
 
 
 def _latest_change(folder: Path) -> float:
@@ -82,6 +103,11 @@ def _latest_change(folder: Path) -> float:
     return max(times)
 
 
+def _collected(student: str, submission: Path, assignment: str | None) -> bool:
+    """nbgrader's collected layout ``<submitted>/<student>/<assignment>``."""
+    return bool(assignment) and submission.name == assignment and submission.parent.name == student
+
+
 def arrival(student: str, submission: Path, *, assignment: str | None = None,
             inbound: Path | None = None,
             lms: dict[str, Arrival] | None = None) -> tuple[Arrival | None, list[str]]:
@@ -90,26 +116,48 @@ def arrival(student: str, submission: Path, *, assignment: str | None = None,
     if lms is not None:
         return lms.get(student), ([] if student in lms else ["no submission time in --arrivals"])
     if inbound is not None and assignment:
-        times = []
+        uid = _system_uid(student)
+        folders: list[tuple[str, float]] = []
         for d in sorted(inbound.glob(f"{student}+{assignment}+*")):
             if d.name.split("+")[0] != student:
                 continue
-            if not _owner_ok(d, student):
+            if uid is not None and d.lstat().st_uid != uid:
                 notes.append(f"inbound folder {d.name} is not owned by {student}: not counted")
                 continue
-            times.append(_latest_change(d))
-        if times:
-            return Arrival(datetime.fromtimestamp(max(times), UTC), "exchange inbound"), notes
-        return None, notes + ["no inbound folder in the exchange"]
-    if submission.exists():
+            folders.append((d.name, _latest_change(d)))
+        if not folders:
+            return None, notes + ["no inbound folder in the exchange"]
+        latest = max(t for _, t in folders)
+        unverified: tuple[datetime, ...] = ()
+        if uid is None and len(folders) > 1:
+            unverified = tuple(sorted(datetime.fromtimestamp(t, UTC) for _, t in folders))
+            listed = ", ".join(f"{name} (changed {_stamp(t)})" for name, t in folders)
+            notes.append(f"inbound folders {listed}: no system user {student} to check who made "
+                         "them (the inbound folder is writable by all), so lateness is counted "
+                         "only when all are on time, else not established and no penalty taken: "
+                         f"check them, then regrade with --student {student} --arrivals FILE")
+        return Arrival(datetime.fromtimestamp(latest, UTC), "exchange inbound", unverified), notes
+    try:
         t = submission.lstat().st_mtime
-        return Arrival(datetime.fromtimestamp(t, UTC), "arrival in the submissions folder"), notes
-    return None, notes
+    except OSError:  # nothing submitted, or an entry the grader refuses (a symbolic link)
+        return None, notes
+    if _collected(student, submission, assignment):
+        return None, notes + [
+            "arrival time not established: nbgrader collect copies the time of the student's own "
+            "inbound folder, which the student can set; pass --inbound <exchange>/<course>/inbound "
+            "(or --arrivals) to count lateness"]
+    return Arrival(datetime.fromtimestamp(t, UTC), "arrival in the submissions folder"), notes
 
 
 def late_minutes(when: Arrival | None, deadline: datetime | None) -> int | None:
-    """Whole minutes after the deadline, rounded up; 0 on time; None when either is unknown."""
+    """Whole minutes after the deadline, rounded up; 0 on time; None when either is unknown.
+
+    Also None when ``when`` has several unverifiable inbound folders and any is after the
+    deadline: which one is the student's own cannot be told, so no lateness is counted.
+    """
     if when is None or deadline is None:
+        return None
+    if when.unverified and max(when.unverified) > deadline:
         return None
     return max(0, math.ceil((when.time - deadline).total_seconds() / 60))
 
