@@ -83,6 +83,55 @@ open("case0.json", "w").write('{{"status": "ok"}}')
 _o._exit(0)
 """
 
+# the inputs file the harness was given, read from its command line (any backend): its keys
+LIST_INPUTS = """    import sys as _s
+    import numpy as _np
+    _f = _np.load(_s.argv[_s.argv.index("--inputs") + 1])
+    raise ValueError("KEYS " + " ".join(sorted(_f.files)))
+"""
+
+# the hidden case (N=3, D=4) of test_step, the only 2-D in.x, gets an extra output whose name
+# carries its inputs
+EXTRA_NAMES = """
+import numpy as _np
+_savez = _np.savez
+
+
+def _leaky_savez(file, **kw):
+    x = kw.get("in.x")
+    if x is not None and x.ndim == 2:
+        kw["LEAK_" + "_".join(f"{v:.6f}" for v in x.ravel()[:3]).replace(".", "p")] = _np.zeros(1)
+    _savez(file, **kw)
+
+
+_np.savez = _leaky_savez
+"""
+
+# same case: an .npz whose member's name carries the inputs (rejected, and named, by score)
+MEMBER_NAME = """
+import numpy as _np
+import zipfile as _zf
+_savez = _np.savez
+
+
+def _leaky_savez(file, **kw):
+    x = kw.get("in.x")
+    if x is not None and x.ndim == 2:
+        with _zf.ZipFile(file, "w") as z:
+            z.writestr("LEAK_" + "_".join(f"{v:.6f}" for v in x.ravel()[:3]) + ".txt", "")
+        return
+    _savez(file, **kw)
+
+
+_np.savez = _leaky_savez
+"""
+
+# the harness's status file of every case of test_scale: 4000 nested lists (RecursionError)
+NESTED_STATUS = """    import json as _j
+    _j.dump = lambda obj, f, **k: f.write("[" * 4000)
+    out = 2 * v
+"""
+
 # name -> how the solved release is changed (blank: the release's stubs stay)
 STUDENTS = {
     "hooks_blank": ("blank", _append(INIT, (
@@ -118,6 +167,19 @@ STUDENTS = {
     "leaks_hidden_input": ("solved", _replace(
         CELL, STEP_BODY, "    if x.ndim == 2:\n        raise ValueError(repr(x.tolist()))\n"
         "    out = np.tanh(x + w * h)\n")),
+    "lists_inputs": ("solved", _replace(BASICS, "    out = 2 * v\n", LIST_INPUTS)),
+    "hidden_extra_names": ("solved", _append(INIT, EXTRA_NAMES)),
+    "hidden_member_name": ("solved", _append(INIT, MEMBER_NAME)),
+    "hidden_shape_leak": ("solved", _replace(
+        CELL, STEP_BODY, "    out = np.tanh(x + w * h)\n    if x.ndim == 2:\n"
+        "        out = np.zeros((int(abs(x[0, 0]) * 1e6) + 100, 0))\n")),
+    "hidden_error_leak": ("solved", _replace(
+        CELL, STEP_BODY, "    out = np.tanh(x + w * h)\n    if x.ndim == 2:\n"
+        "        out = out + abs(x[0, 0]) * 1e-3\n")),
+    "hidden_exit_code": ("solved", _replace(
+        CELL, STEP_BODY, "    if x.ndim == 2:\n        import os\n"
+        "        os._exit(100 + int(abs(x[0, 0]) * 100) % 100)\n    out = np.tanh(x + w * h)\n")),
+    "nested_status": ("solved", _replace(BASICS, "    out = 2 * v\n", NESTED_STATUS)),
     "shadows": ("solved", None),  # numpy.py, ipykernel_launcher.py beside the notebooks
     "edits_notebooks": ("solved", None),  # deleted, reordered, edited test cells
 }
@@ -281,6 +343,113 @@ def test_bad_outputs_cost_their_exercise_with_a_precise_message(hostile, student
         "test_step", "test_seq"}
     assert _points(hostile, student) == _all_but(lost)
     assert _exercise(hostile, student, "test_step").message == message
+
+
+def _hidden_numbers(gid: str, digits: int = 6) -> set[str]:
+    """Runs of ``digits``+ digits in the hidden inputs of ``gid`` printed to 12 digits, and in
+    their values to 6 decimals (as the hostile students below print them)."""
+    from rnn_core.course.cases import draw_cases, load_exercises
+    from rnn_core.course.release import list_exercises
+
+    (ex,) = [e for e in load_exercises(FIXTURE / "exercises.py", list_exercises(FIXTURE))
+             if e.grade_id == gid]
+    found: set[str] = set()
+    for case in draw_cases(ex, SECRET):
+        if case.hidden:
+            for a in case.inputs.values():
+                flat = np.asarray(a, dtype=float).ravel()
+                text = np.array2string(flat, precision=12, separator=",")
+                text += " ".join(f"{v:.6f}" for v in flat)
+                found |= set(re.findall(rf"\d{{{digits},}}", text))
+    assert found
+    return found
+
+
+def _student_text(h, student) -> str:
+    out = h["base"] / "out"
+    files = [out / student / "result.json", *(out / "feedback" / student).rglob("*.html")]
+    return "\n".join(f.read_text() for f in files)
+
+
+def test_a_public_run_sees_only_the_public_inputs(hostile):
+    # the student raises, in the public case, the list of arrays in its inputs file
+    e = _exercise(hostile, "lists_inputs", "test_scale")
+    assert (e.status, e.message) == ("failed", "public case (v=3): ValueError: KEYS case0.v")
+    assert _points(hostile, "lists_inputs") == _all_but({"test_scale"})
+
+
+@pytest.mark.parametrize("student, message", [
+    ("hidden_extra_names", "hidden case (N=3, D=4): outputs - missing, 1 unexpected"),
+    ("hidden_member_name", "hidden case (N=3, D=4): output rejected (not plain data within "
+                           "the caps)"),
+    ("hidden_shape_leak", "hidden case (N=3, D=4): h_next has a wrong shape, expected shape "
+                          "(3, 4)"),
+    ("hidden_error_leak", "hidden case (N=3, D=4): h_next is off (above the tolerance)"),
+    ("hidden_exit_code", "the run of the hidden cases exited early; hidden case (N=3, D=4): no "
+                         "result (the process ended before this case)"),
+])
+def test_a_hidden_case_shows_nothing_the_student_controls(hostile, student, message):
+    assert _points(hostile, student) == _all_but({"test_step"})
+    assert _exercise(hostile, student, "test_step").message == message
+    text = _student_text(hostile, student)
+    assert not _hidden_numbers("test_step", 4) & set(re.findall(r"\d{4,}", text))
+
+
+def test_an_unparsable_status_file_fails_its_exercise_only(hostile):
+    assert hostile["rows"]["nested_status"]["status"] == "ok"
+    assert _points(hostile, "nested_status") == _all_but({"test_scale"})
+    e = _exercise(hostile, "nested_status", "test_scale")
+    assert (e.status, e.message) == ("failed", "public case (v=3): unreadable status file")
+
+
+def test_any_failure_to_read_a_case_fails_that_case_only(tmp_path):
+    from rnn_core.course.score import Unreadable, read_case
+
+    (tmp_path / "case0.json").write_text("[" * 4000)
+    assert read_case(tmp_path, 0) == ("unreadable status file", None, False)
+    (tmp_path / "case0.json").write_text('{"status": "ok"}')
+    with zipfile.ZipFile(tmp_path / "case0.npz", "w") as zf:
+        zf.writestr("out.npy", b"x")
+    data = bytearray((tmp_path / "case0.npz").read_bytes())
+    central = data.index(b"PK\x01\x02")
+    data[8:10] = data[central + 10:central + 12] = (99).to_bytes(2, "little")  # method 99
+    (tmp_path / "case0.npz").write_bytes(data)  # zipfile raises NotImplementedError reading it
+    with pytest.raises(Unreadable, match=r"^not a valid .npz \(NotImplementedError\)$"):
+        read_case(tmp_path, 0)
+
+
+LEAK = """    import glob as _g
+    _f = np.load(_g.glob("/inputs/*.npz")[0])
+    raise ValueError("LEAK " + " ".join(k + "=" + np.array2string(_f[k].ravel(), precision=12,
+                     separator=",") for k in _f.files if k.startswith("case1.")).replace(
+                     chr(10), ""))
+"""
+
+
+def test_hidden_inputs_never_reach_a_sandbox_that_shows_its_messages(tmp_path):
+    """The LEAK submission under the real sandbox: a public case's message is shown in full,
+    so the sandbox that runs the public cases must not hold the hidden inputs."""
+    from rnn_core.course.grade import grade
+    from rnn_core.course.release import release
+    from rnn_core.course.sandbox import probe
+
+    limits = Limits(wall_seconds=30)
+    if probe(limits):
+        pytest.skip(f"no bwrap sandbox: {probe(limits)}")
+    release(FIXTURE, tmp_path / "release")
+    d = tmp_path / "subs" / "leaks"
+    shutil.copytree(tmp_path / "release", d)
+    shutil.rmtree(d / "minirnn")
+    shutil.copytree(FIXTURE / "minirnn", d / "minirnn")
+    check = "    if np.shape(x) != np.shape(h):\n"  # the first line of step's body
+    _replace(CELL, check, LEAK + check)(d)
+    (r,) = grade(tmp_path / "subs", FIXTURE, tmp_path / "out", sandbox=Sandbox(limits, "bwrap"),
+                 secret=SECRET, students=["leaks"], jobs=1)
+    e = next(e for e in r.exercises if e.grade_id == "test_step")
+    assert e.message == "public case (D=2): ValueError: LEAK"
+    text = "\n".join(f.read_text() for f in [tmp_path / "out" / "leaks" / "result.json",
+                                             *(tmp_path / "out" / "feedback").rglob("*.html")])
+    assert not _hidden_numbers("test_step") & set(re.findall(r"\d{6,}", text))
 
 
 def test_oversized_and_object_arrays_are_refused_from_their_header(tmp_path):

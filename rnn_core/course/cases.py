@@ -4,6 +4,8 @@ Public cases come from a fixed seed per grade id (students can reproduce them); 
 the instructor's secret, which never enters the repository: ``--secret``, else the environment
 variable ``RNN_COURSE_SECRET``, else ``<results>/secret.txt`` (created on first use, mode 600).
 Inputs are written as ``.npz`` (``case<i>.<name>``) for the harness; expected values never are.
+A sandbox is only ever given the inputs its student may learn: an exercise's public and hidden
+cases are run in two sandboxes, each from a file of its own cases (``write_run_inputs``).
 """
 
 from __future__ import annotations
@@ -20,10 +22,13 @@ import numpy as np
 
 from rnn_core.course.harness import CASE_KEY, load_spec
 
-__all__ = ["Case", "Exercise", "load_exercises", "read_secret", "draw_cases", "write_inputs"]
+__all__ = ["RUNS", "Case", "Exercise", "load_exercises", "read_secret", "draw_cases",
+           "run_cases", "write_inputs", "write_run_inputs"]
 
 SECRET_ENV = "RNN_COURSE_SECRET"
 _SPEC_KEYS = {"calls", "driver", "public", "hidden", "tol"}
+RUNS = ("public", "hidden")
+"""an exercise's sandboxed runs, in the order they run: each sees only its own cases' inputs"""
 
 
 @dataclass(frozen=True)
@@ -36,7 +41,12 @@ class Case:
 
     @property
     def name(self) -> str:
-        return f"{'hidden' if self.hidden else 'public'} case ({self.label})"
+        return f"{self.run} case ({self.label})"
+
+    @property
+    def run(self) -> str:
+        """The sandboxed run (``RUNS``) that produces this case's outputs."""
+        return "hidden" if self.hidden else "public"
 
 
 @dataclass(frozen=True)
@@ -121,3 +131,20 @@ def write_inputs(path: Path, cases: list[Case]) -> None:
             arrays[CASE_KEY.format(i) + name] = a
     np.savez(path, **arrays)
     path.chmod(0o644)  # read by the sandbox user
+
+
+def run_cases(cases: list[Case]) -> dict[str, list[int]]:
+    """``{run: [index in cases, ...]}`` for the runs that have cases, in ``RUNS`` order: a run's
+    harness numbers its cases 0, 1, ... in this order."""
+    runs = {run: [i for i, c in enumerate(cases) if c.run == run] for run in RUNS}
+    return {run: idx for run, idx in runs.items() if idx}
+
+
+def write_run_inputs(folder: Path, grade_id: str, cases: list[Case]) -> dict[str, Path]:
+    """One inputs file per run, ``<grade_id>.<run>.npz``, holding that run's cases only (the
+    hidden cases' inputs never go where a public case's message could print them)."""
+    paths = {}
+    for run, idx in run_cases(cases).items():
+        paths[run] = folder / f"{grade_id}.{run}.npz"
+        write_inputs(paths[run], [cases[i] for i in idx])
+    return paths

@@ -4,8 +4,9 @@ The pipeline (``STAGES``; design record D2 in docs/architecture.md)::
 
     collect    collect.collect            submission folder or zip -> private working copy
     cases      cases.draw_cases           public cases (fixed seeds), hidden ones (the secret)
-    produce    produce.produce            the harness on the student's functions, one sandbox
-                                          per exercise
+    produce    produce.produce            the harness on the student's functions: per exercise,
+                                          one sandbox for the public cases, then one for the
+                                          hidden cases, each given only its own cases' inputs
     reference  produce.expected_outputs   the same harness and drivers on the course source
     score      score.score_exercise       plain data checked and compared, all-or-nothing
     report     report.write_result        <student>/result.json (with the arrival and lateness)
@@ -33,10 +34,13 @@ from typing import Any
 
 from rnn_core.course.cases import (
     SECRET_ENV,
+    Case,
+    Exercise,
     draw_cases,
     load_exercises,
     read_secret,
     write_inputs,
+    write_run_inputs,
 )
 from rnn_core.course.collect import (
     blank_answers,
@@ -47,9 +51,9 @@ from rnn_core.course.collect import (
 )
 from rnn_core.course.config import CourseConfig, load_config
 from rnn_core.course.lateness import arrival, late_minutes, penalty_percent, read_arrivals
-from rnn_core.course.produce import expected_outputs, make_tools, produce
+from rnn_core.course.produce import Run, expected_outputs, make_tools, produce
 from rnn_core.course.report import ExerciseResult, StudentResult, publish, worst, write_result
-from rnn_core.course.score import score_exercise
+from rnn_core.course.score import Verdict, score_exercise
 from rnn_core.course.shards import parse_shard, shard_of, write_shard_file
 
 __all__ = ["STAGES", "grade", "grade_student"]
@@ -80,6 +84,29 @@ def open_sandbox(cfg: CourseConfig, timeout: float, no_sandbox: bool) -> Any:
         raise RuntimeError(f"grade: no working sandbox ({reason}); pass --no-sandbox to grade "
                            "without one (every CSV row will say so)")
     return Sandbox(limits, backend="bwrap")
+
+
+def run_exercise(ctx: dict, ex: Exercise, work: Path, out: Path) -> tuple[Verdict, Run | None]:
+    """Produce and score one exercise: the public cases' run, then, only when every public case
+    passed, the hidden cases' run (each in its own sandbox and out folder, ``out/<run>``).
+
+    Returns the verdict and the first run that did not end ``ok`` (None when all did). A hidden
+    run's exit code is the student's to choose: it is not shown.
+    """
+    cases: list[Case] = ctx["cases"][ex.grade_id]
+    want = ctx["reference"][ex.grade_id]
+    dirs: dict[str, Path] = {}
+    bad: Run | None = None
+    for run_name, inputs in ctx["inputs"][ex.grade_id].items():
+        dirs[run_name] = out / run_name
+        run = produce(ctx["sandbox"], ctx["tools"], work, inputs, ex.grade_id, dirs[run_name])
+        if run_name == "hidden" and run.status == "exit":
+            run = Run(run.status, "the run of the hidden cases exited early", run.seconds)
+        if run.status != "ok" and bad is None:
+            bad = run
+        if not score_exercise(cases, dirs, want, ex.tol).not_run:
+            break  # a public case failed, or every case ran: later runs change nothing
+    return score_exercise(cases, dirs, want, ex.tol), bad
 
 
 def grade_student(name: str, src: Path, ctx: dict) -> StudentResult:
@@ -119,13 +146,10 @@ def grade_student(name: str, src: Path, ctx: dict) -> StudentResult:
         elif not has_package:
             er.status, er.message = "missing", "not handed in"
         else:
-            out = home / "out" / ex.grade_id
-            run = produce(ctx["sandbox"], ctx["tools"], sub.root, ctx["inputs"][ex.grade_id],
-                          ex.grade_id, out)
-            v = score_exercise(ctx["cases"][ex.grade_id], out, want, ex.tol)
+            v, run = run_exercise(ctx, ex, sub.root, home / "out" / ex.grade_id)
             er.points = ex.points if v.passed else 0.0
             er.status, er.message = ("passed" if v.passed else "failed"), v.message
-            if run.status != "ok":  # a limit or a crash: said, and costs the cases it cut
+            if run is not None:  # a limit or a crash: said, and costs the cases it cut
                 er.status = _RUN_STATUS.get(run.status, "error")
                 run_status.append(er.status)
                 notes.append(f"{ex.grade_id}: {run.message or run.status}")
@@ -219,10 +243,15 @@ def grade(
         (tmp / "inputs").mkdir()
         for ex in exercises:
             cases = ctx["cases"][ex.grade_id] = draw_cases(ex, key)
-            path = ctx["inputs"][ex.grade_id] = tmp / "inputs" / f"{ex.grade_id}.npz"
+            # every case in one file for the trusted reference only; each sandboxed run gets a
+            # file of its own run's cases
+            path = tmp / "reference-inputs" / f"{ex.grade_id}.npz"
+            path.parent.mkdir(exist_ok=True)
             write_inputs(path, cases)
             ctx["reference"][ex.grade_id] = expected_outputs(ex, cases, tools, root, path, tmp,
                                                              limit)
+            path.unlink()
+            ctx["inputs"][ex.grade_id] = write_run_inputs(tmp / "inputs", ex.grade_id, cases)
         if students is None:  # a full run: forget students whose submission is gone
             for stale in dest.glob("*/result.json"):
                 if stale.parent.name not in todo:

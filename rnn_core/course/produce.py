@@ -2,7 +2,9 @@
 
 Both run the same ``harness.py`` with the same spec file, from a private tools folder that holds
 only those two files (so nothing else of the grader is visible in a sandbox). The student's side
-runs once per exercise in its own sandboxed process: a crash, timeout or limit costs that
+runs in sandboxed processes of its own, per exercise one for the public cases and one for the
+hidden cases (``grade.run_exercise``), each given an inputs file of its own cases only
+(``cases.write_run_inputs``) and its own out folder: a crash, timeout or limit costs that
 exercise only. The reference runs in a trusted child of the grader on the course source given by
 ``--source`` (never whatever ``rnn_core`` the grader itself imports).
 """
@@ -63,7 +65,8 @@ def _argv(python: str, tools: Path, spec: str, gid: str, root: Path, inputs: Pat
 
 
 def produce(sandbox: Any, tools: Path, work: Path, inputs: Path, gid: str, out: Path) -> Run:
-    """The student's outputs for one exercise, written by the sandboxed harness into ``out``.
+    """The student's outputs for the cases in ``inputs`` (one run: an exercise's public or its
+    hidden cases), written by the sandboxed harness into ``out``.
 
     Inside, the tools are ``/grader``, the inputs ``/inputs/<file>``, the working copy
     ``/submission`` (all read-only) and ``out`` is ``/out``, the only writable place.
