@@ -203,36 +203,11 @@ def written_answers(nb_path: Path, grade_ids: set[str]) -> dict[str, str]:
 def find_submissions(subs: Path, students: Sequence[str] | None) -> dict[str, Path]:
     """Student name -> folder or ``<student>.zip`` (a folder wins over a zip of that name).
 
-    An entry that is a symbolic link (to a folder, or a ``.zip`` to a file) is not followed but
-    stays that student's row: its path is a ``Linked`` one, which ``grade`` refuses (status
-    ``error``, the message names the link).
+    An entry that is a symbolic link stays that student's entry; ``grade_student`` refuses it
+    (status ``error``, the message names the link) without following it.
     """
-
-    class Linked(type(Path())):  # type: ignore[misc]
-        """Never followed: ``exists()`` is true, ``is_dir()`` false, and any other access to it
-        or below it (``is_file``, ``stat``, ``open``, ``os.walk``: all through ``__fspath__``)
-        raises OSError naming the link."""
-
-        def _refusal(self) -> OSError:
-            link = next((q for q in (self, *self.parents) if os.path.islink(str(q))), self)
-            return OSError(f"{link.name} in the submissions folder is a symbolic link: not "
-                           "followed, not graded")
-
-        def __fspath__(self) -> str:
-            raise self._refusal()
-
-        def exists(self, *args: Any, **kw: Any) -> bool:
-            return True
-
-        def is_dir(self, *args: Any, **kw: Any) -> bool:
-            return False
-
-        def is_file(self, *args: Any, **kw: Any) -> bool:
-            raise self._refusal()
-
-    found = {p.name: (Linked(p) if p.is_symlink() else p) for p in subs.iterdir()
-             if p.is_dir() and not p.name.startswith(".")}
-    found |= {p.stem: (Linked(p) if p.is_symlink() else p) for p in subs.glob("*.zip")
+    found = {p.name: p for p in subs.iterdir() if p.is_dir() and not p.name.startswith(".")}
+    found |= {p.stem: p for p in subs.glob("*.zip")
               if p.is_file() and p.stem not in found and not p.stem.startswith(".")}
     if students is not None:
         unknown = sorted(set(students) - set(found))

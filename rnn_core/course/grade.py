@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import sys
 import tempfile
 import time
 import zipfile
@@ -52,7 +53,14 @@ from rnn_core.course.collect import (
 from rnn_core.course.config import CourseConfig, load_config
 from rnn_core.course.lateness import arrival, late_minutes, penalty_percent, read_arrivals
 from rnn_core.course.produce import Run, expected_outputs, make_tools, produce
-from rnn_core.course.report import ExerciseResult, StudentResult, publish, worst, write_result
+from rnn_core.course.report import (
+    RESULTS_OWN,
+    ExerciseResult,
+    StudentResult,
+    publish,
+    worst,
+    write_result,
+)
 from rnn_core.course.score import Verdict, score_exercise
 from rnn_core.course.shards import parse_shard, shard_of, write_shard_file
 
@@ -122,11 +130,16 @@ def grade_student(name: str, src: Path, ctx: dict) -> StudentResult:
     res.late = late_minutes(when, ctx["deadline"])
     res.penalty = penalty_percent(res.late, ctx["cfg"].late_penalty)
     sub = None
-    if ctx["nbgrader_layout"] and src.is_dir():
-        res.exchange = exchange_files(src)
-    if not src.exists():
+    entry = src.parent if ctx["nbgrader_layout"] else src   # what sits in the submissions folder
+    if entry.is_symlink() or src.is_symlink():
+        res.status, res.message = "error", (
+            f"submission refused: {entry.name} in the submissions folder is a symbolic link: "
+            "not followed, not graded")
+    elif not src.exists():
         res.status, res.message = "missing", "nothing submitted"
     else:
+        if ctx["nbgrader_layout"] and src.is_dir():
+            res.exchange = exchange_files(src)
         try:
             sub = collect(src, home / "work", cfg.packages, ctx["notebooks"])
         except (ValueError, OSError, EOFError, zipfile.BadZipFile) as e:
@@ -221,6 +234,10 @@ def grade(
     box = sandbox if sandbox is not None else open_sandbox(cfg, limit, no_sandbox)
     label = "none (--no-sandbox)" if no_sandbox else " ".join(box.enforced) or "none"
     todo = find_submissions(subs, students)
+    for own in sorted(set(todo) & set(RESULTS_OWN)):
+        # its row would be written over the results folder's own files (or they over it)
+        print(f"grade: {todo.pop(own)} not graded: '{own}' is the name of a file of the results "
+              f"folder; rename it to the student's name and grade it again", file=sys.stderr)
     if part:
         todo = {k: v for k, v in todo.items() if shard_of(k, part[1]) == part[0]}
     if assignment:

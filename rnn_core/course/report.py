@@ -18,8 +18,13 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path, PurePosixPath
 
-__all__ = ["STATUSES", "ExerciseResult", "StudentResult", "csv_text", "publish", "write_csv",
-           "write_feedback", "write_result", "read_results"]
+__all__ = ["RESULTS_OWN", "STATUSES", "ExerciseResult", "StudentResult", "csv_text", "publish",
+           "write_csv", "write_feedback", "write_result", "read_results"]
+
+RESULTS_OWN = ("grades.csv", "canvas.csv", "written.csv", "written", "feedback", "secret.txt",
+               "shard.json")
+"""What the results folder holds beside one folder per student: a student of one of these names
+would be written over them (or they over the student), so such a submission is not graded."""
 
 STATUSES = ("ok", "missing", "error", "timeout", "output", "pids", "memory", "crashed")
 """Student status, least to most severe; a student gets the worst of their exercises' runs."""
