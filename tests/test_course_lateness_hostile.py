@@ -261,3 +261,25 @@ def test_a_student_named_after_a_results_file_is_not_graded_and_stops_nothing(
     err = capsys.readouterr().err
     for name in ("grades.csv", "feedback", "secret.txt"):
         assert f"'{name}' is the name of a file of the results folder" in err, err
+
+
+def test_a_link_in_the_inbound_folder_is_not_graded_whatever_collect_copied(release_dir,
+                                                                           tmp_path):
+    """nbgrader collect copies a link's target: a student's inbound ``minirnn`` linked to the
+    course source arrives collected as the instructor's solutions (88/88 in the review). With
+    --inbound the grader sees the link itself and refuses the student."""
+    inbound = tmp_path / "exchange" / "c1" / "inbound"
+    mine = inbound / f"{CAROL}+rnn1+2024-12-31 23:00:00.000000 UTC+ab12"
+    shutil.copytree(release_dir, mine)
+    shutil.rmtree(mine / "minirnn")
+    (mine / "minirnn").symlink_to(FIXTURE / "minirnn", target_is_directory=True)
+    honest = _solved(release_dir, inbound / "ann+rnn1+2024-12-31 23:00:00.000000 UTC+cd34")
+    collected = tmp_path / "submitted"
+    shutil.copytree(mine, collected / CAROL / "rnn1")        # follows the link, as collect does
+    shutil.copytree(honest, collected / "ann" / "rnn1")
+    assert not (collected / CAROL / "rnn1" / "minirnn").is_symlink()
+    got, rows = _grade(collected, FIXTURE, tmp_path / "out", assignment="rnn1", inbound=inbound)
+    row = rows[CAROL]
+    assert (row["status"], row["total"]) == ("error", "0"), row
+    assert "inbound holds a symbolic link" in row["message"] and "minirnn" in row["message"]
+    assert rows["ann"]["status"] == "ok" and rows["ann"]["total"] == "10"

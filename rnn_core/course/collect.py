@@ -19,7 +19,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 __all__ = ["Caps", "Submission", "blank_answers", "collect", "exchange_files", "find_submissions",
-           "written_answers"]
+           "inbound_links", "written_answers"]
 
 
 @dataclass(frozen=True)
@@ -233,6 +233,27 @@ def blank_answers(root: Path, manual: list[Any]) -> dict[str, str]:
 
 _EXCHANGE = {"timestamp.txt": r"[0-9A-Za-z :.+\-]{1,64}",
              "submission_secret.txt": r"[0-9a-f]{1,256}"}
+
+
+def inbound_links(inbound: Path, student: str, assignment: str) -> list[str]:
+    """Symbolic links inside the student's ``<student>+<assignment>+...`` folders of nbgrader's
+    inbound (never followed), as paths relative to ``inbound``.
+
+    ``nbgrader collect`` copies a link's target, with the collecting user's rights: a link to the
+    course source arrives in the collected submission as the instructor's own solutions. So a
+    student whose inbound holds a link is not graded (``grade_student``)."""
+    found = []
+    for d in sorted(inbound.glob(f"{student}+{assignment}+*")):
+        if d.name.split("+")[0] != student:
+            continue
+        if d.is_symlink():
+            found.append(d.name)
+            continue
+        for dirpath, dirnames, filenames in os.walk(d, followlinks=False):
+            for name in (*dirnames, *filenames):
+                if os.path.islink(os.path.join(dirpath, name)):
+                    found.append(os.path.relpath(os.path.join(dirpath, name), inbound))
+    return found
 
 
 def exchange_files(src: Path) -> dict[str, str]:

@@ -48,6 +48,7 @@ from rnn_core.course.collect import (
     collect,
     exchange_files,
     find_submissions,
+    inbound_links,
     written_answers,
 )
 from rnn_core.course.config import CourseConfig, load_config
@@ -135,6 +136,11 @@ def grade_student(name: str, src: Path, ctx: dict) -> StudentResult:
         res.status, res.message = "error", (
             f"submission refused: {entry.name} in the submissions folder is a symbolic link: "
             "not followed, not graded")
+    elif ctx["inbound"] is not None and (links := inbound_links(ctx["inbound"], name,
+                                                                  ctx["assignment"])):
+        res.status, res.message = "error", (
+            f"submission refused: the exchange's inbound holds a symbolic link ({links[0]}): "
+            "nbgrader collect copies what a link points to, not the student's work; not graded")
     elif not src.exists():
         res.status, res.message = "missing", "nothing submitted"
     else:
