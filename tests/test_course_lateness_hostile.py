@@ -19,29 +19,16 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+import test_course_instructor as _instructor
 
 from rnn_core.course.sandbox import Limits, Sandbox
 
 FIXTURE = Path(__file__).parent / "course_fixture"
+# the instructor tests' release of the fixture course, and a copy of it with every exercise solved
+release_dir, _solved = _instructor.release_dir, _instructor._solved
 SECRET = "hostile-lateness"
 GHOST = "zq_no_such_user_bob"  # a student without a system account (a hub without accounts)
 CAROL = "zq_no_such_user_carol"
-
-
-@pytest.fixture(scope="module")
-def release_dir(tmp_path_factory):
-    from rnn_core.course.release import release
-
-    out = tmp_path_factory.mktemp("hostile") / "release"
-    release(FIXTURE, out)
-    return out
-
-
-def _solved(release_dir: Path, dest: Path) -> Path:
-    shutil.copytree(release_dir, dest)
-    shutil.rmtree(dest / "minirnn")
-    shutil.copytree(FIXTURE / "minirnn", dest / "minirnn")
-    return dest
 
 
 def _course_with(tmp_path: Path, extra: str) -> Path:
